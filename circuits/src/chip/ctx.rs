@@ -1,0 +1,293 @@
+//! The row allocator: lays gadgets out in one region, row after row.
+//!
+//! A `Ctx` without a region only counts rows; with one it assigns cells. Both run the same
+//! code, so the row count used to pick `k` is exactly what synthesis uses.
+
+use super::{ChipConfig, LANES, LANE_A, LANE_B, LIMBS, LIMB_BITS, RANGE_BITS};
+use crate::field::to_field;
+use halo2_axiom::circuit::{Cell, Region, Value};
+use halo2_axiom::halo2curves::bn256::Fr;
+use halo2_axiom::plonk::{Advice, Column, Fixed};
+
+/// An assigned advice cell and the integer it holds.
+#[derive(Clone, Copy, Debug)]
+pub struct Wire {
+    /// Location of the cell.
+    pub cell: Cell,
+    /// The integer assigned to it.
+    pub value: i128,
+}
+
+/// A deliberate corruption of one advice cell, for soundness tests: the value assigned at
+/// (`lane`, `row`) is shifted by `delta`. Lane `LANES` is the `z` column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tamper {
+    /// Advice lane (`0..LANES`), or `LANES` for `z`.
+    pub lane: usize,
+    /// Absolute row.
+    pub row: usize,
+    /// Added to the honest value.
+    pub delta: i128,
+}
+
+/// Row allocator and gadget library over [`ChipConfig`].
+pub struct Ctx<'a, 'r> {
+    cfg: &'a ChipConfig,
+    region: Option<&'a mut Region<'r, Fr>>,
+    row: usize,
+    used: usize,
+    zero: Option<Wire>,
+    tamper: &'a [Tamper],
+}
+
+impl<'a, 'r> Ctx<'a, 'r> {
+    /// A context that assigns into `region` (or only counts rows when `None`).
+    pub fn new(
+        cfg: &'a ChipConfig,
+        region: Option<&'a mut Region<'r, Fr>>,
+        tamper: &'a [Tamper],
+    ) -> Self {
+        Self {
+            cfg,
+            region,
+            row: 0,
+            used: 0,
+            zero: None,
+            tamper,
+        }
+    }
+
+    /// Rows used so far (including the last `z` written).
+    pub fn rows_used(&self) -> usize {
+        self.used.max(self.row)
+    }
+
+    /// The row the next gadget starts on.
+    pub fn row(&self) -> usize {
+        self.row
+    }
+
+    fn advice(&mut self, col: Column<Advice>, lane: usize, row: usize, value: i128) -> Wire {
+        let cell = self.advice_fr(col, lane, row, to_field(value));
+        Wire { cell, value }
+    }
+
+    fn advice_fr(&mut self, col: Column<Advice>, lane: usize, row: usize, value: Fr) -> Cell {
+        self.used = self.used.max(row + 1);
+        if let Some(region) = self.region.as_deref_mut() {
+            let mut v = value;
+            for t in self
+                .tamper
+                .iter()
+                .filter(|t| t.lane == lane && t.row == row)
+            {
+                v += to_field(t.delta);
+            }
+            region.assign_advice(col, row, Value::known(v));
+        }
+        Cell {
+            row_offset: row,
+            column: col.into(),
+        }
+    }
+
+    fn fixed(&mut self, col: Column<Fixed>, row: usize, value: i128) {
+        if value == 0 {
+            return;
+        }
+        if let Some(region) = self.region.as_deref_mut() {
+            region.assign_fixed(col, row, to_field(value));
+        }
+    }
+
+    fn equal(&mut self, a: Cell, b: Cell) {
+        if let Some(region) = self.region.as_deref_mut() {
+            region.constrain_equal(a, b);
+        }
+    }
+
+    /// Assigns `value` in `lane` of `row`, copy-constrained to `from` when given.
+    fn lane(&mut self, lane: usize, row: usize, value: i128, from: Option<&Wire>) -> Wire {
+        let w = self.advice(self.cfg.x[lane], lane, row, value);
+        if let Some(src) = from {
+            debug_assert_eq!(src.value, value);
+            self.equal(src.cell, w.cell);
+        }
+        w
+    }
+
+    /// Assigns `z` on `row`.
+    fn z(&mut self, row: usize, value: i128) -> Wire {
+        self.advice(self.cfg.z, LANES, row, value)
+    }
+
+    /// A cell holding 0, fixed by a constant constraint; created once, copied everywhere.
+    pub fn zero(&mut self) -> Wire {
+        if let Some(z) = self.zero {
+            return z;
+        }
+        let row = self.row;
+        let w = self.lane(LANE_A, row, 0, None);
+        if let Some(region) = self.region.as_deref_mut() {
+            region
+                .constrain_constant(w.cell, to_field(0))
+                .expect("a constants column is configured");
+        }
+        self.row += 1;
+        self.zero = Some(w);
+        w
+    }
+
+    /// Dot product `bias + Σ w·x` over chained rows of `LANES` terms; the result is the
+    /// `z` cell after the last row. Zero terms still take a row, so every dot has one.
+    pub fn dot(&mut self, bias: i128, terms: &[(&Wire, i128)]) -> Wire {
+        let start = self.row;
+        let nrows = terms.len().div_ceil(LANES).max(1);
+        let mut acc = bias;
+        for r in 0..nrows {
+            let row = start + r;
+            for (j, (x, w)) in terms.iter().skip(r * LANES).take(LANES).enumerate() {
+                self.lane(j, row, x.value, Some(x));
+                self.fixed(self.cfg.f[j], row, *w);
+                acc += x.value * *w;
+            }
+            if r == 0 {
+                self.fixed(self.cfg.c, row, bias);
+            } else {
+                self.fixed(self.cfg.fz, row, 1);
+            }
+            self.fixed(self.cfg.fnext, row, -1);
+            if r + 1 < nrows {
+                self.z(row + 1, acc);
+            }
+        }
+        self.row = start + nrows;
+        self.z(self.row, acc)
+    }
+
+    /// One range row: `value ∈ [0, 2^bits)` is split into limbs in lanes `0..LIMBS`, and the
+    /// linear gate states `value = Σ operand_coef·operand + constant` over the operand lanes.
+    /// Operands are `(lane, value, copy_from, coefficient)`. Returns the operand wires.
+    fn range_row(
+        &mut self,
+        value: i128,
+        bits: u32,
+        operands: &[(usize, i128, Option<&Wire>, i128)],
+        constant: i128,
+    ) -> Vec<Wire> {
+        debug_assert!(bits <= RANGE_BITS && bits % LIMB_BITS == 0);
+        debug_assert!(
+            value >= 0 && value < (1i128 << bits),
+            "range row value {value}"
+        );
+        let row = self.row;
+        let nlimbs = (bits / LIMB_BITS) as usize;
+        for j in 0..LIMBS {
+            let limb = if j < nlimbs {
+                (value >> (LIMB_BITS * j as u32)) & ((1 << LIMB_BITS) - 1)
+            } else {
+                0
+            };
+            self.lane(j, row, limb, None);
+            if j < nlimbs {
+                self.fixed(self.cfg.f[j], row, 1i128 << (LIMB_BITS * j as u32));
+            }
+        }
+        self.fixed(self.cfg.q_lk, row, 1);
+        let wires = operands
+            .iter()
+            .map(|(lane, v, from, coef)| {
+                self.fixed(self.cfg.f[*lane], row, -coef);
+                self.lane(*lane, row, *v, *from)
+            })
+            .collect();
+        self.fixed(self.cfg.c, row, -constant);
+        self.row += 1;
+        wires
+    }
+
+    /// A new cell holding `value`, constrained to `[-2^(RANGE_BITS-1), 2^(RANGE_BITS-1))`.
+    pub fn signed_input(&mut self, value: i128) -> Wire {
+        let half = 1i128 << (RANGE_BITS - 1);
+        self.range_row(value + half, RANGE_BITS, &[(LANE_A, value, None, 1)], half)[0]
+    }
+
+    /// Constrains an existing cell to the signed range of [`Ctx::signed_input`].
+    pub fn check_signed(&mut self, x: &Wire) -> Wire {
+        let half = 1i128 << (RANGE_BITS - 1);
+        self.range_row(
+            x.value + half,
+            RANGE_BITS,
+            &[(LANE_A, x.value, Some(x), 1)],
+            half,
+        )[0]
+    }
+
+    /// Rounding division by `2^shift` (half rounds up): `y = ⌊(x + 2^(shift-1)) / 2^shift⌋`,
+    /// proven by `x + half = y·2^shift + r` with `r ∈ [0, 2^shift)` and `y` range-checked.
+    /// `y` is the caller's (oracle's) value.
+    pub fn rescale(&mut self, x: &Wire, shift: u32, y: i128) -> Wire {
+        debug_assert!(shift > 0 && shift <= RANGE_BITS);
+        let d = 1i128 << shift;
+        let half = d / 2;
+        let r = x.value + half - y * d;
+        let bits = shift.next_multiple_of(LIMB_BITS);
+        // r = x + half - d·y
+        let w = self.range_row(
+            r,
+            bits,
+            &[(LANE_A, x.value, Some(x), 1), (LANE_B, y, None, -d)],
+            half,
+        );
+        let (xw, yw) = (w[0], w[1]);
+        if bits != shift {
+            // d - 1 - r = d - 1 - x - half + d·y
+            self.range_row(
+                d - 1 - r,
+                bits,
+                &[(LANE_A, x.value, Some(&xw), -1), (LANE_B, y, Some(&yw), d)],
+                d - 1 - half,
+            );
+        }
+        self.check_signed(&yw)
+    }
+
+    /// `y = max(candidates)`: each `y − a_i` is range-checked to `[0, 2^RANGE_BITS)` and a
+    /// running product `Π (y − a_i)` in `z` is constrained to end at zero.
+    pub fn max(&mut self, candidates: &[&Wire], y: i128) -> Wire {
+        let zero = self.zero();
+        let mut y_wire: Option<Wire> = None;
+        let mut prod = Fr::one();
+        for (i, a) in candidates.iter().enumerate() {
+            let row = self.row;
+            let w = self.range_row(
+                y - a.value,
+                RANGE_BITS,
+                &[
+                    (LANE_A, y, y_wire.as_ref(), 1),
+                    (LANE_B, a.value, Some(a), -1),
+                ],
+                0,
+            );
+            y_wire.get_or_insert(w[0]);
+            self.fixed(self.cfg.q_max, row, 1);
+            self.fixed(self.cfg.fp, row, i128::from(i > 0));
+            prod *= to_field(y - a.value);
+            let z = self.advice_fr(self.cfg.z, LANES, row + 1, prod);
+            if i + 1 == candidates.len() {
+                self.equal(z, zero.cell);
+            }
+        }
+        y_wire.expect("max of at least one candidate")
+    }
+
+    /// `a·b`, proven by the mul gate.
+    pub fn mul(&mut self, a: &Wire, b: &Wire) -> Wire {
+        let row = self.row;
+        self.lane(LANE_A, row, a.value, Some(a));
+        self.lane(LANE_B, row, b.value, Some(b));
+        self.fixed(self.cfg.q_mul, row, 1);
+        self.row += 1;
+        self.z(row + 1, a.value * b.value)
+    }
+}

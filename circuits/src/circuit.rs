@@ -1,0 +1,166 @@
+//! The whole graph as one halo2 circuit, and its sizing.
+
+use crate::chip::{ChipConfig, Ctx, Tamper, Wire, LIMB_BITS};
+use crate::error::{CircuitError, Result};
+use crate::field::to_field;
+use crate::graph::Graph;
+use crate::tensor::Tensor;
+use halo2_axiom::circuit::{Layouter, SimpleFloorPlanner};
+use halo2_axiom::halo2curves::bn256::Fr;
+use halo2_axiom::plonk::{Circuit, ConstraintSystem, Error};
+use std::sync::Arc;
+
+/// Largest logrows this crate will lay out.
+pub const MAX_K: u32 = 26;
+
+/// Which graph inputs are public instances (outputs always are).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Visibility {
+    /// Expose the inputs as public instances after the outputs.
+    pub public_input: bool,
+}
+
+/// A quantized graph with one assignment of its inputs.
+#[derive(Clone, Debug)]
+pub struct ModelCircuit {
+    graph: Arc<Graph>,
+    values: Arc<Vec<Tensor>>,
+    visibility: Visibility,
+    tamper: Vec<Tamper>,
+}
+
+impl ModelCircuit {
+    /// Evaluates the graph on `inputs` (quantized) and prepares the witness.
+    pub fn new(graph: Arc<Graph>, inputs: &[Vec<i128>], visibility: Visibility) -> Result<Self> {
+        let values = Arc::new(graph.eval(inputs)?);
+        Ok(Self {
+            graph,
+            values,
+            visibility,
+            tamper: Vec::new(),
+        })
+    }
+
+    /// The circuit with an all-zero input, for key generation and sizing.
+    pub fn blank(graph: Arc<Graph>, visibility: Visibility) -> Result<Self> {
+        let zeros: Vec<Vec<i128>> = graph
+            .inputs
+            .iter()
+            .map(|i| vec![0; i.shape.iter().product()])
+            .collect();
+        Self::new(graph, &zeros, visibility)
+    }
+
+    /// Corrupts advice cells (soundness tests only).
+    #[doc(hidden)]
+    pub fn with_tamper(mut self, tamper: &[Tamper]) -> Self {
+        self.tamper = tamper.to_vec();
+        self
+    }
+
+    /// The graph.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// Every tensor of the evaluation (inputs, then nodes).
+    pub fn values(&self) -> &[Tensor] {
+        &self.values
+    }
+
+    /// Public instances: all outputs flattened in order, then the inputs if public.
+    pub fn instances(&self) -> Vec<Fr> {
+        let mut out: Vec<Fr> = self
+            .graph
+            .outputs_of(&self.values)
+            .into_iter()
+            .flat_map(|t| t.data.iter().map(|v| to_field(*v)))
+            .collect();
+        if self.visibility.public_input {
+            for t in &self.values[..self.graph.inputs.len()] {
+                out.extend(t.data.iter().map(|v| to_field(*v)));
+            }
+        }
+        out
+    }
+
+    /// Lays out all nodes; returns (output wires, input wires).
+    fn layout(&self, ctx: &mut Ctx) -> (Vec<Wire>, Vec<Wire>) {
+        let n_in = self.graph.inputs.len();
+        let mut wires: Vec<Vec<Wire>> = Vec::with_capacity(self.values.len());
+        for t in &self.values[..n_in] {
+            wires.push(t.data.iter().map(|v| ctx.signed_input(*v)).collect());
+        }
+        for (n, node) in self.graph.nodes.iter().enumerate() {
+            let args: Vec<&[Wire]> = node.inputs.iter().map(|i| wires[*i].as_slice()).collect();
+            let out = node.op.assign(ctx, &args, &self.values[n_in + n]);
+            wires.push(out);
+        }
+        let outputs = self
+            .graph
+            .outputs
+            .iter()
+            .flat_map(|o| wires[*o].clone())
+            .collect();
+        let inputs = wires[..n_in].iter().flatten().copied().collect();
+        (outputs, inputs)
+    }
+
+    /// Rows the layout uses.
+    pub fn rows(&self) -> usize {
+        let mut cs = ConstraintSystem::<Fr>::default();
+        let cfg = ChipConfig::configure(&mut cs);
+        let mut ctx = Ctx::new(&cfg, None, &[]);
+        self.layout(&mut ctx);
+        ctx.rows_used()
+    }
+
+    /// Smallest logrows that fits the rows, the limb table and the blinding rows.
+    pub fn min_k(&self) -> Result<u32> {
+        let mut cs = ConstraintSystem::<Fr>::default();
+        ChipConfig::configure(&mut cs);
+        let reserved = cs.blinding_factors() + 1;
+        let rows = self.rows().max(1 << LIMB_BITS).max(cs.minimum_rows());
+        (1..=MAX_K)
+            .find(|k| (1usize << k) >= rows + reserved)
+            .ok_or(CircuitError::TooLarge { rows, max_k: MAX_K })
+    }
+}
+
+impl Circuit<Fr> for ModelCircuit {
+    type Config = ChipConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = ();
+
+    fn without_witnesses(&self) -> Self {
+        Self::blank(self.graph.clone(), self.visibility).expect("a zero input evaluates")
+    }
+
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> ChipConfig {
+        ChipConfig::configure(meta)
+    }
+
+    fn synthesize(
+        &self,
+        cfg: ChipConfig,
+        mut layouter: impl Layouter<Fr>,
+    ) -> std::result::Result<(), Error> {
+        cfg.load_table(&mut layouter)?;
+        let (outputs, inputs) = layouter.assign_region(
+            || "model",
+            |mut region| {
+                let mut ctx = Ctx::new(&cfg, Some(&mut region), &self.tamper);
+                Ok(self.layout(&mut ctx))
+            },
+        )?;
+        let public_inputs = if self.visibility.public_input {
+            inputs
+        } else {
+            vec![]
+        };
+        for (row, w) in outputs.iter().chain(&public_inputs).enumerate() {
+            layouter.constrain_instance(w.cell, cfg.instance, row);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,67 @@
+//! Errors of the circuit layer.
+
+use thiserror::Error;
+
+/// Why a quantized graph could not be evaluated or laid out.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CircuitError {
+    /// A value that the circuit range-checks fell outside the range it can represent.
+    #[error(
+        "node `{node}`: value {value} at index {index} is outside the range the circuit can represent [{min}, {max}]"
+    )]
+    ValueOutOfRange {
+        /// Node (or input) name.
+        node: String,
+        /// Flat index of the element within its tensor.
+        index: usize,
+        /// The offending integer value.
+        value: i128,
+        /// Smallest representable value.
+        min: i128,
+        /// Largest representable value.
+        max: i128,
+    },
+    /// An input tensor had the wrong number of elements.
+    #[error("input `{input}` expects {expected} values (shape {shape:?}), got {got}")]
+    InputLength {
+        /// Input name.
+        input: String,
+        /// Expected number of values.
+        expected: usize,
+        /// Number of values given.
+        got: usize,
+        /// Expected shape.
+        shape: Vec<usize>,
+    },
+    /// The graph is inconsistent (a bug in the importer or a corrupted settings file).
+    #[error("malformed graph at node `{node}`: {reason}")]
+    MalformedGraph {
+        /// Node name.
+        node: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The number of inputs given to `eval` does not match the graph.
+    #[error("graph has {expected} inputs, {got} given")]
+    InputCount {
+        /// Inputs the graph declares.
+        expected: usize,
+        /// Inputs given.
+        got: usize,
+    },
+    /// The circuit does not fit the largest supported size.
+    #[error("circuit needs {rows} rows, more than 2^{max_k} allows")]
+    TooLarge {
+        /// Rows needed.
+        rows: usize,
+        /// Largest logrows supported.
+        max_k: u32,
+    },
+    /// halo2 rejected the synthesis.
+    #[error("synthesis failed: {0}")]
+    Synthesis(String),
+}
+
+/// Result alias of this crate.
+pub type Result<T> = std::result::Result<T, CircuitError>;

@@ -1,0 +1,34 @@
+//! The integer op set of zkinfer, its plain-Rust reference evaluator (the single oracle) and
+//! the halo2 chips that prove it, laid out as one circuit per model.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use zkinfer_circuits::{ops::{Op, Relu}, Graph, GraphInput, ModelCircuit, Node, Visibility};
+//! use halo2_axiom::dev::MockProver;
+//!
+//! let graph = Graph {
+//!     inputs: vec![GraphInput { name: "x".into(), shape: vec![3], scale: 0 }],
+//!     nodes: vec![Node { name: "relu".into(), op: Op::Relu(Relu {}), inputs: vec![0], shape: vec![3], scale: 0 }],
+//!     outputs: vec![1],
+//! };
+//! let circuit = ModelCircuit::new(Arc::new(graph), &[vec![-5, 0, 7]], Visibility::default()).unwrap();
+//! let k = circuit.min_k().unwrap();
+//! let prover = MockProver::run(k, &circuit, vec![circuit.instances()]).unwrap();
+//! prover.assert_satisfied();
+//! ```
+
+pub mod chip;
+mod circuit;
+mod error;
+pub mod field;
+mod graph;
+pub mod ops;
+mod tensor;
+
+pub use circuit::{ModelCircuit, Visibility, MAX_K};
+pub use error::{CircuitError, Result};
+pub use graph::{Graph, GraphInput, Node, TensorId};
+pub use tensor::Tensor;
+
+/// The scalar field the circuits are defined over (BN254's `Fr`).
+pub use halo2_axiom::halo2curves::bn256::Fr;

@@ -1,0 +1,66 @@
+//! Rounding division by `2^shift`, the rescale after every multiplication.
+//!
+//! `y = ⌊(x + 2^(shift-1)) / 2^shift⌋` (round half up), proven by `x + half = y·2^shift + r`
+//! with the remainder `r ∈ [0, 2^shift)` decomposed into looked-up limbs, and `y` itself
+//! range-checked to `[-2^23, 2^23)`: without the check on `y` a prover could pick another
+//! remainder and shift `y` by a multiple of `2^-shift` in the field.
+
+use super::{check_range, OpImpl};
+use crate::chip::{Ctx, Wire, ACT_BOUND, RANGE_BITS};
+use crate::error::{CircuitError, Result};
+use crate::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+/// `y = round(x / 2^shift)`, ties up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rescale {
+    /// Power of two to divide by, `1..=24`.
+    pub shift: u32,
+}
+
+/// The integer semantics of one element.
+pub fn round_shift(x: i128, shift: u32) -> i128 {
+    let d = 1i128 << shift;
+    (x + d / 2).div_euclid(d)
+}
+
+impl OpImpl for Rescale {
+    fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
+        if self.shift == 0 || self.shift > RANGE_BITS {
+            return Err(CircuitError::MalformedGraph {
+                node: node.into(),
+                reason: format!("rescale shift {} outside 1..={RANGE_BITS}", self.shift),
+            });
+        }
+        let data = inputs[0]
+            .data
+            .iter()
+            .map(|x| round_shift(*x, self.shift))
+            .collect();
+        let out = Tensor::new(out_shape.to_vec(), data);
+        check_range(node, &out, -ACT_BOUND, ACT_BOUND - 1)?;
+        Ok(out)
+    }
+
+    fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], out: &Tensor) -> Vec<Wire> {
+        inputs[0]
+            .iter()
+            .zip(&out.data)
+            .map(|(x, y)| ctx.rescale(x, self.shift, *y))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_shift;
+
+    #[test]
+    fn rounds_half_up_on_both_signs() {
+        assert_eq!(round_shift(3, 1), 2); // 1.5 -> 2
+        assert_eq!(round_shift(-3, 1), -1); // -1.5 -> -1
+        assert_eq!(round_shift(-5, 2), -1); // -1.25 -> -1
+        assert_eq!(round_shift(6, 2), 2); // 1.5 -> 2
+        assert_eq!(round_shift(0, 8), 0);
+    }
+}

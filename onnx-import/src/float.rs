@@ -1,0 +1,170 @@
+//! The float model: ONNX parsed and typed by tract, decluttered (never optimized), and run for
+//! reference outputs and calibration.
+
+use crate::error::{ImportError, Result};
+use tract_onnx::prelude::*;
+
+/// ONNX op types the importer can lower (through the tract ops they become).
+pub const SUPPORTED_ONNX_OPS: &[&str] = &[
+    "Add",
+    "AveragePool",
+    "BatchNormalization",
+    "Constant",
+    "Conv",
+    "Flatten",
+    "Gemm",
+    "GlobalAveragePool",
+    "Identity",
+    "MatMul",
+    "MaxPool",
+    "Mul",
+    "Relu",
+    "Reshape",
+    "Sub",
+];
+
+/// A typed, decluttered float model.
+#[derive(Debug, Clone)]
+pub struct FloatModel {
+    /// tract's typed graph.
+    pub model: TypedModel,
+}
+
+fn malformed(e: impl std::fmt::Display) -> ImportError {
+    ImportError::Malformed {
+        reason: format!("{e:#}"),
+    }
+}
+
+impl FloatModel {
+    /// Parses ONNX bytes, rejecting op types outside [`SUPPORTED_ONNX_OPS`] by node name.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let onnx = tract_onnx::onnx();
+        let proto = onnx
+            .proto_model_for_read(&mut std::io::Cursor::new(bytes))
+            .map_err(malformed)?;
+        let graph = proto.graph.as_ref().ok_or_else(|| ImportError::Malformed {
+            reason: "model has no graph".into(),
+        })?;
+        if let Some(node) = graph
+            .node
+            .iter()
+            .find(|n| !SUPPORTED_ONNX_OPS.contains(&n.op_type.as_str()))
+        {
+            return Err(ImportError::UnsupportedOp {
+                node: node.name.clone(),
+                op_type: node.op_type.clone(),
+            });
+        }
+        let model = onnx
+            .model_for_proto_model(&proto)
+            .and_then(|m| m.into_typed())
+            .and_then(|m| m.into_decluttered())
+            .map_err(malformed)?;
+        Ok(Self { model })
+    }
+
+    /// Reads and parses an ONNX file.
+    pub fn from_path(path: &std::path::Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_bytes(&bytes)
+    }
+
+    /// Names and shapes of the model inputs.
+    pub fn inputs(&self) -> Result<Vec<(String, Vec<usize>)>> {
+        self.model
+            .input_outlets()
+            .map_err(malformed)?
+            .iter()
+            .map(|o| {
+                let node = self.model.node(o.node);
+                let fact = &node.outputs[o.slot].fact;
+                let shape = fact
+                    .shape
+                    .as_concrete()
+                    .ok_or_else(|| ImportError::BadInput {
+                        input: node.name.clone(),
+                        reason: format!(
+                            "symbolic shape {:?}; only fixed shapes are supported",
+                            fact.shape
+                        ),
+                    })?;
+                Ok((node.name.clone(), shape.to_vec()))
+            })
+            .collect()
+    }
+
+    fn tensors(&self, inputs: &[Vec<f32>]) -> Result<TVec<TValue>> {
+        let decl = self.inputs()?;
+        if decl.len() != inputs.len() {
+            return Err(ImportError::BadInput {
+                input: "<all>".into(),
+                reason: format!("model has {} inputs, {} given", decl.len(), inputs.len()),
+            });
+        }
+        decl.iter()
+            .zip(inputs)
+            .map(|((name, shape), data)| {
+                check_values(name, shape, data)?;
+                let t = tract_ndarray::ArrayD::from_shape_vec(shape.clone(), data.clone())
+                    .map_err(malformed)?;
+                Ok(Tensor::from(t).into_tvalue())
+            })
+            .collect()
+    }
+
+    /// Float inference of the model outputs, flattened.
+    pub fn run(&self, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>>> {
+        let plan = self.model.clone().into_runnable().map_err(inference)?;
+        let out = plan.run(self.tensors(inputs)?).map_err(inference)?;
+        out.iter().map(flatten).collect()
+    }
+
+    /// Float values of every node output (first slot), for calibration; `None` for
+    /// non-float outlets.
+    pub fn run_all(&self, inputs: &[Vec<f32>]) -> Result<Vec<Option<Vec<f32>>>> {
+        let mut model = self.model.clone();
+        let outlets: Vec<OutletId> = (0..model.nodes().len())
+            .map(|n| OutletId::new(n, 0))
+            .collect();
+        model.select_output_outlets(&outlets).map_err(inference)?;
+        let plan = model.into_runnable().map_err(inference)?;
+        let out = plan.run(self.tensors(inputs)?).map_err(inference)?;
+        Ok(out.iter().map(|t| flatten(t).ok()).collect())
+    }
+}
+
+fn inference(e: impl std::fmt::Display) -> ImportError {
+    ImportError::Inference {
+        reason: format!("{e:#}"),
+    }
+}
+
+fn flatten(t: &TValue) -> Result<Vec<f32>> {
+    let view = t.to_plain_array_view::<f32>().map_err(inference)?;
+    Ok(view.iter().copied().collect())
+}
+
+/// Checks an input tensor's length and finiteness against its declared shape.
+pub fn check_values(name: &str, shape: &[usize], data: &[f32]) -> Result<()> {
+    let expected: usize = shape.iter().product();
+    if data.len() != expected {
+        return Err(ImportError::BadInput {
+            input: name.into(),
+            reason: format!(
+                "expected {expected} values for shape {shape:?}, got {}",
+                data.len()
+            ),
+        });
+    }
+    if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+        return Err(ImportError::BadInput {
+            input: name.into(),
+            reason: format!("value at index {i} is not finite ({})", data[i]),
+        });
+    }
+    Ok(())
+}

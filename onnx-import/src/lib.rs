@@ -1,0 +1,25 @@
+//! ONNX import for zkinfer: ONNX → typed, decluttered float graph (tract) → calibrated
+//! fixed-point graph of `zkinfer-circuits`.
+//!
+//! ```no_run
+//! use zkinfer_onnx_import::{FloatModel, QuantSettings, lower};
+//! let model = FloatModel::from_path("model.onnx".as_ref()).unwrap();
+//! let sample = vec![vec![0.5f32; 64]];
+//! let settings = QuantSettings::calibrate(&model, &[sample]).unwrap();
+//! let graph = lower(&model, settings).unwrap();
+//! println!("{} nodes", graph.nodes.len());
+//! ```
+
+mod error;
+mod float;
+mod ops;
+mod quantize;
+
+pub use error::{ImportError, Result};
+pub use float::{check_values, FloatModel, SUPPORTED_ONNX_OPS};
+pub use quantize::{QuantSettings, CALIBRATION_MARGIN, MAX_ACT_SCALE, WEIGHT_SCALE};
+
+/// Lowers a float model to the quantized graph with the given fixed-point settings.
+pub fn lower(model: &FloatModel, settings: QuantSettings) -> Result<zkinfer_circuits::Graph> {
+    quantize::Builder::lower(model, settings)
+}

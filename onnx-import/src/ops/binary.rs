@@ -1,0 +1,192 @@
+//! Elementwise binary ops (tract `TypedBinOp`): Add, Sub, Mul with a constant or a computed
+//! operand, and Max with a zero constant (ONNX Relu).
+
+use super::{broadcast_index, const_f32, unsupported, BuildFn};
+use crate::error::Result;
+use crate::quantize::{concrete, Builder, QuantSettings};
+use std::collections::HashMap;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::binary::TypedBinOp;
+use zkinfer_circuits::ops::{Add, AffineRow, Linear, Mul, Op, Relu};
+
+pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
+    for name in ["Add", "Sub", "Mul", "Max"] {
+        reg.insert(name, binary);
+    }
+}
+
+fn binary(b: &mut Builder, node: &TypedNode) -> Result<()> {
+    let op = node
+        .op_as::<TypedBinOp>()
+        .expect("registered for binary ops");
+    let kind = op.0.name().to_string();
+    let out_shape = concrete(node, 0)?;
+    let (c0, c1) = (const_f32(b, node.inputs[0])?, const_f32(b, node.inputs[1])?);
+    let t = match (c0, c1) {
+        (None, None) => two_tensors(b, node, &kind, out_shape)?,
+        (Some(c), None) => with_const(b, node, &kind, 1, c, true, out_shape)?,
+        (None, Some(c)) => with_const(b, node, &kind, 0, c, false, out_shape)?,
+        (Some(_), Some(_)) => return Err(unsupported(node, "operands", "both constant")),
+    };
+    b.bind(node, t);
+    Ok(())
+}
+
+fn index(node: &TypedNode, out: &[usize], input: &[usize]) -> Result<Vec<u32>> {
+    broadcast_index(out, input).ok_or_else(|| unsupported(node, "broadcast", (input, out)))
+}
+
+fn with_const(
+    b: &mut Builder,
+    node: &TypedNode,
+    kind: &str,
+    slot: usize,
+    c: tract_ndarray::ArrayD<f32>,
+    const_first: bool,
+    out_shape: Vec<usize>,
+) -> Result<usize> {
+    let x = b.tensor(node.inputs[slot], &node.name)?;
+    let cvals: Vec<f32> = c.iter().copied().collect();
+    let cidx = index(node, &out_shape, c.shape())?;
+    match kind {
+        "Max" => {
+            if cvals.iter().any(|v| *v != 0.0) {
+                return Err(unsupported(node, "Max operand", "a constant other than 0"));
+            }
+            let x = b.at_act_scale(x, &node.name);
+            if b.graph.shape(x) != out_shape.as_slice() {
+                return Err(unsupported(
+                    node,
+                    "broadcast",
+                    (b.graph.shape(x), &out_shape),
+                ));
+            }
+            let scale = b.graph.scale(x);
+            Ok(b.push(&node.name, Op::Relu(Relu {}), vec![x], out_shape, scale))
+        }
+        "Add" | "Sub" => {
+            let scale = b.graph.scale(x);
+            let xidx = index(node, &out_shape, b.graph.shape(x))?;
+            let (xw, cs) = match (kind, const_first) {
+                ("Sub", true) => (-1, 1.0),
+                ("Sub", false) => (1, -1.0),
+                _ => (1, 1.0),
+            };
+            let rows = xidx
+                .iter()
+                .zip(&cidx)
+                .map(|(xi, ci)| AffineRow {
+                    bias: QuantSettings::quantize(cs * cvals[*ci as usize], scale),
+                    terms: vec![(*xi, xw)],
+                })
+                .collect::<Vec<_>>();
+            if let Some(t) = fold_into_linear(b, node, slot, x, &rows) {
+                return Ok(t);
+            }
+            Ok(b.push(
+                &node.name,
+                Op::Linear(Linear { rows }),
+                vec![x],
+                out_shape,
+                scale,
+            ))
+        }
+        "Mul" => {
+            let x = b.at_act_scale(x, &node.name);
+            let xidx = index(node, &out_shape, b.graph.shape(x))?;
+            let ws = b.settings.weight_scale;
+            let rows = xidx
+                .iter()
+                .zip(&cidx)
+                .map(|(xi, ci)| AffineRow {
+                    bias: 0,
+                    terms: vec![(*xi, QuantSettings::quantize(cvals[*ci as usize], ws))],
+                })
+                .collect();
+            let scale = b.graph.scale(x) + ws;
+            Ok(b.push(
+                &node.name,
+                Op::Linear(Linear { rows }),
+                vec![x],
+                out_shape,
+                scale,
+            ))
+        }
+        _ => Err(unsupported(node, "binary op", kind)),
+    }
+}
+
+/// Adds a bias into the Linear node that produced `x`, when this node is its only consumer
+/// and reads it elementwise; saves one row per element.
+fn fold_into_linear(
+    b: &mut Builder,
+    node: &TypedNode,
+    slot: usize,
+    x: usize,
+    rows: &[AffineRow],
+) -> Option<usize> {
+    let producer = b.model.node(node.inputs[slot].node);
+    if producer.outputs[node.inputs[slot].slot].successors.len() != 1 {
+        return None;
+    }
+    let n = x.checked_sub(b.graph.inputs.len())?;
+    let Op::Linear(lin) = &mut b.graph.nodes[n].op else {
+        return None;
+    };
+    if lin.rows.len() != rows.len()
+        || rows
+            .iter()
+            .enumerate()
+            .any(|(i, r)| r.terms != [(i as u32, 1)])
+    {
+        return None;
+    }
+    for (dst, src) in lin.rows.iter_mut().zip(rows) {
+        dst.bias += src.bias;
+    }
+    Some(x)
+}
+
+fn two_tensors(
+    b: &mut Builder,
+    node: &TypedNode,
+    kind: &str,
+    out_shape: Vec<usize>,
+) -> Result<usize> {
+    let x = b.tensor(node.inputs[0], &node.name)?;
+    let y = b.tensor(node.inputs[1], &node.name)?;
+    match kind {
+        "Add" | "Sub" => {
+            let (sx, sy) = (b.graph.scale(x), b.graph.scale(y));
+            let s = sx.max(sy);
+            let (lhs, rhs) = (
+                index(node, &out_shape, b.graph.shape(x))?,
+                index(node, &out_shape, b.graph.shape(y))?,
+            );
+            let sign = if kind == "Sub" { -1 } else { 1 };
+            let op = Add {
+                lhs_mul: 1 << (s - sx),
+                rhs_mul: sign * (1 << (s - sy)),
+                lhs,
+                rhs,
+            };
+            Ok(b.push(&node.name, Op::Add(op), vec![x, y], out_shape, s))
+        }
+        "Mul" => {
+            let (x, y) = (b.at_act_scale(x, &node.name), b.at_act_scale(y, &node.name));
+            let (lhs, rhs) = (
+                index(node, &out_shape, b.graph.shape(x))?,
+                index(node, &out_shape, b.graph.shape(y))?,
+            );
+            let scale = b.graph.scale(x) + b.graph.scale(y);
+            Ok(b.push(
+                &node.name,
+                Op::Mul(Mul { lhs, rhs }),
+                vec![x, y],
+                out_shape,
+                scale,
+            ))
+        }
+        _ => Err(unsupported(node, "binary op on two computed tensors", kind)),
+    }
+}

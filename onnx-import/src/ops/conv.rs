@@ -1,0 +1,250 @@
+//! Conv (2-D, NCHW, group 1) by im2col into a sparse linear map; MaxPool, AveragePool and
+//! GlobalAveragePool (tract: SumPool, Reduce<Sum>) over the same windows.
+
+use super::{const_f32, unsupported, BuildFn};
+use crate::error::Result;
+use crate::quantize::{concrete, Builder, QuantSettings};
+use std::collections::HashMap;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat, MaxPool, PoolSpec, SumPool};
+use tract_onnx::tract_core::ops::nn::{DataFormat, Reduce, Reducer};
+use zkinfer_circuits::ops::{AffineRow, Linear, MaxPool as QMaxPool, Op};
+
+pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
+    reg.insert("Conv", conv);
+    reg.insert("MaxPool", max_pool);
+    reg.insert("SumPool", sum_pool);
+    reg.insert("Reduce<Sum>", reduce_sum);
+}
+
+/// The input taps of every output position of a 2-D NCHW window op.
+struct Windows {
+    n: usize,
+    c: usize,
+    out_hw: [usize; 2],
+    /// For each output (oh, ow): `(kernel tap index, input offset within a channel)`.
+    taps: Vec<Vec<(usize, usize)>>,
+    in_hw: [usize; 2],
+}
+
+fn windows(node: &TypedNode, spec: &PoolSpec, x_shape: &[usize]) -> Result<Windows> {
+    if spec.data_format != DataFormat::NCHW {
+        return Err(unsupported(node, "data_format", spec.data_format));
+    }
+    if x_shape.len() != 4 || spec.kernel_shape.len() != 2 {
+        return Err(unsupported(node, "rank", x_shape));
+    }
+    let in_hw = [x_shape[2], x_shape[3]];
+    let pads = spec.computed_padding(&in_hw);
+    let (strides, dil) = (spec.strides(), spec.dilations());
+    let out_hw = [pads[0].convoluted, pads[1].convoluted];
+    let k = &spec.kernel_shape;
+    let mut taps = Vec::with_capacity(out_hw[0] * out_hw[1]);
+    for oh in 0..out_hw[0] {
+        for ow in 0..out_hw[1] {
+            let mut v = Vec::new();
+            for kh in 0..k[0] {
+                for kw in 0..k[1] {
+                    let ih = (oh * strides[0] + kh * dil[0]) as isize - pads[0].pad_before as isize;
+                    let iw = (ow * strides[1] + kw * dil[1]) as isize - pads[1].pad_before as isize;
+                    if ih >= 0 && iw >= 0 && (ih as usize) < in_hw[0] && (iw as usize) < in_hw[1] {
+                        v.push((kh * k[1] + kw, ih as usize * in_hw[1] + iw as usize));
+                    }
+                }
+            }
+            taps.push(v);
+        }
+    }
+    Ok(Windows {
+        n: x_shape[0],
+        c: x_shape[1],
+        out_hw,
+        taps,
+        in_hw,
+    })
+}
+
+fn conv(b: &mut Builder, node: &TypedNode) -> Result<()> {
+    let op = node.op_as::<Conv>().expect("registered for Conv");
+    if op.group != 1 {
+        return Err(unsupported(node, "group", op.group));
+    }
+    if op.q_params.is_some() {
+        return Err(unsupported(node, "q_params", &op.q_params));
+    }
+    if op.kernel_fmt != KernelFormat::OIHW {
+        return Err(unsupported(node, "kernel_fmt", op.kernel_fmt));
+    }
+    let x = b.tensor(node.inputs[0], &node.name)?;
+    let x = b.at_act_scale(x, &node.name);
+    let kernel =
+        const_f32(b, node.inputs[1])?.ok_or_else(|| unsupported(node, "kernel", "computed"))?;
+    let bias = match node.inputs.get(2) {
+        Some(o) => const_f32(b, *o)?.ok_or_else(|| unsupported(node, "bias", "computed"))?,
+        None => tract_ndarray::ArrayD::zeros(vec![1]),
+    };
+    let x_shape = b.graph.shape(x).to_vec();
+    let w = windows(node, &op.pool_spec, &x_shape)?;
+    let ks = kernel.shape().to_vec();
+    if ks.len() != 4 || ks[1] != w.c {
+        return Err(unsupported(node, "kernel shape", ks));
+    }
+    let out_c = ks[0];
+    let kernel: Vec<f32> = kernel.iter().copied().collect();
+    let bias: Vec<f32> = bias.iter().copied().collect();
+    let (ws, scale) = (
+        b.settings.weight_scale,
+        b.graph.scale(x) + b.settings.weight_scale,
+    );
+    let taps_per_c = ks[2] * ks[3];
+    let plane = w.in_hw[0] * w.in_hw[1];
+    let mut rows = Vec::new();
+    for n in 0..w.n {
+        for o in 0..out_c {
+            let bq = QuantSettings::quantize(bias[if bias.len() == 1 { 0 } else { o }], scale);
+            for taps in &w.taps {
+                let mut terms = Vec::with_capacity(taps.len() * w.c);
+                for c in 0..w.c {
+                    for (tap, off) in taps {
+                        let wv = kernel[(o * w.c + c) * taps_per_c + tap];
+                        terms.push((
+                            ((n * w.c + c) * plane + off) as u32,
+                            QuantSettings::quantize(wv, ws),
+                        ));
+                    }
+                }
+                rows.push(AffineRow { bias: bq, terms });
+            }
+        }
+    }
+    let shape = vec![w.n, out_c, w.out_hw[0], w.out_hw[1]];
+    let t = b.push(
+        &node.name,
+        Op::Linear(Linear { rows }),
+        vec![x],
+        shape,
+        scale,
+    );
+    b.bind(node, t);
+    Ok(())
+}
+
+/// Flat input indices of every pooled output, channel by channel.
+fn pool_windows(w: &Windows) -> Vec<Vec<u32>> {
+    let plane = w.in_hw[0] * w.in_hw[1];
+    let mut out = Vec::new();
+    for nc in 0..w.n * w.c {
+        for taps in &w.taps {
+            out.push(
+                taps.iter()
+                    .map(|(_, off)| (nc * plane + off) as u32)
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
+fn max_pool(b: &mut Builder, node: &TypedNode) -> Result<()> {
+    let op = node.op_as::<MaxPool>().expect("registered for MaxPool");
+    if op.with_index_outputs.is_some() {
+        return Err(unsupported(node, "index output", &op.with_index_outputs));
+    }
+    let x = b.tensor(node.inputs[0], &node.name)?;
+    let x = b.at_act_scale(x, &node.name);
+    let w = windows(node, &op.pool_spec, b.graph.shape(x))?;
+    let shape = vec![w.n, w.c, w.out_hw[0], w.out_hw[1]];
+    let windows = pool_windows(&w);
+    let scale = b.graph.scale(x);
+    let t = b.push(
+        &node.name,
+        Op::MaxPool(QMaxPool { windows }),
+        vec![x],
+        shape,
+        scale,
+    );
+    b.bind(node, t);
+    Ok(())
+}
+
+fn sum_pool(b: &mut Builder, node: &TypedNode) -> Result<()> {
+    let op = node.op_as::<SumPool>().expect("registered for SumPool");
+    let x = b.tensor(node.inputs[0], &node.name)?;
+    let x = b.at_act_scale(x, &node.name);
+    let w = windows(node, &op.pool_spec, b.graph.shape(x))?;
+    let area: usize = op.pool_spec.kernel_shape.iter().product();
+    let ws = if op.normalize {
+        b.settings.weight_scale
+    } else {
+        0
+    };
+    let rows = pool_windows(&w)
+        .into_iter()
+        .map(|win| {
+            let count = if op.count_include_pad {
+                area
+            } else {
+                win.len()
+            };
+            let weight = if op.normalize {
+                QuantSettings::quantize(1.0 / count as f32, ws)
+            } else {
+                1
+            };
+            AffineRow {
+                bias: 0,
+                terms: win.into_iter().map(|i| (i, weight)).collect(),
+            }
+        })
+        .collect();
+    let shape = vec![w.n, w.c, w.out_hw[0], w.out_hw[1]];
+    let scale = b.graph.scale(x) + ws;
+    let t = b.push(
+        &node.name,
+        Op::Linear(Linear { rows }),
+        vec![x],
+        shape,
+        scale,
+    );
+    b.bind(node, t);
+    Ok(())
+}
+
+fn reduce_sum(b: &mut Builder, node: &TypedNode) -> Result<()> {
+    let op = node.op_as::<Reduce>().expect("registered for Reduce");
+    if !matches!(op.reducer, Reducer::Sum) {
+        return Err(unsupported(node, "reducer", &op.reducer));
+    }
+    let x = b.tensor(node.inputs[0], &node.name)?;
+    let in_shape = b.graph.shape(x).to_vec();
+    let out_shape = concrete(node, 0)?;
+    let in_strides = super::strides(&in_shape);
+    let out_strides = super::strides(&out_shape);
+    let n_in: usize = in_shape.iter().product();
+    let mut rows: Vec<AffineRow> = (0..out_shape.iter().product())
+        .map(|_| AffineRow {
+            bias: 0,
+            terms: vec![],
+        })
+        .collect();
+    for i in 0..n_in {
+        let mut o = 0;
+        for d in 0..in_shape.len() {
+            let coord = (i / in_strides[d]) % in_shape[d];
+            if !op.axes.contains(&d) {
+                o += coord * out_strides[d];
+            }
+        }
+        rows[o].terms.push((i as u32, 1));
+    }
+    let scale = b.graph.scale(x);
+    let t = b.push(
+        &node.name,
+        Op::Linear(Linear { rows }),
+        vec![x],
+        out_shape,
+        scale,
+    );
+    b.bind(node, t);
+    Ok(())
+}

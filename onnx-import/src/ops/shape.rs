@@ -1,0 +1,29 @@
+//! Inputs and shape-only ops (Reshape, Flatten, Squeeze-like axis changes): no rows.
+
+use super::BuildFn;
+use crate::error::Result;
+use crate::quantize::{concrete, Builder};
+use std::collections::HashMap;
+use tract_onnx::prelude::*;
+use zkinfer_circuits::ops::{Op, Reshape};
+
+pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
+    reg.insert("Source", source);
+    reg.insert("AddAxis", reshape);
+    reg.insert("RmAxis", reshape);
+    reg.insert("Reshape", reshape);
+    reg.insert("IntoShape", reshape);
+}
+
+fn source(b: &mut Builder, node: &TypedNode) -> Result<()> {
+    b.add_input(node)
+}
+
+fn reshape(b: &mut Builder, node: &TypedNode) -> Result<()> {
+    let x = b.tensor(node.inputs[0], &node.name)?;
+    let shape = concrete(node, 0)?;
+    let scale = b.graph.scale(x);
+    let t = b.push(&node.name, Op::Reshape(Reshape {}), vec![x], shape, scale);
+    b.bind(node, t);
+    Ok(())
+}

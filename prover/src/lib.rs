@@ -1,0 +1,18 @@
+//! Setup, key generation, proving and verification of zkinfer circuits (halo2-axiom, KZG on
+//! BN254, SHPLONK, Keccak transcript), with versioned key files.
+
+mod error;
+mod keys;
+mod proof;
+mod srs;
+
+pub use error::{ProverError, Result};
+pub use keys::{keygen, read_pk, read_vk, vk_hash, write_pk, write_vk};
+pub use proof::{prove, verify};
+pub use srs::{default_cache_dir, write_params, Srs, SrsOrigin, DEV_SEED};
+
+/// Format version of every artifact this crate (and the facade) writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+pub use halo2_axiom::halo2curves::bn256::{Bn256, Fr, G1Affine};
+pub use halo2_axiom::plonk::{ProvingKey, VerifyingKey};

@@ -1,0 +1,163 @@
+//! A compiled model as a directory: `settings.json` and `model.onnx` from `compile`;
+//! `srs.params`, `pk.bin`, `vk.bin` and `setup.json` from `setup`. Every file carries the
+//! format version and is bound to the settings hash.
+
+use crate::error::{io_err, Error, Result};
+use crate::pipeline::{Keys, Proof, Settings};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use zkinfer_prover::{G1Affine, Srs, SrsOrigin, VerifyingKey, FORMAT_VERSION};
+
+/// What `setup` records beside the keys.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SetupInfo {
+    /// Artifact format version.
+    pub format_version: u32,
+    /// Hash of the settings the keys were made for.
+    pub settings_hash: String,
+    /// Hash of the verifying key.
+    pub vk_hash: String,
+    /// Where the SRS came from; `dev_insecure` means anyone can forge proofs.
+    pub srs: SrsOrigin,
+    /// Circuit size.
+    pub logrows: u32,
+}
+
+/// Paths of a compiled model directory.
+#[derive(Clone, Debug)]
+pub struct ModelDir {
+    /// The directory.
+    pub dir: PathBuf,
+}
+
+fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+    serde_json::from_str(&text).map_err(|e| Error::BadFile {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Writes pretty JSON.
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).expect("artifacts serialize");
+    std::fs::write(path, text).map_err(io_err(path))
+}
+
+impl ModelDir {
+    /// A directory (created if missing).
+    pub fn new(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Stores compiled settings and the model they came from.
+    pub fn write_compiled(&self, settings: &Settings, onnx: &Path) -> Result<()> {
+        write_json(&self.path("settings.json"), settings)?;
+        let dst = self.path("model.onnx");
+        if onnx.canonicalize().ok() != dst.canonicalize().ok() {
+            std::fs::copy(onnx, &dst).map_err(io_err(&dst))?;
+        }
+        Ok(())
+    }
+
+    /// Reads and checks the settings.
+    pub fn settings(&self) -> Result<Settings> {
+        let path = self.path("settings.json");
+        let s: Settings = read_json(&path)?;
+        if s.format_version != FORMAT_VERSION {
+            return Err(Error::Mismatch {
+                path: path.display().to_string(),
+                reason: format!(
+                    "format version {}, this build reads {FORMAT_VERSION}",
+                    s.format_version
+                ),
+            });
+        }
+        s.graph.validate()?;
+        Ok(s)
+    }
+
+    /// The ONNX model stored by `compile`, checked against the settings' hash.
+    pub fn model(&self, settings: &Settings) -> Result<crate::Model> {
+        let path = self.path("model.onnx");
+        let model = crate::Model::from_path(&path)?;
+        if model.sha256 != settings.model_sha256 {
+            return Err(Error::Mismatch {
+                path: path.display().to_string(),
+                reason: format!(
+                    "model hash {} differs from the compiled {}",
+                    model.sha256, settings.model_sha256
+                ),
+            });
+        }
+        Ok(model)
+    }
+
+    /// Stores keys and SRS.
+    pub fn write_keys(&self, settings: &Settings, keys: &Keys) -> Result<SetupInfo> {
+        let hash = settings.hash();
+        let params = self.path("srs.params");
+        let mut f =
+            std::io::BufWriter::new(std::fs::File::create(&params).map_err(io_err(&params))?);
+        zkinfer_prover::write_params(&keys.srs, &mut f).map_err(io_err(&params))?;
+        drop(f);
+        zkinfer_prover::write_pk(&self.path("pk.bin"), &keys.pk, &hash)?;
+        zkinfer_prover::write_vk(&self.path("vk.bin"), keys.pk.get_vk(), &hash)?;
+        let info = SetupInfo {
+            format_version: FORMAT_VERSION,
+            settings_hash: hash,
+            vk_hash: zkinfer_prover::vk_hash(keys.pk.get_vk()),
+            srs: keys.srs.origin.clone(),
+            logrows: settings.logrows,
+        };
+        write_json(&self.path("setup.json"), &info)?;
+        Ok(info)
+    }
+
+    /// Reads the setup record, checking it belongs to `settings`.
+    pub fn setup_info(&self, settings: &Settings) -> Result<SetupInfo> {
+        let path = self.path("setup.json");
+        let info: SetupInfo = read_json(&path)?;
+        if info.settings_hash != settings.hash() || info.format_version != FORMAT_VERSION {
+            return Err(Error::Mismatch {
+                path: path.display().to_string(),
+                reason: "setup was made for other settings; run `zkinfer setup` again".into(),
+            });
+        }
+        Ok(info)
+    }
+
+    fn srs(&self, settings: &Settings, info: &SetupInfo) -> Result<Srs> {
+        let mut srs = Srs::read(&self.path("srs.params"), settings.logrows)?;
+        srs.origin = info.srs.clone();
+        Ok(srs)
+    }
+
+    /// Reads SRS and proving key.
+    pub fn keys(&self, settings: &Settings) -> Result<Keys> {
+        let info = self.setup_info(settings)?;
+        let srs = self.srs(settings, &info)?;
+        let pk = zkinfer_prover::read_pk(&self.path("pk.bin"), &settings.hash())?;
+        Ok(Keys { srs, pk })
+    }
+
+    /// Reads SRS and verifying key.
+    pub fn verifier(&self, settings: &Settings) -> Result<(Srs, VerifyingKey<G1Affine>)> {
+        let info = self.setup_info(settings)?;
+        let srs = self.srs(settings, &info)?;
+        let vk = zkinfer_prover::read_vk(&self.path("vk.bin"), &settings.hash())?;
+        Ok((srs, vk))
+    }
+}
+
+/// Reads a proof file.
+pub fn read_proof(path: &Path) -> Result<Proof> {
+    read_json(path)
+}

@@ -1,0 +1,70 @@
+//! Errors of the facade.
+
+use thiserror::Error;
+
+/// Any failure of the zkinfer pipeline.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Importing the ONNX model failed.
+    #[error(transparent)]
+    Import(#[from] zkinfer_onnx_import::ImportError),
+    /// The quantized graph could not be evaluated or laid out.
+    #[error(transparent)]
+    Circuit(#[from] zkinfer_circuits::CircuitError),
+    /// Setup, proving or verification failed (including a rejected proof).
+    #[error(transparent)]
+    Prover(#[from] zkinfer_prover::ProverError),
+    /// An input value does not fit the fixed-point range of the circuit.
+    #[error(
+        "input `{input}`: value {value} at index {index} is outside the representable range [{min}, {max}] (scale 2^{scale})"
+    )]
+    InputOutOfRange {
+        /// Input name.
+        input: String,
+        /// Flat index.
+        index: usize,
+        /// The float value.
+        value: f32,
+        /// Smallest representable value.
+        min: f64,
+        /// Largest representable value.
+        max: f64,
+        /// Fixed-point scale exponent.
+        scale: i32,
+    },
+    /// A JSON input, settings or proof file is malformed.
+    #[error("{path}: {reason}")]
+    BadFile {
+        /// File concerned.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An artifact belongs to other settings, model or version.
+    #[error("{path}: {reason}")]
+    Mismatch {
+        /// File concerned.
+        path: String,
+        /// What does not match.
+        reason: String,
+    },
+    /// File I/O failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// File concerned.
+        path: String,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// Result alias of the facade.
+pub type Result<T> = std::result::Result<T, Error>;
+
+pub(crate) fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}

@@ -1,0 +1,29 @@
+//! zkinfer: zero-knowledge proofs of ONNX model inference.
+//!
+//! An ONNX model is imported with tract, quantized to fixed point, compiled into a halo2
+//! circuit over BN254 (KZG, SHPLONK), and proven: the proof shows that a (private) input
+//! produced the (public) output, with the weights baked into the verifying key.
+//!
+//! ```
+//! use zkinfer::{compile, prove, setup, verify, Model, Visibility};
+//! # fn main() -> zkinfer::Result<()> {
+//! let model = Model::from_bytes(zkinfer::bundled::MLP_IRIS_ONNX)?;
+//! let input = zkinfer::input::parse_inputs(zkinfer::bundled::MLP_IRIS_INPUT, "sample")?;
+//! let settings = compile(&model, &[input.clone()], Visibility::default())?;
+//! let keys = setup(&settings, None, &zkinfer::default_cache_dir())?;
+//! let proof = prove(&settings, &keys, &input)?;
+//! verify(&settings, &keys.srs, keys.pk.get_vk(), &proof)?;
+//! println!("outputs {:?}, float {:?}", proof.outputs, model.float_outputs(&input)?);
+//! # Ok(()) }
+//! ```
+
+pub mod artifacts;
+pub mod bundled;
+mod error;
+pub mod input;
+mod pipeline;
+
+pub use error::{Error, Result};
+pub use pipeline::{compile, prove, setup, verify, Keys, Model, Proof, Settings};
+pub use zkinfer_circuits::Visibility;
+pub use zkinfer_prover::default_cache_dir;

@@ -1,0 +1,296 @@
+//! The `zkinfer` command line: compile, setup, prove, verify, or all at once with `run`.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use zkinfer::artifacts::{read_proof, write_json, ModelDir};
+use zkinfer::{input::read_inputs, Model, Visibility};
+
+#[derive(Parser)]
+#[command(
+    name = "zkinfer",
+    version,
+    about = "Zero-knowledge proofs of ONNX inference (halo2, KZG on BN254)"
+)]
+struct Cli {
+    /// Print one JSON object on stdout instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Quantize an ONNX model and size its circuit into DIR.
+    Compile {
+        /// ONNX model.
+        model: PathBuf,
+        /// Calibration input file(s) (JSON); default: the model's bundled sample is not used,
+        /// so give at least one.
+        #[arg(long, required = true)]
+        calibration: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Make the input a public instance.
+        #[arg(long)]
+        public_input: bool,
+    },
+    /// Generate keys for a compiled DIR (development SRS unless --srs is given).
+    Setup {
+        /// Compiled directory.
+        dir: PathBuf,
+        /// SRS params file.
+        #[arg(long)]
+        srs: Option<PathBuf>,
+    },
+    /// Prove inference of an input.
+    Prove {
+        /// Compiled directory with keys.
+        dir: PathBuf,
+        /// Input JSON.
+        #[arg(long)]
+        input: PathBuf,
+        /// Where to write the proof.
+        #[arg(long)]
+        proof: PathBuf,
+    },
+    /// Verify a proof (exit 0 valid, 1 rejected).
+    Verify {
+        /// Compiled directory with keys.
+        dir: PathBuf,
+        /// Proof JSON.
+        #[arg(long)]
+        proof: PathBuf,
+    },
+    /// Compile (calibrated on the input), set up, prove and verify in one go.
+    Run {
+        /// ONNX model; default: the bundled mlp_digits.
+        model: Option<PathBuf>,
+        /// Input JSON; default: the bundled sample.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Directory for artifacts; default: a temporary one.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Make the input a public instance.
+        #[arg(long)]
+        public_input: bool,
+        /// SRS params file.
+        #[arg(long)]
+        srs: Option<PathBuf>,
+    },
+}
+
+fn step<T>(json: bool, msg: &str, f: impl FnOnce() -> zkinfer::Result<T>) -> Result<(T, f64)> {
+    let bar = if json {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new_spinner()
+    };
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("template"));
+    bar.set_message(msg.to_string());
+    bar.enable_steady_tick(Duration::from_millis(100));
+    let start = Instant::now();
+    let out = f();
+    let secs = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    if !json {
+        eprintln!("{msg}: {secs:.2} s");
+    }
+    Ok((out.with_context(|| format!("{msg} failed"))?, secs))
+}
+
+fn main() {
+    let cli = Cli::parse();
+    match dispatch(&cli) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            if cli.json {
+                println!("{}", json!({ "error": format!("{e:#}") }));
+            } else {
+                eprintln!("error: {e:#}");
+            }
+            std::process::exit(2);
+        }
+    }
+}
+
+fn dispatch(cli: &Cli) -> Result<i32> {
+    let j = cli.json;
+    match &cli.cmd {
+        Cmd::Compile {
+            model,
+            calibration,
+            out,
+            public_input,
+        } => {
+            let m = step(j, "import", || Model::from_path(model))?.0;
+            let samples = calibration
+                .iter()
+                .map(|p| read_inputs(p))
+                .collect::<zkinfer::Result<Vec<_>>>()?;
+            let vis = Visibility {
+                public_input: *public_input,
+            };
+            let settings = step(j, "compile", || zkinfer::compile(&m, &samples, vis))?.0;
+            ModelDir::new(out)?.write_compiled(&settings, model)?;
+            report(
+                j,
+                json!({ "logrows": settings.logrows, "rows": settings.rows, "quant": settings.quant, "dir": out }),
+            );
+            Ok(0)
+        }
+        Cmd::Setup { dir, srs } => {
+            let d = ModelDir::new(dir)?;
+            let settings = d.settings()?;
+            let keys = step(j, "setup", || {
+                zkinfer::setup(&settings, srs.as_deref(), &zkinfer::default_cache_dir())
+            })?
+            .0;
+            let info = d.write_keys(&settings, &keys)?;
+            report(
+                j,
+                json!({ "logrows": info.logrows, "vk_hash": info.vk_hash, "srs": info.srs }),
+            );
+            Ok(0)
+        }
+        Cmd::Prove { dir, input, proof } => {
+            let d = ModelDir::new(dir)?;
+            let settings = d.settings()?;
+            let inputs = read_inputs(input)?;
+            let keys = step(j, "load keys", || d.keys(&settings))?.0;
+            let p = step(j, "prove", || zkinfer::prove(&settings, &keys, &inputs))?.0;
+            write_json(proof, &p)?;
+            report(
+                j,
+                json!({ "outputs": p.outputs, "prove_seconds": p.prove_seconds, "proof_bytes": p.proof.len() / 2 }),
+            );
+            Ok(0)
+        }
+        Cmd::Verify { dir, proof } => {
+            let d = ModelDir::new(dir)?;
+            let settings = d.settings()?;
+            let p = read_proof(proof)?;
+            let (srs, vk) = d.verifier(&settings)?;
+            verdict(j, zkinfer::verify(&settings, &srs, &vk, &p), &p.outputs)
+        }
+        Cmd::Run {
+            model,
+            input,
+            out,
+            public_input,
+            srs,
+        } => run(
+            j,
+            model.as_deref(),
+            input.as_deref(),
+            out.as_deref(),
+            *public_input,
+            srs.as_deref(),
+        ),
+    }
+}
+
+fn report(json: bool, value: serde_json::Value) {
+    if json {
+        println!("{value}");
+    } else if let Some(obj) = value.as_object() {
+        for (k, v) in obj {
+            println!("{k}: {v}");
+        }
+    }
+}
+
+fn verdict(json: bool, result: zkinfer::Result<()>, outputs: &[f64]) -> Result<i32> {
+    match result {
+        Ok(()) => {
+            report(json, json!({ "verified": true, "outputs": outputs }));
+            Ok(0)
+        }
+        Err(zkinfer::Error::Prover(zkinfer_prover::ProverError::Rejected { reason })) => {
+            report(json, json!({ "verified": false, "reason": reason }));
+            Ok(1)
+        }
+        Err(e @ zkinfer::Error::Mismatch { .. }) => {
+            report(json, json!({ "verified": false, "reason": e.to_string() }));
+            Ok(1)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn run(
+    j: bool,
+    model: Option<&Path>,
+    input: Option<&Path>,
+    out: Option<&Path>,
+    public_input: bool,
+    srs: Option<&Path>,
+) -> Result<i32> {
+    let (m, inputs) = match (model, input) {
+        (Some(m), Some(i)) => (Model::from_path(m)?, read_inputs(i)?),
+        (None, None) => (
+            Model::from_bytes(zkinfer::bundled::MLP_DIGITS_ONNX)?,
+            zkinfer::input::parse_inputs(zkinfer::bundled::MLP_DIGITS_INPUT, "bundled sample")?,
+        ),
+        _ => bail!("give both MODEL and --input, or neither (the bundled mlp_digits)"),
+    };
+    let vis = Visibility { public_input };
+    let (settings, compile_s) = step(j, "compile", || {
+        zkinfer::compile(&m, &[inputs.clone()], vis)
+    })?;
+    let (keys, setup_s) = step(j, "setup", || {
+        zkinfer::setup(&settings, srs, &zkinfer::default_cache_dir())
+    })?;
+    if let Some(dir) = out {
+        let d = ModelDir::new(dir)?;
+        write_json(&dir.join("settings.json"), &settings)?;
+        d.write_keys(&settings, &keys)?;
+    }
+    let (proof, _) = step(j, "prove", || zkinfer::prove(&settings, &keys, &inputs))?;
+    if let Some(dir) = out {
+        write_json(&dir.join("proof.json"), &proof)?;
+    }
+    let (verified, verify_s) = step(j, "verify", || {
+        Ok(zkinfer::verify(
+            &settings,
+            &keys.srs,
+            keys.pk.get_vk(),
+            &proof,
+        ))
+    })?;
+    let float = m.float_outputs(&inputs)?;
+    let max_abs_err = proof
+        .outputs
+        .iter()
+        .zip(&float)
+        .map(|(a, b)| (a - f64::from(*b)).abs())
+        .fold(0f64, f64::max);
+    let value = json!({
+        "verified": verified.is_ok(),
+        "outputs": proof.outputs,
+        "float_outputs": float,
+        "max_abs_error": max_abs_err,
+        "logrows": settings.logrows,
+        "rows": settings.rows,
+        "compile_seconds": compile_s,
+        "setup_seconds": setup_s,
+        "prove_seconds": proof.prove_seconds,
+        "verify_seconds": verify_s,
+        "proof_bytes": proof.proof.len() / 2,
+        "srs": proof.srs,
+    });
+    report(j, value);
+    if let Err(e) = verified {
+        if !j {
+            eprintln!("verification failed: {e}");
+        }
+        return Ok(1);
+    }
+    Ok(0)
+}

@@ -1,0 +1,325 @@
+//! The pipeline as typed values: model → settings (compile) → keys (setup) → proof (prove)
+//! → verdict (verify). No file I/O here; [`crate::artifacts`] stores these in a directory.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+use zkinfer_circuits::{chip::ACT_BOUND, field::to_field, Graph, ModelCircuit, Visibility};
+use zkinfer_onnx_import::{check_values, lower, FloatModel, QuantSettings};
+use zkinfer_prover::{Fr, G1Affine, ProvingKey, Srs, SrsOrigin, FORMAT_VERSION};
+
+/// An ONNX model and its float reference (tract).
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The typed, decluttered float model.
+    pub float: FloatModel,
+    /// SHA-256 of the ONNX bytes.
+    pub sha256: String,
+}
+
+impl Model {
+    /// Parses ONNX bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        Ok(Self {
+            float: FloatModel::from_bytes(bytes)?,
+            sha256: hex::encode(Sha256::digest(bytes)),
+        })
+    }
+
+    /// Reads an ONNX file.
+    pub fn from_path(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(crate::error::io_err(path))?;
+        Self::from_bytes(&bytes)
+    }
+
+    /// Float outputs of tract's inference, flattened and concatenated.
+    pub fn float_outputs(&self, inputs: &[Vec<f32>]) -> Result<Vec<f32>> {
+        Ok(self.float.run(inputs)?.into_iter().flatten().collect())
+    }
+}
+
+/// Everything `compile` decides: the quantized graph, its fixed point and its size.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Artifact format version.
+    pub format_version: u32,
+    /// SHA-256 of the ONNX file compiled.
+    pub model_sha256: String,
+    /// Fixed-point scales.
+    pub quant: QuantSettings,
+    /// Which inputs are public.
+    pub visibility: Visibility,
+    /// Rows the layout uses.
+    pub rows: usize,
+    /// Circuit size: `2^logrows` rows.
+    pub logrows: u32,
+    /// The quantized graph (weights included).
+    pub graph: Graph,
+}
+
+impl Settings {
+    /// SHA-256 (hex) of the settings' canonical JSON; keys and proofs are bound to it.
+    pub fn hash(&self) -> String {
+        let bytes = serde_json::to_vec(self).expect("settings serialize");
+        hex::encode(Sha256::digest(bytes))
+    }
+
+    /// The circuit for these settings and (already quantized) inputs.
+    pub fn circuit(&self, inputs: &[Vec<i128>]) -> Result<ModelCircuit> {
+        Ok(ModelCircuit::new(
+            Arc::new(self.graph.clone()),
+            inputs,
+            self.visibility,
+        )?)
+    }
+
+    /// Quantizes float inputs, rejecting wrong lengths, non-finite values and values
+    /// outside the representable range.
+    pub fn quantize_inputs(&self, inputs: &[Vec<f32>]) -> Result<Vec<Vec<i128>>> {
+        if inputs.len() != self.graph.inputs.len() {
+            return Err(zkinfer_circuits::CircuitError::InputCount {
+                expected: self.graph.inputs.len(),
+                got: inputs.len(),
+            }
+            .into());
+        }
+        let mut out = Vec::with_capacity(inputs.len());
+        for (decl, vals) in self.graph.inputs.iter().zip(inputs) {
+            check_values(&decl.name, &decl.shape, vals)?;
+            let scale = 2f64.powi(decl.scale);
+            let (min, max) = (-ACT_BOUND, ACT_BOUND - 1);
+            let mut q = Vec::with_capacity(vals.len());
+            for (index, v) in vals.iter().enumerate() {
+                let x = (f64::from(*v) * scale).round();
+                if x < min as f64 || x > max as f64 {
+                    return Err(Error::InputOutOfRange {
+                        input: decl.name.clone(),
+                        index,
+                        value: *v,
+                        min: min as f64 / scale,
+                        max: max as f64 / scale,
+                        scale: decl.scale,
+                    });
+                }
+                q.push(x as i128);
+            }
+            out.push(q);
+        }
+        Ok(out)
+    }
+
+    /// Dequantizes the flattened outputs.
+    pub fn dequantize_outputs(&self, ints: &[i64]) -> Vec<f64> {
+        let scales: Vec<i32> = self
+            .graph
+            .outputs
+            .iter()
+            .flat_map(|o| {
+                let n: usize = self.graph.shape(*o).iter().product();
+                std::iter::repeat_n(self.graph.scale(*o), n)
+            })
+            .collect();
+        ints.iter()
+            .zip(scales)
+            .map(|(v, s)| *v as f64 / 2f64.powi(s))
+            .collect()
+    }
+}
+
+/// Quantizes and sizes a model. `calibration` holds samples (one float vector per input);
+/// the fixed point is chosen so that every value seen fits with margin.
+pub fn compile(
+    model: &Model,
+    calibration: &[Vec<Vec<f32>>],
+    visibility: Visibility,
+) -> Result<Settings> {
+    let decl = model.float.inputs()?;
+    for sample in calibration {
+        if sample.len() != decl.len() {
+            return Err(zkinfer_circuits::CircuitError::InputCount {
+                expected: decl.len(),
+                got: sample.len(),
+            }
+            .into());
+        }
+        for ((name, shape), vals) in decl.iter().zip(sample) {
+            check_values(name, shape, vals)?;
+        }
+    }
+    let quant = QuantSettings::calibrate(&model.float, calibration)?;
+    let graph = lower(&model.float, quant)?;
+    let circuit = ModelCircuit::blank(Arc::new(graph.clone()), visibility)?;
+    Ok(Settings {
+        format_version: FORMAT_VERSION,
+        model_sha256: model.sha256.clone(),
+        quant,
+        visibility,
+        rows: circuit.rows(),
+        logrows: circuit.min_k()?,
+        graph,
+    })
+}
+
+/// SRS and proving key of compiled settings.
+#[derive(Debug)]
+pub struct Keys {
+    /// The SRS, sized to the circuit.
+    pub srs: Srs,
+    /// The proving key (it holds the verifying key).
+    pub pk: ProvingKey<G1Affine>,
+}
+
+/// Generates keys: with `srs_file`, from that params file; otherwise from the development
+/// SRS (**insecure**), cached in `cache`.
+pub fn setup(settings: &Settings, srs_file: Option<&Path>, cache: &Path) -> Result<Keys> {
+    let srs = match srs_file {
+        Some(p) => Srs::read(p, settings.logrows)?,
+        None => Srs::dev(settings.logrows, cache)?,
+    };
+    let blank = ModelCircuit::blank(Arc::new(settings.graph.clone()), settings.visibility)?;
+    let pk = zkinfer_prover::keygen(&srs, &blank)?;
+    Ok(Keys { srs, pk })
+}
+
+/// A proof with its public values, bound to the settings and key it was made for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Proof {
+    /// Artifact format version.
+    pub format_version: u32,
+    /// Hash of the settings proven against.
+    pub settings_hash: String,
+    /// Hash of the verifying key.
+    pub vk_hash: String,
+    /// Origin of the SRS (a development SRS is insecure).
+    pub srs: SrsOrigin,
+    /// Quantized outputs (public instances).
+    pub public_outputs: Vec<i64>,
+    /// Quantized inputs, when public.
+    pub public_inputs: Vec<i64>,
+    /// The outputs dequantized (informative; the verifier uses `public_outputs`).
+    pub outputs: Vec<f64>,
+    /// The proof bytes, hex.
+    pub proof: String,
+    /// Seconds spent proving.
+    pub prove_seconds: f64,
+}
+
+impl Proof {
+    /// Public instances in circuit order: outputs, then public inputs.
+    pub fn instances(&self) -> Vec<Fr> {
+        self.public_outputs
+            .iter()
+            .chain(&self.public_inputs)
+            .map(|v| to_field(i128::from(*v)))
+            .collect()
+    }
+
+    /// The proof bytes.
+    pub fn bytes(&self) -> Result<Vec<u8>> {
+        hex::decode(&self.proof).map_err(|e| Error::BadFile {
+            path: "<proof>".into(),
+            reason: format!("proof is not hex: {e}"),
+        })
+    }
+}
+
+/// Proves inference of `inputs` (floats, one vector per model input).
+pub fn prove(settings: &Settings, keys: &Keys, inputs: &[Vec<f32>]) -> Result<Proof> {
+    let q = settings.quantize_inputs(inputs)?;
+    let circuit = settings.circuit(&q)?;
+    let to_i64 = |v: &i128| i64::try_from(*v).expect("range-checked values fit i64");
+    let public_outputs: Vec<i64> = circuit
+        .graph()
+        .outputs_of(circuit.values())
+        .into_iter()
+        .flat_map(|t| t.data.iter().map(to_i64))
+        .collect();
+    let public_inputs = if settings.visibility.public_input {
+        q.iter().flatten().map(to_i64).collect()
+    } else {
+        vec![]
+    };
+    let start = Instant::now();
+    let bytes = zkinfer_prover::prove(&keys.srs, &keys.pk, circuit)?;
+    Ok(Proof {
+        format_version: FORMAT_VERSION,
+        settings_hash: settings.hash(),
+        vk_hash: zkinfer_prover::vk_hash(keys.pk.get_vk()),
+        srs: keys.srs.origin.clone(),
+        outputs: settings.dequantize_outputs(&public_outputs),
+        public_outputs,
+        public_inputs,
+        proof: hex::encode(bytes),
+        prove_seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// Verifies a proof; `Err(Prover(Rejected))` if it does not hold, `Err(Mismatch)` if it was
+/// made for other settings or another key.
+pub fn verify(
+    settings: &Settings,
+    srs: &Srs,
+    vk: &zkinfer_prover::VerifyingKey<G1Affine>,
+    proof: &Proof,
+) -> Result<()> {
+    if proof.format_version != FORMAT_VERSION {
+        return Err(Error::Mismatch {
+            path: "<proof>".into(),
+            reason: format!(
+                "format version {}, this build reads {FORMAT_VERSION}",
+                proof.format_version
+            ),
+        });
+    }
+    if proof.settings_hash != settings.hash() {
+        return Err(Error::Mismatch {
+            path: "<proof>".into(),
+            reason: format!(
+                "proof made for settings {}, these are {}",
+                proof.settings_hash,
+                settings.hash()
+            ),
+        });
+    }
+    let vk_hash = zkinfer_prover::vk_hash(vk);
+    if proof.vk_hash != vk_hash {
+        return Err(Error::Mismatch {
+            path: "<proof>".into(),
+            reason: format!(
+                "proof made for verifying key {}, this key is {vk_hash}",
+                proof.vk_hash
+            ),
+        });
+    }
+    let n_out: usize = settings
+        .graph
+        .outputs
+        .iter()
+        .map(|o| settings.graph.shape(*o).iter().product::<usize>())
+        .sum();
+    let n_in: usize = if settings.visibility.public_input {
+        settings
+            .graph
+            .inputs
+            .iter()
+            .map(|i| i.shape.iter().product::<usize>())
+            .sum()
+    } else {
+        0
+    };
+    if proof.public_outputs.len() != n_out || proof.public_inputs.len() != n_in {
+        return Err(zkinfer_prover::ProverError::Rejected {
+            reason: format!(
+                "expected {n_out} public outputs and {n_in} public inputs, proof has {} and {}",
+                proof.public_outputs.len(),
+                proof.public_inputs.len()
+            ),
+        }
+        .into());
+    }
+    zkinfer_prover::verify(&srs.params, vk, &proof.bytes()?, &proof.instances())?;
+    Ok(())
+}
