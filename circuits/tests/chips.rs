@@ -1,0 +1,233 @@
+//! Every chip against the reference evaluator (MockProver), with tampered witnesses that must
+//! fail the specific constraint, and fixed-point edge cases.
+
+use halo2_axiom::dev::{MockProver, VerifyFailure};
+use proptest::prelude::*;
+use std::sync::Arc;
+use zkinfer_circuits::chip::{Tamper, ACT_BOUND, LANES, RANGE_BITS};
+use zkinfer_circuits::ops::{Add, AffineRow, Linear, MaxPool, Mul, Op, Relu, Rescale};
+use zkinfer_circuits::{CircuitError, Graph, GraphInput, ModelCircuit, Node, Visibility};
+
+const Z: usize = LANES;
+const LANE_A: usize = 3;
+const LANE_B: usize = 4;
+
+fn graph(op: Op, in_shapes: &[Vec<usize>], out_shape: Vec<usize>) -> Arc<Graph> {
+    let inputs = in_shapes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| GraphInput { name: format!("x{i}"), shape: s.clone(), scale: 0 })
+        .collect();
+    let n = in_shapes.len();
+    Arc::new(Graph {
+        inputs,
+        nodes: vec![Node { name: "op".into(), op, inputs: (0..n).collect(), shape: out_shape, scale: 0 }],
+        outputs: vec![n],
+    })
+}
+
+fn circuit(g: &Arc<Graph>, inputs: &[Vec<i128>]) -> ModelCircuit {
+    ModelCircuit::new(g.clone(), inputs, Visibility::default()).expect("evaluates")
+}
+
+fn failures(c: &ModelCircuit) -> Vec<VerifyFailure> {
+    let k = c.min_k().unwrap();
+    MockProver::run(k, c, vec![c.instances()]).unwrap().verify().err().unwrap_or_default()
+}
+
+fn gate_failed(fs: &[VerifyFailure], gate: &str) -> bool {
+    fs.iter().any(|f| matches!(f, VerifyFailure::ConstraintNotSatisfied { constraint, .. } if format!("{constraint:?}").contains(&format!("\"{gate}\""))))
+}
+
+fn lookup_failed(fs: &[VerifyFailure]) -> bool {
+    fs.iter().any(|f| matches!(f, VerifyFailure::Lookup { name, .. } if name == "limb"))
+}
+
+fn output(c: &ModelCircuit) -> Vec<i128> {
+    c.graph().outputs_of(c.values())[0].data.clone()
+}
+
+fn t(lane: usize, row: usize, delta: i128) -> Tamper {
+    Tamper { lane, row, delta }
+}
+
+fn linear9(weights: &[i64; 9], bias: i64) -> Arc<Graph> {
+    let terms = weights.iter().enumerate().map(|(i, w)| (i as u32, *w)).collect();
+    graph(Op::Linear(Linear { rows: vec![AffineRow { bias, terms }] }), &[vec![9]], vec![1])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn linear_matches_oracle(x in prop::collection::vec(-(1i128 << 20)..(1 << 20), 9), w in prop::array::uniform9(-(1i64 << 16)..(1 << 16)), b in -1000i64..1000) {
+        let g = linear9(&w, b);
+        let c = circuit(&g, &[x.clone()]);
+        let expect: i128 = i128::from(b) + x.iter().zip(w).map(|(a, w)| a * i128::from(w)).sum::<i128>();
+        prop_assert_eq!(output(&c), vec![expect]);
+        prop_assert!(failures(&c).is_empty());
+    }
+
+    #[test]
+    fn rescale_matches_oracle(x in prop::collection::vec(-(1i128 << 38)..(1 << 38), 4), shift in prop::sample::select(vec![8u32, 12, 16, 24])) {
+        let g = graph(Op::Rescale(Rescale { shift }), &[vec![4]], vec![4]);
+        let x: Vec<i128> = x.into_iter().map(|v| v >> (40 - shift)).collect();
+        let c = circuit(&g, &[x.iter().map(|v| v.clamp(&-(ACT_BOUND - 1), &(ACT_BOUND - 1))).copied().collect()]);
+        prop_assert!(failures(&c).is_empty());
+    }
+
+    #[test]
+    fn relu_matches_oracle(x in prop::collection::vec(-(1i128 << 23)..(1 << 23), 6)) {
+        let g = graph(Op::Relu(Relu {}), &[vec![6]], vec![6]);
+        let c = circuit(&g, &[x.clone()]);
+        prop_assert_eq!(output(&c), x.iter().map(|v| (*v).max(0)).collect::<Vec<_>>());
+        prop_assert!(failures(&c).is_empty());
+    }
+
+    #[test]
+    fn maxpool_matches_oracle(x in prop::collection::vec(-(1i128 << 22)..(1 << 22), 8)) {
+        let g = graph(Op::MaxPool(MaxPool { windows: vec![vec![0, 1, 2, 3], vec![4, 5, 6, 7], vec![1, 6]] }), &[vec![8]], vec![3]);
+        let c = circuit(&g, &[x.clone()]);
+        let expect = vec![*x[..4].iter().max().unwrap(), *x[4..].iter().max().unwrap(), x[1].max(x[6])];
+        prop_assert_eq!(output(&c), expect);
+        prop_assert!(failures(&c).is_empty());
+    }
+
+    #[test]
+    fn mul_and_add_match_oracle(x in prop::collection::vec(-(1i128 << 22)..(1 << 22), 3), u in prop::collection::vec(-(1i128 << 22)..(1 << 22), 3)) {
+        let idx = vec![0u32, 1, 2];
+        let gm = graph(Op::Mul(Mul { lhs: idx.clone(), rhs: idx.clone() }), &[vec![3], vec![3]], vec![3]);
+        let c = circuit(&gm, &[x.clone(), u.clone()]);
+        prop_assert_eq!(output(&c), x.iter().zip(&u).map(|(a, b)| a * b).collect::<Vec<_>>());
+        prop_assert!(failures(&c).is_empty());
+        let ga = graph(Op::Add(Add { lhs_mul: 4, rhs_mul: -1, lhs: idx.clone(), rhs: idx }), &[vec![3], vec![3]], vec![3]);
+        let c = circuit(&ga, &[x.clone(), u.clone()]);
+        prop_assert_eq!(output(&c), x.iter().zip(&u).map(|(a, b)| 4 * a - b).collect::<Vec<_>>());
+        prop_assert!(failures(&c).is_empty());
+    }
+}
+
+// Row layout used by the tamper tests: one range row per input element first, then the op.
+
+#[test]
+fn linear_tampered_accumulator_fails_linear_gate() {
+    let g = linear9(&[1, 2, 3, 4, 5, 6, 7, 8, 9], 7);
+    let x = vec![vec![1, -2, 3, -4, 5, -6, 7, -8, 9]];
+    // Input rows 0..9, dot rows 9 and 10, partial sum in z on row 10, result on row 11.
+    let c = circuit(&g, &x).with_tamper(&[t(Z, 10, 1)]);
+    assert!(gate_failed(&failures(&c), "linear"));
+    let c = circuit(&g, &x).with_tamper(&[t(5, 9, 1)]);
+    assert!(!failures(&c).is_empty(), "a tampered copy of an input must fail");
+}
+
+#[test]
+fn input_tampered_cell_fails_and_out_of_range_input_is_an_error() {
+    let g = graph(Op::Relu(Relu {}), &[vec![1]], vec![1]);
+    let c = circuit(&g, &[vec![12]]).with_tamper(&[t(LANE_A, 0, 1)]);
+    assert!(gate_failed(&failures(&c), "linear"));
+    // Limbs of an input moved out of the table while keeping the sum: only the lookup fails.
+    let c = circuit(&g, &[vec![12]]).with_tamper(&[t(0, 0, 256), t(1, 0, -1)]);
+    let fs = failures(&c);
+    assert!(lookup_failed(&fs) && !gate_failed(&fs, "linear"), "{fs:?}");
+    for bad in [ACT_BOUND, -ACT_BOUND - 1] {
+        let err = ModelCircuit::new(g.clone(), &[vec![bad]], Visibility::default()).unwrap_err();
+        assert!(matches!(err, CircuitError::ValueOutOfRange { value, .. } if value == bad));
+    }
+}
+
+#[test]
+fn rescale_tampers_fail_specific_constraints() {
+    let g = graph(Op::Rescale(Rescale { shift: 16 }), &[vec![1]], vec![1]);
+    let x = vec![vec![3 * 65536 + 100]];
+    // Row 0 input; row 1 remainder (limbs, x in A, y in B); row 2 range check of y.
+    let c = circuit(&g, &x).with_tamper(&[t(LANE_B, 1, 1)]);
+    assert!(gate_failed(&failures(&c), "linear"));
+    // Remainder limbs moved out of range with the same sum: only the lookup catches it.
+    let c = circuit(&g, &x).with_tamper(&[t(0, 1, 256), t(1, 1, -1)]);
+    let fs = failures(&c);
+    assert!(lookup_failed(&fs) && !gate_failed(&fs, "linear"), "{fs:?}");
+}
+
+#[test]
+fn rescale_edge_cases() {
+    let g = graph(Op::Rescale(Rescale { shift: 16 }), &[vec![6]], vec![6]);
+    let h = 1 << 15;
+    let c = circuit(&g, &[vec![0, h, -h, h - 1, -h - 1, (ACT_BOUND - 1)]]);
+    assert_eq!(output(&c), vec![0, 1, 0, 0, -1, 128]);
+    assert!(failures(&c).is_empty());
+    // A shift that is not a multiple of the limb width takes the two-sided remainder check.
+    let g = graph(Op::Rescale(Rescale { shift: 12 }), &[vec![2]], vec![2]);
+    let c = circuit(&g, &[vec![4095, -2048]]);
+    assert_eq!(output(&c), vec![1, 0]);
+    assert!(failures(&c).is_empty());
+    let c = circuit(&g, &[vec![4095, -2048]]).with_tamper(&[t(0, 2, 1)]);
+    assert!(gate_failed(&failures(&c), "linear"));
+}
+
+#[test]
+fn relu_forged_output_fails_max_chain() {
+    let g = graph(Op::Relu(Relu {}), &[vec![1]], vec![1]);
+    // x = -5, honest y = 0. Forge y = 1 with consistent limbs and copies: rows 2 (y - x) and
+    // 3 (y - 0) both shift y and the low limb by one. Only the product (y-x)·y ≠ 0 fails.
+    let c = circuit(&g, &[vec![-5]]).with_tamper(&[t(LANE_A, 2, 1), t(0, 2, 1), t(LANE_A, 3, 1), t(0, 3, 1)]);
+    let fs = failures(&c);
+    assert!(gate_failed(&fs, "max chain") && !gate_failed(&fs, "linear") && !lookup_failed(&fs), "{fs:?}");
+    let c = circuit(&g, &[vec![-5]]).with_tamper(&[t(Z, 3, 1)]);
+    assert!(gate_failed(&failures(&c), "max chain"));
+}
+
+#[test]
+fn relu_edges_and_range() {
+    let g = graph(Op::Relu(Relu {}), &[vec![5]], vec![5]);
+    let c = circuit(&g, &[vec![0, 1, -1, ACT_BOUND - 1, -ACT_BOUND]]);
+    assert_eq!(output(&c), vec![0, 1, 0, ACT_BOUND - 1, 0]);
+    assert!(failures(&c).is_empty());
+    let big = graph(Op::Relu(Relu {}), &[vec![1]], vec![1]);
+    let lin = Graph {
+        nodes: vec![
+            Node { name: "scale".into(), op: Op::Linear(Linear { rows: vec![AffineRow { bias: 0, terms: vec![(0, 4)] }] }), inputs: vec![0], shape: vec![1], scale: 0 },
+            Node { name: "relu".into(), op: Op::Relu(Relu {}), inputs: vec![1], shape: vec![1], scale: 0 },
+        ],
+        outputs: vec![2],
+        ..(*big).clone()
+    };
+    let err = ModelCircuit::new(Arc::new(lin), &[vec![1 << 22]], Visibility::default()).unwrap_err();
+    assert!(matches!(err, CircuitError::ValueOutOfRange { ref node, .. } if node == "relu"), "{err}");
+    assert_eq!(RANGE_BITS, 24);
+}
+
+#[test]
+fn maxpool_forged_output_fails_max_chain() {
+    let g = graph(Op::MaxPool(MaxPool { windows: vec![vec![0, 1, 2, 3]] }), &[vec![4]], vec![1]);
+    let x = vec![vec![10, 3, 7, 1]];
+    // Rows 0..4 inputs, row 4 zero, rows 5..9 the window. Claim y = 11: every difference
+    // stays in range and copies agree, but no factor of the product is zero.
+    let forged: Vec<Tamper> = (5..9).flat_map(|r| [t(LANE_A, r, 1), t(0, r, 1)]).collect();
+    let fs = failures(&circuit(&g, &x).with_tamper(&forged));
+    assert!(gate_failed(&fs, "max chain") && !gate_failed(&fs, "linear") && !lookup_failed(&fs), "{fs:?}");
+    let fs = failures(&circuit(&g, &x).with_tamper(&[t(Z, 7, 3)]));
+    assert!(gate_failed(&fs, "max chain"));
+}
+
+#[test]
+fn mul_and_add_tampers_fail() {
+    let idx = vec![0u32];
+    let gm = graph(Op::Mul(Mul { lhs: idx.clone(), rhs: idx.clone() }), &[vec![1], vec![1]], vec![1]);
+    // Rows 0, 1 inputs; row 2 the product, result in z on row 3.
+    let fs = failures(&circuit(&gm, &[vec![6], vec![-7]]).with_tamper(&[t(Z, 3, 1)]));
+    assert!(gate_failed(&fs, "mul"));
+    let ga = graph(Op::Add(Add { lhs_mul: 1, rhs_mul: 1, lhs: idx.clone(), rhs: idx }), &[vec![1], vec![1]], vec![1]);
+    let fs = failures(&circuit(&ga, &[vec![6], vec![-7]]).with_tamper(&[t(Z, 3, 1)]));
+    assert!(gate_failed(&fs, "linear"));
+}
+
+#[test]
+fn changed_public_output_fails() {
+    let g = graph(Op::Relu(Relu {}), &[vec![2]], vec![2]);
+    let c = circuit(&g, &[vec![3, -3]]);
+    let mut inst = c.instances();
+    inst[0] += halo2_axiom::halo2curves::bn256::Fr::one();
+    let k = c.min_k().unwrap();
+    let fs = MockProver::run(k, &c, vec![inst]).unwrap().verify().unwrap_err();
+    assert!(fs.iter().any(|f| matches!(f, VerifyFailure::Permutation { .. })), "{fs:?}");
+}
