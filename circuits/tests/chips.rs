@@ -16,12 +16,22 @@ fn graph(op: Op, in_shapes: &[Vec<usize>], out_shape: Vec<usize>) -> Arc<Graph> 
     let inputs = in_shapes
         .iter()
         .enumerate()
-        .map(|(i, s)| GraphInput { name: format!("x{i}"), shape: s.clone(), scale: 0 })
+        .map(|(i, s)| GraphInput {
+            name: format!("x{i}"),
+            shape: s.clone(),
+            scale: 0,
+        })
         .collect();
     let n = in_shapes.len();
     Arc::new(Graph {
         inputs,
-        nodes: vec![Node { name: "op".into(), op, inputs: (0..n).collect(), shape: out_shape, scale: 0 }],
+        nodes: vec![Node {
+            name: "op".into(),
+            op,
+            inputs: (0..n).collect(),
+            shape: out_shape,
+            scale: 0,
+        }],
         outputs: vec![n],
     })
 }
@@ -32,7 +42,11 @@ fn circuit(g: &Arc<Graph>, inputs: &[Vec<i128>]) -> ModelCircuit {
 
 fn failures(c: &ModelCircuit) -> Vec<VerifyFailure> {
     let k = c.min_k().unwrap();
-    MockProver::run(k, c, vec![c.instances()]).unwrap().verify().err().unwrap_or_default()
+    MockProver::run(k, c, vec![c.instances()])
+        .unwrap()
+        .verify()
+        .err()
+        .unwrap_or_default()
 }
 
 fn gate_failed(fs: &[VerifyFailure], gate: &str) -> bool {
@@ -40,7 +54,8 @@ fn gate_failed(fs: &[VerifyFailure], gate: &str) -> bool {
 }
 
 fn lookup_failed(fs: &[VerifyFailure]) -> bool {
-    fs.iter().any(|f| matches!(f, VerifyFailure::Lookup { name, .. } if name == "limb"))
+    fs.iter()
+        .any(|f| matches!(f, VerifyFailure::Lookup { name, .. } if name == "limb"))
 }
 
 fn output(c: &ModelCircuit) -> Vec<i128> {
@@ -52,8 +67,18 @@ fn t(lane: usize, row: usize, delta: i128) -> Tamper {
 }
 
 fn linear9(weights: &[i64; 9], bias: i64) -> Arc<Graph> {
-    let terms = weights.iter().enumerate().map(|(i, w)| (i as u32, *w)).collect();
-    graph(Op::Linear(Linear { rows: vec![AffineRow { bias, terms }] }), &[vec![9]], vec![1])
+    let terms = weights
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (i as u32, *w))
+        .collect();
+    graph(
+        Op::Linear(Linear {
+            rows: vec![AffineRow { bias, terms }],
+        }),
+        &[vec![9]],
+        vec![1],
+    )
 }
 
 proptest! {
@@ -117,7 +142,10 @@ fn linear_tampered_accumulator_fails_linear_gate() {
     let c = circuit(&g, &x).with_tamper(&[t(Z, 10, 1)]);
     assert!(gate_failed(&failures(&c), "linear"));
     let c = circuit(&g, &x).with_tamper(&[t(5, 9, 1)]);
-    assert!(!failures(&c).is_empty(), "a tampered copy of an input must fail");
+    assert!(
+        !failures(&c).is_empty(),
+        "a tampered copy of an input must fail"
+    );
 }
 
 #[test]
@@ -169,9 +197,17 @@ fn relu_forged_output_fails_max_chain() {
     let g = graph(Op::Relu(Relu {}), &[vec![1]], vec![1]);
     // x = -5, honest y = 0. Forge y = 1 with consistent limbs and copies: rows 2 (y - x) and
     // 3 (y - 0) both shift y and the low limb by one. Only the product (y-x)·y ≠ 0 fails.
-    let c = circuit(&g, &[vec![-5]]).with_tamper(&[t(LANE_A, 2, 1), t(0, 2, 1), t(LANE_A, 3, 1), t(0, 3, 1)]);
+    let c = circuit(&g, &[vec![-5]]).with_tamper(&[
+        t(LANE_A, 2, 1),
+        t(0, 2, 1),
+        t(LANE_A, 3, 1),
+        t(0, 3, 1),
+    ]);
     let fs = failures(&c);
-    assert!(gate_failed(&fs, "max chain") && !gate_failed(&fs, "linear") && !lookup_failed(&fs), "{fs:?}");
+    assert!(
+        gate_failed(&fs, "max chain") && !gate_failed(&fs, "linear") && !lookup_failed(&fs),
+        "{fs:?}"
+    );
     let c = circuit(&g, &[vec![-5]]).with_tamper(&[t(Z, 3, 1)]);
     assert!(gate_failed(&failures(&c), "max chain"));
 }
@@ -185,26 +221,56 @@ fn relu_edges_and_range() {
     let big = graph(Op::Relu(Relu {}), &[vec![1]], vec![1]);
     let lin = Graph {
         nodes: vec![
-            Node { name: "scale".into(), op: Op::Linear(Linear { rows: vec![AffineRow { bias: 0, terms: vec![(0, 4)] }] }), inputs: vec![0], shape: vec![1], scale: 0 },
-            Node { name: "relu".into(), op: Op::Relu(Relu {}), inputs: vec![1], shape: vec![1], scale: 0 },
+            Node {
+                name: "scale".into(),
+                op: Op::Linear(Linear {
+                    rows: vec![AffineRow {
+                        bias: 0,
+                        terms: vec![(0, 4)],
+                    }],
+                }),
+                inputs: vec![0],
+                shape: vec![1],
+                scale: 0,
+            },
+            Node {
+                name: "relu".into(),
+                op: Op::Relu(Relu {}),
+                inputs: vec![1],
+                shape: vec![1],
+                scale: 0,
+            },
         ],
         outputs: vec![2],
         ..(*big).clone()
     };
-    let err = ModelCircuit::new(Arc::new(lin), &[vec![1 << 22]], Visibility::default()).unwrap_err();
-    assert!(matches!(err, CircuitError::ValueOutOfRange { ref node, .. } if node == "relu"), "{err}");
+    let err =
+        ModelCircuit::new(Arc::new(lin), &[vec![1 << 22]], Visibility::default()).unwrap_err();
+    assert!(
+        matches!(err, CircuitError::ValueOutOfRange { ref node, .. } if node == "relu"),
+        "{err}"
+    );
     assert_eq!(RANGE_BITS, 24);
 }
 
 #[test]
 fn maxpool_forged_output_fails_max_chain() {
-    let g = graph(Op::MaxPool(MaxPool { windows: vec![vec![0, 1, 2, 3]] }), &[vec![4]], vec![1]);
+    let g = graph(
+        Op::MaxPool(MaxPool {
+            windows: vec![vec![0, 1, 2, 3]],
+        }),
+        &[vec![4]],
+        vec![1],
+    );
     let x = vec![vec![10, 3, 7, 1]];
     // Rows 0..4 inputs, row 4 zero, rows 5..9 the window. Claim y = 11: every difference
     // stays in range and copies agree, but no factor of the product is zero.
     let forged: Vec<Tamper> = (5..9).flat_map(|r| [t(LANE_A, r, 1), t(0, r, 1)]).collect();
     let fs = failures(&circuit(&g, &x).with_tamper(&forged));
-    assert!(gate_failed(&fs, "max chain") && !gate_failed(&fs, "linear") && !lookup_failed(&fs), "{fs:?}");
+    assert!(
+        gate_failed(&fs, "max chain") && !gate_failed(&fs, "linear") && !lookup_failed(&fs),
+        "{fs:?}"
+    );
     let fs = failures(&circuit(&g, &x).with_tamper(&[t(Z, 7, 3)]));
     assert!(gate_failed(&fs, "max chain"));
 }
@@ -212,11 +278,27 @@ fn maxpool_forged_output_fails_max_chain() {
 #[test]
 fn mul_and_add_tampers_fail() {
     let idx = vec![0u32];
-    let gm = graph(Op::Mul(Mul { lhs: idx.clone(), rhs: idx.clone() }), &[vec![1], vec![1]], vec![1]);
+    let gm = graph(
+        Op::Mul(Mul {
+            lhs: idx.clone(),
+            rhs: idx.clone(),
+        }),
+        &[vec![1], vec![1]],
+        vec![1],
+    );
     // Rows 0, 1 inputs; row 2 the product, result in z on row 3.
     let fs = failures(&circuit(&gm, &[vec![6], vec![-7]]).with_tamper(&[t(Z, 3, 1)]));
     assert!(gate_failed(&fs, "mul"));
-    let ga = graph(Op::Add(Add { lhs_mul: 1, rhs_mul: 1, lhs: idx.clone(), rhs: idx }), &[vec![1], vec![1]], vec![1]);
+    let ga = graph(
+        Op::Add(Add {
+            lhs_mul: 1,
+            rhs_mul: 1,
+            lhs: idx.clone(),
+            rhs: idx,
+        }),
+        &[vec![1], vec![1]],
+        vec![1],
+    );
     let fs = failures(&circuit(&ga, &[vec![6], vec![-7]]).with_tamper(&[t(Z, 3, 1)]));
     assert!(gate_failed(&fs, "linear"));
 }
@@ -228,6 +310,13 @@ fn changed_public_output_fails() {
     let mut inst = c.instances();
     inst[0] += halo2_axiom::halo2curves::bn256::Fr::one();
     let k = c.min_k().unwrap();
-    let fs = MockProver::run(k, &c, vec![inst]).unwrap().verify().unwrap_err();
-    assert!(fs.iter().any(|f| matches!(f, VerifyFailure::Permutation { .. })), "{fs:?}");
+    let fs = MockProver::run(k, &c, vec![inst])
+        .unwrap()
+        .verify()
+        .unwrap_err();
+    assert!(
+        fs.iter()
+            .any(|f| matches!(f, VerifyFailure::Permutation { .. })),
+        "{fs:?}"
+    );
 }

@@ -74,48 +74,77 @@ fn read_header(
     Ok(())
 }
 
+/// Writes header, SHA-256 of the payload, payload.
+fn write_artifact(path: &Path, kind: &str, settings_hash: &str, payload: &[u8]) -> Result<()> {
+    use sha2::{Digest, Sha256};
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path).map_err(io_err(path))?);
+    write_header(&mut w, kind, settings_hash).map_err(io_err(path))?;
+    w.write_all(&Sha256::digest(payload))
+        .map_err(io_err(path))?;
+    w.write_all(payload).map_err(io_err(path))?;
+    w.flush().map_err(io_err(path))
+}
+
+/// Reads an artifact written by [`write_artifact`], checking header and checksum, so a
+/// truncated or corrupted key is an error before halo2 parses it.
+fn read_artifact(path: &Path, kind: &'static str, settings_hash: &str) -> Result<Vec<u8>> {
+    use sha2::{Digest, Sha256};
+    let mut r = std::io::BufReader::new(std::fs::File::open(path).map_err(io_err(path))?);
+    read_header(&mut r, path, kind, settings_hash)?;
+    let mut rest = Vec::new();
+    r.read_to_end(&mut rest).map_err(io_err(path))?;
+    if rest.len() < 32 || Sha256::digest(&rest[32..]).as_slice() != &rest[..32] {
+        return Err(ProverError::BadArtifact {
+            path: path.display().to_string(),
+            kind,
+            reason: "checksum mismatch (truncated or corrupted file)".into(),
+        });
+    }
+    rest.drain(..32);
+    Ok(rest)
+}
+
+fn parse_err(path: &Path, kind: &'static str) -> impl FnOnce(std::io::Error) -> ProverError {
+    let path = path.display().to_string();
+    move |e| ProverError::BadArtifact {
+        path,
+        kind,
+        reason: e.to_string(),
+    }
+}
+
 /// Writes a proving key bound to `settings_hash`.
 pub fn write_pk(path: &Path, pk: &ProvingKey<G1Affine>, settings_hash: &str) -> Result<()> {
-    let mut w = std::io::BufWriter::new(std::fs::File::create(path).map_err(io_err(path))?);
-    write_header(&mut w, "pk", settings_hash).map_err(io_err(path))?;
-    pk.write(&mut w, SerdeFormat::RawBytesUnchecked)
-        .map_err(io_err(path))?;
-    w.flush().map_err(io_err(path))
+    write_artifact(
+        path,
+        "pk",
+        settings_hash,
+        &pk.to_bytes(SerdeFormat::RawBytesUnchecked),
+    )
 }
 
 /// Reads a proving key, checking it was made for `settings_hash`.
 pub fn read_pk(path: &Path, settings_hash: &str) -> Result<ProvingKey<G1Affine>> {
-    let mut r = std::io::BufReader::new(std::fs::File::open(path).map_err(io_err(path))?);
-    read_header(&mut r, path, "pk", settings_hash)?;
-    ProvingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytesUnchecked, ()).map_err(|e| {
-        ProverError::BadArtifact {
-            path: path.display().to_string(),
-            kind: "pk",
-            reason: e.to_string(),
-        }
-    })
+    let bytes = read_artifact(path, "pk", settings_hash)?;
+    ProvingKey::read::<_, ModelCircuit>(&mut bytes.as_slice(), SerdeFormat::RawBytesUnchecked, ())
+        .map_err(parse_err(path, "pk"))
 }
 
 /// Writes a verifying key bound to `settings_hash`.
 pub fn write_vk(path: &Path, vk: &VerifyingKey<G1Affine>, settings_hash: &str) -> Result<()> {
-    let mut w = std::io::BufWriter::new(std::fs::File::create(path).map_err(io_err(path))?);
-    write_header(&mut w, "vk", settings_hash).map_err(io_err(path))?;
-    vk.write(&mut w, SerdeFormat::RawBytes)
-        .map_err(io_err(path))?;
-    w.flush().map_err(io_err(path))
+    write_artifact(
+        path,
+        "vk",
+        settings_hash,
+        &vk.to_bytes(SerdeFormat::RawBytes),
+    )
 }
 
 /// Reads a verifying key, checking it was made for `settings_hash`.
 pub fn read_vk(path: &Path, settings_hash: &str) -> Result<VerifyingKey<G1Affine>> {
-    let mut r = std::io::BufReader::new(std::fs::File::open(path).map_err(io_err(path))?);
-    read_header(&mut r, path, "vk", settings_hash)?;
-    VerifyingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, ()).map_err(|e| {
-        ProverError::BadArtifact {
-            path: path.display().to_string(),
-            kind: "vk",
-            reason: e.to_string(),
-        }
-    })
+    let bytes = read_artifact(path, "vk", settings_hash)?;
+    VerifyingKey::read::<_, ModelCircuit>(&mut bytes.as_slice(), SerdeFormat::RawBytes, ())
+        .map_err(parse_err(path, "vk"))
 }
 
 /// SHA-256 (hex) of a verifying key's canonical bytes.

@@ -1,0 +1,101 @@
+//! End to end on the zoo models: for all 10 held-out inputs, the proof verifies, the proven
+//! outputs equal the reference evaluator, classifiers agree with onnxruntime's argmax, and
+//! the error against onnxruntime's float outputs is reported.
+
+use std::path::{Path, PathBuf};
+use zkinfer::{compile, input::read_inputs, prove, setup, verify, Model, Visibility};
+
+fn data(model: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/zoo")
+        .join(model)
+}
+
+fn samples(model: &str) -> Vec<(Vec<Vec<f32>>, Vec<f32>)> {
+    (0..10)
+        .map(|i| {
+            let input =
+                read_inputs(&data(model).join(format!("inputs/input_{i:02}.json"))).unwrap();
+            let text = std::fs::read_to_string(
+                data(model).join(format!("ref_outputs/output_{i:02}.json")),
+            )
+            .unwrap();
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let out = v["output"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap() as f32)
+                .collect();
+            (input, out)
+        })
+        .collect()
+}
+
+fn argmax(v: impl IntoIterator<Item = f64>) -> usize {
+    v.into_iter()
+        .enumerate()
+        .fold((0, f64::MIN), |b, (i, x)| if x > b.1 { (i, x) } else { b })
+        .0
+}
+
+/// Proves all 10 samples of `model`, calibrated on all of them; returns the max abs error.
+fn prove_zoo(model: &str, classifier: bool) -> f64 {
+    let m = Model::from_path(&data(model).join("model.onnx")).unwrap();
+    let samples = samples(model);
+    let calibration: Vec<_> = samples.iter().map(|(i, _)| i.clone()).collect();
+    let settings = compile(&m, &calibration, Visibility::default()).unwrap();
+    let keys = setup(&settings, None, &zkinfer::default_cache_dir()).unwrap();
+    let mut max_err = 0f64;
+    for (i, (input, reference)) in samples.iter().enumerate() {
+        let proof = prove(&settings, &keys, input).unwrap();
+        verify(&settings, &keys.srs, keys.pk.get_vk(), &proof).unwrap();
+        // The proven outputs are the reference evaluator's, exactly.
+        let q = settings.quantize_inputs(input).unwrap();
+        let values = settings.graph.eval(&q).unwrap();
+        let oracle: Vec<i64> = settings
+            .graph
+            .outputs_of(&values)
+            .iter()
+            .flat_map(|t| t.data.iter().map(|v| *v as i64))
+            .collect();
+        assert_eq!(proof.public_outputs, oracle, "{model} sample {i}");
+        if classifier {
+            assert_eq!(
+                argmax(proof.outputs.iter().copied()),
+                argmax(reference.iter().map(|x| f64::from(*x))),
+                "{model} sample {i}: argmax differs from onnxruntime"
+            );
+        }
+        for (a, b) in proof.outputs.iter().zip(reference) {
+            max_err = max_err.max((a - f64::from(*b)).abs());
+        }
+    }
+    eprintln!(
+        "{model}: logrows {} rows {} max abs error {max_err:.2e}",
+        settings.logrows, settings.rows
+    );
+    max_err
+}
+
+#[test]
+fn linreg_diabetes_all_samples() {
+    assert!(prove_zoo("linreg_diabetes", false) < 1e-2);
+}
+
+#[test]
+fn mlp_iris_all_samples() {
+    assert!(prove_zoo("mlp_iris", true) < 3.8e-3);
+}
+
+#[test]
+fn mlp_digits_all_samples() {
+    // EZKL 23.0.5 reaches 3.8e-3 on these inputs.
+    assert!(prove_zoo("mlp_digits", true) < 3.8e-3);
+}
+
+#[test]
+fn cnn_digits_all_samples() {
+    // EZKL 23.0.5 reaches 4.2e-3 on these inputs.
+    assert!(prove_zoo("cnn_digits", true) < 4.2e-3);
+}
