@@ -9,7 +9,7 @@
 //! # fn main() -> zkinfer::Result<()> {
 //! let model = Model::from_bytes(zkinfer::bundled::MLP_IRIS_ONNX)?;
 //! let input = zkinfer::input::parse_inputs(zkinfer::bundled::MLP_IRIS_INPUT, "sample")?;
-//! let settings = compile(&model, &[input.clone()], Visibility::default())?;
+//! let settings = compile(&model, std::slice::from_ref(&input), Visibility::default())?;
 //! let keys = setup(&settings, None, &zkinfer::default_cache_dir())?;
 //! let proof = prove(&settings, &keys, &input)?;
 //! verify(&settings, &keys.srs, keys.pk.get_vk(), &proof)?;

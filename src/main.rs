@@ -242,7 +242,7 @@ fn run(
     };
     let vis = Visibility { public_input };
     let (settings, compile_s) = step(j, "compile", || {
-        zkinfer::compile(&m, &[inputs.clone()], vis)
+        zkinfer::compile(&m, std::slice::from_ref(&inputs), vis)
     })?;
     let (keys, setup_s) = step(j, "setup", || {
         zkinfer::setup(&settings, srs, &zkinfer::default_cache_dir())

@@ -28,7 +28,7 @@ fn rejected(r: zkinfer::Result<()>) -> bool {
 #[test]
 fn tampered_proof_and_public_values_are_rejected() {
     let (m, input) = iris();
-    let settings = compile(&m, &[input.clone()], Visibility { public_input: true }).unwrap();
+    let settings = compile(&m, std::slice::from_ref(&input), Visibility { public_input: true }).unwrap();
     let keys = setup(&settings, None, &zkinfer::default_cache_dir()).unwrap();
     let proof = prove(&settings, &keys, &input).unwrap();
     let vk = keys.pk.get_vk();
@@ -94,7 +94,7 @@ fn bad_models_are_clear_errors() {
 #[test]
 fn bad_inputs_are_clear_errors() {
     let (m, input) = iris();
-    let settings = compile(&m, &[input.clone()], Visibility::default()).unwrap();
+    let settings = compile(&m, std::slice::from_ref(&input), Visibility::default()).unwrap();
     let keys = setup(&settings, None, &zkinfer::default_cache_dir()).unwrap();
     let short = vec![input[0][..3].to_vec()];
     assert!(matches!(

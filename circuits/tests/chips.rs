@@ -87,7 +87,7 @@ proptest! {
     #[test]
     fn linear_matches_oracle(x in prop::collection::vec(-(1i128 << 20)..(1 << 20), 9), w in prop::array::uniform9(-(1i64 << 16)..(1 << 16)), b in -1000i64..1000) {
         let g = linear9(&w, b);
-        let c = circuit(&g, &[x.clone()]);
+        let c = circuit(&g, std::slice::from_ref(&x));
         let expect: i128 = i128::from(b) + x.iter().zip(w).map(|(a, w)| a * i128::from(w)).sum::<i128>();
         prop_assert_eq!(output(&c), vec![expect]);
         prop_assert!(failures(&c).is_empty());
@@ -104,7 +104,7 @@ proptest! {
     #[test]
     fn relu_matches_oracle(x in prop::collection::vec(-(1i128 << 23)..(1 << 23), 6)) {
         let g = graph(Op::Relu(Relu {}), &[vec![6]], vec![6]);
-        let c = circuit(&g, &[x.clone()]);
+        let c = circuit(&g, std::slice::from_ref(&x));
         prop_assert_eq!(output(&c), x.iter().map(|v| (*v).max(0)).collect::<Vec<_>>());
         prop_assert!(failures(&c).is_empty());
     }
@@ -112,7 +112,7 @@ proptest! {
     #[test]
     fn maxpool_matches_oracle(x in prop::collection::vec(-(1i128 << 22)..(1 << 22), 8)) {
         let g = graph(Op::MaxPool(MaxPool { windows: vec![vec![0, 1, 2, 3], vec![4, 5, 6, 7], vec![1, 6]] }), &[vec![8]], vec![3]);
-        let c = circuit(&g, &[x.clone()]);
+        let c = circuit(&g, std::slice::from_ref(&x));
         let expect = vec![*x[..4].iter().max().unwrap(), *x[4..].iter().max().unwrap(), x[1].max(x[6])];
         prop_assert_eq!(output(&c), expect);
         prop_assert!(failures(&c).is_empty());

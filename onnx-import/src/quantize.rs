@@ -116,13 +116,13 @@ impl<'m> Builder<'m> {
                 })?;
             build(&mut b, node)?;
         }
-        let outlets = b
-            .model
+        let model = b.model;
+        let outlets = model
             .output_outlets()
             .map_err(|e| ImportError::Malformed {
                 reason: format!("{e:#}"),
             })?;
-        for o in outlets.to_vec() {
+        for &o in outlets {
             let name = b.model.node(o.node).name.clone();
             let t = b.tensor(o, &name)?;
             let t = b.at_act_scale(t, &name);

@@ -175,7 +175,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
         operands: &[(usize, i128, Option<&Wire>, i128)],
         constant: i128,
     ) -> Vec<Wire> {
-        debug_assert!(bits <= RANGE_BITS && bits % LIMB_BITS == 0);
+        debug_assert!(bits <= RANGE_BITS && bits.is_multiple_of(LIMB_BITS));
         debug_assert!(
             value >= 0 && value < (1i128 << bits),
             "range row value {value}"

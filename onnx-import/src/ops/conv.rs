@@ -70,7 +70,7 @@ fn conv(b: &mut Builder, node: &TypedNode) -> Result<()> {
         return Err(unsupported(node, "group", op.group));
     }
     if op.q_params.is_some() {
-        return Err(unsupported(node, "q_params", &op.q_params));
+        return Err(unsupported(node, "q_params", op.q_params));
     }
     if op.kernel_fmt != KernelFormat::OIHW {
         return Err(unsupported(node, "kernel_fmt", op.kernel_fmt));
@@ -148,7 +148,7 @@ fn pool_windows(w: &Windows) -> Vec<Vec<u32>> {
 fn max_pool(b: &mut Builder, node: &TypedNode) -> Result<()> {
     let op = node.op_as::<MaxPool>().expect("registered for MaxPool");
     if op.with_index_outputs.is_some() {
-        return Err(unsupported(node, "index output", &op.with_index_outputs));
+        return Err(unsupported(node, "index output", op.with_index_outputs));
     }
     let x = b.tensor(node.inputs[0], &node.name)?;
     let x = b.at_act_scale(x, &node.name);
@@ -213,7 +213,7 @@ fn sum_pool(b: &mut Builder, node: &TypedNode) -> Result<()> {
 fn reduce_sum(b: &mut Builder, node: &TypedNode) -> Result<()> {
     let op = node.op_as::<Reduce>().expect("registered for Reduce");
     if !matches!(op.reducer, Reducer::Sum) {
-        return Err(unsupported(node, "reducer", &op.reducer));
+        return Err(unsupported(node, "reducer", op.reducer));
     }
     let x = b.tensor(node.inputs[0], &node.name)?;
     let in_shape = b.graph.shape(x).to_vec();

@@ -16,7 +16,7 @@ pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
 fn einsum(b: &mut Builder, node: &TypedNode) -> Result<()> {
     let op = node.op_as::<EinSum>().expect("registered for EinSum");
     if op.q_params.is_some() || node.inputs.len() != 2 {
-        return Err(unsupported(node, "quantized einsum", &op.q_params));
+        return Err(unsupported(node, "quantized einsum", op.q_params));
     }
     let expr = format!("{}", op.axes);
     let (ins, out_axes) = expr
