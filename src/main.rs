@@ -224,6 +224,39 @@ fn verdict(json: bool, result: zkinfer::Result<()>, outputs: &[f64]) -> Result<i
     }
 }
 
+fn fmt_vec(v: &serde_json::Value) -> String {
+    let items: Vec<String> = v
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|x| format!("{:.4}", x.as_f64().unwrap_or(f64::NAN)))
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+fn print_run(v: &serde_json::Value) {
+    println!(
+        "circuit:       {} rows, logrows {}",
+        v["rows"], v["logrows"]
+    );
+    println!("outputs:       {}", fmt_vec(&v["outputs"]));
+    println!("float (tract): {}", fmt_vec(&v["float_outputs"]));
+    println!(
+        "max abs error: {:.2e}",
+        v["max_abs_error"].as_f64().unwrap_or(f64::NAN)
+    );
+    println!(
+        "prove {:.2} s, verify {:.3} s, proof {} bytes",
+        v["prove_seconds"].as_f64().unwrap_or(0.0),
+        v["verify_seconds"].as_f64().unwrap_or(0.0),
+        v["proof_bytes"]
+    );
+    if v["srs"]["kind"] == "dev_insecure" {
+        println!("srs:           development SRS (INSECURE: for testing only)");
+    }
+    println!("verified:      {}", v["verified"]);
+}
+
 fn run(
     j: bool,
     model: Option<&Path>,
@@ -285,7 +318,11 @@ fn run(
         "proof_bytes": proof.proof.len() / 2,
         "srs": proof.srs,
     });
-    report(j, value);
+    if j {
+        report(true, value);
+    } else {
+        print_run(&value);
+    }
     if let Err(e) = verified {
         if !j {
             eprintln!("verification failed: {e}");

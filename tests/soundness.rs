@@ -28,7 +28,12 @@ fn rejected(r: zkinfer::Result<()>) -> bool {
 #[test]
 fn tampered_proof_and_public_values_are_rejected() {
     let (m, input) = iris();
-    let settings = compile(&m, std::slice::from_ref(&input), Visibility { public_input: true }).unwrap();
+    let settings = compile(
+        &m,
+        std::slice::from_ref(&input),
+        Visibility { public_input: true },
+    )
+    .unwrap();
     let keys = setup(&settings, None, &zkinfer::default_cache_dir()).unwrap();
     let proof = prove(&settings, &keys, &input).unwrap();
     let vk = keys.pk.get_vk();

@@ -117,11 +117,9 @@ impl<'m> Builder<'m> {
             build(&mut b, node)?;
         }
         let model = b.model;
-        let outlets = model
-            .output_outlets()
-            .map_err(|e| ImportError::Malformed {
-                reason: format!("{e:#}"),
-            })?;
+        let outlets = model.output_outlets().map_err(|e| ImportError::Malformed {
+            reason: format!("{e:#}"),
+        })?;
         for &o in outlets {
             let name = b.model.node(o.node).name.clone();
             let t = b.tensor(o, &name)?;
