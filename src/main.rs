@@ -29,9 +29,9 @@ enum Cmd {
     Compile {
         /// ONNX model.
         model: PathBuf,
-        /// Calibration input file(s) (JSON); default: the model's bundled sample is not used,
-        /// so give at least one.
-        #[arg(long, required = true)]
+        /// Calibration input file(s) (JSON), repeatable: the fixed point is chosen so that
+        /// every value they produce fits. Required (`run` calibrates on its input).
+        #[arg(long)]
         calibration: Vec<PathBuf>,
         /// Output directory.
         #[arg(long)]
@@ -129,6 +129,12 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             out,
             public_input,
         } => {
+            if calibration.is_empty() {
+                bail!(
+                    "compile needs at least one --calibration FILE to choose the fixed point \
+                     (or use `zkinfer run`, which calibrates on the input it proves)"
+                );
+            }
             let m = step(j, "import", || Model::from_path(model))?.0;
             let samples = calibration
                 .iter()
@@ -166,9 +172,16 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             let keys = step(j, "load keys", || d.keys(&settings))?.0;
             let p = step(j, "prove", || zkinfer::prove(&settings, &keys, &inputs))?.0;
             write_json(proof, &p)?;
+            let float = d.model(&settings)?.float_outputs(&inputs)?;
             report(
                 j,
-                json!({ "outputs": p.outputs, "prove_seconds": p.prove_seconds, "proof_bytes": p.proof.len() / 2 }),
+                json!({
+                    "outputs": p.outputs,
+                    "public_outputs": p.public_outputs,
+                    "float_outputs": float,
+                    "prove_seconds": p.prove_seconds,
+                    "proof_bytes": p.proof.len() / 2,
+                }),
             );
             Ok(0)
         }
