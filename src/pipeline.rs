@@ -29,6 +29,18 @@ impl Model {
         })
     }
 
+    /// Parses ONNX bytes, folding the given tensors in place of the graph inputs of the same
+    /// name (shapes, axes, indices that arrive as inputs).
+    pub fn from_bytes_folding(
+        bytes: &[u8],
+        constants: Vec<zkinfer_onnx_import::TensorProto>,
+    ) -> Result<Self> {
+        Ok(Self {
+            float: FloatModel::from_bytes_folding(bytes, constants)?,
+            sha256: hex::encode(Sha256::digest(bytes)),
+        })
+    }
+
     /// Reads an ONNX file.
     pub fn from_path(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(crate::error::io_err(path))?;

@@ -2,6 +2,7 @@
 //! reference outputs and calibration.
 
 use crate::error::{ImportError, Result};
+use tract_onnx::pb::TensorProto;
 use tract_onnx::prelude::*;
 
 /// ONNX op types the importer can lower (through the tract ops they become).
@@ -39,20 +40,54 @@ fn malformed(e: impl std::fmt::Display) -> ImportError {
 impl FloatModel {
     /// Parses ONNX bytes, rejecting op types outside [`SUPPORTED_ONNX_OPS`] by node name.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        Self::from_bytes_folding(bytes, vec![])
+    }
+
+    /// Parses ONNX bytes and turns the named graph inputs into constants (initializers):
+    /// shape, axes, pads or indices that arrive as graph inputs are folded this way. Each
+    /// tensor's `name` must be a graph input's name.
+    pub fn from_bytes_folding(bytes: &[u8], constants: Vec<TensorProto>) -> Result<Self> {
         let onnx = tract_onnx::onnx();
-        let proto = onnx
+        let mut proto = onnx
             .proto_model_for_read(&mut std::io::Cursor::new(bytes))
             .map_err(malformed)?;
-        let graph = proto.graph.as_ref().ok_or_else(|| ImportError::Malformed {
+        let graph = proto.graph.as_mut().ok_or_else(|| ImportError::Malformed {
             reason: "model has no graph".into(),
         })?;
+        for c in constants {
+            let pos = graph
+                .input
+                .iter()
+                .position(|i| i.name == c.name)
+                .ok_or_else(|| ImportError::BadInput {
+                    input: c.name.clone(),
+                    reason: "no graph input of that name to fold".into(),
+                })?;
+            graph.input.remove(pos);
+            graph.initializer.retain(|i| i.name != c.name);
+            graph.initializer.push(c);
+        }
+        let graph = &*graph;
         if let Some(node) = graph
             .node
             .iter()
             .find(|n| !SUPPORTED_ONNX_OPS.contains(&n.op_type.as_str()))
         {
+            let name = if node.name.is_empty() {
+                format!(
+                    "#{} (output `{}`)",
+                    graph
+                        .node
+                        .iter()
+                        .position(|n| std::ptr::eq(n, node))
+                        .unwrap_or(0),
+                    node.output.join(",")
+                )
+            } else {
+                node.name.clone()
+            };
             return Err(ImportError::UnsupportedOp {
-                node: node.name.clone(),
+                node: name,
                 op_type: node.op_type.clone(),
             });
         }

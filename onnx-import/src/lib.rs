@@ -13,11 +13,15 @@
 mod error;
 mod float;
 mod ops;
+mod proto;
 mod quantize;
 
 pub use error::{ImportError, Result};
 pub use float::{check_values, FloatModel, SUPPORTED_ONNX_OPS};
+pub use proto::{decode_tensor, graph_input_names, tensor_values};
 pub use quantize::{QuantSettings, CALIBRATION_MARGIN, MAX_ACT_SCALE, WEIGHT_SCALE};
+/// ONNX's serialized tensor (for [`FloatModel::from_bytes_folding`]).
+pub use tract_onnx::pb::TensorProto;
 
 /// Lowers a float model to the quantized graph with the given fixed-point settings.
 pub fn lower(model: &FloatModel, settings: QuantSettings) -> Result<zkinfer_circuits::Graph> {

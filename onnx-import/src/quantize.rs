@@ -98,11 +98,21 @@ impl<'m> Builder<'m> {
             rescaled: HashMap::new(),
         };
         let reg = registry();
+        let model = b.model;
+        let sources = model.input_outlets().map_err(|e| ImportError::Malformed {
+            reason: format!("{e:#}"),
+        })?;
+        for o in sources {
+            b.add_input(model.node(o.node))?;
+        }
         let order = b.model.eval_order().map_err(|e| ImportError::Malformed {
             reason: format!("{e:#}"),
         })?;
         for id in order {
             let node = b.model.node(id);
+            if b.map.contains_key(&OutletId::new(id, 0)) {
+                continue; // a graph input, declared above
+            }
             if let Some(k) = node.outputs[0].fact.konst.clone() {
                 b.map.insert(OutletId::new(id, 0), Mapped::Const(k));
                 continue;
@@ -116,7 +126,6 @@ impl<'m> Builder<'m> {
                 })?;
             build(&mut b, node)?;
         }
-        let model = b.model;
         let outlets = model.output_outlets().map_err(|e| ImportError::Malformed {
             reason: format!("{e:#}"),
         })?;
@@ -129,20 +138,15 @@ impl<'m> Builder<'m> {
         Ok(b.graph)
     }
 
-    /// Declares a graph input for a `Source` node.
-    pub(crate) fn add_input(&mut self, node: &TypedNode) -> Result<()> {
+    /// Declares a graph input for a `Source` node. All inputs are declared before any node,
+    /// so graph inputs keep the tensor ids `0..n`.
+    fn add_input(&mut self, node: &TypedNode) -> Result<()> {
         let shape = concrete(node, 0)?;
         self.graph.inputs.push(GraphInput {
             name: node.name.clone(),
             shape,
             scale: self.settings.act_scale,
         });
-        // Inputs must come before any node: tract lists sources first in eval order.
-        if !self.graph.nodes.is_empty() {
-            return Err(ImportError::Malformed {
-                reason: format!("input `{}` after computation nodes", node.name),
-            });
-        }
         let id = self.graph.inputs.len() - 1;
         self.map
             .insert(OutletId::new(node.id, 0), Mapped::Tensor(id));

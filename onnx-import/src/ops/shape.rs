@@ -8,15 +8,10 @@ use tract_onnx::prelude::*;
 use zkinfer_circuits::ops::{Op, Reshape};
 
 pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
-    reg.insert("Source", source);
     reg.insert("AddAxis", reshape);
     reg.insert("RmAxis", reshape);
     reg.insert("Reshape", reshape);
     reg.insert("IntoShape", reshape);
-}
-
-fn source(b: &mut Builder, node: &TypedNode) -> Result<()> {
-    b.add_input(node)
 }
 
 fn reshape(b: &mut Builder, node: &TypedNode) -> Result<()> {
