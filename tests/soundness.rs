@@ -86,11 +86,11 @@ fn bad_models_are_clear_errors() {
         ),
         "{err}"
     );
-    let abs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/onnx/abs.onnx");
-    let err = Model::from_path(&abs).unwrap_err();
+    let cos = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/onnx/cos.onnx");
+    let err = Model::from_path(&cos).unwrap_err();
     match err {
         Error::Import(zkinfer_onnx_import::ImportError::UnsupportedOp { op_type, .. }) => {
-            assert_eq!(op_type, "Abs")
+            assert_eq!(op_type, "Cos")
         }
         other => panic!("expected UnsupportedOp, got {other}"),
     }

@@ -5,7 +5,7 @@ use halo2_axiom::dev::{MockProver, VerifyFailure};
 use proptest::prelude::*;
 use std::sync::Arc;
 use zkinfer_circuits::chip::{Tamper, ACT_BOUND, LANES, RANGE_BITS};
-use zkinfer_circuits::ops::{Add, AffineRow, Linear, MaxPool, Mul, Op, Relu, Rescale};
+use zkinfer_circuits::ops::{Add, AffineRow, Cand, Gather, Linear, Max, Mul, Op, Relu, Rescale};
 use zkinfer_circuits::{CircuitError, Graph, GraphInput, ModelCircuit, Node, Visibility};
 
 const Z: usize = LANES;
@@ -111,7 +111,8 @@ proptest! {
 
     #[test]
     fn maxpool_matches_oracle(x in prop::collection::vec(-(1i128 << 22)..(1 << 22), 8)) {
-        let g = graph(Op::MaxPool(MaxPool { windows: vec![vec![0, 1, 2, 3], vec![4, 5, 6, 7], vec![1, 6]] }), &[vec![8]], vec![3]);
+        let w = |ix: &[u32]| ix.iter().map(|i| Cand::of(*i)).collect::<Vec<_>>();
+        let g = graph(Op::Max(Max { min: false, windows: vec![w(&[0, 1, 2, 3]), w(&[4, 5, 6, 7]), w(&[1, 6])] }), &[vec![8]], vec![3]);
         let c = circuit(&g, std::slice::from_ref(&x));
         let expect = vec![*x[..4].iter().max().unwrap(), *x[4..].iter().max().unwrap(), x[1].max(x[6])];
         prop_assert_eq!(output(&c), expect);
@@ -256,8 +257,9 @@ fn relu_edges_and_range() {
 #[test]
 fn maxpool_forged_output_fails_max_chain() {
     let g = graph(
-        Op::MaxPool(MaxPool {
-            windows: vec![vec![0, 1, 2, 3]],
+        Op::Max(Max {
+            min: false,
+            windows: vec![(0..4).map(Cand::of).collect()],
         }),
         &[vec![4]],
         vec![1],
@@ -314,6 +316,55 @@ fn changed_public_output_fails() {
         .unwrap()
         .verify()
         .unwrap_err();
+    assert!(
+        fs.iter()
+            .any(|f| matches!(f, VerifyFailure::Permutation { .. })),
+        "{fs:?}"
+    );
+}
+
+#[test]
+fn min_with_constants_and_its_forgery() {
+    // Clip(x, -2, 5) as min(max(x, -2), 5) in one window each: min over {x, 5}.
+    let g = graph(
+        Op::Max(Max {
+            min: true,
+            windows: vec![
+                vec![Cand::of(0), Cand::Const(5)],
+                vec![Cand::of(1), Cand::Const(5)],
+            ],
+        }),
+        &[vec![2]],
+        vec![2],
+    );
+    let c = circuit(&g, &[vec![9, -4]]);
+    assert_eq!(output(&c), vec![5, -4]);
+    assert!(failures(&c).is_empty());
+    // Rows 0, 1 inputs; row 2 the constant 0 (chain end); row 3 the constant 5; rows 4, 5
+    // the first window. Claim min(9, 5) = 4: a − y grows by one in both rows, limbs agree,
+    // only the product fails.
+    let forged = [t(LANE_A, 4, -1), t(0, 4, 1), t(LANE_A, 5, -1), t(0, 5, 1)];
+    let fs = failures(&circuit(&g, &[vec![9, -4]]).with_tamper(&forged));
+    assert!(
+        gate_failed(&fs, "max chain") && !gate_failed(&fs, "linear") && !lookup_failed(&fs),
+        "{fs:?}"
+    );
+}
+
+#[test]
+fn gather_moves_cells_and_pins_constants() {
+    let g = graph(
+        Op::Gather(Gather {
+            items: vec![Cand::of(2), Cand::Const(-7), Cand::of(0)],
+        }),
+        &[vec![3]],
+        vec![3],
+    );
+    let c = circuit(&g, &[vec![10, 20, 30]]);
+    assert_eq!(output(&c), vec![30, -7, 10]);
+    assert!(failures(&c).is_empty());
+    // Rows 0..3 inputs, row 3 the constant -7: changing it breaks the constant constraint.
+    let fs = failures(&circuit(&g, &[vec![10, 20, 30]]).with_tamper(&[t(LANE_A, 3, 1)]));
     assert!(
         fs.iter()
             .any(|f| matches!(f, VerifyFailure::Permutation { .. })),

@@ -7,6 +7,7 @@ use tract_onnx::prelude::*;
 
 /// ONNX op types the importer can lower (through the tract ops they become).
 pub const SUPPORTED_ONNX_OPS: &[&str] = &[
+    "Abs",
     "Add",
     "AveragePool",
     "BatchNormalization",
@@ -22,6 +23,23 @@ pub const SUPPORTED_ONNX_OPS: &[&str] = &[
     "Relu",
     "Reshape",
     "Sub",
+    "Clip",
+    "Concat",
+    "Expand",
+    "Gather",
+    "LeakyRelu",
+    "Max",
+    "Min",
+    "Neg",
+    "Pad",
+    "ReduceMax",
+    "ReduceMean",
+    "ReduceMin",
+    "ReduceSum",
+    "Slice",
+    "Squeeze",
+    "Transpose",
+    "Unsqueeze",
 ];
 
 /// A typed, decluttered float model.

@@ -36,7 +36,7 @@ pub struct Ctx<'a, 'r> {
     region: Option<&'a mut Region<'r, Fr>>,
     row: usize,
     used: usize,
-    zero: Option<Wire>,
+    constants: std::collections::HashMap<i128, Wire>,
     tamper: &'a [Tamper],
 }
 
@@ -52,7 +52,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
             region,
             row: 0,
             used: 0,
-            zero: None,
+            constants: std::collections::HashMap::new(),
             tamper,
         }
     }
@@ -121,20 +121,26 @@ impl<'a, 'r> Ctx<'a, 'r> {
         self.advice(self.cfg.z, LANES, row, value)
     }
 
-    /// A cell holding 0, fixed by a constant constraint; created once, copied everywhere.
+    /// A cell holding 0 (see [`Ctx::constant`]).
     pub fn zero(&mut self) -> Wire {
-        if let Some(z) = self.zero {
-            return z;
+        self.constant(0)
+    }
+
+    /// A cell holding `value`, fixed by a constant constraint; one row per distinct value,
+    /// created on first use and copied everywhere after. Call it between gadgets.
+    pub fn constant(&mut self, value: i128) -> Wire {
+        if let Some(w) = self.constants.get(&value) {
+            return *w;
         }
         let row = self.row;
-        let w = self.lane(LANE_A, row, 0, None);
+        let w = self.lane(LANE_A, row, value, None);
         if let Some(region) = self.region.as_deref_mut() {
             region
-                .constrain_constant(w.cell, to_field(0))
+                .constrain_constant(w.cell, to_field(value))
                 .expect("a constants column is configured");
         }
         self.row += 1;
-        self.zero = Some(w);
+        self.constants.insert(value, w);
         w
     }
 
@@ -252,20 +258,22 @@ impl<'a, 'r> Ctx<'a, 'r> {
         self.check_signed(&yw)
     }
 
-    /// `y = max(candidates)`: each `y − a_i` is range-checked to `[0, 2^RANGE_BITS)` and a
-    /// running product `Π (y − a_i)` in `z` is constrained to end at zero.
-    pub fn max(&mut self, candidates: &[&Wire], y: i128) -> Wire {
+    /// `y = max(candidates)` (or `min` when `min` is set): each `y − a_i` (`a_i − y`) is
+    /// range-checked to `[0, 2^RANGE_BITS)` and a running product `Π (y − a_i)` in `z` is
+    /// constrained to end at zero, so `y` is one of the candidates.
+    pub fn max(&mut self, candidates: &[&Wire], y: i128, min: bool) -> Wire {
+        let s: i128 = if min { -1 } else { 1 };
         let zero = self.zero();
         let mut y_wire: Option<Wire> = None;
         let mut prod = Fr::one();
         for (i, a) in candidates.iter().enumerate() {
             let row = self.row;
             let w = self.range_row(
-                y - a.value,
+                s * (y - a.value),
                 RANGE_BITS,
                 &[
-                    (LANE_A, y, y_wire.as_ref(), 1),
-                    (LANE_B, a.value, Some(a), -1),
+                    (LANE_A, y, y_wire.as_ref(), s),
+                    (LANE_B, a.value, Some(a), -s),
                 ],
                 0,
             );

@@ -2,16 +2,18 @@
 //! and its chip (`assign`, built from the gadgets of [`crate::chip`]).
 
 mod add;
+mod gather;
 mod linear;
-mod maxpool;
+mod max;
 mod mul;
 mod relu;
 mod rescale;
 mod reshape;
 
 pub use add::Add;
+pub use gather::Gather;
 pub use linear::{AffineRow, Linear};
-pub use maxpool::MaxPool;
+pub use max::Max;
 pub use mul::Mul;
 pub use relu::Relu;
 pub use rescale::Rescale;
@@ -37,8 +39,10 @@ pub enum Op {
     Rescale(Rescale),
     /// `max(x, 0)`.
     Relu(Relu),
-    /// Maximum over windows.
-    MaxPool(MaxPool),
+    /// Maximum or minimum over windows of candidates.
+    Max(Max),
+    /// Data movement (no rows).
+    Gather(Gather),
     /// Same data, new shape.
     Reshape(Reshape),
 }
@@ -59,7 +63,8 @@ impl Op {
             Op::Mul(op) => op,
             Op::Rescale(op) => op,
             Op::Relu(op) => op,
-            Op::MaxPool(op) => op,
+            Op::Max(op) => op,
+            Op::Gather(op) => op,
             Op::Reshape(op) => op,
         }
     }
@@ -82,8 +87,53 @@ impl Op {
             Op::Mul(_) => "mul",
             Op::Rescale(_) => "rescale",
             Op::Relu(_) => "relu",
-            Op::MaxPool(_) => "maxpool",
+            Op::Max(op) if op.min => "min",
+            Op::Max(_) => "max",
+            Op::Gather(_) => "gather",
             Op::Reshape(_) => "reshape",
+        }
+    }
+}
+
+/// An operand of a [`Max`] window or a [`Gather`]: an element of an input, or a constant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cand {
+    /// `inputs[input].data[index]`.
+    Elem {
+        /// Which input of the node.
+        input: u32,
+        /// Flat index into it.
+        index: u32,
+    },
+    /// A constant.
+    Const(i64),
+}
+
+impl Cand {
+    /// Shorthand for an element of the first input.
+    pub fn of(index: u32) -> Self {
+        Cand::Elem { input: 0, index }
+    }
+
+    pub(crate) fn value(&self, node: &str, inputs: &[&Tensor]) -> Result<i128> {
+        match *self {
+            Cand::Const(v) => Ok(i128::from(v)),
+            Cand::Elem { input, index } => inputs
+                .get(input as usize)
+                .and_then(|t| t.data.get(index as usize))
+                .copied()
+                .ok_or_else(|| crate::CircuitError::MalformedGraph {
+                    node: node.to_string(),
+                    reason: format!("operand ({input}, {index}) out of bounds"),
+                }),
+        }
+    }
+
+    pub(crate) fn wire(&self, ctx: &mut Ctx, inputs: &[&[Wire]]) -> Wire {
+        match *self {
+            Cand::Const(v) => ctx.constant(i128::from(v)),
+            Cand::Elem { input, index } => inputs[input as usize][index as usize],
         }
     }
 }

@@ -24,7 +24,7 @@ impl OpImpl for Relu {
         inputs[0]
             .iter()
             .zip(&out.data)
-            .map(|(x, y)| ctx.max(&[x, &zero], *y))
+            .map(|(x, y)| ctx.max(&[x, &zero], *y, false))
             .collect()
     }
 }

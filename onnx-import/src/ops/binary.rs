@@ -7,10 +7,10 @@ use crate::quantize::{concrete, Builder, QuantSettings};
 use std::collections::HashMap;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
-use zkinfer_circuits::ops::{Add, AffineRow, Linear, Mul, Op, Relu};
+use zkinfer_circuits::ops::{Add, AffineRow, Cand, Linear, Max, Mul, Op, Relu};
 
 pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
-    for name in ["Add", "Sub", "Mul", "Max"] {
+    for name in ["Add", "Sub", "Mul", "Max", "Min"] {
         reg.insert(name, binary);
     }
 }
@@ -49,20 +49,36 @@ fn with_const(
     let cvals: Vec<f32> = c.iter().copied().collect();
     let cidx = index(node, &out_shape, c.shape())?;
     match kind {
-        "Max" => {
-            if cvals.iter().any(|v| *v != 0.0) {
-                return Err(unsupported(node, "Max operand", "a constant other than 0"));
-            }
+        "Max" | "Min" => {
             let x = b.at_act_scale(x, &node.name);
-            if b.graph.shape(x) != out_shape.as_slice() {
-                return Err(unsupported(
-                    node,
-                    "broadcast",
-                    (b.graph.shape(x), &out_shape),
-                ));
-            }
+            let xidx = index(node, &out_shape, b.graph.shape(x))?;
             let scale = b.graph.scale(x);
-            Ok(b.push(&node.name, Op::Relu(Relu {}), vec![x], out_shape, scale))
+            if kind == "Max"
+                && cvals.iter().all(|v| *v == 0.0)
+                && xidx.iter().enumerate().all(|(i, x)| *x as usize == i)
+            {
+                return Ok(b.push(&node.name, Op::Relu(Relu {}), vec![x], out_shape, scale));
+            }
+            let windows = xidx
+                .iter()
+                .zip(&cidx)
+                .map(|(xi, ci)| {
+                    vec![
+                        Cand::of(*xi),
+                        Cand::Const(QuantSettings::quantize(cvals[*ci as usize], scale)),
+                    ]
+                })
+                .collect();
+            Ok(b.push(
+                &node.name,
+                Op::Max(Max {
+                    min: kind == "Min",
+                    windows,
+                }),
+                vec![x],
+                out_shape,
+                scale,
+            ))
         }
         "Add" | "Sub" => {
             let scale = b.graph.scale(x);
@@ -182,6 +198,40 @@ fn two_tensors(
             Ok(b.push(
                 &node.name,
                 Op::Mul(Mul { lhs, rhs }),
+                vec![x, y],
+                out_shape,
+                scale,
+            ))
+        }
+        "Max" | "Min" => {
+            let (x, y) = (b.at_act_scale(x, &node.name), b.at_act_scale(y, &node.name));
+            let (lhs, rhs) = (
+                index(node, &out_shape, b.graph.shape(x))?,
+                index(node, &out_shape, b.graph.shape(y))?,
+            );
+            let windows = lhs
+                .iter()
+                .zip(&rhs)
+                .map(|(l, r)| {
+                    vec![
+                        Cand::Elem {
+                            input: 0,
+                            index: *l,
+                        },
+                        Cand::Elem {
+                            input: 1,
+                            index: *r,
+                        },
+                    ]
+                })
+                .collect();
+            let scale = b.graph.scale(x);
+            Ok(b.push(
+                &node.name,
+                Op::Max(Max {
+                    min: kind == "Min",
+                    windows,
+                }),
                 vec![x, y],
                 out_shape,
                 scale,

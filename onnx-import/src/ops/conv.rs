@@ -8,13 +8,15 @@ use std::collections::HashMap;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat, MaxPool, PoolSpec, SumPool};
 use tract_onnx::tract_core::ops::nn::{DataFormat, Reduce, Reducer};
-use zkinfer_circuits::ops::{AffineRow, Linear, MaxPool as QMaxPool, Op};
+use zkinfer_circuits::ops::{AffineRow, Cand, Linear, Max, Op};
 
 pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
     reg.insert("Conv", conv);
     reg.insert("MaxPool", max_pool);
     reg.insert("SumPool", sum_pool);
-    reg.insert("Reduce<Sum>", reduce_sum);
+    reg.insert("Reduce<Sum>", reduce);
+    reg.insert("Reduce<Max>", reduce);
+    reg.insert("Reduce<Min>", reduce);
 }
 
 /// The input taps of every output position of a 2-D NCHW window op.
@@ -154,15 +156,16 @@ fn max_pool(b: &mut Builder, node: &TypedNode) -> Result<()> {
     let x = b.at_act_scale(x, &node.name);
     let w = windows(node, &op.pool_spec, b.graph.shape(x))?;
     let shape = vec![w.n, w.c, w.out_hw[0], w.out_hw[1]];
-    let windows = pool_windows(&w);
+    let windows = pool_windows(&w)
+        .into_iter()
+        .map(|win| win.into_iter().map(Cand::of).collect())
+        .collect();
     let scale = b.graph.scale(x);
-    let t = b.push(
-        &node.name,
-        Op::MaxPool(QMaxPool { windows }),
-        vec![x],
-        shape,
-        scale,
-    );
+    let op = Op::Max(Max {
+        min: false,
+        windows,
+    });
+    let t = b.push(&node.name, op, vec![x], shape, scale);
     b.bind(node, t);
     Ok(())
 }
@@ -210,41 +213,49 @@ fn sum_pool(b: &mut Builder, node: &TypedNode) -> Result<()> {
     Ok(())
 }
 
-fn reduce_sum(b: &mut Builder, node: &TypedNode) -> Result<()> {
+/// ReduceSum (a linear node) and ReduceMax/ReduceMin (max windows) over `axes`.
+fn reduce(b: &mut Builder, node: &TypedNode) -> Result<()> {
     let op = node.op_as::<Reduce>().expect("registered for Reduce");
-    if !matches!(op.reducer, Reducer::Sum) {
-        return Err(unsupported(node, "reducer", op.reducer));
-    }
     let x = b.tensor(node.inputs[0], &node.name)?;
+    let x = match op.reducer {
+        Reducer::Sum => x,
+        Reducer::Max | Reducer::Min => b.at_act_scale(x, &node.name),
+        _ => return Err(unsupported(node, "reducer", op.reducer)),
+    };
     let in_shape = b.graph.shape(x).to_vec();
     let out_shape = concrete(node, 0)?;
     let in_strides = super::strides(&in_shape);
     let out_strides = super::strides(&out_shape);
-    let n_in: usize = in_shape.iter().product();
-    let mut rows: Vec<AffineRow> = (0..out_shape.iter().product())
-        .map(|_| AffineRow {
-            bias: 0,
-            terms: vec![],
-        })
-        .collect();
-    for i in 0..n_in {
+    let mut groups: Vec<Vec<u32>> = vec![vec![]; out_shape.iter().product()];
+    for i in 0..in_shape.iter().product::<usize>() {
         let mut o = 0;
         for d in 0..in_shape.len() {
-            let coord = (i / in_strides[d]) % in_shape[d];
             if !op.axes.contains(&d) {
-                o += coord * out_strides[d];
+                o += ((i / in_strides[d]) % in_shape[d]) * out_strides[d];
             }
         }
-        rows[o].terms.push((i as u32, 1));
+        groups[o].push(i as u32);
     }
     let scale = b.graph.scale(x);
-    let t = b.push(
-        &node.name,
-        Op::Linear(Linear { rows }),
-        vec![x],
-        out_shape,
-        scale,
-    );
+    let op = match op.reducer {
+        Reducer::Sum => Op::Linear(Linear {
+            rows: groups
+                .into_iter()
+                .map(|g| AffineRow {
+                    bias: 0,
+                    terms: g.into_iter().map(|i| (i, 1)).collect(),
+                })
+                .collect(),
+        }),
+        reducer => Op::Max(Max {
+            min: matches!(reducer, Reducer::Min),
+            windows: groups
+                .into_iter()
+                .map(|g| g.into_iter().map(Cand::of).collect())
+                .collect(),
+        }),
+    };
+    let t = b.push(&node.name, op, vec![x], out_shape, scale);
     b.bind(node, t);
     Ok(())
 }

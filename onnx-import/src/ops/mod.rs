@@ -3,7 +3,9 @@
 
 mod binary;
 mod conv;
+mod elementwise;
 mod linalg;
+mod movement;
 mod shape;
 
 use crate::error::{ImportError, Result};
@@ -21,6 +23,8 @@ pub(crate) fn registry() -> HashMap<&'static str, BuildFn> {
     linalg::register(&mut reg);
     conv::register(&mut reg);
     binary::register(&mut reg);
+    elementwise::register(&mut reg);
+    movement::register(&mut reg);
     reg
 }
 

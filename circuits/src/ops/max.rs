@@ -1,28 +1,34 @@
-//! Maximum over windows (MaxPool; padding cells are simply absent from a window).
+//! Maximum or minimum over windows of candidates: MaxPool (padding cells are simply absent
+//! from a window), elementwise Max/Min of tensors, Clip against constants, ReduceMax.
 //!
-//! Per window of `m` candidates, `m` rows: each `y − a_i` is range-checked non-negative and a
-//! running product of the differences, kept in `z`, must end at zero, so `y` is one of them.
+//! Per window of `m` candidates, `m` rows: each `y − a_i` (for a min, `a_i − y`) is
+//! range-checked non-negative and a running product of the differences, kept in `z`, must
+//! end at zero, so `y` is one of them.
 
-use super::{check_indices, OpImpl};
+use super::{Cand, OpImpl};
 use crate::chip::{Ctx, Wire, RANGE_BITS};
 use crate::error::{CircuitError, Result};
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-/// `y[o] = max_{i ∈ windows[o]} x[i]`.
+/// `y[o] = max_{c ∈ windows[o]} c` (or `min`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MaxPool {
-    /// Flat input indices of each output's window; none is empty.
-    pub windows: Vec<Vec<u32>>,
+pub struct Max {
+    /// Take the minimum instead.
+    #[serde(default)]
+    pub min: bool,
+    /// Candidates of each output; none is empty.
+    pub windows: Vec<Vec<Cand>>,
 }
 
-impl OpImpl for MaxPool {
+impl OpImpl for Max {
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
-        let x = inputs[0];
         let mut data = Vec::with_capacity(self.windows.len());
         for (o, w) in self.windows.iter().enumerate() {
-            check_indices(node, "window", w, x.len())?;
-            let vals: Vec<i128> = w.iter().map(|i| x.data[*i as usize]).collect();
+            let vals = w
+                .iter()
+                .map(|c| c.value(node, inputs))
+                .collect::<Result<Vec<_>>>()?;
             let (Some(max), Some(min)) = (vals.iter().max(), vals.iter().min()) else {
                 return Err(CircuitError::MalformedGraph {
                     node: node.into(),
@@ -38,7 +44,7 @@ impl OpImpl for MaxPool {
                     max: (1i128 << RANGE_BITS) - 1,
                 });
             }
-            data.push(*max);
+            data.push(if self.min { *min } else { *max });
         }
         Ok(Tensor::new(out_shape.to_vec(), data))
     }
@@ -48,8 +54,9 @@ impl OpImpl for MaxPool {
             .iter()
             .zip(&out.data)
             .map(|(w, y)| {
-                let cands: Vec<&Wire> = w.iter().map(|i| &inputs[0][*i as usize]).collect();
-                ctx.max(&cands, *y)
+                let cands: Vec<Wire> = w.iter().map(|c| c.wire(ctx, inputs)).collect();
+                let refs: Vec<&Wire> = cands.iter().collect();
+                ctx.max(&refs, *y, self.min)
             })
             .collect()
     }

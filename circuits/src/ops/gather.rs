@@ -1,0 +1,37 @@
+//! Data movement: Transpose, Slice, Concat, Gather with constant indices, Expand, constant
+//! Pad. Each output element is an input cell or a constant cell; no rows (a constant costs
+//! one row per distinct value, shared by the whole circuit).
+
+use super::{Cand, OpImpl};
+use crate::chip::{Ctx, Wire};
+use crate::error::{CircuitError, Result};
+use crate::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+/// `y[o] = items[o]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gather {
+    /// Source of each output element.
+    pub items: Vec<Cand>,
+}
+
+impl OpImpl for Gather {
+    fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
+        if self.items.len() != out_shape.iter().product::<usize>() {
+            return Err(CircuitError::MalformedGraph {
+                node: node.into(),
+                reason: format!("{} items for shape {out_shape:?}", self.items.len()),
+            });
+        }
+        let data = self
+            .items
+            .iter()
+            .map(|c| c.value(node, inputs))
+            .collect::<Result<_>>()?;
+        Ok(Tensor::new(out_shape.to_vec(), data))
+    }
+
+    fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], _out: &Tensor) -> Vec<Wire> {
+        self.items.iter().map(|c| c.wire(ctx, inputs)).collect()
+    }
+}
