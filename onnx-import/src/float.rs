@@ -13,6 +13,7 @@ pub const SUPPORTED_ONNX_OPS: &[&str] = &[
     "BatchNormalization",
     "Constant",
     "Conv",
+    "ConvTranspose",
     "Flatten",
     "Gemm",
     "GlobalAveragePool",

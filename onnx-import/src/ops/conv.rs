@@ -6,12 +6,15 @@ use crate::error::Result;
 use crate::quantize::{concrete, Builder, QuantSettings};
 use std::collections::HashMap;
 use tract_onnx::prelude::*;
-use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat, MaxPool, PoolSpec, SumPool};
+use tract_onnx::tract_core::ops::cnn::{
+    Conv, Deconv, KernelFormat, MaxPool, PaddingSpec, PoolSpec, SumPool,
+};
 use tract_onnx::tract_core::ops::nn::{DataFormat, Reduce, Reducer};
 use zkinfer_circuits::ops::{AffineRow, Cand, Linear, Max, Op};
 
 pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
     reg.insert("Conv", conv);
+    reg.insert("Deconv", deconv);
     reg.insert("MaxPool", max_pool);
     reg.insert("SumPool", sum_pool);
     reg.insert("Reduce<Sum>", reduce);
@@ -23,7 +26,6 @@ pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
 struct Windows {
     n: usize,
     c: usize,
-    out_hw: [usize; 2],
     /// For each output (oh, ow): `(kernel tap index, input offset within a channel)`.
     taps: Vec<Vec<(usize, usize)>>,
     in_hw: [usize; 2],
@@ -33,22 +35,46 @@ fn windows(node: &TypedNode, spec: &PoolSpec, x_shape: &[usize]) -> Result<Windo
     if spec.data_format != DataFormat::NCHW {
         return Err(unsupported(node, "data_format", spec.data_format));
     }
-    if x_shape.len() != 4 || spec.kernel_shape.len() != 2 {
-        return Err(unsupported(node, "rank", x_shape));
-    }
-    let in_hw = [x_shape[2], x_shape[3]];
-    let pads = spec.computed_padding(&in_hw);
-    let (strides, dil) = (spec.strides(), spec.dilations());
-    let out_hw = [pads[0].convoluted, pads[1].convoluted];
-    let k = &spec.kernel_shape;
+    let (in_hw, k, strides, dil, pads) = match (x_shape.len(), spec.kernel_shape.len()) {
+        (4, 2) => {
+            let in_hw = [x_shape[2], x_shape[3]];
+            let p = spec.computed_padding(&in_hw);
+            let k = [spec.kernel_shape[0], spec.kernel_shape[1]];
+            let (s, d) = (spec.strides(), spec.dilations());
+            (
+                in_hw,
+                k,
+                [s[0], s[1]],
+                [d[0], d[1]],
+                [
+                    (p[0].pad_before, p[0].convoluted),
+                    (p[1].pad_before, p[1].convoluted),
+                ],
+            )
+        }
+        // 1-D: a 2-D window of height 1.
+        (3, 1) => {
+            let p = spec.computed_padding(&[x_shape[2]]);
+            let (s, d) = (spec.strides(), spec.dilations());
+            (
+                [1, x_shape[2]],
+                [1, spec.kernel_shape[0]],
+                [1, s[0]],
+                [1, d[0]],
+                [(0, 1), (p[0].pad_before, p[0].convoluted)],
+            )
+        }
+        _ => return Err(unsupported(node, "rank", x_shape)),
+    };
+    let out_hw = [pads[0].1, pads[1].1];
     let mut taps = Vec::with_capacity(out_hw[0] * out_hw[1]);
     for oh in 0..out_hw[0] {
         for ow in 0..out_hw[1] {
             let mut v = Vec::new();
             for kh in 0..k[0] {
                 for kw in 0..k[1] {
-                    let ih = (oh * strides[0] + kh * dil[0]) as isize - pads[0].pad_before as isize;
-                    let iw = (ow * strides[1] + kw * dil[1]) as isize - pads[1].pad_before as isize;
+                    let ih = (oh * strides[0] + kh * dil[0]) as isize - pads[0].0 as isize;
+                    let iw = (ow * strides[1] + kw * dil[1]) as isize - pads[1].0 as isize;
                     if ih >= 0 && iw >= 0 && (ih as usize) < in_hw[0] && (iw as usize) < in_hw[1] {
                         v.push((kh * k[1] + kw, ih as usize * in_hw[1] + iw as usize));
                     }
@@ -60,7 +86,6 @@ fn windows(node: &TypedNode, spec: &PoolSpec, x_shape: &[usize]) -> Result<Windo
     Ok(Windows {
         n: x_shape[0],
         c: x_shape[1],
-        out_hw,
         taps,
         in_hw,
     })
@@ -88,7 +113,7 @@ fn conv(b: &mut Builder, node: &TypedNode) -> Result<()> {
     let x_shape = b.graph.shape(x).to_vec();
     let w = windows(node, &op.pool_spec, &x_shape)?;
     let ks = kernel.shape().to_vec();
-    if ks.len() != 4 || ks[1] != w.c {
+    if ks.len() != x_shape.len() || ks[1] != w.c {
         return Err(unsupported(node, "kernel shape", ks));
     }
     let out_c = ks[0];
@@ -98,7 +123,7 @@ fn conv(b: &mut Builder, node: &TypedNode) -> Result<()> {
         b.settings.weight_scale,
         b.graph.scale(x) + b.settings.weight_scale,
     );
-    let taps_per_c = ks[2] * ks[3];
+    let taps_per_c: usize = ks[2..].iter().product();
     let plane = w.in_hw[0] * w.in_hw[1];
     let mut rows = Vec::new();
     for n in 0..w.n {
@@ -119,7 +144,7 @@ fn conv(b: &mut Builder, node: &TypedNode) -> Result<()> {
             }
         }
     }
-    let shape = vec![w.n, out_c, w.out_hw[0], w.out_hw[1]];
+    let shape = concrete(node, 0)?;
     let t = b.push(
         &node.name,
         Op::Linear(Linear { rows }),
@@ -127,6 +152,101 @@ fn conv(b: &mut Builder, node: &TypedNode) -> Result<()> {
         shape,
         scale,
     );
+    b.bind(node, t);
+    Ok(())
+}
+
+/// ConvTranspose (tract `Deconv`, 2-D NCHW, group 1): every input pixel scatters the kernel
+/// into the output, `out[o, ih·s + kh·d − pad] += x[c, ih]·w[o, c, kh]`, gathered here per
+/// output pixel into a sparse linear map.
+fn deconv(b: &mut Builder, node: &TypedNode) -> Result<()> {
+    let op = node.op_as::<Deconv>().expect("registered for Deconv");
+    if op.group != 1
+        || op.kernel_format != KernelFormat::OIHW
+        || op.pool_spec.data_format != DataFormat::NCHW
+    {
+        return Err(unsupported(
+            node,
+            "group/kernel format/data format",
+            (op.group, op.kernel_format, op.pool_spec.data_format),
+        ));
+    }
+    let x = b.tensor(node.inputs[0], &node.name)?;
+    let x = b.at_act_scale(x, &node.name);
+    let kernel =
+        const_f32(b, node.inputs[1])?.ok_or_else(|| unsupported(node, "kernel", "computed"))?;
+    let bias: Vec<f32> = match node.inputs.get(2) {
+        Some(o) => const_f32(b, *o)?
+            .ok_or_else(|| unsupported(node, "bias", "computed"))?
+            .iter()
+            .copied()
+            .collect(),
+        None => vec![0.0],
+    };
+    let xs = b.graph.shape(x).to_vec();
+    let out = concrete(node, 0)?;
+    let ks = kernel.shape().to_vec();
+    if xs.len() != 4 || ks.len() != 4 || ks[1] != xs[1] {
+        return Err(unsupported(node, "shapes", (&xs, &ks)));
+    }
+    let (s, d) = (op.pool_spec.strides(), op.pool_spec.dilations());
+    let mut before = [0usize; 2];
+    for a in 0..2 {
+        let full = (xs[2 + a] - 1) * s[a]
+            + (ks[2 + a] - 1) * d[a]
+            + 1
+            + op.adjustments.get(a).copied().unwrap_or(0);
+        let total = full.saturating_sub(out[2 + a]);
+        before[a] = match &op.pool_spec.padding {
+            PaddingSpec::Explicit(bef, _) | PaddingSpec::ExplicitOnnxPool(bef, _, _) => bef[a],
+            PaddingSpec::Valid => 0,
+            PaddingSpec::SameUpper => total / 2,
+            PaddingSpec::SameLower => total - total / 2,
+        };
+    }
+    let kernel: Vec<f32> = kernel.iter().copied().collect();
+    let (ws, scale) = (
+        b.settings.weight_scale,
+        b.graph.scale(x) + b.settings.weight_scale,
+    );
+    let (n, c, oc) = (xs[0], xs[1], ks[0]);
+    let mut rows = Vec::with_capacity(out.iter().product());
+    for bn in 0..n {
+        for o in 0..oc {
+            let bq = QuantSettings::quantize(bias[if bias.len() == 1 { 0 } else { o }], scale);
+            for oh in 0..out[2] {
+                for ow in 0..out[3] {
+                    let mut terms = Vec::new();
+                    for ci in 0..c {
+                        for kh in 0..ks[2] {
+                            let th = (oh + before[0]) as isize - (kh * d[0]) as isize;
+                            if th < 0
+                                || !(th as usize).is_multiple_of(s[0])
+                                || th as usize / s[0] >= xs[2]
+                            {
+                                continue;
+                            }
+                            for kw in 0..ks[3] {
+                                let tw = (ow + before[1]) as isize - (kw * d[1]) as isize;
+                                if tw < 0
+                                    || !(tw as usize).is_multiple_of(s[1])
+                                    || tw as usize / s[1] >= xs[3]
+                                {
+                                    continue;
+                                }
+                                let xi = ((bn * c + ci) * xs[2] + th as usize / s[0]) * xs[3]
+                                    + tw as usize / s[1];
+                                let wv = kernel[((o * c + ci) * ks[2] + kh) * ks[3] + kw];
+                                terms.push((xi as u32, QuantSettings::quantize(wv, ws)));
+                            }
+                        }
+                    }
+                    rows.push(AffineRow { bias: bq, terms });
+                }
+            }
+        }
+    }
+    let t = b.push(&node.name, Op::Linear(Linear { rows }), vec![x], out, scale);
     b.bind(node, t);
     Ok(())
 }
@@ -155,7 +275,7 @@ fn max_pool(b: &mut Builder, node: &TypedNode) -> Result<()> {
     let x = b.tensor(node.inputs[0], &node.name)?;
     let x = b.at_act_scale(x, &node.name);
     let w = windows(node, &op.pool_spec, b.graph.shape(x))?;
-    let shape = vec![w.n, w.c, w.out_hw[0], w.out_hw[1]];
+    let shape = concrete(node, 0)?;
     let windows = pool_windows(&w)
         .into_iter()
         .map(|win| win.into_iter().map(Cand::of).collect())
@@ -200,7 +320,7 @@ fn sum_pool(b: &mut Builder, node: &TypedNode) -> Result<()> {
             }
         })
         .collect();
-    let shape = vec![w.n, w.c, w.out_hw[0], w.out_hw[1]];
+    let shape = concrete(node, 0)?;
     let scale = b.graph.scale(x) + ws;
     let t = b.push(
         &node.name,

@@ -11,6 +11,7 @@ use tract_onnx::tract_core::ops::array::{
     Gather, MultiBroadcastTo, Pad, PadMode, Slice, TypedConcat,
 };
 use tract_onnx::tract_core::ops::change_axes::AxisOp;
+use tract_onnx::tract_core::ops::Downsample;
 use zkinfer_circuits::ops::{Cand, Gather as QGather, Op};
 
 pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
@@ -21,6 +22,7 @@ pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
     reg.insert("Gather", gather);
     reg.insert("MultiBroadcastTo", broadcast);
     reg.insert("Pad", pad);
+    reg.insert("Downsample", downsample);
 }
 
 /// Emits a Gather whose output element at each coordinate comes from `f(coord)`.
@@ -224,6 +226,30 @@ fn pad(b: &mut Builder, node: &TypedNode) -> Result<()> {
                 _ => return Cand::Const(fill),
             }
         }
+        Cand::of(flat(&c, &in_shape))
+    })
+}
+
+/// Strided slice along `axis` (ndarray semantics over `modulo..len`): elements `modulo,
+/// modulo + s, …` for a positive stride `s`; `len − 1, len − 1 − |s|, …` (down to `modulo`)
+/// for a negative one.
+fn downsample(b: &mut Builder, node: &TypedNode) -> Result<()> {
+    let op = node
+        .op_as::<Downsample>()
+        .expect("registered for Downsample");
+    let x = b.tensor(node.inputs[0], &node.name)?;
+    let in_shape = b.graph.shape(x).to_vec();
+    let (axis, step) = (op.axis, op.stride.unsigned_abs().max(1));
+    let len = in_shape[axis];
+    let picked: Vec<usize> = if op.stride < 0 {
+        (op.modulo..len).rev().step_by(step).collect()
+    } else {
+        (op.modulo..len).step_by(step).collect()
+    };
+    let scale = b.graph.scale(x);
+    emit(b, node, vec![x], scale, |out| {
+        let mut c = out.to_vec();
+        c[axis] = picked[out[axis]];
         Cand::of(flat(&c, &in_shape))
     })
 }
