@@ -162,7 +162,7 @@ pub fn compile(
         }
     }
     let quant = QuantSettings::calibrate(&model.float, calibration)?;
-    let graph = lower(&model.float, quant)?;
+    let graph = lower(&model.float, quant, calibration)?;
     let circuit = ModelCircuit::blank(Arc::new(graph.clone()), visibility)?;
     Ok(Settings {
         format_version: FORMAT_VERSION,

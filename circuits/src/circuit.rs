@@ -27,28 +27,46 @@ pub struct ModelCircuit {
     values: Arc<Vec<Tensor>>,
     visibility: Visibility,
     tamper: Vec<Tamper>,
+    tables: Arc<Vec<crate::ops::FnTable>>,
 }
 
 impl ModelCircuit {
     /// Evaluates the graph on `inputs` (quantized) and prepares the witness.
     pub fn new(graph: Arc<Graph>, inputs: &[Vec<i128>], visibility: Visibility) -> Result<Self> {
-        let values = Arc::new(graph.eval(inputs)?);
-        Ok(Self {
-            graph,
-            values,
-            visibility,
-            tamper: Vec::new(),
-        })
+        let values = graph.eval(inputs)?;
+        Ok(Self::with_values(graph, values, visibility))
     }
 
-    /// The circuit with an all-zero input, for key generation and sizing.
+    /// The circuit's shape with all-zero cells, for key generation and sizing (no input needs
+    /// to be valid for it).
     pub fn blank(graph: Arc<Graph>, visibility: Visibility) -> Result<Self> {
-        let zeros: Vec<Vec<i128>> = graph
-            .inputs
-            .iter()
-            .map(|i| vec![0; i.shape.iter().product()])
+        graph.validate()?;
+        let values = (0..graph.inputs.len() + graph.nodes.len())
+            .map(|id| {
+                let shape = graph.shape(id).to_vec();
+                let n = shape.iter().product();
+                Tensor::new(shape, vec![0; n])
+            })
             .collect();
-        Self::new(graph, &zeros, visibility)
+        Ok(Self::with_values(graph, values, visibility))
+    }
+
+    fn with_values(graph: Arc<Graph>, values: Vec<Tensor>, visibility: Visibility) -> Self {
+        let mut tables: Vec<crate::ops::FnTable> = Vec::new();
+        for node in &graph.nodes {
+            if let crate::ops::Op::Lookup(l) = &node.op {
+                if !tables.contains(&l.table) {
+                    tables.push(l.table.clone());
+                }
+            }
+        }
+        Self {
+            graph,
+            values: Arc::new(values),
+            visibility,
+            tamper: Vec::new(),
+            tables: Arc::new(tables),
+        }
     }
 
     /// Corrupts advice cells (soundness tests only).
@@ -110,7 +128,7 @@ impl ModelCircuit {
     pub fn rows(&self) -> usize {
         let mut cs = ConstraintSystem::<Fr>::default();
         let cfg = ChipConfig::configure(&mut cs);
-        let mut ctx = Ctx::new(&cfg, None, &[]);
+        let mut ctx = Ctx::new(&cfg, None, &[], &self.tables);
         self.layout(&mut ctx);
         ctx.rows_used()
     }
@@ -120,7 +138,12 @@ impl ModelCircuit {
         let mut cs = ConstraintSystem::<Fr>::default();
         ChipConfig::configure(&mut cs);
         let reserved = cs.blinding_factors() + 1;
-        let rows = self.rows().max(1 << LIMB_BITS).max(cs.minimum_rows());
+        let table_rows = 1 + self.tables.iter().map(|t| t.values.len()).sum::<usize>();
+        let rows = self
+            .rows()
+            .max(1 << LIMB_BITS)
+            .max(table_rows)
+            .max(cs.minimum_rows());
         (1..=MAX_K)
             .find(|k| (1usize << k) >= rows + reserved)
             .ok_or(CircuitError::TooLarge { rows, max_k: MAX_K })
@@ -146,10 +169,11 @@ impl Circuit<Fr> for ModelCircuit {
         mut layouter: impl Layouter<Fr>,
     ) -> std::result::Result<(), Error> {
         cfg.load_table(&mut layouter)?;
+        cfg.load_fn_tables(&mut layouter, &self.tables)?;
         let (outputs, inputs) = layouter.assign_region(
             || "model",
             |mut region| {
-                let mut ctx = Ctx::new(&cfg, Some(&mut region), &self.tamper);
+                let mut ctx = Ctx::new(&cfg, Some(&mut region), &self.tamper, &self.tables);
                 Ok(self.layout(&mut ctx))
             },
         )?;

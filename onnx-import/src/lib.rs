@@ -5,8 +5,8 @@
 //! use zkinfer_onnx_import::{FloatModel, QuantSettings, lower};
 //! let model = FloatModel::from_path("model.onnx".as_ref()).unwrap();
 //! let sample = vec![vec![0.5f32; 64]];
-//! let settings = QuantSettings::calibrate(&model, &[sample]).unwrap();
-//! let graph = lower(&model, settings).unwrap();
+//! let settings = QuantSettings::calibrate(&model, &[sample.clone()]).unwrap();
+//! let graph = lower(&model, settings, &[sample]).unwrap();
 //! println!("{} nodes", graph.nodes.len());
 //! ```
 
@@ -23,7 +23,12 @@ pub use quantize::{QuantSettings, CALIBRATION_MARGIN, MAX_ACT_SCALE, WEIGHT_SCAL
 /// ONNX's serialized tensor (for [`FloatModel::from_bytes_folding`]).
 pub use tract_onnx::pb::TensorProto;
 
-/// Lowers a float model to the quantized graph with the given fixed-point settings.
-pub fn lower(model: &FloatModel, settings: QuantSettings) -> Result<zkinfer_circuits::Graph> {
-    quantize::Builder::lower(model, settings)
+/// Lowers a float model to the quantized graph with the given fixed-point settings;
+/// `calibration` (the samples the settings were calibrated on) sizes the lookup tables.
+pub fn lower(
+    model: &FloatModel,
+    settings: QuantSettings,
+    calibration: &[Vec<Vec<f32>>],
+) -> Result<zkinfer_circuits::Graph> {
+    quantize::Builder::lower(model, settings, calibration)
 }

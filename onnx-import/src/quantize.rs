@@ -81,11 +81,17 @@ pub struct Builder<'m> {
     pub(crate) graph: Graph,
     map: HashMap<OutletId, Mapped>,
     rescaled: HashMap<TensorId, TensorId>,
+    /// The calibration samples, for ranges of intermediate quantized tensors.
+    calibration: Vec<Vec<Vec<f32>>>,
 }
 
 impl<'m> Builder<'m> {
-    /// Lowers the whole model.
-    pub fn lower(model: &'m FloatModel, settings: QuantSettings) -> Result<Graph> {
+    /// Lowers the whole model; `calibration` gives the value ranges lookup tables cover.
+    pub fn lower(
+        model: &'m FloatModel,
+        settings: QuantSettings,
+        calibration: &[Vec<Vec<f32>>],
+    ) -> Result<Graph> {
         let mut b = Builder {
             model: &model.model,
             settings,
@@ -96,6 +102,7 @@ impl<'m> Builder<'m> {
             },
             map: HashMap::new(),
             rescaled: HashMap::new(),
+            calibration: calibration.to_vec(),
         };
         let reg = registry();
         let model = b.model;
@@ -199,6 +206,36 @@ impl<'m> Builder<'m> {
             scale,
         });
         self.graph.inputs.len() + self.graph.nodes.len() - 1
+    }
+
+    /// The range of quantized tensor `t` over the calibration set, as floats: the graph
+    /// built so far is run by the reference evaluator.
+    pub(crate) fn observed_range(&self, t: TensorId, node: &str) -> Result<(f64, f64)> {
+        let mut range: Option<(i128, i128)> = None;
+        for sample in &self.calibration {
+            let q: Vec<Vec<i128>> = sample
+                .iter()
+                .zip(&self.graph.inputs)
+                .map(|(v, d)| {
+                    v.iter()
+                        .map(|x| i128::from(QuantSettings::quantize(*x, d.scale)))
+                        .collect()
+                })
+                .collect();
+            let values = self.graph.eval(&q).map_err(|e| ImportError::BadInput {
+                input: node.into(),
+                reason: format!("calibration sample does not evaluate: {e}"),
+            })?;
+            for v in &values[t].data {
+                range = Some(range.map_or((*v, *v), |(lo, hi)| (lo.min(*v), hi.max(*v))));
+            }
+        }
+        let (lo, hi) = range.ok_or_else(|| ImportError::BadInput {
+            input: node.into(),
+            reason: "no calibration data reaches this node; give calibration inputs".into(),
+        })?;
+        let scale = 2f64.powi(self.graph.scale(t));
+        Ok((lo as f64 / scale, hi as f64 / scale))
     }
 
     /// `t` at the activation scale, rescaling (once per tensor) if it carries more.

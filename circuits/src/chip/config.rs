@@ -35,6 +35,12 @@ pub struct ChipConfig {
     pub instance: Column<Instance>,
     /// The limb table `[0, 2^LIMB_BITS)`.
     pub table: TableColumn,
+    /// Enables the function lookup on lanes A (input) and B (output).
+    pub q_fn: Column<Fixed>,
+    /// Tag of the function table a row looks up in.
+    pub ftag: Column<Fixed>,
+    /// Function tables: tag, input, output (row 0 is the all-zero entry).
+    pub fn_table: [TableColumn; 3],
 }
 
 impl ChipConfig {
@@ -45,6 +51,8 @@ impl ChipConfig {
         let f = [(); LANES].map(|_| meta.fixed_column());
         let [fz, fnext, c, q_lk, q_max, fp, q_mul] = [(); 7].map(|_| meta.fixed_column());
         let konst = meta.fixed_column();
+        let [q_fn, ftag] = [(); 2].map(|_| meta.fixed_column());
+        let fn_table = [(); 3].map(|_| meta.lookup_table_column());
         let instance = meta.instance_column();
         let table = meta.lookup_table_column();
         for col in x.iter().chain([&z]) {
@@ -85,7 +93,21 @@ impl ChipConfig {
                 vec![(q * m.query_advice(*lane, Rotation::cur()), table)]
             });
         }
+        meta.lookup("function", |m| {
+            let q = m.query_fixed(q_fn, Rotation::cur());
+            vec![
+                (m.query_fixed(ftag, Rotation::cur()), fn_table[0]),
+                (
+                    q.clone() * m.query_advice(x[LANE_A], Rotation::cur()),
+                    fn_table[1],
+                ),
+                (q * m.query_advice(x[LANE_B], Rotation::cur()), fn_table[2]),
+            ]
+        });
         Self {
+            q_fn,
+            ftag,
+            fn_table,
             x,
             z,
             f,
@@ -99,6 +121,45 @@ impl ChipConfig {
             instance,
             table,
         }
+    }
+
+    /// Fills the function tables: `(0, 0, 0)`, then each table's `(tag, x, f(x))` with tags
+    /// from 1 in order.
+    pub fn load_fn_tables(
+        &self,
+        layouter: &mut impl Layouter<Fr>,
+        tables: &[crate::ops::FnTable],
+    ) -> Result<(), Error> {
+        use crate::field::to_field;
+        layouter.assign_table(
+            || "functions",
+            |mut t| {
+                let mut row = 0;
+                let mut put = |t: &mut halo2_axiom::circuit::Table<'_, Fr>,
+                               vals: [i128; 3]|
+                 -> Result<(), Error> {
+                    for (col, v) in self.fn_table.iter().zip(vals) {
+                        t.assign_cell(|| "fn", *col, row, || Value::known(to_field(v)))?;
+                    }
+                    row += 1;
+                    Ok(())
+                };
+                put(&mut t, [0, 0, 0])?;
+                for (tag, table) in tables.iter().enumerate() {
+                    for (i, y) in table.values.iter().enumerate() {
+                        put(
+                            &mut t,
+                            [
+                                tag as i128 + 1,
+                                i128::from(table.in_min) + i as i128,
+                                i128::from(*y),
+                            ],
+                        )?;
+                    }
+                }
+                Ok(())
+            },
+        )
     }
 
     /// Fills the limb table.

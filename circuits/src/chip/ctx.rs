@@ -38,6 +38,7 @@ pub struct Ctx<'a, 'r> {
     used: usize,
     constants: std::collections::HashMap<i128, Wire>,
     tamper: &'a [Tamper],
+    tables: &'a [crate::ops::FnTable],
 }
 
 impl<'a, 'r> Ctx<'a, 'r> {
@@ -46,6 +47,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
         cfg: &'a ChipConfig,
         region: Option<&'a mut Region<'r, Fr>>,
         tamper: &'a [Tamper],
+        tables: &'a [crate::ops::FnTable],
     ) -> Self {
         Self {
             cfg,
@@ -54,6 +56,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
             used: 0,
             constants: std::collections::HashMap::new(),
             tamper,
+            tables,
         }
     }
 
@@ -287,6 +290,24 @@ impl<'a, 'r> Ctx<'a, 'r> {
             }
         }
         y_wire.expect("max of at least one candidate")
+    }
+
+    /// `y = f(x)` by a lookup of `(tag, x, y)` in the function tables; `table` must be one
+    /// of the tables this context was built with.
+    pub fn lookup(&mut self, x: &Wire, y: i128, table: &crate::ops::FnTable) -> Wire {
+        let tag = self
+            .tables
+            .iter()
+            .position(|t| t == table)
+            .expect("every lookup table is registered with the circuit") as i128
+            + 1;
+        let row = self.row;
+        self.lane(LANE_A, row, x.value, Some(x));
+        let w = self.lane(LANE_B, row, y, None);
+        self.fixed(self.cfg.q_fn, row, 1);
+        self.fixed(self.cfg.ftag, row, tag);
+        self.row += 1;
+        w
     }
 
     /// `a·b`, proven by the mul gate.

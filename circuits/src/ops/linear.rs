@@ -49,21 +49,18 @@ impl OpImpl for Linear {
         Ok(Tensor::new(out_shape.to_vec(), data))
     }
 
-    fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], out: &Tensor) -> Vec<Wire> {
+    fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], _out: &Tensor) -> Vec<Wire> {
         let x = inputs[0];
         self.rows
             .iter()
-            .zip(&out.data)
-            .map(|(row, y)| {
+            .map(|row| {
                 let terms: Vec<(&Wire, i128)> = row
                     .terms
                     .iter()
                     .filter(|(_, w)| *w != 0)
                     .map(|(i, w)| (&x[*i as usize], i128::from(*w)))
                     .collect();
-                let wire = ctx.dot(i128::from(row.bias), &terms);
-                debug_assert_eq!(wire.value, *y);
-                wire
+                ctx.dot(i128::from(row.bias), &terms)
             })
             .collect()
     }

@@ -4,6 +4,7 @@
 mod add;
 mod gather;
 mod linear;
+mod lookup;
 mod max;
 mod mul;
 mod relu;
@@ -13,6 +14,7 @@ mod reshape;
 pub use add::Add;
 pub use gather::Gather;
 pub use linear::{AffineRow, Linear};
+pub use lookup::{FnTable, Lookup};
 pub use max::Max;
 pub use mul::Mul;
 pub use relu::Relu;
@@ -43,6 +45,8 @@ pub enum Op {
     Max(Max),
     /// Data movement (no rows).
     Gather(Gather),
+    /// A tabulated nonlinear function.
+    Lookup(Lookup),
     /// Same data, new shape.
     Reshape(Reshape),
 }
@@ -65,6 +69,7 @@ impl Op {
             Op::Relu(op) => op,
             Op::Max(op) => op,
             Op::Gather(op) => op,
+            Op::Lookup(op) => op,
             Op::Reshape(op) => op,
         }
     }
@@ -90,6 +95,7 @@ impl Op {
             Op::Max(op) if op.min => "min",
             Op::Max(_) => "max",
             Op::Gather(_) => "gather",
+            Op::Lookup(_) => "lookup",
             Op::Reshape(_) => "reshape",
         }
     }

@@ -1,5 +1,5 @@
-//! Conv (2-D, NCHW, group 1) by im2col into a sparse linear map; MaxPool, AveragePool and
-//! GlobalAveragePool (tract: SumPool, Reduce<Sum>) over the same windows.
+//! Conv and ConvTranspose (2-D, NCHW, group 1) as sparse linear maps (im2col); MaxPool and
+//! AveragePool (tract: SumPool) over the same windows, 1-D pools as 2-D of height 1.
 
 use super::{const_f32, unsupported, BuildFn};
 use crate::error::Result;
@@ -9,7 +9,7 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::cnn::{
     Conv, Deconv, KernelFormat, MaxPool, PaddingSpec, PoolSpec, SumPool,
 };
-use tract_onnx::tract_core::ops::nn::{DataFormat, Reduce, Reducer};
+use tract_onnx::tract_core::ops::nn::DataFormat;
 use zkinfer_circuits::ops::{AffineRow, Cand, Linear, Max, Op};
 
 pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
@@ -17,9 +17,6 @@ pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
     reg.insert("Deconv", deconv);
     reg.insert("MaxPool", max_pool);
     reg.insert("SumPool", sum_pool);
-    reg.insert("Reduce<Sum>", reduce);
-    reg.insert("Reduce<Max>", reduce);
-    reg.insert("Reduce<Min>", reduce);
 }
 
 /// The input taps of every output position of a 2-D NCHW window op.
@@ -329,53 +326,6 @@ fn sum_pool(b: &mut Builder, node: &TypedNode) -> Result<()> {
         shape,
         scale,
     );
-    b.bind(node, t);
-    Ok(())
-}
-
-/// ReduceSum (a linear node) and ReduceMax/ReduceMin (max windows) over `axes`.
-fn reduce(b: &mut Builder, node: &TypedNode) -> Result<()> {
-    let op = node.op_as::<Reduce>().expect("registered for Reduce");
-    let x = b.tensor(node.inputs[0], &node.name)?;
-    let x = match op.reducer {
-        Reducer::Sum => x,
-        Reducer::Max | Reducer::Min => b.at_act_scale(x, &node.name),
-        _ => return Err(unsupported(node, "reducer", op.reducer)),
-    };
-    let in_shape = b.graph.shape(x).to_vec();
-    let out_shape = concrete(node, 0)?;
-    let in_strides = super::strides(&in_shape);
-    let out_strides = super::strides(&out_shape);
-    let mut groups: Vec<Vec<u32>> = vec![vec![]; out_shape.iter().product()];
-    for i in 0..in_shape.iter().product::<usize>() {
-        let mut o = 0;
-        for d in 0..in_shape.len() {
-            if !op.axes.contains(&d) {
-                o += ((i / in_strides[d]) % in_shape[d]) * out_strides[d];
-            }
-        }
-        groups[o].push(i as u32);
-    }
-    let scale = b.graph.scale(x);
-    let op = match op.reducer {
-        Reducer::Sum => Op::Linear(Linear {
-            rows: groups
-                .into_iter()
-                .map(|g| AffineRow {
-                    bias: 0,
-                    terms: g.into_iter().map(|i| (i, 1)).collect(),
-                })
-                .collect(),
-        }),
-        reducer => Op::Max(Max {
-            min: matches!(reducer, Reducer::Min),
-            windows: groups
-                .into_iter()
-                .map(|g| g.into_iter().map(Cand::of).collect())
-                .collect(),
-        }),
-    };
-    let t = b.push(&node.name, op, vec![x], out_shape, scale);
     b.bind(node, t);
     Ok(())
 }

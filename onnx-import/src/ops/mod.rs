@@ -6,6 +6,9 @@ mod conv;
 mod elementwise;
 mod linalg;
 mod movement;
+mod nonlinear;
+mod norm;
+mod reduce;
 mod shape;
 
 use crate::error::{ImportError, Result};
@@ -25,6 +28,9 @@ pub(crate) fn registry() -> HashMap<&'static str, BuildFn> {
     binary::register(&mut reg);
     elementwise::register(&mut reg);
     movement::register(&mut reg);
+    nonlinear::register(&mut reg);
+    reduce::register(&mut reg);
+    norm::register(&mut reg);
     reg
 }
 

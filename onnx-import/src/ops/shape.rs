@@ -12,6 +12,7 @@ pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
     reg.insert("RmAxis", reshape);
     reg.insert("Reshape", reshape);
     reg.insert("IntoShape", reshape);
+    reg.insert("Cast", cast);
 }
 
 fn reshape(b: &mut Builder, node: &TypedNode) -> Result<()> {
@@ -21,4 +22,18 @@ fn reshape(b: &mut Builder, node: &TypedNode) -> Result<()> {
     let t = b.push(&node.name, Op::Reshape(Reshape {}), vec![x], shape, scale);
     b.bind(node, t);
     Ok(())
+}
+
+/// Cast between float types (CastLike in function bodies): the same fixed-point tensor.
+fn cast(b: &mut Builder, node: &TypedNode) -> Result<()> {
+    let from = b.model.outlet_fact(node.inputs[0]).map(|f| f.datum_type);
+    let to = node.outputs[0].fact.datum_type;
+    match from {
+        Ok(f) if f.is_float() && to.is_float() => {
+            let x = b.tensor(node.inputs[0], &node.name)?;
+            b.bind(node, x);
+            Ok(())
+        }
+        other => Err(super::unsupported(node, "cast", (other.ok(), to))),
+    }
 }

@@ -1,0 +1,199 @@
+//! Nonlinear elementwise functions as lookup tables sized to the calibrated input range
+//! (Sigmoid, Tanh, Exp, Ln, Erf, Sqrt, Rsqrt, Recip, Gelu, PowConst, …), and Square by the
+//! mul gate.
+//!
+//! Table design: the input's calibrated range is widened by [`RANGE_MARGIN`] on each side,
+//! the input is rescaled to the finest scale at which that range fits [`TABLE_BITS`] bits,
+//! and `round(f(x)·2^act_scale)` is tabulated for every point. A lookup costs one row per
+//! element plus the table's rows, shared by every layer with the same function and range.
+//! Range decomposition (polynomial pieces with range-checked segments) would avoid the
+//! table rows but costs several rows per element; at these table sizes the lookup is
+//! cheaper for any layer wider than a few dozen elements.
+
+use super::{unsupported, BuildFn};
+use crate::error::Result;
+use crate::quantize::Builder;
+use std::collections::HashMap;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
+use tract_onnx::tract_core::ops::math::PowConst;
+use zkinfer_circuits::ops::{FnTable, Lookup, Mul, Op, Rescale};
+
+/// Entries of a function table at most.
+pub const TABLE_BITS: u32 = 14;
+/// Fraction of the calibrated range (and of its largest magnitude) added on each side.
+pub const RANGE_MARGIN: f64 = 0.5;
+
+pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
+    for name in [
+        "Sigmoid",
+        "Tanh",
+        "Exp",
+        "Ln",
+        "Erf",
+        "Sqrt",
+        "Rsqrt",
+        "Recip",
+        "GeluExact",
+        "GeluApproximate",
+        "PowConst",
+        "Silu",
+        "Sin",
+        "Cos",
+    ] {
+        reg.insert(name, unary);
+    }
+    reg.insert("Square", square);
+}
+
+fn erf(x: f64) -> f64 {
+    // Abramowitz–Stegun 7.1.26 is too coarse (1.5e-7 is fine for tables at 2^-16, but keep
+    // full precision): use the series / continued fraction split.
+    if x.abs() < 2.5 {
+        let (mut sum, mut term, x2) = (x, x, x * x);
+        for n in 1..60 {
+            term *= -x2 / n as f64;
+            sum += term / (2 * n + 1) as f64;
+        }
+        sum * 2.0 / std::f64::consts::PI.sqrt()
+    } else {
+        // erfc continued fraction (Lentz), accurate to ~1e-12 for |x| >= 2.5.
+        let z = x.abs();
+        let mut f = z;
+        for k in (1..60).rev() {
+            f = z + (k as f64 / 2.0) / f;
+        }
+        let erfc = (-z * z).exp() / (f * std::f64::consts::PI.sqrt());
+        (1.0 - erfc) * x.signum()
+    }
+}
+
+/// A real function of one variable.
+type RealFn = Box<dyn Fn(f64) -> f64>;
+
+/// The float function a tract element-wise op computes, with its domain's lower bound.
+fn function(node: &TypedNode) -> Result<(String, RealFn, Option<f64>)> {
+    let ew = node
+        .op_as::<ElementWiseOp>()
+        .expect("registered for element-wise ops");
+    let name = ew.0.name().to_string();
+    let f: RealFn = match name.as_str() {
+        "Sigmoid" => Box::new(|x| 1.0 / (1.0 + (-x).exp())),
+        "Tanh" => Box::new(f64::tanh),
+        "Exp" => Box::new(f64::exp),
+        "Ln" => Box::new(f64::ln),
+        "Erf" => Box::new(erf),
+        "Sqrt" => Box::new(f64::sqrt),
+        "Rsqrt" => Box::new(|x| 1.0 / x.sqrt()),
+        "Recip" => Box::new(|x| 1.0 / x),
+        "Sin" => Box::new(f64::sin),
+        "Cos" => Box::new(f64::cos),
+        "Silu" => Box::new(|x| x / (1.0 + (-x).exp())),
+        "GeluExact" => Box::new(|x| 0.5 * x * (1.0 + erf(x / std::f64::consts::SQRT_2))),
+        "GeluApproximate" => Box::new(|x| {
+            0.5 * x
+                * (1.0 + ((2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x.powi(3))).tanh())
+        }),
+        "PowConst" => {
+            let p = f64::from(ew.0.downcast_ref::<PowConst>().expect("PowConst").exponent);
+            Box::new(move |x| x.powf(p))
+        }
+        other => return Err(unsupported(node, "function", other)),
+    };
+    // Lower bound of the domain: open at 0 for these, closed at 0 for Sqrt.
+    let domain = match name.as_str() {
+        "Ln" | "Rsqrt" | "Recip" => Some(f64::MIN_POSITIVE),
+        "Sqrt" => Some(0.0),
+        _ => None,
+    };
+    Ok((name.to_lowercase(), f, domain))
+}
+
+fn unary(b: &mut Builder, node: &TypedNode) -> Result<()> {
+    let (name, f, domain) = function(node)?;
+    let x = b.tensor(node.inputs[0], &node.name)?;
+    let out = tabulate(b, &node.name, x, &name, f, domain)?;
+    b.bind(node, out);
+    Ok(())
+}
+
+/// `f(x)` elementwise through a table covering `x`'s calibrated range (widened by
+/// [`RANGE_MARGIN`], clipped to the function's domain); output at the activation scale.
+pub(crate) fn tabulate(
+    b: &mut Builder,
+    name: &str,
+    x: usize,
+    function: &str,
+    f: impl Fn(f64) -> f64,
+    domain: Option<f64>,
+) -> Result<usize> {
+    let x = b.at_act_scale(x, name);
+    let s = b.graph.scale(x);
+    let (clo, chi) = b.observed_range(x, name)?;
+    let pad = RANGE_MARGIN * (chi - clo).max(clo.abs().max(chi.abs())).max(2f64.powi(-s));
+    let (mut lo, hi) = (clo - pad, chi + pad);
+    if let Some(d) = domain {
+        // Inside the domain: no lower than half the smallest calibrated value.
+        lo = lo.max(if d > 0.0 { clo / 2.0 } else { d });
+        if d > 0.0 && lo <= 0.0 {
+            return Err(crate::error::ImportError::UnsupportedAttribute {
+                node: name.into(),
+                op_type: function.into(),
+                attribute: "input range".into(),
+                value: format!("[{clo}, {chi}] reaches 0, where {function} is undefined"),
+            });
+        }
+    }
+    // Finest table scale t <= s with (hi - lo)·2^t within TABLE_BITS.
+    let mut t = s;
+    while t > -16 && (hi - lo) * 2f64.powi(t) > f64::from(1u32 << TABLE_BITS) {
+        t -= 1;
+    }
+    let shape = b.graph.shape(x).to_vec();
+    let mut xt = x;
+    if t < s {
+        let op = Op::Rescale(Rescale {
+            shift: (s - t) as u32,
+        });
+        xt = b.push(&format!("{name}.table_in"), op, vec![x], shape.clone(), t);
+    }
+    let act = b.settings.act_scale;
+    let in_min = (lo * 2f64.powi(t)).floor() as i64;
+    let in_max = (hi * 2f64.powi(t)).ceil() as i64;
+    let values = (in_min..=in_max)
+        .map(|q| {
+            let y = f(q as f64 / 2f64.powi(t));
+            if y.is_finite() {
+                (y * 2f64.powi(act)).round() as i64
+            } else {
+                0
+            }
+        })
+        .collect();
+    let table = FnTable {
+        function: function.into(),
+        in_min,
+        values,
+    };
+    Ok(b.push(name, Op::Lookup(Lookup { table }), vec![xt], shape, act))
+}
+
+fn square(b: &mut Builder, node: &TypedNode) -> Result<()> {
+    let x = b.tensor(node.inputs[0], &node.name)?;
+    let x = b.at_act_scale(x, &node.name);
+    let shape = b.graph.shape(x).to_vec();
+    let idx: Vec<u32> = (0..shape.iter().product::<usize>() as u32).collect();
+    let scale = 2 * b.graph.scale(x);
+    let t = b.push(
+        &node.name,
+        Op::Mul(Mul {
+            lhs: idx.clone(),
+            rhs: idx,
+        }),
+        vec![x, x],
+        shape,
+        scale,
+    );
+    b.bind(node, t);
+    Ok(())
+}

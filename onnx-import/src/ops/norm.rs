@@ -1,0 +1,178 @@
+//! Normalizations tract fuses, lowered to primitives that are cheap to prove:
+//! Softmax as `e = exp(x − max)`, `y = e · recip(Σ e)`; RmsNorm (the core of
+//! LayerNormalization) as `y = x · rsqrt(mean(x²) + ε)`. The exp, recip and rsqrt tables are
+//! sized to the calibrated ranges of their inputs.
+
+use super::nonlinear::tabulate;
+use super::{strides, unsupported, BuildFn};
+use crate::error::Result;
+use crate::quantize::{Builder, QuantSettings};
+use std::collections::HashMap;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::nn::{RmsNorm, Softmax, SoftmaxKind};
+use zkinfer_circuits::ops::{Add, AffineRow, Cand, Linear, Max, Mul, Op};
+
+pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
+    reg.insert("Softmax", softmax);
+    reg.insert("RmsNorm", rms_norm);
+}
+
+/// For each element of `shape`, the flat index of its group when `axes` are reduced away
+/// (the reduced shape keeps those axes with size 1); and the groups' members.
+fn reduce_map(shape: &[usize], axes: &[usize]) -> (Vec<usize>, Vec<u32>, Vec<Vec<u32>>) {
+    let red: Vec<usize> = shape
+        .iter()
+        .enumerate()
+        .map(|(d, n)| if axes.contains(&d) { 1 } else { *n })
+        .collect();
+    let (is, rs) = (strides(shape), strides(&red));
+    let mut groups = vec![vec![]; red.iter().product()];
+    let mut of = Vec::with_capacity(shape.iter().product());
+    for i in 0..shape.iter().product::<usize>() {
+        let g: usize = (0..shape.len())
+            .filter(|d| !axes.contains(d))
+            .map(|d| ((i / is[d]) % shape[d]) * rs[d])
+            .sum();
+        groups[g].push(i as u32);
+        of.push(g as u32);
+    }
+    (red, of, groups)
+}
+
+fn softmax(b: &mut Builder, node: &TypedNode) -> Result<()> {
+    let op = node.op_as::<Softmax>().expect("registered for Softmax");
+    if !matches!(op.kind, SoftmaxKind::Softmax) || op.quant_output_dt.is_some() {
+        return Err(unsupported(node, "kind", op.kind));
+    }
+    let name = &node.name;
+    let x = b.tensor(node.inputs[0], name)?;
+    let x = b.at_act_scale(x, name);
+    let (shape, scale) = (b.graph.shape(x).to_vec(), b.graph.scale(x));
+    let (red, of, groups) = reduce_map(&shape, &op.axes);
+    let n = of.len() as u32;
+    let windows = groups
+        .iter()
+        .map(|g| g.iter().map(|i| Cand::of(*i)).collect())
+        .collect();
+    let m = b.push(
+        &format!("{name}.max"),
+        Op::Max(Max {
+            min: false,
+            windows,
+        }),
+        vec![x],
+        red.clone(),
+        scale,
+    );
+    let sub = Add {
+        lhs_mul: 1,
+        rhs_mul: -1,
+        lhs: (0..n).collect(),
+        rhs: of.clone(),
+    };
+    let d = b.push(
+        &format!("{name}.shifted"),
+        Op::Add(sub),
+        vec![x, m],
+        shape.clone(),
+        scale,
+    );
+    let e = tabulate(b, &format!("{name}.exp"), d, "exp", f64::exp, None)?;
+    let rows = groups
+        .iter()
+        .map(|g| AffineRow {
+            bias: 0,
+            terms: g.iter().map(|i| (*i, 1)).collect(),
+        })
+        .collect();
+    let es = b.graph.scale(e);
+    let sum = b.push(
+        &format!("{name}.sum"),
+        Op::Linear(Linear { rows }),
+        vec![e],
+        red,
+        es,
+    );
+    let r = tabulate(
+        b,
+        &format!("{name}.recip"),
+        sum,
+        "recip",
+        |v| 1.0 / v,
+        Some(f64::MIN_POSITIVE),
+    )?;
+    let rs = b.graph.scale(r);
+    let y = b.push(
+        name,
+        Op::Mul(Mul {
+            lhs: (0..n).collect(),
+            rhs: of,
+        }),
+        vec![e, r],
+        shape,
+        es + rs,
+    );
+    b.bind(node, y);
+    Ok(())
+}
+
+fn rms_norm(b: &mut Builder, node: &TypedNode) -> Result<()> {
+    let op = node.op_as::<RmsNorm>().expect("registered for RmsNorm");
+    let eps = op
+        .eps
+        .cast_to_scalar::<f32>()
+        .map_err(|_| unsupported(node, "eps", &op.eps))?;
+    let name = &node.name;
+    let x = b.tensor(node.inputs[0], name)?;
+    let x = b.at_act_scale(x, name);
+    let (shape, scale) = (b.graph.shape(x).to_vec(), b.graph.scale(x));
+    let (red, of, groups) = reduce_map(&shape, &[op.axis]);
+    let n = of.len() as u32;
+    let idx: Vec<u32> = (0..n).collect();
+    let sq = b.push(
+        &format!("{name}.square"),
+        Op::Mul(Mul {
+            lhs: idx.clone(),
+            rhs: idx.clone(),
+        }),
+        vec![x, x],
+        shape.clone(),
+        2 * scale,
+    );
+    let sq = b.at_act_scale(sq, name);
+    let ws = b.settings.weight_scale;
+    let sqs = b.graph.scale(sq);
+    let w = QuantSettings::quantize(1.0 / shape[op.axis] as f32, ws);
+    let rows = groups
+        .iter()
+        .map(|g| AffineRow {
+            bias: QuantSettings::quantize(eps, sqs + ws),
+            terms: g.iter().map(|i| (*i, w)).collect(),
+        })
+        .collect();
+    let ms = b.push(
+        &format!("{name}.mean_sq"),
+        Op::Linear(Linear { rows }),
+        vec![sq],
+        red,
+        sqs + ws,
+    );
+    let r = tabulate(
+        b,
+        &format!("{name}.rsqrt"),
+        ms,
+        "rsqrt",
+        |v| 1.0 / v.sqrt(),
+        Some(f64::MIN_POSITIVE),
+    )?;
+    let rs = b.graph.scale(r);
+    let y = b.push(
+        name,
+        Op::Mul(Mul { lhs: idx, rhs: of }),
+        vec![x, r],
+        shape,
+        scale + rs,
+    );
+    b.bind(node, y);
+    Ok(())
+}
