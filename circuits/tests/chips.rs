@@ -371,3 +371,64 @@ fn gather_moves_cells_and_pins_constants() {
         "{fs:?}"
     );
 }
+
+fn square_table() -> zkinfer_circuits::ops::FnTable {
+    zkinfer_circuits::ops::FnTable {
+        function: "square".into(),
+        in_min: -4,
+        values: (-4i64..=4).map(|x| x * x).collect(),
+    }
+}
+
+#[test]
+fn lookup_matches_table_at_range_ends_and_zero() {
+    use zkinfer_circuits::ops::Lookup;
+    let g = graph(
+        Op::Lookup(Lookup {
+            table: square_table(),
+        }),
+        &[vec![3]],
+        vec![3],
+    );
+    let c = circuit(&g, &[vec![-4, 0, 4]]);
+    assert_eq!(output(&c), vec![16, 0, 16]);
+    assert!(failures(&c).is_empty());
+    for bad in [-5, 5] {
+        let err =
+            ModelCircuit::new(g.clone(), &[vec![0, bad, 0]], Visibility::default()).unwrap_err();
+        assert!(
+            matches!(err, CircuitError::ValueOutOfRange { index: 1, value, min: -4, max: 4, .. } if value == bad),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn lookup_tampered_output_or_input_fails_the_function_lookup() {
+    use zkinfer_circuits::ops::Lookup;
+    let g = graph(
+        Op::Lookup(Lookup {
+            table: square_table(),
+        }),
+        &[vec![2]],
+        vec![2],
+    );
+    let lookup_fn = |fs: &[VerifyFailure]| {
+        fs.iter()
+            .any(|f| matches!(f, VerifyFailure::Lookup { name, .. } if name == "function"))
+    };
+    // Rows 0, 1 inputs; rows 2, 3 the lookups (x in lane A, y in lane B).
+    let fs = failures(&circuit(&g, &[vec![3, -2]]).with_tamper(&[t(LANE_B, 2, 1)]));
+    assert!(lookup_fn(&fs), "{fs:?}");
+    // A consistent pair (x, y) = (4, 16) in place of (3, 9): the table accepts it, the copy of
+    // the input does not.
+    let fs =
+        failures(&circuit(&g, &[vec![3, -2]]).with_tamper(&[t(LANE_A, 2, 1), t(LANE_B, 2, 7)]));
+    assert!(
+        !lookup_fn(&fs)
+            && fs
+                .iter()
+                .any(|f| matches!(f, VerifyFailure::Permutation { .. })),
+        "{fs:?}"
+    );
+}
