@@ -432,3 +432,22 @@ fn lookup_tampered_output_or_input_fails_the_function_lookup() {
         "{fs:?}"
     );
 }
+
+#[test]
+fn bilinear_matches_oracle_and_tamper_fails_its_gate() {
+    use zkinfer_circuits::ops::Bilinear;
+    // y0 = x·u over 5 pairs (two rows), y1 = x0·u4.
+    let rows = vec![(0..5).map(|i| (i, i)).collect(), vec![(0, 4)]];
+    let g = graph(
+        Op::Bilinear(Bilinear { rows }),
+        &[vec![5], vec![5]],
+        vec![2],
+    );
+    let (x, u) = (vec![1, -2, 3, -4, 5], vec![6, 7, -8, 9, 10]);
+    let c = circuit(&g, &[x.clone(), u.clone()]);
+    assert_eq!(output(&c), vec![6 - 14 - 24 - 36 + 50, 10]);
+    assert!(failures(&c).is_empty());
+    // Rows 0..10 inputs; rows 10, 11 the first inner product (partial sum in z on row 11).
+    let fs = failures(&circuit(&g, &[x, u]).with_tamper(&[t(Z, 11, 1)]));
+    assert!(gate_failed(&fs, "bilinear"), "{fs:?}");
+}

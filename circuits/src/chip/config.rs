@@ -31,6 +31,8 @@ pub struct ChipConfig {
     pub fp: Column<Fixed>,
     /// Enables the mul gate.
     pub q_mul: Column<Fixed>,
+    /// Enables the bilinear gate (`fp` marks its continuation rows).
+    pub q_bil: Column<Fixed>,
     /// Public instances: outputs, then public inputs.
     pub instance: Column<Instance>,
     /// The limb table `[0, 2^LIMB_BITS)`.
@@ -51,7 +53,7 @@ impl ChipConfig {
         let f = [(); LANES].map(|_| meta.fixed_column());
         let [fz, fnext, c, q_lk, q_max, fp, q_mul] = [(); 7].map(|_| meta.fixed_column());
         let konst = meta.fixed_column();
-        let [q_fn, ftag] = [(); 2].map(|_| meta.fixed_column());
+        let [q_fn, ftag, q_bil] = [(); 3].map(|_| meta.fixed_column());
         let fn_table = [(); 3].map(|_| meta.lookup_table_column());
         let instance = meta.instance_column();
         let table = meta.lookup_table_column();
@@ -87,6 +89,17 @@ impl ChipConfig {
                 * m.query_advice(x[LANE_B], Rotation::cur());
             vec![q * (m.query_advice(z, Rotation::next()) - prod)]
         });
+        meta.create_gate("bilinear", |m| {
+            let q = m.query_fixed(q_bil, Rotation::cur());
+            let p = m.query_fixed(fp, Rotation::cur());
+            let mut sum = p * m.query_advice(z, Rotation::cur());
+            for j in 0..LANES / 2 {
+                sum = sum
+                    + m.query_advice(x[2 * j], Rotation::cur())
+                        * m.query_advice(x[2 * j + 1], Rotation::cur());
+            }
+            vec![q * (m.query_advice(z, Rotation::next()) - sum)]
+        });
         for lane in x.iter().take(LIMBS) {
             meta.lookup("limb", |m| {
                 let q = m.query_fixed(q_lk, Rotation::cur());
@@ -105,6 +118,7 @@ impl ChipConfig {
             ]
         });
         Self {
+            q_bil,
             q_fn,
             ftag,
             fn_table,

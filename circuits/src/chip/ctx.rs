@@ -310,6 +310,30 @@ impl<'a, 'r> Ctx<'a, 'r> {
         w
     }
 
+    /// `Σ a_i·b_i` over chained bilinear rows of `LANES / 2` products; the result is the `z`
+    /// cell after the last row.
+    pub fn bilinear(&mut self, pairs: &[(&Wire, &Wire)]) -> Wire {
+        let start = self.row;
+        let per_row = LANES / 2;
+        let nrows = pairs.len().div_ceil(per_row).max(1);
+        let mut acc = 0i128;
+        for r in 0..nrows {
+            let row = start + r;
+            for (j, (a, b)) in pairs.iter().skip(r * per_row).take(per_row).enumerate() {
+                self.lane(2 * j, row, a.value, Some(a));
+                self.lane(2 * j + 1, row, b.value, Some(b));
+                acc += a.value * b.value;
+            }
+            self.fixed(self.cfg.q_bil, row, 1);
+            self.fixed(self.cfg.fp, row, i128::from(r > 0));
+            if r + 1 < nrows {
+                self.z(row + 1, acc);
+            }
+        }
+        self.row = start + nrows;
+        self.z(self.row, acc)
+    }
+
     /// `a·b`, proven by the mul gate.
     pub fn mul(&mut self, a: &Wire, b: &Wire) -> Wire {
         let row = self.row;

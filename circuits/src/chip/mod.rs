@@ -10,6 +10,8 @@
 //! * **max chain**: `q_max·(z_next − (x3 − x4)·(fp·z + 1 − fp)) = 0`, a running product that
 //!   proves `y` equals one of the candidates of a max.
 //! * **mul**: `q_mul·(z_next − x3·x4) = 0`.
+//! * **bilinear**: `q_bil·(z_next − fp·z − Σ_j x_{2j}·x_{2j+1}) = 0`, inner products of two
+//!   computed vectors (attention's `Q·Kᵀ`), four products per row.
 //! * **limb lookups**: lanes `0..LIMBS` hold [`LIMB_BITS`]-bit limbs, each looked up in a
 //!   table `[0, 2^LIMB_BITS)` when `q_lk` is set. A value decomposed in one row is thus
 //!   range-checked to `[0, 2^RANGE_BITS)`.

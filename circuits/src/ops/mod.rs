@@ -2,6 +2,7 @@
 //! and its chip (`assign`, built from the gadgets of [`crate::chip`]).
 
 mod add;
+mod bilinear;
 mod gather;
 mod linear;
 mod lookup;
@@ -12,6 +13,7 @@ mod rescale;
 mod reshape;
 
 pub use add::Add;
+pub use bilinear::Bilinear;
 pub use gather::Gather;
 pub use linear::{AffineRow, Linear};
 pub use lookup::{FnTable, Lookup};
@@ -37,6 +39,8 @@ pub enum Op {
     Add(Add),
     /// Elementwise product of two tensors.
     Mul(Mul),
+    /// Inner products of two computed tensors.
+    Bilinear(Bilinear),
     /// Rounding division by a power of two.
     Rescale(Rescale),
     /// `max(x, 0)`.
@@ -65,6 +69,7 @@ impl Op {
             Op::Linear(op) => op,
             Op::Add(op) => op,
             Op::Mul(op) => op,
+            Op::Bilinear(op) => op,
             Op::Rescale(op) => op,
             Op::Relu(op) => op,
             Op::Max(op) => op,
@@ -90,6 +95,7 @@ impl Op {
             Op::Linear(_) => "linear",
             Op::Add(_) => "add",
             Op::Mul(_) => "mul",
+            Op::Bilinear(_) => "bilinear",
             Op::Rescale(_) => "rescale",
             Op::Relu(_) => "relu",
             Op::Max(op) if op.min => "min",

@@ -23,6 +23,9 @@ use zkinfer_circuits::ops::{FnTable, Lookup, Mul, Op, Rescale};
 pub const TABLE_BITS: u32 = 14;
 /// Fraction of the calibrated range (and of its largest magnitude) added on each side.
 pub const RANGE_MARGIN: f64 = 0.5;
+/// A table is made as coarse as keeps adjacent outputs within this step (so rounding the
+/// input to the table's grid moves the output by at most half of it).
+pub const OUTPUT_STEP: f64 = 1.0 / 1024.0;
 
 pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
     for name in [
@@ -144,9 +147,22 @@ pub(crate) fn tabulate(
             });
         }
     }
-    // Finest table scale t <= s with (hi - lo)·2^t within TABLE_BITS.
+    // Finest table scale t <= s with (hi - lo)·2^t within TABLE_BITS, then coarser while
+    // adjacent outputs stay within OUTPUT_STEP.
     let mut t = s;
     while t > -16 && (hi - lo) * 2f64.powi(t) > f64::from(1u32 << TABLE_BITS) {
+        t -= 1;
+    }
+    let max_step = |t: i32| {
+        let (a, z) = (
+            (lo * 2f64.powi(t)).floor() as i64,
+            (hi * 2f64.powi(t)).ceil() as i64,
+        );
+        (a..z)
+            .map(|q| (f((q + 1) as f64 / 2f64.powi(t)) - f(q as f64 / 2f64.powi(t))).abs())
+            .fold(0.0, f64::max)
+    };
+    while t > -16 && max_step(t - 1) <= OUTPUT_STEP {
         t -= 1;
     }
     let shape = b.graph.shape(x).to_vec();

@@ -1,0 +1,53 @@
+//! Inner products of two computed tensors: `y[o] = Σ_k x[l[o,k]]·u[r[o,k]]` (MatMul and
+//! EinSum with no constant operand, as attention's `Q·Kᵀ` and `softmax(·)·V`). Four products
+//! per row on the bilinear gate; the output carries both operands' scales.
+
+use super::{check_indices, OpImpl};
+use crate::chip::{Ctx, Wire};
+use crate::error::{CircuitError, Result};
+use crate::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+/// `y[o] = Σ_{(l, r) ∈ rows[o]} x[l]·u[r]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bilinear {
+    /// For each output element, its `(left index, right index)` pairs.
+    pub rows: Vec<Vec<(u32, u32)>>,
+}
+
+impl OpImpl for Bilinear {
+    fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
+        let (x, u) = (inputs[0], inputs[1]);
+        if self.rows.len() != out_shape.iter().product::<usize>() {
+            return Err(CircuitError::MalformedGraph {
+                node: node.into(),
+                reason: format!("{} rows for output shape {out_shape:?}", self.rows.len()),
+            });
+        }
+        let mut data = Vec::with_capacity(self.rows.len());
+        for row in &self.rows {
+            let (l, r): (Vec<u32>, Vec<u32>) = row.iter().copied().unzip();
+            check_indices(node, "lhs", &l, x.len())?;
+            check_indices(node, "rhs", &r, u.len())?;
+            data.push(
+                row.iter()
+                    .map(|(a, b)| x.data[*a as usize] * u.data[*b as usize])
+                    .sum(),
+            );
+        }
+        Ok(Tensor::new(out_shape.to_vec(), data))
+    }
+
+    fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], _out: &Tensor) -> Vec<Wire> {
+        self.rows
+            .iter()
+            .map(|row| {
+                let pairs: Vec<(&Wire, &Wire)> = row
+                    .iter()
+                    .map(|(a, b)| (&inputs[0][*a as usize], &inputs[1][*b as usize]))
+                    .collect();
+                ctx.bilinear(&pairs)
+            })
+            .collect()
+    }
+}
