@@ -451,3 +451,67 @@ fn bilinear_matches_oracle_and_tamper_fails_its_gate() {
     let fs = failures(&circuit(&g, &[x, u]).with_tamper(&[t(Z, 11, 1)]));
     assert!(gate_failed(&fs, "bilinear"), "{fs:?}");
 }
+
+#[test]
+fn comparisons_and_where_match_oracle_and_reject_a_flipped_bit() {
+    use zkinfer_circuits::ops::{CmpKind, Compare, Where};
+    let cands = |n: u32, input: u32| {
+        (0..n)
+            .map(|index| Cand::Elem { input, index })
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (vec![3, -2, 5, 0], vec![3, 4, -1, 0]);
+    for (kind, expect) in [
+        (CmpKind::Gt, [0, 0, 1, 0]),
+        (CmpKind::Ge, [1, 0, 1, 1]),
+        (CmpKind::Lt, [0, 1, 0, 0]),
+        (CmpKind::Le, [1, 1, 0, 1]),
+        (CmpKind::Eq, [1, 0, 0, 1]),
+    ] {
+        let g = graph(
+            Op::Compare(Compare {
+                kind,
+                lhs: cands(4, 0),
+                rhs: cands(4, 1),
+            }),
+            &[vec![4], vec![4]],
+            vec![4],
+        );
+        let c = circuit(&g, &[a.clone(), b.clone()]);
+        assert_eq!(output(&c), expect.to_vec(), "{kind:?}");
+        assert!(failures(&c).is_empty(), "{kind:?}");
+    }
+    // Gt of one pair: rows 0, 1 inputs; row 2 d = a − b (z on 3); row 3 t·d (z on 4); row 4
+    // t·t (z on 5); row 5 the range row of 2td − d − t, t copied into lane 5. Claim 3 > 3 by
+    // setting t = 1 in every copy: the range row's equation cannot hold (v would be −1).
+    let g = graph(
+        Op::Compare(Compare {
+            kind: CmpKind::Gt,
+            lhs: cands(1, 0),
+            rhs: cands(1, 1),
+        }),
+        &[vec![1], vec![1]],
+        vec![1],
+    );
+    let forged = [
+        t(LANE_A, 3, 1),
+        t(LANE_A, 4, 1),
+        t(LANE_B, 4, 1),
+        t(Z, 5, 1),
+        t(5, 5, 1),
+    ];
+    let fs = failures(&circuit(&g, &[vec![3], vec![3]]).with_tamper(&forged));
+    assert!(gate_failed(&fs, "linear"), "{fs:?}");
+    let w = graph(
+        Op::Where(Where {
+            cond: vec![0, 1],
+            then: vec![Cand::Elem { input: 1, index: 0 }, Cand::Const(9)],
+            otherwise: vec![Cand::Const(-1), Cand::Elem { input: 1, index: 1 }],
+        }),
+        &[vec![2], vec![2]],
+        vec![2],
+    );
+    let c = circuit(&w, &[vec![1, 0], vec![7, 8]]);
+    assert_eq!(output(&c), vec![7, 8]);
+    assert!(failures(&c).is_empty());
+}

@@ -334,6 +334,37 @@ impl<'a, 'r> Ctx<'a, 'r> {
         self.z(self.row, acc)
     }
 
+    /// `t = [d > 0]` for `|d| < 2^(RANGE_BITS-1)`: `t` is boolean (`t·t = t`) and
+    /// `v = t·(d − 1) + (1 − t)·(−d) = 2·t·d − d − t` is range-checked non-negative.
+    pub fn is_positive(&mut self, d: &Wire) -> Wire {
+        let t_val = i128::from(d.value > 0);
+        let row = self.row;
+        let t = self.lane(LANE_A, row, t_val, None);
+        self.lane(LANE_B, row, d.value, Some(d));
+        self.fixed(self.cfg.q_mul, row, 1);
+        self.row += 1;
+        let p = self.z(row + 1, t_val * d.value);
+        let row = self.row;
+        self.lane(LANE_A, row, t_val, Some(&t));
+        self.lane(LANE_B, row, t_val, Some(&t));
+        self.fixed(self.cfg.q_mul, row, 1);
+        self.row += 1;
+        let t2 = self.z(row + 1, t_val);
+        self.equal(t2.cell, t.cell);
+        let v = 2 * p.value - d.value - t_val;
+        self.range_row(
+            v,
+            RANGE_BITS,
+            &[
+                (LANE_A, p.value, Some(&p), 2),
+                (LANE_B, d.value, Some(d), -1),
+                (LANE_B + 1, t_val, Some(&t), -1),
+            ],
+            0,
+        );
+        t
+    }
+
     /// `a·b`, proven by the mul gate.
     pub fn mul(&mut self, a: &Wire, b: &Wire) -> Wire {
         let row = self.row;

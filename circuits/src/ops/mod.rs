@@ -3,6 +3,7 @@
 
 mod add;
 mod bilinear;
+mod compare;
 mod gather;
 mod linear;
 mod lookup;
@@ -14,6 +15,7 @@ mod reshape;
 
 pub use add::Add;
 pub use bilinear::Bilinear;
+pub use compare::{CmpKind, Compare, Where};
 pub use gather::Gather;
 pub use linear::{AffineRow, Linear};
 pub use lookup::{FnTable, Lookup};
@@ -51,6 +53,10 @@ pub enum Op {
     Gather(Gather),
     /// A tabulated nonlinear function.
     Lookup(Lookup),
+    /// A comparison giving 0/1.
+    Compare(Compare),
+    /// Selection by a 0/1 condition.
+    Where(Where),
     /// Same data, new shape.
     Reshape(Reshape),
 }
@@ -75,6 +81,8 @@ impl Op {
             Op::Max(op) => op,
             Op::Gather(op) => op,
             Op::Lookup(op) => op,
+            Op::Compare(op) => op,
+            Op::Where(op) => op,
             Op::Reshape(op) => op,
         }
     }
@@ -102,6 +110,8 @@ impl Op {
             Op::Max(_) => "max",
             Op::Gather(_) => "gather",
             Op::Lookup(_) => "lookup",
+            Op::Compare(_) => "compare",
+            Op::Where(_) => "where",
             Op::Reshape(_) => "reshape",
         }
     }

@@ -5,6 +5,7 @@ mod binary;
 mod conv;
 mod elementwise;
 mod linalg;
+mod logic;
 mod movement;
 mod nonlinear;
 mod norm;
@@ -24,6 +25,7 @@ pub(crate) fn registry() -> HashMap<&'static str, BuildFn> {
     let mut reg: HashMap<&'static str, BuildFn> = HashMap::new();
     shape::register(&mut reg);
     linalg::register(&mut reg);
+    logic::register(&mut reg);
     conv::register(&mut reg);
     binary::register(&mut reg);
     elementwise::register(&mut reg);

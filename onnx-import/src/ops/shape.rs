@@ -29,7 +29,8 @@ fn cast(b: &mut Builder, node: &TypedNode) -> Result<()> {
     let from = b.model.outlet_fact(node.inputs[0]).map(|f| f.datum_type);
     let to = node.outputs[0].fact.datum_type;
     match from {
-        Ok(f) if f.is_float() && to.is_float() => {
+        // Floats stay fixed point; booleans (0/1 at scale 0) become 0.0/1.0 as they are.
+        Ok(f) if (f.is_float() || f == DatumType::Bool) && to.is_float() => {
             let x = b.tensor(node.inputs[0], &node.name)?;
             b.bind(node, x);
             Ok(())

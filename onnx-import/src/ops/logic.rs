@@ -1,0 +1,142 @@
+//! Comparisons (tract `TypedBinOp` Eq/LT/GT/LTE/GTE, from ONNX Equal, Less, Greater, …)
+//! producing 0/1 tensors at scale 0, and Where (tract `Iff`).
+
+use super::{broadcast_index, const_f32, unsupported, BuildFn};
+use crate::error::Result;
+use crate::quantize::{concrete, Builder, Mapped, QuantSettings};
+use std::collections::HashMap;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::binary::TypedBinOp;
+use zkinfer_circuits::ops::{Cand, CmpKind, Compare, Op, Where};
+
+pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
+    for name in ["Eq", "LT", "GT", "LTE", "GTE"] {
+        reg.insert(name, compare);
+    }
+    reg.insert("Iff", iff);
+}
+
+/// Operands of a logic op, broadcast to `out`: tensors become inputs of the node (at
+/// `scale`), constants are quantized at `scale`.
+fn operands(
+    b: &mut Builder,
+    node: &TypedNode,
+    slots: &[usize],
+    out: &[usize],
+    scale: Option<i32>,
+) -> Result<(Vec<usize>, Vec<Vec<Cand>>, i32)> {
+    let mut tensors = Vec::new();
+    for &s in slots {
+        if let Mapped::Tensor(t) = b.mapped(node.inputs[s])? {
+            let t = if scale.is_some() {
+                b.at_act_scale(t, &node.name)
+            } else {
+                t
+            };
+            tensors.push((s, t));
+        }
+    }
+    let scale = scale.unwrap_or_else(|| {
+        tensors
+            .first()
+            .map_or(b.settings.act_scale, |(_, t)| b.graph.scale(*t))
+    });
+    let mut inputs = Vec::new();
+    let mut cands = Vec::new();
+    for &s in slots {
+        let c = match tensors.iter().find(|(slot, _)| *slot == s) {
+            Some((_, t)) => {
+                if b.graph.scale(*t) != scale {
+                    return Err(unsupported(
+                        node,
+                        "operand scales",
+                        (b.graph.scale(*t), scale),
+                    ));
+                }
+                let idx = broadcast_index(out, b.graph.shape(*t))
+                    .ok_or_else(|| unsupported(node, "broadcast", out))?;
+                let input = inputs.len() as u32;
+                inputs.push(*t);
+                idx.into_iter()
+                    .map(|index| Cand::Elem { input, index })
+                    .collect()
+            }
+            None => {
+                let c = const_f32(b, node.inputs[s])?.expect("not a tensor, so a constant");
+                let idx = broadcast_index(out, c.shape())
+                    .ok_or_else(|| unsupported(node, "broadcast", out))?;
+                let vals: Vec<f32> = c.iter().copied().collect();
+                idx.into_iter()
+                    .map(|i| Cand::Const(QuantSettings::quantize(vals[i as usize], scale)))
+                    .collect()
+            }
+        };
+        cands.push(c);
+    }
+    Ok((inputs, cands, scale))
+}
+
+fn compare(b: &mut Builder, node: &TypedNode) -> Result<()> {
+    let op = node
+        .op_as::<TypedBinOp>()
+        .expect("registered for comparisons");
+    let kind = match op.0.name() {
+        "Eq" => CmpKind::Eq,
+        "LT" => CmpKind::Lt,
+        "GT" => CmpKind::Gt,
+        "LTE" => CmpKind::Le,
+        _ => CmpKind::Ge,
+    };
+    let out = concrete(node, 0)?;
+    let both = matches!(b.mapped(node.inputs[0])?, Mapped::Tensor(_))
+        && matches!(b.mapped(node.inputs[1])?, Mapped::Tensor(_));
+    let align = if both {
+        Some(b.settings.act_scale)
+    } else {
+        None
+    };
+    let (inputs, mut c, _) = operands(b, node, &[0, 1], &out, align)?;
+    let (rhs, lhs) = (c.pop().expect("two"), c.pop().expect("two"));
+    let t = b.push(
+        &node.name,
+        Op::Compare(Compare { kind, lhs, rhs }),
+        inputs,
+        out,
+        0,
+    );
+    b.bind(node, t);
+    Ok(())
+}
+
+fn iff(b: &mut Builder, node: &TypedNode) -> Result<()> {
+    let out = concrete(node, 0)?;
+    let cond = b.tensor(node.inputs[0], &node.name)?;
+    if b.graph.scale(cond) != 0 {
+        return Err(unsupported(node, "condition", "not a 0/1 tensor"));
+    }
+    let cidx = broadcast_index(&out, b.graph.shape(cond))
+        .ok_or_else(|| unsupported(node, "broadcast", &out))?;
+    let act = b.settings.act_scale;
+    let (mut inputs, mut c, scale) = operands(b, node, &[1, 2], &out, Some(act))?;
+    // Input 0 of the node is the condition: shift the operand inputs by one.
+    for cand in c.iter_mut().flatten() {
+        if let Cand::Elem { input, .. } = cand {
+            *input += 1;
+        }
+    }
+    inputs.insert(0, cond);
+    let (otherwise, then) = (c.pop().expect("two"), c.pop().expect("two"));
+    let t = b.push(
+        &node.name,
+        Op::Where(Where {
+            cond: cidx,
+            then,
+            otherwise,
+        }),
+        inputs,
+        out,
+        scale,
+    );
+    b.bind(node, t);
+    Ok(())
+}
