@@ -20,7 +20,7 @@ use zkinfer::{compile, Model, Visibility};
 use zkinfer_onnx_import::{decode_tensor, graph_input_names, tensor_values};
 
 /// Cases that passed when this number was last raised; it only goes up.
-const BASELINE: usize = 296;
+const BASELINE: usize = 312;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/onnx-conformance")

@@ -515,3 +515,43 @@ fn comparisons_and_where_match_oracle_and_reject_a_flipped_bit() {
     assert_eq!(output(&c), vec![7, 8]);
     assert!(failures(&c).is_empty());
 }
+
+#[test]
+fn argmax_first_and_last_occurrence_and_forgery() {
+    use zkinfer_circuits::ops::ArgMax;
+    let windows = vec![vec![0, 1, 2, 3]];
+    for (last, expect) in [(false, 1), (true, 3)] {
+        let g = graph(
+            Op::ArgMax(ArgMax {
+                last,
+                windows: windows.clone(),
+            }),
+            &[vec![4]],
+            vec![1],
+        );
+        let c = circuit(&g, &[vec![2, 7, -3, 7]]);
+        assert_eq!(output(&c), vec![expect]);
+        assert!(failures(&c).is_empty());
+    }
+    // Claim index 3 (the second 7) for first occurrence: re-laid out with that witness, the
+    // flag of position 1 forces 7 − 7 − 1 ≥ 0, which fails.
+    let g = graph(
+        Op::ArgMax(ArgMax {
+            last: false,
+            windows,
+        }),
+        &[vec![4]],
+        vec![1],
+    );
+    let honest = circuit(&g, &[vec![2, 7, -3, 7]]);
+    let k = honest.min_k().unwrap();
+    let prover = MockProver::run(k, &honest, vec![honest.instances()]).unwrap();
+    assert!(prover.verify().is_ok());
+    let mut inst = honest.instances();
+    inst[0] = halo2_axiom::halo2curves::bn256::Fr::from(3);
+    let fs = MockProver::run(k, &honest, vec![inst])
+        .unwrap()
+        .verify()
+        .unwrap_err();
+    assert!(!fs.is_empty());
+}

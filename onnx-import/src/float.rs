@@ -9,6 +9,7 @@ use tract_onnx::prelude::*;
 pub const SUPPORTED_ONNX_OPS: &[&str] = &[
     "Abs",
     "Add",
+    "ArgMax",
     "AveragePool",
     "BatchNormalization",
     "Constant",
@@ -222,6 +223,7 @@ fn inference(e: impl std::fmt::Display) -> ImportError {
 }
 
 fn flatten(t: &TValue) -> Result<Vec<f32>> {
+    let t = t.cast_to::<f32>().map_err(inference)?;
     let view = t.to_plain_array_view::<f32>().map_err(inference)?;
     Ok(view.iter().copied().collect())
 }

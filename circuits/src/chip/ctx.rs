@@ -365,6 +365,40 @@ impl<'a, 'r> Ctx<'a, 'r> {
         t
     }
 
+    /// Range-checks `Σ coef·wire ∈ [0, 2^RANGE_BITS)` in one row (at most `LANES − LIMBS`
+    /// terms).
+    pub fn check_nonneg(&mut self, terms: &[(&Wire, i128)]) {
+        assert!(
+            terms.len() <= LANES - LIMBS,
+            "at most {} terms",
+            LANES - LIMBS
+        );
+        let v: i128 = terms.iter().map(|(w, c)| w.value * c).sum();
+        let ops: Vec<(usize, i128, Option<&Wire>, i128)> = terms
+            .iter()
+            .enumerate()
+            .map(|(i, (w, c))| (LIMBS + i, w.value, Some(*w), *c))
+            .collect();
+        self.range_row(v, RANGE_BITS, &ops, 0);
+    }
+
+    /// Constrains two cells to hold the same value.
+    pub fn constrain_equal(&mut self, a: &Wire, b: &Wire) {
+        self.equal(a.cell, b.cell);
+    }
+
+    /// A boolean cell holding `value` (0 or 1): `b·b = b` on the mul gate.
+    pub fn boolean(&mut self, value: i128) -> Wire {
+        let row = self.row;
+        let b = self.lane(LANE_A, row, value, None);
+        self.lane(LANE_B, row, value, Some(&b));
+        self.fixed(self.cfg.q_mul, row, 1);
+        self.row += 1;
+        let sq = self.z(row + 1, value * value);
+        self.equal(sq.cell, b.cell);
+        b
+    }
+
     /// `a·b`, proven by the mul gate.
     pub fn mul(&mut self, a: &Wire, b: &Wire) -> Wire {
         let row = self.row;

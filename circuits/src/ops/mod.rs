@@ -2,6 +2,7 @@
 //! and its chip (`assign`, built from the gadgets of [`crate::chip`]).
 
 mod add;
+mod argmax;
 mod bilinear;
 mod compare;
 mod gather;
@@ -14,6 +15,7 @@ mod rescale;
 mod reshape;
 
 pub use add::Add;
+pub use argmax::ArgMax;
 pub use bilinear::Bilinear;
 pub use compare::{CmpKind, Compare, Where};
 pub use gather::Gather;
@@ -57,6 +59,8 @@ pub enum Op {
     Compare(Compare),
     /// Selection by a 0/1 condition.
     Where(Where),
+    /// Index of the maximum over windows.
+    ArgMax(ArgMax),
     /// Same data, new shape.
     Reshape(Reshape),
 }
@@ -83,6 +87,7 @@ impl Op {
             Op::Lookup(op) => op,
             Op::Compare(op) => op,
             Op::Where(op) => op,
+            Op::ArgMax(op) => op,
             Op::Reshape(op) => op,
         }
     }
@@ -112,6 +117,7 @@ impl Op {
             Op::Lookup(_) => "lookup",
             Op::Compare(_) => "compare",
             Op::Where(_) => "where",
+            Op::ArgMax(_) => "argmax",
             Op::Reshape(_) => "reshape",
         }
     }

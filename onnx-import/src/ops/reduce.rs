@@ -1,6 +1,7 @@
 //! Reductions over axes (tract `Reduce`): Sum (GlobalAveragePool, ReduceSum, ReduceMean with
 //! the scaling Mul after it) as linear rows, Max/Min as max windows, MeanOfSquares (inside
-//! LayerNormalization) as squares by the mul gate summed with weight `1/n`.
+//! LayerNormalization) as squares by the mul gate summed with weight `1/n`, ArgMax as the
+//! argmax gadget (indices at scale 0).
 
 use super::{strides, unsupported, BuildFn};
 use crate::error::Result;
@@ -8,7 +9,7 @@ use crate::quantize::{concrete, Builder, QuantSettings};
 use std::collections::HashMap;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::nn::{Reduce, Reducer};
-use zkinfer_circuits::ops::{AffineRow, Cand, Linear, Max, Mul, Op};
+use zkinfer_circuits::ops::{AffineRow, ArgMax, Cand, Linear, Max, Mul, Op};
 
 pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
     for name in [
@@ -16,6 +17,8 @@ pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
         "Reduce<Max>",
         "Reduce<Min>",
         "Reduce<MeanOfSquares>",
+        "Reduce<ArgMax(false)>",
+        "Reduce<ArgMax(true)>",
     ] {
         reg.insert(name, reduce);
     }
@@ -41,7 +44,7 @@ fn reduce(b: &mut Builder, node: &TypedNode) -> Result<()> {
     let out_shape = concrete(node, 0)?;
     let (x, weight, extra) = match op.reducer {
         Reducer::Sum => (x, 1, 0),
-        Reducer::Max | Reducer::Min => (b.at_act_scale(x, &node.name), 0, 0),
+        Reducer::Max | Reducer::Min | Reducer::ArgMax(_) => (b.at_act_scale(x, &node.name), 0, 0),
         Reducer::MeanOfSquares => {
             let x = b.at_act_scale(x, &node.name);
             let shape = b.graph.shape(x).to_vec();
@@ -66,6 +69,20 @@ fn reduce(b: &mut Builder, node: &TypedNode) -> Result<()> {
     };
     let groups = groups(b.graph.shape(x), &out_shape, &op.axes);
     let scale = b.graph.scale(x) + extra;
+    if let Reducer::ArgMax(last) = op.reducer {
+        let t = b.push(
+            &node.name,
+            Op::ArgMax(ArgMax {
+                last,
+                windows: groups,
+            }),
+            vec![x],
+            out_shape,
+            0,
+        );
+        b.bind(node, t);
+        return Ok(());
+    }
     let op = match op.reducer {
         Reducer::Max | Reducer::Min => Op::Max(Max {
             min: matches!(op.reducer, Reducer::Min),
