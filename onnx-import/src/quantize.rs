@@ -238,6 +238,32 @@ impl<'m> Builder<'m> {
         Ok((lo as f64 / scale, hi as f64 / scale))
     }
 
+    /// Appends a node for tract node `node` and binds its output to it.
+    pub(crate) fn emit(
+        &mut self,
+        node: &TypedNode,
+        op: Op,
+        inputs: Vec<TensorId>,
+        shape: Vec<usize>,
+        scale: i32,
+    ) -> Result<()> {
+        let t = self.push(&node.name, op, inputs, shape, scale);
+        self.bind(node, t);
+        Ok(())
+    }
+
+    /// `x²` elementwise (mul gate), at twice `x`'s scale.
+    pub(crate) fn square(&mut self, name: &str, x: TensorId) -> TensorId {
+        let shape = self.graph.shape(x).to_vec();
+        let idx: Vec<u32> = (0..shape.iter().product::<usize>() as u32).collect();
+        let scale = 2 * self.graph.scale(x);
+        let op = Op::Mul(zkinfer_circuits::ops::Mul {
+            lhs: idx.clone(),
+            rhs: idx,
+        });
+        self.push(name, op, vec![x, x], shape, scale)
+    }
+
     /// `t` at the activation scale, rescaling (once per tensor) if it carries more.
     pub(crate) fn at_act_scale(&mut self, t: TensorId, name: &str) -> TensorId {
         if let Some(r) = self.rescaled.get(&t) {

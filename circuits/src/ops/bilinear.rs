@@ -2,9 +2,9 @@
 //! EinSum with no constant operand, as attention's `Q·Kᵀ` and `softmax(·)·V`). Four products
 //! per row on the bilinear gate; the output carries both operands' scales.
 
-use super::{check_indices, OpImpl};
+use super::{check_indices, check_outputs, OpImpl};
 use crate::chip::{Ctx, Wire};
-use crate::error::{CircuitError, Result};
+use crate::error::Result;
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
@@ -18,12 +18,7 @@ pub struct Bilinear {
 impl OpImpl for Bilinear {
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
         let (x, u) = (inputs[0], inputs[1]);
-        if self.rows.len() != out_shape.iter().product::<usize>() {
-            return Err(CircuitError::MalformedGraph {
-                node: node.into(),
-                reason: format!("{} rows for output shape {out_shape:?}", self.rows.len()),
-            });
-        }
+        check_outputs(node, self.rows.len(), out_shape)?;
         let mut data = Vec::with_capacity(self.rows.len());
         for row in &self.rows {
             let (l, r): (Vec<u32>, Vec<u32>) = row.iter().copied().unzip();

@@ -2,9 +2,9 @@
 //! Pad. Each output element is an input cell or a constant cell; no rows (a constant costs
 //! one row per distinct value, shared by the whole circuit).
 
-use super::{Cand, OpImpl};
+use super::{check_outputs, Cand, OpImpl};
 use crate::chip::{Ctx, Wire};
-use crate::error::{CircuitError, Result};
+use crate::error::Result;
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
@@ -17,12 +17,7 @@ pub struct Gather {
 
 impl OpImpl for Gather {
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
-        if self.items.len() != out_shape.iter().product::<usize>() {
-            return Err(CircuitError::MalformedGraph {
-                node: node.into(),
-                reason: format!("{} items for shape {out_shape:?}", self.items.len()),
-            });
-        }
+        check_outputs(node, self.items.len(), out_shape)?;
         let data = self
             .items
             .iter()

@@ -4,9 +4,9 @@
 //! the importer. Each output is one dot-product chain of `⌈terms / LANES⌉` rows whose weights
 //! are fixed cells; the input cells are copy-constrained into the lanes.
 
-use super::{check_indices, OpImpl};
+use super::{check_indices, check_outputs, OpImpl};
 use crate::chip::{Ctx, Wire};
-use crate::error::{CircuitError, Result};
+use crate::error::Result;
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
@@ -29,12 +29,7 @@ pub struct Linear {
 impl OpImpl for Linear {
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
         let x = inputs[0];
-        if self.rows.len() != out_shape.iter().product::<usize>() {
-            return Err(CircuitError::MalformedGraph {
-                node: node.into(),
-                reason: format!("{} rows for output shape {out_shape:?}", self.rows.len()),
-            });
-        }
+        check_outputs(node, self.rows.len(), out_shape)?;
         let mut data = Vec::with_capacity(self.rows.len());
         for row in &self.rows {
             let idx: Vec<u32> = row.terms.iter().map(|t| t.0).collect();

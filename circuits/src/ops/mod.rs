@@ -180,6 +180,17 @@ pub(crate) fn check_range(node: &str, t: &Tensor, min: i128, max: i128) -> Resul
     }
 }
 
+/// Checks that an op defines exactly one output per element of `out_shape`.
+pub(crate) fn check_outputs(node: &str, n: usize, out_shape: &[usize]) -> Result<()> {
+    if n == out_shape.iter().product::<usize>() {
+        return Ok(());
+    }
+    Err(crate::CircuitError::MalformedGraph {
+        node: node.to_string(),
+        reason: format!("{n} outputs defined for output shape {out_shape:?}"),
+    })
+}
+
 /// Checks that an index list only points inside a tensor of `len` elements.
 pub(crate) fn check_indices(node: &str, what: &str, idx: &[u32], len: usize) -> Result<()> {
     match idx.iter().find(|i| **i as usize >= len) {

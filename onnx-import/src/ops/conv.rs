@@ -142,15 +142,7 @@ fn conv(b: &mut Builder, node: &TypedNode) -> Result<()> {
         }
     }
     let shape = concrete(node, 0)?;
-    let t = b.push(
-        &node.name,
-        Op::Linear(Linear { rows }),
-        vec![x],
-        shape,
-        scale,
-    );
-    b.bind(node, t);
-    Ok(())
+    b.emit(node, Op::Linear(Linear { rows }), vec![x], shape, scale)
 }
 
 /// ConvTranspose (tract `Deconv`, 2-D NCHW, group 1): every input pixel scatters the kernel
@@ -243,9 +235,7 @@ fn deconv(b: &mut Builder, node: &TypedNode) -> Result<()> {
             }
         }
     }
-    let t = b.push(&node.name, Op::Linear(Linear { rows }), vec![x], out, scale);
-    b.bind(node, t);
-    Ok(())
+    b.emit(node, Op::Linear(Linear { rows }), vec![x], out, scale)
 }
 
 /// Flat input indices of every pooled output, channel by channel.
@@ -282,9 +272,7 @@ fn max_pool(b: &mut Builder, node: &TypedNode) -> Result<()> {
         min: false,
         windows,
     });
-    let t = b.push(&node.name, op, vec![x], shape, scale);
-    b.bind(node, t);
-    Ok(())
+    b.emit(node, op, vec![x], shape, scale)
 }
 
 fn sum_pool(b: &mut Builder, node: &TypedNode) -> Result<()> {
@@ -319,13 +307,5 @@ fn sum_pool(b: &mut Builder, node: &TypedNode) -> Result<()> {
         .collect();
     let shape = concrete(node, 0)?;
     let scale = b.graph.scale(x) + ws;
-    let t = b.push(
-        &node.name,
-        Op::Linear(Linear { rows }),
-        vec![x],
-        shape,
-        scale,
-    );
-    b.bind(node, t);
-    Ok(())
+    b.emit(node, Op::Linear(Linear { rows }), vec![x], shape, scale)
 }

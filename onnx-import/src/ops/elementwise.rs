@@ -50,15 +50,13 @@ fn pairwise(b: &mut Builder, node: &TypedNode, x: usize, y: usize, min: bool) ->
         })
         .collect();
     let scale = b.graph.scale(x);
-    let t = b.push(
-        &node.name,
+    b.emit(
+        node,
         Op::Max(Max { min, windows }),
         vec![x, y],
         shape,
         scale,
-    );
-    b.bind(node, t);
-    Ok(())
+    )
 }
 
 fn abs(b: &mut Builder, node: &TypedNode) -> Result<()> {

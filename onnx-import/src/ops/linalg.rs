@@ -109,15 +109,13 @@ fn einsum(b: &mut Builder, node: &TypedNode) -> Result<()> {
             (&out_axes, &out_shape),
         )?;
         let scale = b.graph.scale(x) + b.graph.scale(y);
-        let t = b.push(
-            &node.name,
+        return b.emit(
+            node,
             Op::Bilinear(Bilinear { rows }),
             vec![x, y],
             out_shape,
             scale,
         );
-        b.bind(node, t);
-        return Ok(());
     }
     let (x_slot, w) = match (c0, c1) {
         (None, Some(w)) => (0, w),
@@ -147,13 +145,5 @@ fn einsum(b: &mut Builder, node: &TypedNode) -> Result<()> {
         })
         .collect();
     let scale = b.graph.scale(x) + ws;
-    let t = b.push(
-        &node.name,
-        Op::Linear(Linear { rows }),
-        vec![x],
-        out_shape,
-        scale,
-    );
-    b.bind(node, t);
-    Ok(())
+    b.emit(node, Op::Linear(Linear { rows }), vec![x], out_shape, scale)
 }

@@ -97,15 +97,13 @@ fn compare(b: &mut Builder, node: &TypedNode) -> Result<()> {
     };
     let (inputs, mut c, _) = operands(b, node, &[0, 1], &out, align)?;
     let (rhs, lhs) = (c.pop().expect("two"), c.pop().expect("two"));
-    let t = b.push(
-        &node.name,
+    b.emit(
+        node,
         Op::Compare(Compare { kind, lhs, rhs }),
         inputs,
         out,
         0,
-    );
-    b.bind(node, t);
-    Ok(())
+    )
 }
 
 fn iff(b: &mut Builder, node: &TypedNode) -> Result<()> {
@@ -126,8 +124,8 @@ fn iff(b: &mut Builder, node: &TypedNode) -> Result<()> {
     }
     inputs.insert(0, cond);
     let (otherwise, then) = (c.pop().expect("two"), c.pop().expect("two"));
-    let t = b.push(
-        &node.name,
+    b.emit(
+        node,
         Op::Where(Where {
             cond: cidx,
             then,
@@ -136,7 +134,5 @@ fn iff(b: &mut Builder, node: &TypedNode) -> Result<()> {
         inputs,
         out,
         scale,
-    );
-    b.bind(node, t);
-    Ok(())
+    )
 }

@@ -45,15 +45,7 @@ fn emit(
             f(&coord)
         })
         .collect();
-    let t = b.push(
-        &node.name,
-        Op::Gather(QGather { items }),
-        inputs,
-        shape,
-        scale,
-    );
-    b.bind(node, t);
-    Ok(())
+    b.emit(node, Op::Gather(QGather { items }), inputs, shape, scale)
 }
 
 fn flat(coord: &[usize], shape: &[usize]) -> u32 {
@@ -194,15 +186,7 @@ fn broadcast(b: &mut Builder, node: &TypedNode) -> Result<()> {
         .ok_or_else(|| unsupported(node, "broadcast", &out))?;
     let items = map.into_iter().map(Cand::of).collect();
     let scale = b.graph.scale(x);
-    let t = b.push(
-        &node.name,
-        Op::Gather(QGather { items }),
-        vec![x],
-        out,
-        scale,
-    );
-    b.bind(node, t);
-    Ok(())
+    b.emit(node, Op::Gather(QGather { items }), vec![x], out, scale)
 }
 
 fn pad(b: &mut Builder, node: &TypedNode) -> Result<()> {

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
 use tract_onnx::tract_core::ops::math::PowConst;
-use zkinfer_circuits::ops::{FnTable, Lookup, Mul, Op, Rescale};
+use zkinfer_circuits::ops::{FnTable, Lookup, Op, Rescale};
 
 /// Entries of a function table at most.
 pub const TABLE_BITS: u32 = 14;
@@ -197,19 +197,7 @@ pub(crate) fn tabulate(
 fn square(b: &mut Builder, node: &TypedNode) -> Result<()> {
     let x = b.tensor(node.inputs[0], &node.name)?;
     let x = b.at_act_scale(x, &node.name);
-    let shape = b.graph.shape(x).to_vec();
-    let idx: Vec<u32> = (0..shape.iter().product::<usize>() as u32).collect();
-    let scale = 2 * b.graph.scale(x);
-    let t = b.push(
-        &node.name,
-        Op::Mul(Mul {
-            lhs: idx.clone(),
-            rhs: idx,
-        }),
-        vec![x, x],
-        shape,
-        scale,
-    );
+    let t = b.square(&node.name, x);
     b.bind(node, t);
     Ok(())
 }

@@ -4,7 +4,8 @@
 //! sized to the calibrated ranges of their inputs.
 
 use super::nonlinear::tabulate;
-use super::{strides, unsupported, BuildFn};
+use super::reduce::reduce_map;
+use super::{unsupported, BuildFn};
 use crate::error::Result;
 use crate::quantize::{Builder, QuantSettings};
 use std::collections::HashMap;
@@ -15,28 +16,6 @@ use zkinfer_circuits::ops::{Add, AffineRow, Cand, Linear, Max, Mul, Op};
 pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
     reg.insert("Softmax", softmax);
     reg.insert("RmsNorm", rms_norm);
-}
-
-/// For each element of `shape`, the flat index of its group when `axes` are reduced away
-/// (the reduced shape keeps those axes with size 1); and the groups' members.
-fn reduce_map(shape: &[usize], axes: &[usize]) -> (Vec<usize>, Vec<u32>, Vec<Vec<u32>>) {
-    let red: Vec<usize> = shape
-        .iter()
-        .enumerate()
-        .map(|(d, n)| if axes.contains(&d) { 1 } else { *n })
-        .collect();
-    let (is, rs) = (strides(shape), strides(&red));
-    let mut groups = vec![vec![]; red.iter().product()];
-    let mut of = Vec::with_capacity(shape.iter().product());
-    for i in 0..shape.iter().product::<usize>() {
-        let g: usize = (0..shape.len())
-            .filter(|d| !axes.contains(d))
-            .map(|d| ((i / is[d]) % shape[d]) * rs[d])
-            .sum();
-        groups[g].push(i as u32);
-        of.push(g as u32);
-    }
-    (red, of, groups)
 }
 
 fn softmax(b: &mut Builder, node: &TypedNode) -> Result<()> {
@@ -129,16 +108,7 @@ fn rms_norm(b: &mut Builder, node: &TypedNode) -> Result<()> {
     let (red, of, groups) = reduce_map(&shape, &[op.axis]);
     let n = of.len() as u32;
     let idx: Vec<u32> = (0..n).collect();
-    let sq = b.push(
-        &format!("{name}.square"),
-        Op::Mul(Mul {
-            lhs: idx.clone(),
-            rhs: idx.clone(),
-        }),
-        vec![x, x],
-        shape.clone(),
-        2 * scale,
-    );
+    let sq = b.square(&format!("{name}.square"), x);
     let sq = b.at_act_scale(sq, name);
     let ws = b.settings.weight_scale;
     let sqs = b.graph.scale(sq);

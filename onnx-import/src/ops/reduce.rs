@@ -9,7 +9,7 @@ use crate::quantize::{concrete, Builder, QuantSettings};
 use std::collections::HashMap;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::nn::{Reduce, Reducer};
-use zkinfer_circuits::ops::{AffineRow, ArgMax, Cand, Linear, Max, Mul, Op};
+use zkinfer_circuits::ops::{AffineRow, ArgMax, Cand, Linear, Max, Op};
 
 pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
     for name in [
@@ -24,18 +24,26 @@ pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
     }
 }
 
-/// For each output element, the flat input indices reduced into it.
-fn groups(in_shape: &[usize], out_shape: &[usize], axes: &[usize]) -> Vec<Vec<u32>> {
-    let (is, os) = (strides(in_shape), strides(out_shape));
-    let mut groups: Vec<Vec<u32>> = vec![vec![]; out_shape.iter().product()];
-    for i in 0..in_shape.iter().product::<usize>() {
-        let o: usize = (0..in_shape.len())
+/// Reducing `axes` of `shape` (kept with size 1): the reduced shape, the group of each input
+/// element, and each group's members.
+pub(crate) fn reduce_map(shape: &[usize], axes: &[usize]) -> (Vec<usize>, Vec<u32>, Vec<Vec<u32>>) {
+    let red: Vec<usize> = shape
+        .iter()
+        .enumerate()
+        .map(|(d, n)| if axes.contains(&d) { 1 } else { *n })
+        .collect();
+    let (is, rs) = (strides(shape), strides(&red));
+    let mut groups = vec![vec![]; red.iter().product()];
+    let mut of = Vec::with_capacity(shape.iter().product());
+    for i in 0..shape.iter().product::<usize>() {
+        let g: usize = (0..shape.len())
             .filter(|d| !axes.contains(d))
-            .map(|d| ((i / is[d]) % in_shape[d]) * os[d])
+            .map(|d| ((i / is[d]) % shape[d]) * rs[d])
             .sum();
-        groups[o].push(i as u32);
+        groups[g].push(i as u32);
+        of.push(g as u32);
     }
-    groups
+    (red, of, groups)
 }
 
 fn reduce(b: &mut Builder, node: &TypedNode) -> Result<()> {
@@ -47,19 +55,7 @@ fn reduce(b: &mut Builder, node: &TypedNode) -> Result<()> {
         Reducer::Max | Reducer::Min | Reducer::ArgMax(_) => (b.at_act_scale(x, &node.name), 0, 0),
         Reducer::MeanOfSquares => {
             let x = b.at_act_scale(x, &node.name);
-            let shape = b.graph.shape(x).to_vec();
-            let idx: Vec<u32> = (0..shape.iter().product::<usize>() as u32).collect();
-            let scale = 2 * b.graph.scale(x);
-            let sq = b.push(
-                &format!("{}.square", node.name),
-                Op::Mul(Mul {
-                    lhs: idx.clone(),
-                    rhs: idx,
-                }),
-                vec![x, x],
-                shape,
-                scale,
-            );
+            let sq = b.square(&format!("{}.square", node.name), x);
             let sq = b.at_act_scale(sq, &node.name);
             let n: usize = op.axes.iter().map(|a| b.graph.shape(sq)[*a]).product();
             let ws = b.settings.weight_scale;
@@ -67,11 +63,11 @@ fn reduce(b: &mut Builder, node: &TypedNode) -> Result<()> {
         }
         _ => return Err(unsupported(node, "reducer", op.reducer)),
     };
-    let groups = groups(b.graph.shape(x), &out_shape, &op.axes);
+    let (_, _, groups) = reduce_map(b.graph.shape(x), &op.axes);
     let scale = b.graph.scale(x) + extra;
     if let Reducer::ArgMax(last) = op.reducer {
-        let t = b.push(
-            &node.name,
+        return b.emit(
+            node,
             Op::ArgMax(ArgMax {
                 last,
                 windows: groups,
@@ -80,8 +76,6 @@ fn reduce(b: &mut Builder, node: &TypedNode) -> Result<()> {
             out_shape,
             0,
         );
-        b.bind(node, t);
-        return Ok(());
     }
     let op = match op.reducer {
         Reducer::Max | Reducer::Min => Op::Max(Max {
@@ -101,7 +95,5 @@ fn reduce(b: &mut Builder, node: &TypedNode) -> Result<()> {
                 .collect(),
         }),
     };
-    let t = b.push(&node.name, op, vec![x], out_shape, scale);
-    b.bind(node, t);
-    Ok(())
+    b.emit(node, op, vec![x], out_shape, scale)
 }

@@ -19,9 +19,7 @@ fn reshape(b: &mut Builder, node: &TypedNode) -> Result<()> {
     let x = b.tensor(node.inputs[0], &node.name)?;
     let shape = concrete(node, 0)?;
     let scale = b.graph.scale(x);
-    let t = b.push(&node.name, Op::Reshape(Reshape {}), vec![x], shape, scale);
-    b.bind(node, t);
-    Ok(())
+    b.emit(node, Op::Reshape(Reshape {}), vec![x], shape, scale)
 }
 
 /// Cast between float types (CastLike in function bodies): the same fixed-point tensor.
