@@ -12,12 +12,12 @@
 
 use super::{unsupported, BuildFn};
 use crate::error::Result;
-use crate::quantize::Builder;
+use crate::quantize::{Builder, QuantSettings};
 use std::collections::HashMap;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
 use tract_onnx::tract_core::ops::math::PowConst;
-use zkinfer_circuits::ops::{FnTable, Lookup, Op, Rescale};
+use zkinfer_circuits::ops::{Cand, FnTable, Lookup, Max, Op, Rescale};
 
 /// Entries of a function table at most.
 pub const TABLE_BITS: u32 = 14;
@@ -112,16 +112,51 @@ fn function(node: &TypedNode) -> Result<(String, RealFn, Option<f64>)> {
     Ok((name.to_lowercase(), f, domain))
 }
 
+/// Where a saturating function is within half an [`OUTPUT_STEP`] of its asymptotes: inputs
+/// beyond are clamped (max gadget) instead of tabulated.
+fn saturation(function: &str) -> Option<f64> {
+    match function {
+        "sigmoid" => Some(8.0),
+        "tanh" => Some(4.5),
+        "erf" => Some(2.75),
+        _ => None,
+    }
+}
+
 fn unary(b: &mut Builder, node: &TypedNode) -> Result<()> {
     let (name, f, domain) = function(node)?;
     let x = b.tensor(node.inputs[0], &node.name)?;
-    let out = tabulate(b, &node.name, x, &name, f, domain)?;
+    let mut x = b.at_act_scale(x, &node.name);
+    let mut clip = None;
+    if let Some(sat) = saturation(&name) {
+        let (lo, hi) = b.observed_range(x, &node.name)?;
+        if lo.abs().max(hi.abs()) * (1.0 + 2.0 * RANGE_MARGIN) > sat {
+            let s = b.graph.scale(x);
+            let q = QuantSettings::quantize(sat as f32, s);
+            let shape = b.graph.shape(x).to_vec();
+            for (min, bound) in [(false, -q), (true, q)] {
+                let windows = (0..shape.iter().product::<usize>() as u32)
+                    .map(|i| vec![Cand::of(i), Cand::Const(bound)])
+                    .collect();
+                x = b.push(
+                    &format!("{}.clamp", node.name),
+                    Op::Max(Max { min, windows }),
+                    vec![x],
+                    shape.clone(),
+                    s,
+                );
+            }
+            clip = Some((-sat, sat));
+        }
+    }
+    let out = tabulate(b, &node.name, x, &name, f, domain, clip)?;
     b.bind(node, out);
     Ok(())
 }
 
 /// `f(x)` elementwise through a table covering `x`'s calibrated range (widened by
-/// [`RANGE_MARGIN`], clipped to the function's domain); output at the activation scale.
+/// [`RANGE_MARGIN`], clipped to the function's domain and to `clip`, bounds the input is
+/// known to respect); output at the activation scale.
 pub(crate) fn tabulate(
     b: &mut Builder,
     name: &str,
@@ -129,12 +164,16 @@ pub(crate) fn tabulate(
     function: &str,
     f: impl Fn(f64) -> f64,
     domain: Option<f64>,
+    clip: Option<(f64, f64)>,
 ) -> Result<usize> {
     let x = b.at_act_scale(x, name);
     let s = b.graph.scale(x);
     let (clo, chi) = b.observed_range(x, name)?;
     let pad = RANGE_MARGIN * (chi - clo).max(clo.abs().max(chi.abs())).max(2f64.powi(-s));
-    let (mut lo, hi) = (clo - pad, chi + pad);
+    let (mut lo, mut hi) = (clo - pad, chi + pad);
+    if let Some((a, z)) = clip {
+        (lo, hi) = (lo.max(a), hi.min(z));
+    }
     if let Some(d) = domain {
         // Inside the domain: no lower than half the smallest calibrated value.
         lo = lo.max(if d > 0.0 { clo / 2.0 } else { d });

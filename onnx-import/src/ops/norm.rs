@@ -56,7 +56,7 @@ fn softmax(b: &mut Builder, node: &TypedNode) -> Result<()> {
         shape.clone(),
         scale,
     );
-    let e = tabulate(b, &format!("{name}.exp"), d, "exp", f64::exp, None)?;
+    let e = tabulate(b, &format!("{name}.exp"), d, "exp", f64::exp, None, None)?;
     let rows = groups
         .iter()
         .map(|g| AffineRow {
@@ -79,6 +79,7 @@ fn softmax(b: &mut Builder, node: &TypedNode) -> Result<()> {
         "recip",
         |v| 1.0 / v,
         Some(f64::MIN_POSITIVE),
+        None,
     )?;
     let rs = b.graph.scale(r);
     let y = b.push(
@@ -134,6 +135,7 @@ fn rms_norm(b: &mut Builder, node: &TypedNode) -> Result<()> {
         "rsqrt",
         |v| 1.0 / v.sqrt(),
         Some(f64::MIN_POSITIVE),
+        None,
     )?;
     let rs = b.graph.scale(r);
     let y = b.push(
