@@ -109,8 +109,31 @@ fn compare(b: &mut Builder, node: &TypedNode) -> Result<()> {
 fn iff(b: &mut Builder, node: &TypedNode) -> Result<()> {
     let out = concrete(node, 0)?;
     let cond = b.tensor(node.inputs[0], &node.name)?;
-    if b.graph.scale(cond) != 0 {
-        return Err(unsupported(node, "condition", "not a 0/1 tensor"));
+    // The circuit computes `y + c·(x − y)`: that is Where only for a boolean `c`, which a
+    // comparison proves (possibly reshaped or gathered on the way).
+    let mut src = cond;
+    let boolean = loop {
+        match src
+            .checked_sub(b.graph.inputs.len())
+            .map(|n| &b.graph.nodes[n])
+        {
+            Some(n) if matches!(n.op, Op::Compare(_)) => break true,
+            Some(n) if matches!(n.op, Op::Reshape(_)) => src = n.inputs[0],
+            Some(n)
+                if n.inputs.len() == 1
+                    && matches!(&n.op, Op::Gather(g) if g.items.iter().all(|c| matches!(c, Cand::Elem { .. }))) =>
+            {
+                src = n.inputs[0]
+            }
+            _ => break false,
+        }
+    };
+    if !boolean {
+        return Err(unsupported(
+            node,
+            "condition",
+            "not the output of a comparison",
+        ));
     }
     let cidx = broadcast_index(&out, b.graph.shape(cond))
         .ok_or_else(|| unsupported(node, "broadcast", &out))?;
