@@ -145,6 +145,20 @@ fn conv(b: &mut Builder, node: &TypedNode) -> Result<()> {
     b.emit(node, Op::Linear(Linear { rows }), vec![x], shape, scale)
 }
 
+/// The input coordinate whose kernel tap `k` lands on output coordinate `o` of a transposed
+/// convolution (`i·stride + k·dilation − pad = o`), if there is one.
+fn scatter_source(
+    o: usize,
+    pad: usize,
+    k: usize,
+    dilation: usize,
+    stride: usize,
+    len: usize,
+) -> Option<usize> {
+    let t = (o + pad).checked_sub(k * dilation)?;
+    (t.is_multiple_of(stride) && t / stride < len).then_some(t / stride)
+}
+
 /// ConvTranspose (tract `Deconv`, 2-D NCHW, group 1): every input pixel scatters the kernel
 /// into the output, `out[o, ih·s + kh·d − pad] += x[c, ih]·w[o, c, kh]`, gathered here per
 /// output pixel into a sparse linear map.
@@ -208,23 +222,16 @@ fn deconv(b: &mut Builder, node: &TypedNode) -> Result<()> {
                     let mut terms = Vec::new();
                     for ci in 0..c {
                         for kh in 0..ks[2] {
-                            let th = (oh + before[0]) as isize - (kh * d[0]) as isize;
-                            if th < 0
-                                || !(th as usize).is_multiple_of(s[0])
-                                || th as usize / s[0] >= xs[2]
-                            {
+                            let Some(ih) = scatter_source(oh, before[0], kh, d[0], s[0], xs[2])
+                            else {
                                 continue;
-                            }
+                            };
                             for kw in 0..ks[3] {
-                                let tw = (ow + before[1]) as isize - (kw * d[1]) as isize;
-                                if tw < 0
-                                    || !(tw as usize).is_multiple_of(s[1])
-                                    || tw as usize / s[1] >= xs[3]
-                                {
+                                let Some(iw) = scatter_source(ow, before[1], kw, d[1], s[1], xs[3])
+                                else {
                                     continue;
-                                }
-                                let xi = ((bn * c + ci) * xs[2] + th as usize / s[0]) * xs[3]
-                                    + tw as usize / s[1];
+                                };
+                                let xi = ((bn * c + ci) * xs[2] + ih) * xs[3] + iw;
                                 let wv = kernel[((o * c + ci) * ks[2] + kh) * ks[3] + kw];
                                 terms.push((xi as u32, QuantSettings::quantize(wv, ws)));
                             }
