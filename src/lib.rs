@@ -24,6 +24,6 @@ pub mod input;
 mod pipeline;
 
 pub use error::{Error, Result};
-pub use pipeline::{compile, prove, setup, verify, Keys, Model, Proof, Settings};
+pub use pipeline::{compile, prove, setup, verify, Keys, Model, Proof, Settings, Source};
 pub use zkinfer_circuits::Visibility;
 pub use zkinfer_prover::default_cache_dir;

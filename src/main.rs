@@ -129,13 +129,14 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             out,
             public_input,
         } => {
-            if calibration.is_empty() {
+            let m = step(j, "import", || Model::from_path(model))?.0;
+            if calibration.is_empty() && m.float().is_some() {
                 bail!(
                     "compile needs at least one --calibration FILE to choose the fixed point \
-                     (or use `zkinfer run`, which calibrates on the input it proves)"
+                     of a float model (or use `zkinfer run`, which calibrates on the input it \
+                     proves)"
                 );
             }
-            let m = step(j, "import", || Model::from_path(model))?.0;
             let samples = calibration
                 .iter()
                 .map(|p| read_inputs(p))

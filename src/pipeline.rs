@@ -8,35 +8,53 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 use zkinfer_circuits::{chip::ACT_BOUND, field::to_field, Graph, ModelCircuit, Visibility};
-use zkinfer_onnx_import::{check_values, lower, FloatModel, QuantSettings};
+use zkinfer_onnx_import::{
+    check_values, is_prequantized, lower, FloatModel, QuantModel, QuantSettings,
+};
 use zkinfer_prover::{Fr, G1Affine, ProvingKey, Srs, SrsOrigin, FORMAT_VERSION};
 
-/// An ONNX model and its float reference (tract).
+/// An ONNX model: a float model (tract's typed graph, calibrated by zkinfer) or a
+/// pre-quantized one (QDQ or QOperator, proven with onnxruntime's integer semantics).
 #[derive(Debug, Clone)]
 pub struct Model {
-    /// The typed, decluttered float model.
-    pub float: FloatModel,
+    /// What the model is.
+    pub source: Source,
     /// SHA-256 of the ONNX bytes.
     pub sha256: String,
 }
 
+/// The two kinds of model.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A float model: the typed, decluttered graph and its float reference (tract).
+    Float(FloatModel),
+    /// A pre-quantized model, already lowered to the integer graph.
+    Quantized(QuantModel),
+}
+
 impl Model {
-    /// Parses ONNX bytes.
+    /// Parses ONNX bytes; a model with QuantizeLinear, QLinear* or *Integer ops is
+    /// pre-quantized.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let source = if is_prequantized(bytes)? {
+            Source::Quantized(QuantModel::from_bytes(bytes)?)
+        } else {
+            Source::Float(FloatModel::from_bytes(bytes)?)
+        };
         Ok(Self {
-            float: FloatModel::from_bytes(bytes)?,
+            source,
             sha256: hex::encode(Sha256::digest(bytes)),
         })
     }
 
     /// Parses ONNX bytes, folding the given tensors in place of the graph inputs of the same
-    /// name (shapes, axes, indices that arrive as inputs).
+    /// name (shapes, axes, indices that arrive as inputs). Float models only.
     pub fn from_bytes_folding(
         bytes: &[u8],
         constants: Vec<zkinfer_onnx_import::TensorProto>,
     ) -> Result<Self> {
         Ok(Self {
-            float: FloatModel::from_bytes_folding(bytes, constants)?,
+            source: Source::Float(FloatModel::from_bytes_folding(bytes, constants)?),
             sha256: hex::encode(Sha256::digest(bytes)),
         })
     }
@@ -47,9 +65,35 @@ impl Model {
         Self::from_bytes(&bytes)
     }
 
-    /// Float outputs of tract's inference, flattened and concatenated.
+    /// The float model, if this is one.
+    pub fn float(&self) -> Option<&FloatModel> {
+        match &self.source {
+            Source::Float(f) => Some(f),
+            Source::Quantized(_) => None,
+        }
+    }
+
+    /// Reference outputs, flattened and concatenated: tract's float inference for a float
+    /// model; for a pre-quantized model, the integer reference evaluator's outputs
+    /// dequantized (what onnxruntime computes).
     pub fn float_outputs(&self, inputs: &[Vec<f32>]) -> Result<Vec<f32>> {
-        Ok(self.float.run(inputs)?.into_iter().flatten().collect())
+        match &self.source {
+            Source::Float(f) => Ok(f.run(inputs)?.into_iter().flatten().collect()),
+            Source::Quantized(q) => {
+                let q_in = quantize_inputs(&q.graph, inputs)?;
+                let values = q.graph.eval(&q_in)?;
+                let ints: Vec<i64> = q
+                    .graph
+                    .outputs_of(&values)
+                    .into_iter()
+                    .flat_map(|t| t.data.iter().map(|v| *v as i64))
+                    .collect();
+                Ok(dequantize_outputs(&q.graph, &ints)
+                    .into_iter()
+                    .map(|v| v as f32)
+                    .collect())
+            }
+        }
     }
 }
 
@@ -60,8 +104,9 @@ pub struct Settings {
     pub format_version: u32,
     /// SHA-256 of the ONNX file compiled.
     pub model_sha256: String,
-    /// Fixed-point scales.
-    pub quant: QuantSettings,
+    /// Fixed-point scales chosen by calibration; `None` for a pre-quantized model, whose
+    /// scales are its own.
+    pub quant: Option<QuantSettings>,
     /// Which inputs are public.
     pub visibility: Visibility,
     /// Rows the layout uses.
@@ -91,54 +136,74 @@ impl Settings {
     /// Quantizes float inputs, rejecting wrong lengths, non-finite values and values
     /// outside the representable range.
     pub fn quantize_inputs(&self, inputs: &[Vec<f32>]) -> Result<Vec<Vec<i128>>> {
-        if inputs.len() != self.graph.inputs.len() {
-            return Err(zkinfer_circuits::CircuitError::InputCount {
-                expected: self.graph.inputs.len(),
-                got: inputs.len(),
-            }
-            .into());
-        }
-        let mut out = Vec::with_capacity(inputs.len());
-        for (decl, vals) in self.graph.inputs.iter().zip(inputs) {
-            check_values(&decl.name, &decl.shape, vals)?;
-            let scale = 2f64.powi(decl.scale);
-            let (min, max) = (-ACT_BOUND, ACT_BOUND - 1);
-            let mut q = Vec::with_capacity(vals.len());
-            for (index, v) in vals.iter().enumerate() {
-                let x = (f64::from(*v) * scale).round();
-                if x < min as f64 || x > max as f64 {
-                    return Err(Error::InputOutOfRange {
-                        input: decl.name.clone(),
-                        index,
-                        value: *v,
-                        min: min as f64 / scale,
-                        max: max as f64 / scale,
-                        scale: decl.scale,
-                    });
-                }
-                q.push(x as i128);
-            }
-            out.push(q);
-        }
-        Ok(out)
+        quantize_inputs(&self.graph, inputs)
     }
 
     /// Dequantizes the flattened outputs.
     pub fn dequantize_outputs(&self, ints: &[i64]) -> Vec<f64> {
-        let scales: Vec<i32> = self
-            .graph
-            .outputs
-            .iter()
-            .flat_map(|o| {
-                let n: usize = self.graph.shape(*o).iter().product();
-                std::iter::repeat_n(self.graph.scale(*o), n)
-            })
-            .collect();
-        ints.iter()
-            .zip(scales)
-            .map(|(v, s)| *v as f64 / 2f64.powi(s))
-            .collect()
+        dequantize_outputs(&self.graph, ints)
     }
+}
+
+/// Quantizes float inputs for `graph`: fixed point (rejecting values beyond the range), a
+/// pre-quantized model's QuantizeLinear (saturating, as the model itself does), or an integer
+/// input taken exactly (rejecting non-integers and values beyond its type).
+fn quantize_inputs(graph: &Graph, inputs: &[Vec<f32>]) -> Result<Vec<Vec<i128>>> {
+    if inputs.len() != graph.inputs.len() {
+        return Err(zkinfer_circuits::CircuitError::InputCount {
+            expected: graph.inputs.len(),
+            got: inputs.len(),
+        }
+        .into());
+    }
+    let mut out = Vec::with_capacity(inputs.len());
+    for (decl, vals) in graph.inputs.iter().zip(inputs) {
+        check_values(&decl.name, &decl.shape, vals)?;
+        let mut q = Vec::with_capacity(vals.len());
+        for (index, v) in vals.iter().enumerate() {
+            let (x, min, max, scale) = match decl.affine {
+                Some(a) if !a.exact => (a.quantize(*v) as f64, a.min as f64, a.max as f64, 1.0),
+                Some(a) => (f64::from(*v), a.min as f64, a.max as f64, 1.0),
+                None => {
+                    let scale = 2f64.powi(decl.scale);
+                    let x = (f64::from(*v) * scale).round();
+                    (x, -ACT_BOUND as f64, (ACT_BOUND - 1) as f64, scale)
+                }
+            };
+            if x < min || x > max || x.fract() != 0.0 {
+                return Err(Error::InputOutOfRange {
+                    input: decl.name.clone(),
+                    index,
+                    value: *v,
+                    min: min / scale,
+                    max: max / scale,
+                    scale: decl.scale,
+                });
+            }
+            q.push(x as i128);
+        }
+        out.push(q);
+    }
+    Ok(out)
+}
+
+/// Dequantizes a graph's flattened integer outputs.
+fn dequantize_outputs(graph: &Graph, ints: &[i64]) -> Vec<f64> {
+    let per_element: Vec<(i32, Option<zkinfer_circuits::Affine>)> = graph
+        .outputs
+        .iter()
+        .flat_map(|o| {
+            let n: usize = graph.shape(*o).iter().product();
+            std::iter::repeat_n((graph.scale(*o), graph.affine(*o)), n)
+        })
+        .collect();
+    ints.iter()
+        .zip(per_element)
+        .map(|(v, (s, affine))| match affine {
+            Some(a) => f64::from(a.dequantize(*v)),
+            None => *v as f64 / 2f64.powi(s),
+        })
+        .collect()
 }
 
 /// Quantizes and sizes a model. `calibration` holds samples (one float vector per input);
@@ -148,21 +213,26 @@ pub fn compile(
     calibration: &[Vec<Vec<f32>>],
     visibility: Visibility,
 ) -> Result<Settings> {
-    let decl = model.float.inputs()?;
-    for sample in calibration {
-        if sample.len() != decl.len() {
-            return Err(zkinfer_circuits::CircuitError::InputCount {
-                expected: decl.len(),
-                got: sample.len(),
+    let (quant, graph) = match &model.source {
+        Source::Quantized(q) => (None, q.graph.clone()),
+        Source::Float(float) => {
+            let decl = float.inputs()?;
+            for sample in calibration {
+                if sample.len() != decl.len() {
+                    return Err(zkinfer_circuits::CircuitError::InputCount {
+                        expected: decl.len(),
+                        got: sample.len(),
+                    }
+                    .into());
+                }
+                for ((name, shape), vals) in decl.iter().zip(sample) {
+                    check_values(name, shape, vals)?;
+                }
             }
-            .into());
+            let quant = QuantSettings::calibrate(float, calibration)?;
+            (Some(quant), lower(float, quant, calibration)?)
         }
-        for ((name, shape), vals) in decl.iter().zip(sample) {
-            check_values(name, shape, vals)?;
-        }
-    }
-    let quant = QuantSettings::calibrate(&model.float, calibration)?;
-    let graph = lower(&model.float, quant, calibration)?;
+    };
     let circuit = ModelCircuit::blank(Arc::new(graph.clone()), visibility)?;
     Ok(Settings {
         format_version: FORMAT_VERSION,

@@ -105,7 +105,7 @@ fn run_case(dir: &Path, op: &str, real_proof: bool) -> Result<(), String> {
             expected.len()
         ));
     }
-    let base = 64.0 / 2f64.powi(settings.quant.act_scale);
+    let base = 64.0 / 2f64.powi(settings.quant.expect("a float model").act_scale);
     for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
         let tol = base + 1e-3 * f64::from(e.abs());
         if (g - f64::from(*e)).abs() > tol {

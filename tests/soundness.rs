@@ -212,7 +212,7 @@ fn cli_flow_and_artifact_mismatches() {
         String::from_utf8_lossy(&out.stderr)
     );
     let mut settings = dd.settings().unwrap();
-    settings.quant.act_scale -= 1;
+    settings.quant.as_mut().expect("a float model").act_scale -= 1;
     write_json(&dir.join("settings.json"), &settings).unwrap();
     let out = zkinfer(&["verify", d, "--proof", p]);
     assert_ne!(out.status.code(), Some(0));

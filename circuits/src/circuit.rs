@@ -53,11 +53,9 @@ impl ModelCircuit {
 
     fn with_values(graph: Arc<Graph>, values: Vec<Tensor>, visibility: Visibility) -> Self {
         let mut tables: Vec<crate::ops::FnTable> = Vec::new();
-        for node in &graph.nodes {
-            if let crate::ops::Op::Lookup(l) = &node.op {
-                if !tables.contains(&l.table) {
-                    tables.push(l.table.clone());
-                }
+        for table in graph.nodes.iter().flat_map(|n| n.op.tables()) {
+            if !tables.contains(&table) {
+                tables.push(table);
             }
         }
         Self {
@@ -106,8 +104,12 @@ impl ModelCircuit {
     fn layout(&self, ctx: &mut Ctx) -> (Vec<Wire>, Vec<Wire>) {
         let n_in = self.graph.inputs.len();
         let mut wires: Vec<Vec<Wire>> = Vec::with_capacity(self.values.len());
-        for t in &self.values[..n_in] {
-            wires.push(t.data.iter().map(|v| ctx.signed_input(*v)).collect());
+        for (decl, t) in self.graph.inputs.iter().zip(&self.values[..n_in]) {
+            let input = |v: &i128| match decl.affine.and_then(|a| Some((a.min, a.bits()?))) {
+                Some((min, bits)) => ctx.bounded_input(*v, i128::from(min), bits),
+                None => ctx.signed_input(*v),
+            };
+            wires.push(t.data.iter().map(input).collect());
         }
         for (n, node) in self.graph.nodes.iter().enumerate() {
             let args: Vec<&[Wire]> = node.inputs.iter().map(|i| wires[*i].as_slice()).collect();

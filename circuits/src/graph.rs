@@ -1,7 +1,7 @@
 //! The quantized graph and its reference evaluator, the single oracle every other layer
 //! (circuit, importer, CLI self-check) is compared against.
 
-use crate::chip::ACT_BOUND;
+use crate::chip::{ACT_BOUND, LIMB_BITS, RANGE_BITS};
 use crate::error::{CircuitError, Result};
 use crate::ops::{check_range, Op};
 use crate::tensor::Tensor;
@@ -10,8 +10,49 @@ use serde::{Deserialize, Serialize};
 /// Index of a tensor: graph inputs first, then one per node in order.
 pub type TensorId = usize;
 
+/// Affine quantization of a pre-quantized model's tensor (ONNX QuantizeLinear parameters):
+/// the real value of `q ∈ [min, max]` is `(q − zero_point)·scale`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Affine {
+    /// Scale (float32, as in the model).
+    pub scale: f32,
+    /// Zero point.
+    pub zero_point: i32,
+    /// Smallest integer (`-128` for int8, `0` for uint8).
+    pub min: i32,
+    /// Largest integer (`127` for int8, `255` for uint8).
+    pub max: i32,
+    /// The model's own tensor is an integer (an int8/uint8 graph input or output): values
+    /// are given and reported as integers, never rounded or saturated.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub exact: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
+}
+
+impl Affine {
+    /// onnxruntime's QuantizeLinear of one float: `clamp(round_half_even(x / scale) + zp)`.
+    pub fn quantize(&self, x: f32) -> i64 {
+        let v = (x / self.scale).round_ties_even() + self.zero_point as f32;
+        v.clamp(self.min as f32, self.max as f32) as i64
+    }
+
+    /// DequantizeLinear: `(q − zero_point)·scale`, in float32 as onnxruntime computes it.
+    pub fn dequantize(&self, q: i64) -> f32 {
+        (q - i64::from(self.zero_point)) as f32 * self.scale
+    }
+
+    /// Bits of the integer range (`max − min + 1 = 2^bits`), if it is a power of two.
+    pub fn bits(&self) -> Option<u32> {
+        let n = (i64::from(self.max) - i64::from(self.min) + 1) as u64;
+        n.is_power_of_two().then(|| n.trailing_zeros())
+    }
+}
+
 /// A graph input: a private (or public) tensor of fixed-point values.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GraphInput {
     /// Name in the source model.
     pub name: String,
@@ -19,10 +60,24 @@ pub struct GraphInput {
     pub shape: Vec<usize>,
     /// Fixed-point scale exponent: the real value is `q / 2^scale`.
     pub scale: i32,
+    /// Affine quantization instead of the fixed point (pre-quantized models); the circuit
+    /// then constrains the input to `[min, max]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affine: Option<Affine>,
+}
+
+impl GraphInput {
+    /// The integer range the circuit constrains this input to.
+    pub fn range(&self) -> (i128, i128) {
+        match self.affine {
+            Some(a) => (i128::from(a.min), i128::from(a.max)),
+            None => (-ACT_BOUND, ACT_BOUND - 1),
+        }
+    }
 }
 
 /// One node: an op applied to earlier tensors.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Node {
     /// Name, from the source model where there is one.
     pub name: String,
@@ -35,10 +90,13 @@ pub struct Node {
     pub shape: Vec<usize>,
     /// Fixed-point scale exponent of the output.
     pub scale: i32,
+    /// Affine quantization instead of the fixed point (pre-quantized models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affine: Option<Affine>,
 }
 
 /// A quantized graph: integer ops over fixed-point tensors.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Graph {
     /// Inputs, in the source model's order.
     pub inputs: Vec<GraphInput>,
@@ -54,6 +112,14 @@ impl Graph {
         match id.checked_sub(self.inputs.len()) {
             None => &self.inputs[id].shape,
             Some(n) => &self.nodes[n].shape,
+        }
+    }
+
+    /// Affine quantization of a tensor, if it has one.
+    pub fn affine(&self, id: TensorId) -> Option<Affine> {
+        match id.checked_sub(self.inputs.len()) {
+            None => self.inputs[id].affine,
+            Some(n) => self.nodes[n].affine,
         }
     }
 
@@ -74,6 +140,22 @@ impl Graph {
                     node: node.name.clone(),
                     reason: format!("reads tensor {bad} before it is defined"),
                 });
+            }
+        }
+        for input in &self.inputs {
+            if let Some(a) = input.affine {
+                match a.bits() {
+                    Some(b) if b % LIMB_BITS == 0 && b < RANGE_BITS => {}
+                    _ => {
+                        return Err(CircuitError::MalformedGraph {
+                            node: input.name.clone(),
+                            reason: format!(
+                                "input range [{}, {}] is not 8 or 16 bits wide",
+                                a.min, a.max
+                            ),
+                        })
+                    }
+                }
             }
         }
         let total = self.inputs.len() + self.nodes.len();
@@ -105,7 +187,8 @@ impl Graph {
                 });
             }
             let t = Tensor::new(decl.shape.clone(), vals.clone());
-            check_range(&decl.name, &t, -ACT_BOUND, ACT_BOUND - 1)?;
+            let (min, max) = decl.range();
+            check_range(&decl.name, &t, min, max)?;
         }
         Ok(())
     }

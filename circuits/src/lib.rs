@@ -7,8 +7,8 @@
 //! use halo2_axiom::dev::MockProver;
 //!
 //! let graph = Graph {
-//!     inputs: vec![GraphInput { name: "x".into(), shape: vec![3], scale: 0 }],
-//!     nodes: vec![Node { name: "relu".into(), op: Op::Relu(Relu {}), inputs: vec![0], shape: vec![3], scale: 0 }],
+//!     inputs: vec![GraphInput { name: "x".into(), shape: vec![3], scale: 0, affine: None }],
+//!     nodes: vec![Node { name: "relu".into(), op: Op::Relu(Relu {}), inputs: vec![0], shape: vec![3], scale: 0, affine: None }],
 //!     outputs: vec![1],
 //! };
 //! let circuit = ModelCircuit::new(Arc::new(graph), &[vec![-5, 0, 7]], Visibility::default()).unwrap();
@@ -27,7 +27,7 @@ mod tensor;
 
 pub use circuit::{ModelCircuit, Visibility, MAX_K};
 pub use error::{CircuitError, Result};
-pub use graph::{Graph, GraphInput, Node, TensorId};
+pub use graph::{Affine, Graph, GraphInput, Node, TensorId};
 pub use tensor::Tensor;
 
 /// The scalar field the circuits are defined over (BN254's `Fr`).

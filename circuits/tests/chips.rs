@@ -20,6 +20,7 @@ fn graph(op: Op, in_shapes: &[Vec<usize>], out_shape: Vec<usize>) -> Arc<Graph> 
             name: format!("x{i}"),
             shape: s.clone(),
             scale: 0,
+            affine: None,
         })
         .collect();
     let n = in_shapes.len();
@@ -31,6 +32,7 @@ fn graph(op: Op, in_shapes: &[Vec<usize>], out_shape: Vec<usize>) -> Arc<Graph> 
             inputs: (0..n).collect(),
             shape: out_shape,
             scale: 0,
+            affine: None,
         }],
         outputs: vec![n],
     })
@@ -233,6 +235,7 @@ fn relu_edges_and_range() {
                 inputs: vec![0],
                 shape: vec![1],
                 scale: 0,
+                affine: None,
             },
             Node {
                 name: "relu".into(),
@@ -240,6 +243,7 @@ fn relu_edges_and_range() {
                 inputs: vec![1],
                 shape: vec![1],
                 scale: 0,
+                affine: None,
             },
         ],
         outputs: vec![2],

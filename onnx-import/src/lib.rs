@@ -14,11 +14,13 @@ mod error;
 mod float;
 mod ops;
 mod proto;
+mod qmodel;
 mod quantize;
 
 pub use error::{ImportError, Result};
 pub use float::{check_values, FloatModel, SUPPORTED_ONNX_OPS};
 pub use proto::{decode_tensor, graph_input_names, tensor_values};
+pub use qmodel::{is_prequantized, QuantFormat, QuantModel, QUANTIZED_ONNX_OPS};
 pub use quantize::{QuantSettings, CALIBRATION_MARGIN, MAX_ACT_SCALE, WEIGHT_SCALE};
 /// ONNX's serialized tensor (for [`FloatModel::from_bytes_folding`]).
 pub use tract_onnx::pb::TensorProto;

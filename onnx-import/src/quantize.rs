@@ -153,6 +153,7 @@ impl<'m> Builder<'m> {
             name: node.name.clone(),
             shape,
             scale: self.settings.act_scale,
+            affine: None,
         });
         let id = self.graph.inputs.len() - 1;
         self.map
@@ -204,6 +205,7 @@ impl<'m> Builder<'m> {
             inputs,
             shape,
             scale,
+            affine: None,
         });
         self.graph.inputs.len() + self.graph.nodes.len() - 1
     }

@@ -295,12 +295,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
     /// `y = f(x)` by a lookup of `(tag, x, y)` in the function tables; `table` must be one
     /// of the tables this context was built with.
     pub fn lookup(&mut self, x: &Wire, y: i128, table: &crate::ops::FnTable) -> Wire {
-        let tag = self
-            .tables
-            .iter()
-            .position(|t| t == table)
-            .expect("every lookup table is registered with the circuit") as i128
-            + 1;
+        let tag = self.tag(table);
         let row = self.row;
         self.lane(LANE_A, row, x.value, Some(x));
         let w = self.lane(LANE_B, row, y, None);
@@ -308,6 +303,64 @@ impl<'a, 'r> Ctx<'a, 'r> {
         self.fixed(self.cfg.ftag, row, tag);
         self.row += 1;
         w
+    }
+
+    /// The tag of a registered function table.
+    fn tag(&self, table: &crate::ops::FnTable) -> i128 {
+        self.tables
+            .iter()
+            .position(|t| t == table)
+            .expect("every lookup table is registered with the circuit") as i128
+            + 1
+    }
+
+    /// `y` with `lo(y) ≤ acc ≤ hi(y)`, in two rows: each looks up `(y, lo)` (`(y, hi)`) in its
+    /// table on lanes A/B and range-checks `acc − lo` (`hi − acc`) on the same row. The
+    /// tables' buckets partition the accumulators, so `y` is unique (see
+    /// [`crate::ops::Requant`]).
+    pub fn requant(
+        &mut self,
+        acc: &Wire,
+        y: i128,
+        lo: &crate::ops::FnTable,
+        hi: &crate::ops::FnTable,
+    ) -> Wire {
+        let k = (y - i128::from(lo.in_min)) as usize;
+        let (lo_v, hi_v) = (i128::from(lo.values[k]), i128::from(hi.values[k]));
+        let (tag_lo, tag_hi) = (self.tag(lo), self.tag(hi));
+        let row = self.row;
+        self.fixed(self.cfg.q_fn, row, 1);
+        self.fixed(self.cfg.ftag, row, tag_lo);
+        let y_wire = self.range_row(
+            acc.value - lo_v,
+            RANGE_BITS,
+            &[
+                (LANE_A, y, None, 0),
+                (LANE_B, lo_v, None, -1),
+                (LANE_B + 1, acc.value, Some(acc), 1),
+            ],
+            0,
+        )[0];
+        let row = self.row;
+        self.fixed(self.cfg.q_fn, row, 1);
+        self.fixed(self.cfg.ftag, row, tag_hi);
+        self.range_row(
+            hi_v - acc.value,
+            RANGE_BITS,
+            &[
+                (LANE_A, y, Some(&y_wire), 0),
+                (LANE_B, hi_v, None, 1),
+                (LANE_B + 1, acc.value, Some(acc), -1),
+            ],
+            0,
+        );
+        y_wire
+    }
+
+    /// A graph input holding `value`, constrained to `[min, min + 2^bits)` (`bits` a multiple
+    /// of the limb width): the integer range of a pre-quantized model's input.
+    pub fn bounded_input(&mut self, value: i128, min: i128, bits: u32) -> Wire {
+        self.range_row(value - min, bits, &[(LANE_A, value, None, 1)], -min)[0]
     }
 
     /// `Σ a_i·b_i` over chained bilinear rows of `LANES / 2` products; the result is the `z`

@@ -11,6 +11,7 @@ mod lookup;
 mod max;
 mod mul;
 mod relu;
+mod requant;
 mod rescale;
 mod reshape;
 
@@ -24,6 +25,7 @@ pub use lookup::{FnTable, Lookup};
 pub use max::Max;
 pub use mul::Mul;
 pub use relu::Relu;
+pub use requant::{requantize, Requant};
 pub use rescale::Rescale;
 pub use reshape::Reshape;
 
@@ -33,7 +35,7 @@ use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 /// One op of the quantized graph.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Op {
@@ -63,6 +65,8 @@ pub enum Op {
     ArgMax(ArgMax),
     /// Same data, new shape.
     Reshape(Reshape),
+    /// onnxruntime's requantization of an accumulator to int8/uint8.
+    Requant(Requant),
 }
 
 /// What every op provides.
@@ -89,6 +93,7 @@ impl Op {
             Op::Where(op) => op,
             Op::ArgMax(op) => op,
             Op::Reshape(op) => op,
+            Op::Requant(op) => op,
         }
     }
 
@@ -119,6 +124,16 @@ impl Op {
             Op::Where(_) => "where",
             Op::ArgMax(_) => "argmax",
             Op::Reshape(_) => "reshape",
+            Op::Requant(_) => "requant",
+        }
+    }
+
+    /// The function tables the op looks up (registered with the circuit, deduplicated).
+    pub fn tables(&self) -> Vec<FnTable> {
+        match self {
+            Op::Lookup(l) => vec![l.table.clone()],
+            Op::Requant(r) => r.all_tables(),
+            _ => vec![],
         }
     }
 }

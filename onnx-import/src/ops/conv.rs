@@ -63,29 +63,65 @@ fn windows(node: &TypedNode, spec: &PoolSpec, x_shape: &[usize]) -> Result<Windo
         }
         _ => return Err(unsupported(node, "rank", x_shape)),
     };
-    let out_hw = [pads[0].1, pads[1].1];
-    let mut taps = Vec::with_capacity(out_hw[0] * out_hw[1]);
-    for oh in 0..out_hw[0] {
-        for ow in 0..out_hw[1] {
-            let mut v = Vec::new();
-            for kh in 0..k[0] {
-                for kw in 0..k[1] {
-                    let ih = (oh * strides[0] + kh * dil[0]) as isize - pads[0].0 as isize;
-                    let iw = (ow * strides[1] + kw * dil[1]) as isize - pads[1].0 as isize;
-                    if ih >= 0 && iw >= 0 && (ih as usize) < in_hw[0] && (iw as usize) < in_hw[1] {
-                        v.push((kh * k[1] + kw, ih as usize * in_hw[1] + iw as usize));
-                    }
-                }
-            }
-            taps.push(v);
-        }
-    }
+    let geometry = WindowGeometry {
+        in_hw,
+        kernel: k,
+        strides,
+        dilations: dil,
+        pad_before: [pads[0].0, pads[1].0],
+        out_hw: [pads[0].1, pads[1].1],
+    };
     Ok(Windows {
         n: x_shape[0],
         c: x_shape[1],
-        taps,
+        taps: geometry.taps(),
         in_hw,
     })
+}
+
+/// The geometry of a 2-D sliding window (convolution or pooling) over one channel plane.
+pub(crate) struct WindowGeometry {
+    /// Input height and width.
+    pub in_hw: [usize; 2],
+    /// Kernel height and width.
+    pub kernel: [usize; 2],
+    /// Strides.
+    pub strides: [usize; 2],
+    /// Dilations.
+    pub dilations: [usize; 2],
+    /// Padding before each axis (padded taps are skipped).
+    pub pad_before: [usize; 2],
+    /// Output height and width.
+    pub out_hw: [usize; 2],
+}
+
+impl WindowGeometry {
+    /// For each output position (row-major): `(kernel tap index, input offset in the plane)`
+    /// of every tap that lands inside the input.
+    pub fn taps(&self) -> Vec<Vec<(usize, usize)>> {
+        let (k, s, d, p) = (self.kernel, self.strides, self.dilations, self.pad_before);
+        let mut taps = Vec::with_capacity(self.out_hw[0] * self.out_hw[1]);
+        for oh in 0..self.out_hw[0] {
+            for ow in 0..self.out_hw[1] {
+                let mut v = Vec::new();
+                for kh in 0..k[0] {
+                    for kw in 0..k[1] {
+                        let ih = (oh * s[0] + kh * d[0]) as isize - p[0] as isize;
+                        let iw = (ow * s[1] + kw * d[1]) as isize - p[1] as isize;
+                        if ih >= 0
+                            && iw >= 0
+                            && (ih as usize) < self.in_hw[0]
+                            && (iw as usize) < self.in_hw[1]
+                        {
+                            v.push((kh * k[1] + kw, ih as usize * self.in_hw[1] + iw as usize));
+                        }
+                    }
+                }
+                taps.push(v);
+            }
+        }
+        taps
+    }
 }
 
 fn conv(b: &mut Builder, node: &TypedNode) -> Result<()> {

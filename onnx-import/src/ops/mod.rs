@@ -2,7 +2,7 @@
 //! family. Adding an op is one builder and one line here.
 
 mod binary;
-mod conv;
+pub(crate) mod conv;
 mod elementwise;
 mod linalg;
 mod logic;

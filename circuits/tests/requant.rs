@@ -1,0 +1,196 @@
+//! The requantization chip and the bounded inputs of pre-quantized models, against the
+//! reference evaluator (MockProver), with tampered witnesses that must fail the specific
+//! constraint.
+
+use halo2_axiom::dev::{MockProver, VerifyFailure};
+use std::sync::Arc;
+use zkinfer_circuits::chip::Tamper;
+use zkinfer_circuits::ops::{requantize, Op, Relu, Requant};
+use zkinfer_circuits::{Affine, CircuitError, Graph, GraphInput, ModelCircuit, Node, Visibility};
+
+const LANE_A: usize = 3;
+const LANE_B: usize = 4;
+
+fn graph(op: Op, n: usize, affine: Option<Affine>) -> Arc<Graph> {
+    Arc::new(Graph {
+        inputs: vec![GraphInput {
+            name: "acc".into(),
+            shape: vec![n],
+            scale: 0,
+            affine,
+        }],
+        nodes: vec![Node {
+            name: "op".into(),
+            op,
+            inputs: vec![0],
+            shape: vec![n],
+            scale: 0,
+            affine: None,
+        }],
+        outputs: vec![1],
+    })
+}
+
+fn requant(multipliers: Vec<f32>, inner: u32, zero_point: i32, uint8: bool) -> Op {
+    let (qmin, qmax) = if uint8 { (0, 255) } else { (-128, 127) };
+    Op::Requant(Requant {
+        multipliers,
+        inner,
+        zero_point,
+        qmin,
+        qmax,
+    })
+}
+
+fn failures(c: &ModelCircuit) -> Vec<VerifyFailure> {
+    MockProver::run(c.min_k().unwrap(), c, vec![c.instances()])
+        .unwrap()
+        .verify()
+        .err()
+        .unwrap_or_default()
+}
+
+fn output(c: &ModelCircuit) -> Vec<i128> {
+    c.graph().outputs_of(c.values())[0].data.clone()
+}
+
+fn lookup_failed(fs: &[VerifyFailure], table: &str) -> bool {
+    fs.iter()
+        .any(|f| matches!(f, VerifyFailure::Lookup { name, .. } if name == table))
+}
+
+fn gate_failed(fs: &[VerifyFailure], gate: &str) -> bool {
+    fs.iter().any(|f| matches!(f, VerifyFailure::ConstraintNotSatisfied { constraint, .. } if format!("{constraint:?}").contains(&format!("\"{gate}\""))))
+}
+
+#[test]
+fn matches_onnxruntime_formula_at_ties_saturation_and_zero() {
+    // m = 0.5: odd accumulators are exact ties (round half to even); ±600 saturate.
+    let accs: Vec<i128> = vec![
+        0, 1, 3, 5, -1, -3, -5, 253, 254, 255, 256, 600, -600, -262, -263,
+    ];
+    for (m, zp, uint8) in [
+        (0.5f32, 0, false),
+        (0.5, 7, false),
+        (0.019_607_844, 128, true),
+    ] {
+        let g = graph(requant(vec![m], 1, zp, uint8), accs.len(), None);
+        let c = ModelCircuit::new(g, std::slice::from_ref(&accs), Visibility::default()).unwrap();
+        let (qmin, qmax) = if uint8 { (0, 255) } else { (-128, 127) };
+        let expect: Vec<i128> = accs
+            .iter()
+            .map(|a| i128::from(requantize(*a as i64, m, zp, qmin, qmax)))
+            .collect();
+        assert_eq!(output(&c), expect);
+        assert!(failures(&c).is_empty(), "m {m} zp {zp}");
+    }
+    let g = graph(requant(vec![0.5], 1, 0, false), 4, None);
+    let c = ModelCircuit::new(g, &[vec![5, 7, -5, 600]], Visibility::default()).unwrap();
+    assert_eq!(output(&c), vec![2, 4, -2, 127]);
+}
+
+#[test]
+fn per_channel_multipliers_follow_the_channel_layout() {
+    // Shape [2 channels × 3]: channel 0 halves, channel 1 quarters.
+    let g = graph(requant(vec![0.5, 0.25], 3, 0, false), 6, None);
+    let c = ModelCircuit::new(g, &[vec![8, 9, -8, 8, 9, -8]], Visibility::default()).unwrap();
+    assert_eq!(output(&c), vec![4, 4, -4, 2, 2, -2]);
+    assert!(failures(&c).is_empty());
+}
+
+#[test]
+fn forged_output_fails_the_table_or_the_range_check() {
+    let g = graph(requant(vec![0.1], 1, 0, false), 1, None);
+    let honest = ModelCircuit::new(g.clone(), &[vec![100]], Visibility::default()).unwrap();
+    assert_eq!(output(&honest), vec![10]);
+    // Row 0: the input; rows 1, 2: (y, lo) and (y, hi) with their range checks.
+    let t = |lane, row, delta| Tamper { lane, row, delta };
+    // y + 1 alone: (y + 1, lo(y)) is no table entry.
+    let fs = failures(
+        &honest
+            .clone()
+            .with_tamper(&[t(LANE_A, 1, 1), t(LANE_A, 2, 1)]),
+    );
+    assert!(lookup_failed(&fs, "function"), "{fs:?}");
+    // y + 1 with the neighbouring bucket's bounds (consistent table entries): the range row
+    // no longer adds up, since acc − lo(y + 1) is negative.
+    let Op::Requant(r) = &g.nodes[0].op else {
+        unreachable!()
+    };
+    let (lo, hi) = r.tables(0);
+    let k = 10 + 128;
+    let dlo = (lo.values[k + 1] - lo.values[k]) as i128;
+    let dhi = (hi.values[k + 1] - hi.values[k]) as i128;
+    let fs = failures(&honest.clone().with_tamper(&[
+        t(LANE_A, 1, 1),
+        t(LANE_B, 1, dlo),
+        t(LANE_A, 2, 1),
+        t(LANE_B, 2, dhi),
+    ]));
+    assert!(
+        gate_failed(&fs, "linear") && !lookup_failed(&fs, "function"),
+        "{fs:?}"
+    );
+    // A changed public output is rejected.
+    let mut inst = honest.instances();
+    inst[0] += zkinfer_circuits::Fr::one();
+    let prover = MockProver::run(honest.min_k().unwrap(), &honest, vec![inst]).unwrap();
+    assert!(prover.verify().is_err());
+}
+
+#[test]
+fn accumulator_outside_the_proven_window_is_an_error() {
+    // m = 1e-8: each output bucket spans 10^8 accumulators, more than one range row proves.
+    let g = graph(requant(vec![1e-8], 1, 0, false), 1, None);
+    let err = ModelCircuit::new(g, &[vec![0]], Visibility::default()).unwrap_err();
+    assert!(matches!(err, CircuitError::ValueOutOfRange { .. }), "{err}");
+}
+
+#[test]
+fn int8_input_is_range_constrained() {
+    let int8 = Affine {
+        scale: 0.1,
+        zero_point: -3,
+        min: -128,
+        max: 127,
+        exact: false,
+    };
+    let g = graph(Op::Relu(Relu {}), 2, Some(int8));
+    let c = ModelCircuit::new(g.clone(), &[vec![-128, 127]], Visibility::default()).unwrap();
+    assert!(failures(&c).is_empty());
+    for bad in [128, -129] {
+        let err = ModelCircuit::new(g.clone(), &[vec![bad, 0]], Visibility::default()).unwrap_err();
+        assert!(
+            matches!(err, CircuitError::ValueOutOfRange { value, min: -128, max: 127, .. } if value == bad)
+        );
+    }
+    // The input's only limb moved beyond 8 bits (with the cell moved along): the upper limbs
+    // are pinned to zero by the range row, so the linear gate or a limb lookup fails.
+    let fs = failures(&c.clone().with_tamper(&[
+        Tamper {
+            lane: 0,
+            row: 0,
+            delta: 256,
+        },
+        Tamper {
+            lane: LANE_A,
+            row: 0,
+            delta: 256,
+        },
+    ]));
+    assert!(
+        fs.iter()
+            .any(|f| matches!(f, VerifyFailure::Lookup { name, .. } if name == "limb")),
+        "{fs:?}"
+    );
+    let uint8 = Affine {
+        scale: 0.1,
+        zero_point: 128,
+        min: 0,
+        max: 255,
+        exact: false,
+    };
+    let g = graph(Op::Relu(Relu {}), 2, Some(uint8));
+    let c = ModelCircuit::new(g, &[vec![0, 255]], Visibility::default()).unwrap();
+    assert!(failures(&c).is_empty());
+}
