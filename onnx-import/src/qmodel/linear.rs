@@ -248,15 +248,18 @@ impl Importer {
         if attr_i(node, "transA", 0) != 0 {
             return Err(unsupported(node, "transA", 1));
         }
-        for (name, v) in [
-            ("alpha", attr_f(node, "alpha", 1.0)),
-            ("beta", attr_f(node, "beta", 1.0)),
-        ] {
+        // QGemm's alpha enters only its multiplier: `((alpha·a_scale)·b_scale) / y_scale`.
+        let alpha = attr_f(node, "alpha", 1.0);
+        let fixed_alpha = if op == "QGemm" { 1.0 } else { alpha };
+        for (name, v) in [("alpha", fixed_alpha), ("beta", attr_f(node, "beta", 1.0))] {
             if v != 1.0 {
                 return Err(unsupported(node, name, v));
             }
         }
-        let x = self.activation(node, 0, a_params)?;
+        let mut x = self.activation(node, 0, a_params)?;
+        if op == "QGemm" {
+            x.scale *= alpha;
+        }
         let mut w = self.weights(node, b_at, b_params)?;
         if matches!(op, "Gemm" | "MatMul") && !matches!(self.val(node, b_at)?, Val::DeqConst { .. })
         {
@@ -314,6 +317,53 @@ impl Importer {
             inner: 1,
         };
         self.finish_acc(node, layout, &x, &w, output)
+    }
+
+    /// com.microsoft QLinearGlobalAveragePool (NCHW): `acc = Σ x − x_zp·HW` per channel,
+    /// requantized by `x_scale / (y_scale·HW)`.
+    pub(crate) fn global_average_pool(&mut self, node: &NodeProto) -> Result<()> {
+        if attr_i(node, "channels_last", 0) != 0 {
+            return Err(unsupported(node, "channels_last", 1));
+        }
+        let q_in = self.affine_at(node, 1)?;
+        let q = self.affine_at(node, 3)?;
+        let id = self.int_operand(node, 0, q_in)?;
+        let xs = self.shape(id);
+        if xs.len() < 3 {
+            return Err(unsupported(node, "rank", xs.len()));
+        }
+        let hw: usize = xs[2..].iter().product();
+        let rows = (0..xs[0] * xs[1])
+            .map(|nc| AffineRow {
+                bias: -i64::from(q_in.zero_point) * hw as i64,
+                terms: (0..hw).map(|i| ((nc * hw + i) as u32, 1)).collect(),
+            })
+            .collect();
+        let mut shape = xs.clone();
+        shape[2..].iter_mut().for_each(|d| *d = 1);
+        let acc = self.emit(
+            node,
+            Op::Linear(Linear { rows }),
+            vec![id],
+            shape.clone(),
+            None,
+        );
+        let op = Op::Requant(Requant {
+            multipliers: vec![q_in.scale / (q.scale * hw as f32)],
+            inner: 1,
+            zero_point: q.zero_point,
+            qmin: q.min,
+            qmax: q.max,
+        });
+        let out = self.emit(node, op, vec![acc], shape, Some(q));
+        self.set(
+            node,
+            Val::Int {
+                id: out,
+                q: Some(q),
+            },
+        );
+        Ok(())
     }
 
     /// Conv (QDQ), QLinearConv, ConvInteger: 2-D NCHW, any group.

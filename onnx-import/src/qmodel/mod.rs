@@ -36,6 +36,7 @@ pub const QUANTIZED_ONNX_OPS: &[&str] = &[
     "QGemm",
     "QLinearSigmoid",
     "QLinearLeakyRelu",
+    "QLinearGlobalAveragePool",
 ];
 
 /// How a pre-quantized model is written.
@@ -279,6 +280,7 @@ impl Importer {
             | ("com.microsoft", "QGemm") => self.matmul(node),
             ("" | "ai.onnx", "Conv" | "QLinearConv" | "ConvInteger") => self.conv(node),
             ("" | "ai.onnx", "MaxPool") => self.max_pool(node),
+            ("com.microsoft", "QLinearGlobalAveragePool") => self.global_average_pool(node),
             ("" | "ai.onnx", "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze") => self.reshape(node),
             ("" | "ai.onnx", "Sigmoid" | "Relu" | "LeakyRelu")
             | ("com.microsoft", "QLinearSigmoid" | "QLinearLeakyRelu") => self.unary(node),
@@ -325,15 +327,25 @@ impl Importer {
                     })
                 }
             };
-            match id.checked_sub(self.graph.inputs.len()) {
-                Some(n) => self.graph.nodes[n].affine = affine,
+            // An output that is a (quantized) input still gets a node of its own: the
+            // proof then shows the input's integers, range-checked.
+            let id = match id.checked_sub(self.graph.inputs.len()) {
+                Some(_) => id,
                 None => {
-                    return Err(malformed(format!(
-                        "output `{}` is a model input; nothing to prove",
-                        out.name
-                    )))
+                    let shape = self.shape(id);
+                    self.graph.nodes.push(Node {
+                        name: out.name.clone(),
+                        op: Op::Reshape(zkinfer_circuits::ops::Reshape {}),
+                        inputs: vec![id],
+                        shape,
+                        scale: 0,
+                        affine: None,
+                    });
+                    self.graph.inputs.len() + self.graph.nodes.len() - 1
                 }
-            }
+            };
+            let n = id - self.graph.inputs.len();
+            self.graph.nodes[n].affine = affine;
             self.graph.outputs.push(id);
         }
         self.graph
