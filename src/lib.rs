@@ -19,11 +19,15 @@
 
 pub mod artifacts;
 pub mod bundled;
+pub mod calibration;
 mod error;
 pub mod input;
 mod pipeline;
 
 pub use error::{Error, Result};
-pub use pipeline::{compile, prove, setup, verify, Keys, Model, Proof, Settings, Source};
+pub use pipeline::{
+    calibrate, compile, compile_with, prove, setup, verify, Keys, Model, Proof, Settings, Source,
+};
 pub use zkinfer_circuits::Visibility;
+pub use zkinfer_onnx_import::{QuantSettings, Target};
 pub use zkinfer_prover::default_cache_dir;

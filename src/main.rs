@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 use zkinfer::artifacts::{read_proof, write_json, ModelDir};
 use zkinfer::{input::read_inputs, Model, Visibility};
 
+mod cli_calibration;
+use cli_calibration::TargetArg;
+
 #[derive(Parser)]
 #[command(
     name = "zkinfer",
@@ -30,9 +33,12 @@ enum Cmd {
         /// ONNX model.
         model: PathBuf,
         /// Calibration input file(s) (JSON), repeatable: the fixed point is chosen so that
-        /// every value they produce fits. Required (`run` calibrates on its input).
+        /// every value they produce fits. A float model needs these or --calibrated.
         #[arg(long)]
         calibration: Vec<PathBuf>,
+        /// A calibration file from `zkinfer calibrate` (scales and samples).
+        #[arg(long, conflicts_with = "calibration")]
+        calibrated: Option<PathBuf>,
         /// Output directory.
         #[arg(long)]
         out: PathBuf,
@@ -66,6 +72,33 @@ enum Cmd {
         /// Proof JSON.
         #[arg(long)]
         proof: PathBuf,
+    },
+    /// Choose a float model's scales per tensor on a data set; writes a calibration file for
+    /// `compile --calibrated` and explains the choice.
+    Calibrate {
+        /// ONNX model (float).
+        model: PathBuf,
+        /// Directory of input JSON files.
+        #[arg(long)]
+        data: PathBuf,
+        /// What to optimize.
+        #[arg(long, value_enum, default_value = "accuracy")]
+        target: TargetArg,
+        /// Calibration file to write.
+        #[arg(long, default_value = "calibration.json")]
+        out: PathBuf,
+    },
+    /// Compare the quantized model (what the circuit proves) with float inference on a data
+    /// set: top-1 agreement, output errors and a per-layer error table.
+    Accuracy {
+        /// ONNX model (float).
+        model: PathBuf,
+        /// Directory of input JSON files (also the calibration set).
+        #[arg(long)]
+        data: PathBuf,
+        /// Calibration target.
+        #[arg(long, value_enum, default_value = "accuracy")]
+        target: TargetArg,
     },
     /// Compile (calibrated on the input), set up, prove and verify in one go.
     Run {
@@ -126,10 +159,27 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Cmd::Compile {
             model,
             calibration,
+            calibrated,
             out,
             public_input,
         } => {
             let m = step(j, "import", || Model::from_path(model))?.0;
+            let vis = Visibility {
+                public_input: *public_input,
+            };
+            if let Some(path) = calibrated {
+                let c = zkinfer::calibration::read_calibration(path, &m)?;
+                let settings = step(j, "compile", || {
+                    zkinfer::compile_with(&m, &c.samples, Some(c.quant.clone()), vis)
+                })?
+                .0;
+                ModelDir::new(out)?.write_compiled(&settings, model)?;
+                report(
+                    j,
+                    json!({ "logrows": settings.logrows, "rows": settings.rows, "quant": settings.quant, "dir": out }),
+                );
+                return Ok(0);
+            }
             if calibration.is_empty() && m.float().is_some() {
                 bail!(
                     "compile needs at least one --calibration FILE to choose the fixed point \
@@ -141,9 +191,6 @@ fn dispatch(cli: &Cli) -> Result<i32> {
                 .iter()
                 .map(|p| read_inputs(p))
                 .collect::<zkinfer::Result<Vec<_>>>()?;
-            let vis = Visibility {
-                public_input: *public_input,
-            };
             let settings = step(j, "compile", || zkinfer::compile(&m, &samples, vis))?.0;
             ModelDir::new(out)?.write_compiled(&settings, model)?;
             report(
@@ -193,6 +240,17 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             let (srs, vk) = d.verifier(&settings)?;
             verdict(j, zkinfer::verify(&settings, &srs, &vk, &p), &p.outputs)
         }
+        Cmd::Calibrate {
+            model,
+            data,
+            target,
+            out,
+        } => cli_calibration::run_calibrate(j, model, data, *target, out),
+        Cmd::Accuracy {
+            model,
+            data,
+            target,
+        } => cli_calibration::run_accuracy(j, model, data, *target),
         Cmd::Run {
             model,
             input,

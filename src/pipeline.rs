@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use zkinfer_circuits::{chip::ACT_BOUND, field::to_field, Graph, ModelCircuit, Visibility};
 use zkinfer_onnx_import::{
-    check_values, is_prequantized, lower, FloatModel, QuantModel, QuantSettings,
+    check_values, is_prequantized, lower, FloatModel, QuantModel, QuantSettings, Target,
 };
 use zkinfer_prover::{Fr, G1Affine, ProvingKey, Srs, SrsOrigin, FORMAT_VERSION};
 
@@ -206,31 +206,42 @@ fn dequantize_outputs(graph: &Graph, ints: &[i64]) -> Vec<f64> {
         .collect()
 }
 
-/// Quantizes and sizes a model. `calibration` holds samples (one float vector per input);
-/// the fixed point is chosen so that every value seen fits with margin.
+/// Quantizes and sizes a model. For a float model, `calibration` holds samples (one float
+/// vector per input) and the fixed point is chosen so that every value seen fits with margin
+/// ([`Target::Accuracy`]); a pre-quantized model needs none.
 pub fn compile(
     model: &Model,
     calibration: &[Vec<Vec<f32>>],
     visibility: Visibility,
 ) -> Result<Settings> {
+    let quant = match &model.source {
+        Source::Float(float) => {
+            check_samples(float, calibration)?;
+            Some(QuantSettings::calibrate(float, calibration)?)
+        }
+        Source::Quantized(_) => None,
+    };
+    compile_with(model, calibration, quant, visibility)
+}
+
+/// [`compile`] with scales already chosen (by [`calibrate`]); `calibration` still sizes the
+/// lookup tables. `quant` is ignored for a pre-quantized model.
+pub fn compile_with(
+    model: &Model,
+    calibration: &[Vec<Vec<f32>>],
+    quant: Option<QuantSettings>,
+    visibility: Visibility,
+) -> Result<Settings> {
     let (quant, graph) = match &model.source {
         Source::Quantized(q) => (None, q.graph.clone()),
         Source::Float(float) => {
-            let decl = float.inputs()?;
-            for sample in calibration {
-                if sample.len() != decl.len() {
-                    return Err(zkinfer_circuits::CircuitError::InputCount {
-                        expected: decl.len(),
-                        got: sample.len(),
-                    }
-                    .into());
-                }
-                for ((name, shape), vals) in decl.iter().zip(sample) {
-                    check_values(name, shape, vals)?;
-                }
-            }
-            let quant = QuantSettings::calibrate(float, calibration)?;
-            (Some(quant), lower(float, quant, calibration)?)
+            check_samples(float, calibration)?;
+            let quant = match quant {
+                Some(q) => q,
+                None => QuantSettings::calibrate(float, calibration)?,
+            };
+            let graph = lower(float, quant.clone(), calibration)?;
+            (Some(quant), graph)
         }
     };
     let circuit = ModelCircuit::blank(Arc::new(graph.clone()), visibility)?;
@@ -243,6 +254,37 @@ pub fn compile(
         logrows: circuit.min_k()?,
         graph,
     })
+}
+
+/// Chooses a float model's scales for `target` from calibration samples.
+pub fn calibrate(
+    model: &Model,
+    calibration: &[Vec<Vec<f32>>],
+    target: Target,
+) -> Result<QuantSettings> {
+    let float = model.float().ok_or_else(|| Error::BadFile {
+        path: "<model>".into(),
+        reason: "a pre-quantized model carries its own scales; nothing to calibrate".into(),
+    })?;
+    check_samples(float, calibration)?;
+    Ok(QuantSettings::calibrate_for(float, calibration, target)?)
+}
+
+fn check_samples(float: &FloatModel, calibration: &[Vec<Vec<f32>>]) -> Result<()> {
+    let decl = float.inputs()?;
+    for sample in calibration {
+        if sample.len() != decl.len() {
+            return Err(zkinfer_circuits::CircuitError::InputCount {
+                expected: decl.len(),
+                got: sample.len(),
+            }
+            .into());
+        }
+        for ((name, shape), vals) in decl.iter().zip(sample) {
+            check_values(name, shape, vals)?;
+        }
+    }
+    Ok(())
 }
 
 /// SRS and proving key of compiled settings.

@@ -104,6 +104,10 @@ pub struct Graph {
     pub nodes: Vec<Node>,
     /// Output tensors, in the source model's order.
     pub outputs: Vec<TensorId>,
+    /// For reports: the source model's node whose value each listed tensor computes (the
+    /// last node folded into it), in graph order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<(String, TensorId)>,
 }
 
 impl Graph {

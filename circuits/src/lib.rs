@@ -10,6 +10,7 @@
 //!     inputs: vec![GraphInput { name: "x".into(), shape: vec![3], scale: 0, affine: None }],
 //!     nodes: vec![Node { name: "relu".into(), op: Op::Relu(Relu {}), inputs: vec![0], shape: vec![3], scale: 0, affine: None }],
 //!     outputs: vec![1],
+//!     sources: vec![],
 //! };
 //! let circuit = ModelCircuit::new(Arc::new(graph), &[vec![-5, 0, 7]], Visibility::default()).unwrap();
 //! let k = circuit.min_k().unwrap();

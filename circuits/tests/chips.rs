@@ -35,6 +35,7 @@ fn graph(op: Op, in_shapes: &[Vec<usize>], out_shape: Vec<usize>) -> Arc<Graph> 
             affine: None,
         }],
         outputs: vec![n],
+        sources: vec![],
     })
 }
 
@@ -247,6 +248,7 @@ fn relu_edges_and_range() {
             },
         ],
         outputs: vec![2],
+        sources: vec![],
         ..(*big).clone()
     };
     let err =

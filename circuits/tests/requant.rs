@@ -28,6 +28,7 @@ fn graph(op: Op, n: usize, affine: Option<Affine>) -> Arc<Graph> {
             affine: None,
         }],
         outputs: vec![1],
+        sources: vec![],
     })
 }
 

@@ -202,6 +202,11 @@ impl FloatModel {
         out.iter().map(flatten).collect()
     }
 
+    /// Node names, indexed like [`FloatModel::run_all`]'s values.
+    pub fn node_names(&self) -> Vec<String> {
+        self.model.nodes().iter().map(|n| n.name.clone()).collect()
+    }
+
     /// Float values of every node output (first slot), for calibration; `None` for
     /// non-float outlets.
     pub fn run_all(&self, inputs: &[Vec<f32>]) -> Result<Vec<Option<Vec<f32>>>> {

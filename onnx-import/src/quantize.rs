@@ -9,20 +9,63 @@ use crate::error::{ImportError, Result};
 use crate::float::FloatModel;
 use crate::ops::registry;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tract_onnx::prelude::*;
 use zkinfer_circuits::chip::{ACT_BOUND, RANGE_BITS};
 use zkinfer_circuits::ops::{Op, Rescale};
 use zkinfer_circuits::{Graph, GraphInput, Node, TensorId};
 
+/// What calibration optimizes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// The finest scale every tensor's calibrated range allows (up to 2^16) and
+    /// [`TABLE_BITS_ACCURACY`]-bit lookup tables.
+    #[default]
+    Accuracy,
+    /// Coarser scales (up to 2^12) and [`TABLE_BITS_RESOURCES`]-bit tables: smaller circuits
+    /// for models with nonlinear functions, at some accuracy.
+    Resources,
+}
+
+/// Largest lookup-table input range (bits) with `--target accuracy`.
+pub const TABLE_BITS_ACCURACY: u32 = 14;
+/// Largest lookup-table input range (bits) with `--target resources`.
+pub const TABLE_BITS_RESOURCES: u32 = 11;
+
+impl Target {
+    /// Finest activation scale this target picks.
+    pub fn max_act_scale(self) -> i32 {
+        match self {
+            Target::Accuracy => MAX_ACT_SCALE,
+            Target::Resources => 12,
+        }
+    }
+
+    /// Largest table input range, in bits.
+    pub fn table_bits(self) -> u32 {
+        match self {
+            Target::Accuracy => TABLE_BITS_ACCURACY,
+            Target::Resources => TABLE_BITS_RESOURCES,
+        }
+    }
+}
+
 /// Fixed-point choices of a compiled model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuantSettings {
-    /// Scale exponent of activations (inputs, outputs, and every rescaled tensor).
+    /// Coarsest activation scale exponent: every calibrated value fits it (the scale of
+    /// tensors without a calibrated range of their own).
     pub act_scale: i32,
     /// Scale exponent of weights; each rescale divides by `2^weight_scale`.
     pub weight_scale: i32,
+    /// What the scales were chosen for.
+    #[serde(default)]
+    pub target: Target,
+    /// Scale exponent per tensor (ONNX/tract node name), from that tensor's calibrated range.
+    #[serde(default)]
+    pub tensor_scales: BTreeMap<String, i32>,
 }
 
 /// Largest activation scale chosen by calibration.
@@ -32,30 +75,62 @@ pub const WEIGHT_SCALE: i32 = 16;
 /// Headroom kept above the largest calibrated activation.
 pub const CALIBRATION_MARGIN: f32 = 2.0;
 
+/// The finest scale at which `max_abs·CALIBRATION_MARGIN` fits the range-checked interval.
+fn fitting_scale(max_abs: f32) -> i32 {
+    let limit = (ACT_BOUND - 1) as f64 / f64::from((max_abs * CALIBRATION_MARGIN).max(1e-6));
+    limit.log2().floor() as i32
+}
+
 impl QuantSettings {
-    /// Picks the largest activation scale at which every float value seen in calibration,
-    /// times [`CALIBRATION_MARGIN`], still fits the range-checked interval.
+    /// [`QuantSettings::calibrate_for`] with [`Target::Accuracy`].
     pub fn calibrate(model: &FloatModel, calibration: &[Vec<Vec<f32>>]) -> Result<Self> {
+        Self::calibrate_for(model, calibration, Target::Accuracy)
+    }
+
+    /// Chooses the scales from the calibration samples: per tensor, the finest scale at which
+    /// every value seen, times [`CALIBRATION_MARGIN`], fits the range-checked interval
+    /// (capped by the target); the coarsest of them is the default activation scale.
+    pub fn calibrate_for(
+        model: &FloatModel,
+        calibration: &[Vec<Vec<f32>>],
+        target: Target,
+    ) -> Result<Self> {
+        let nodes = model.model.nodes().len();
+        let mut per_node = vec![None::<f32>; nodes];
         let mut max_abs = 0f32;
         for sample in calibration {
-            for vals in model.run_all(sample)?.into_iter().flatten() {
-                max_abs = vals.iter().fold(max_abs, |m, v| m.max(v.abs()));
+            for (n, vals) in model.run_all(sample)?.into_iter().enumerate() {
+                if let Some(vals) = vals {
+                    let m = vals.iter().fold(0f32, |m, v| m.max(v.abs()));
+                    per_node[n] = Some(per_node[n].map_or(m, |p: f32| p.max(m)));
+                    max_abs = max_abs.max(m);
+                }
             }
             for vals in sample {
                 max_abs = vals.iter().fold(max_abs, |m, v| m.max(v.abs()));
             }
         }
-        let limit = (ACT_BOUND - 1) as f64 / f64::from((max_abs * CALIBRATION_MARGIN).max(1e-6));
-        let act_scale = (limit.log2().floor() as i32).min(MAX_ACT_SCALE);
+        let cap = target.max_act_scale();
+        let act_scale = fitting_scale(max_abs).min(cap);
         if act_scale < 0 {
             return Err(ImportError::BadInput {
                 input: "<calibration>".into(),
                 reason: format!("values up to {max_abs} exceed the {RANGE_BITS}-bit range"),
             });
         }
+        let tensor_scales = per_node
+            .iter()
+            .enumerate()
+            .filter_map(|(n, m)| {
+                let s = fitting_scale((*m)?).clamp(act_scale, cap);
+                Some((model.model.node(n).name.clone(), s))
+            })
+            .collect();
         Ok(Self {
             act_scale,
             weight_scale: WEIGHT_SCALE,
+            target,
+            tensor_scales,
         })
     }
 
@@ -80,7 +155,11 @@ pub struct Builder<'m> {
     pub(crate) settings: QuantSettings,
     pub(crate) graph: Graph,
     map: HashMap<OutletId, Mapped>,
-    rescaled: HashMap<TensorId, TensorId>,
+    /// Rescaled copies: `(tensor, scale)` → tensor.
+    rescaled: HashMap<(TensorId, i32), TensorId>,
+    /// The tract nodes each tensor computes (several when a bias or reshape folds into it),
+    /// for its calibrated scale.
+    origin: HashMap<TensorId, Vec<String>>,
     /// The calibration samples, for ranges of intermediate quantized tensors.
     calibration: Vec<Vec<Vec<f32>>>,
 }
@@ -99,9 +178,11 @@ impl<'m> Builder<'m> {
                 inputs: vec![],
                 nodes: vec![],
                 outputs: vec![],
+                sources: vec![],
             },
             map: HashMap::new(),
             rescaled: HashMap::new(),
+            origin: HashMap::new(),
             calibration: calibration.to_vec(),
         };
         let reg = registry();
@@ -142,6 +223,18 @@ impl<'m> Builder<'m> {
             let t = b.at_act_scale(t, &name);
             b.graph.outputs.push(t);
         }
+        // Each node's value, by the latest tensor computing it (a rescaled copy over the raw
+        // accumulator): what consumers read.
+        let mut latest: HashMap<String, TensorId> = HashMap::new();
+        for (t, names) in &b.origin {
+            if let Some(n) = names.last().filter(|_| *t >= b.graph.inputs.len()) {
+                let e = latest.entry(n.clone()).or_insert(*t);
+                *e = (*e).max(*t);
+            }
+        }
+        let mut sources: Vec<(String, TensorId)> = latest.into_iter().collect();
+        sources.sort_by_key(|(_, t)| *t);
+        b.graph.sources = sources;
         Ok(b.graph)
     }
 
@@ -152,10 +245,11 @@ impl<'m> Builder<'m> {
         self.graph.inputs.push(GraphInput {
             name: node.name.clone(),
             shape,
-            scale: self.settings.act_scale,
+            scale: self.scale_of(&node.name),
             affine: None,
         });
         let id = self.graph.inputs.len() - 1;
+        self.origin.insert(id, vec![node.name.clone()]);
         self.map
             .insert(OutletId::new(node.id, 0), Mapped::Tensor(id));
         Ok(())
@@ -188,6 +282,25 @@ impl<'m> Builder<'m> {
     pub(crate) fn bind(&mut self, node: &TypedNode, t: TensorId) {
         self.map
             .insert(OutletId::new(node.id, 0), Mapped::Tensor(t));
+        self.origin.entry(t).or_default().push(node.name.clone());
+    }
+
+    /// The calibrated activation scale of tract node `name` (the default scale if it has no
+    /// calibrated range).
+    pub(crate) fn scale_of(&self, name: &str) -> i32 {
+        self.settings
+            .tensor_scales
+            .get(name)
+            .copied()
+            .unwrap_or(self.settings.act_scale)
+    }
+
+    /// The activation scale tensor `t` is brought to: the coarsest of the nodes it computes.
+    fn target(&self, t: TensorId) -> i32 {
+        self.origin
+            .get(&t)
+            .and_then(|names| names.iter().map(|n| self.scale_of(n)).min())
+            .unwrap_or(self.settings.act_scale)
     }
 
     /// Appends a node and returns its tensor.
@@ -266,15 +379,34 @@ impl<'m> Builder<'m> {
         self.push(name, op, vec![x, x], shape, scale)
     }
 
-    /// `t` at the activation scale, rescaling (once per tensor) if it carries more.
+    /// `t` at its activation scale, rescaling (once per tensor) if it carries more.
     pub(crate) fn at_act_scale(&mut self, t: TensorId, name: &str) -> TensorId {
-        if let Some(r) = self.rescaled.get(&t) {
+        let s = self.target(t);
+        self.at_scale(t, s, name)
+    }
+
+    /// Brings tensors to one common activation scale (the coarsest of theirs), so that they
+    /// can be compared, selected or concatenated; returns them and the scale.
+    pub(crate) fn at_common_scale(&mut self, ts: &[TensorId], name: &str) -> (Vec<TensorId>, i32) {
+        let ts: Vec<TensorId> = ts.iter().map(|t| self.at_act_scale(*t, name)).collect();
+        let s = ts
+            .iter()
+            .map(|t| self.graph.scale(*t))
+            .min()
+            .unwrap_or(self.settings.act_scale);
+        (ts.iter().map(|t| self.at_scale(*t, s, name)).collect(), s)
+    }
+
+    /// `t` rescaled (once per tensor and scale) down to scale `s`; a tensor already at or
+    /// below `s` is returned as is.
+    pub(crate) fn at_scale(&mut self, t: TensorId, s: i32, name: &str) -> TensorId {
+        if let Some(r) = self.rescaled.get(&(t, s)) {
             return *r;
         }
         let mut cur = t;
         let mut scale = self.graph.scale(t);
-        while scale > self.settings.act_scale {
-            let shift = (scale - self.settings.act_scale).min(RANGE_BITS as i32);
+        while scale > s {
+            let shift = (scale - s).min(RANGE_BITS as i32);
             let shape = self.graph.shape(cur).to_vec();
             scale -= shift;
             cur = self.push(
@@ -287,7 +419,12 @@ impl<'m> Builder<'m> {
                 scale,
             );
         }
-        self.rescaled.insert(t, cur);
+        if cur != t {
+            if let Some(o) = self.origin.get(&t).cloned() {
+                self.origin.entry(cur).or_default().extend(o);
+            }
+        }
+        self.rescaled.insert((t, s), cur);
         cur
     }
 }

@@ -204,7 +204,8 @@ fn two_tensors(
             ))
         }
         "Max" | "Min" => {
-            let (x, y) = (b.at_act_scale(x, &node.name), b.at_act_scale(y, &node.name));
+            let (xy, _) = b.at_common_scale(&[x, y], &node.name);
+            let (x, y) = (xy[0], xy[1]);
             let (lhs, rhs) = (
                 index(node, &out_shape, b.graph.shape(x))?,
                 index(node, &out_shape, b.graph.shape(y))?,

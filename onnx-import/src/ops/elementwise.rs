@@ -84,6 +84,6 @@ fn leaky_relu(b: &mut Builder, node: &TypedNode) -> Result<()> {
         QuantSettings::quantize(alpha, ws),
         ws,
     );
-    let ax = b.at_act_scale(ax, &node.name);
+    let ax = b.at_scale(ax, b.graph.scale(x), &node.name);
     pairwise(b, node, x, ax, alpha > 1.0)
 }

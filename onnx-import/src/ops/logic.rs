@@ -28,10 +28,9 @@ fn operands(
     let mut tensors = Vec::new();
     for &s in slots {
         if let Mapped::Tensor(t) = b.mapped(node.inputs[s])? {
-            let t = if scale.is_some() {
-                b.at_act_scale(t, &node.name)
-            } else {
-                t
+            let t = match scale {
+                Some(s) => b.at_scale(t, s, &node.name),
+                None => t,
             };
             tensors.push((s, t));
         }
@@ -88,12 +87,9 @@ fn compare(b: &mut Builder, node: &TypedNode) -> Result<()> {
         _ => CmpKind::Ge,
     };
     let out = concrete(node, 0)?;
-    let both = matches!(b.mapped(node.inputs[0])?, Mapped::Tensor(_))
-        && matches!(b.mapped(node.inputs[1])?, Mapped::Tensor(_));
-    let align = if both {
-        Some(b.settings.act_scale)
-    } else {
-        None
+    let align = match (b.mapped(node.inputs[0])?, b.mapped(node.inputs[1])?) {
+        (Mapped::Tensor(x), Mapped::Tensor(y)) => Some(b.at_common_scale(&[x, y], &node.name).1),
+        _ => None,
     };
     let (inputs, mut c, _) = operands(b, node, &[0, 1], &out, align)?;
     let (rhs, lhs) = (c.pop().expect("two"), c.pop().expect("two"));
@@ -137,8 +133,14 @@ fn iff(b: &mut Builder, node: &TypedNode) -> Result<()> {
     }
     let cidx = broadcast_index(&out, b.graph.shape(cond))
         .ok_or_else(|| unsupported(node, "broadcast", &out))?;
-    let act = b.settings.act_scale;
-    let (mut inputs, mut c, scale) = operands(b, node, &[1, 2], &out, Some(act))?;
+    let mut tensors = Vec::new();
+    for slot in [1, 2] {
+        if let Mapped::Tensor(t) = b.mapped(node.inputs[slot])? {
+            tensors.push(t);
+        }
+    }
+    let common = b.at_common_scale(&tensors, &node.name).1;
+    let (mut inputs, mut c, scale) = operands(b, node, &[1, 2], &out, Some(common))?;
     // Input 0 of the node is the condition: shift the operand inputs by one.
     for cand in c.iter_mut().flatten() {
         if let Cand::Elem { input, .. } = cand {

@@ -102,13 +102,19 @@ fn concat(b: &mut Builder, node: &TypedNode) -> Result<()> {
     let op = node
         .op_as::<TypedConcat>()
         .expect("registered for TypedConcat");
-    let act = b.settings.act_scale;
+    let mut tensors = Vec::new();
+    for o in &node.inputs {
+        if let Mapped::Tensor(t) = b.mapped(*o)? {
+            tensors.push(t);
+        }
+    }
+    let act = b.at_common_scale(&tensors, &node.name).1;
     let mut inputs = Vec::new();
     let mut operands = Vec::new();
     for o in &node.inputs {
         match b.mapped(*o)? {
             Mapped::Tensor(t) => {
-                let t = b.at_act_scale(t, &node.name);
+                let t = b.at_scale(t, act, &node.name);
                 operands.push(Operand::Tensor {
                     input: inputs.len() as u32,
                     shape: b.graph.shape(t).to_vec(),

@@ -3,7 +3,8 @@
 //! mul gate.
 //!
 //! Table design: the input's calibrated range is widened by [`RANGE_MARGIN`] on each side,
-//! the input is rescaled to the finest scale at which that range fits [`TABLE_BITS`] bits,
+//! the input is rescaled to the finest scale at which that range fits the target's table bits
+//! ([`crate::TABLE_BITS_ACCURACY`] or [`crate::TABLE_BITS_RESOURCES`]),
 //! and `round(f(x)·2^act_scale)` is tabulated for every point. A lookup costs one row per
 //! element plus the table's rows, shared by every layer with the same function and range.
 //! Range decomposition (polynomial pieces with range-checked segments) would avoid the
@@ -19,8 +20,6 @@ use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
 use tract_onnx::tract_core::ops::math::PowConst;
 use zkinfer_circuits::ops::{Cand, FnTable, Lookup, Max, Op, Rescale};
 
-/// Entries of a function table at most.
-pub const TABLE_BITS: u32 = 14;
 /// Fraction of the calibrated range (and of its largest magnitude) added on each side.
 pub const RANGE_MARGIN: f64 = 0.5;
 /// A table is made as coarse as keeps adjacent outputs within this step (so rounding the
@@ -186,10 +185,11 @@ pub(crate) fn tabulate(
             });
         }
     }
-    // Finest table scale t <= s with (hi - lo)·2^t within TABLE_BITS, then coarser while
+    // Finest table scale t <= s with (hi - lo)·2^t within the table bits, then coarser while
     // adjacent outputs stay within OUTPUT_STEP.
     let mut t = s;
-    while t > -16 && (hi - lo) * 2f64.powi(t) > f64::from(1u32 << TABLE_BITS) {
+    let bits = b.settings.target.table_bits();
+    while t > -16 && (hi - lo) * 2f64.powi(t) > f64::from(1u32 << bits) {
         t -= 1;
     }
     let max_step = |t: i32| {
@@ -212,7 +212,7 @@ pub(crate) fn tabulate(
         });
         xt = b.push(&format!("{name}.table_in"), op, vec![x], shape.clone(), t);
     }
-    let act = b.settings.act_scale;
+    let act = b.scale_of(name);
     let in_min = (lo * 2f64.powi(t)).floor() as i64;
     let in_max = (hi * 2f64.powi(t)).ceil() as i64;
     let values = (in_min..=in_max)

@@ -178,6 +178,7 @@ impl Importer {
                 inputs: vec![],
                 nodes: vec![],
                 outputs: vec![],
+                sources: vec![],
             },
             vals: HashMap::new(),
             zero_point_types: HashMap::new(),

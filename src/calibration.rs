@@ -1,0 +1,219 @@
+//! Calibration and accuracy of float models: the scales chosen per tensor, and how far the
+//! quantized reference evaluator (what the circuit proves) is from tract's float inference,
+//! output by output and layer by layer.
+
+use crate::error::{io_err, Error, Result};
+use crate::pipeline::{Model, Settings};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use zkinfer_onnx_import::{QuantSettings, Target};
+
+/// What `zkinfer calibrate` writes and `zkinfer compile --calibrated` reads: the scales and
+/// the samples they were chosen on (the samples also size the lookup tables).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// Artifact format version.
+    pub format_version: u32,
+    /// SHA-256 of the ONNX file calibrated.
+    pub model_sha256: String,
+    /// The chosen scales.
+    pub quant: QuantSettings,
+    /// The calibration samples (one float vector per model input each).
+    pub samples: Vec<Vec<Vec<f32>>>,
+}
+
+/// Error of one layer (a graph tensor that computes a tract node) over a data set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerError {
+    /// The ONNX/tract node.
+    pub name: String,
+    /// The quantized op computing it.
+    pub op: String,
+    /// Fixed-point scale exponent of the tensor.
+    pub scale: i32,
+    /// Largest |float value| seen.
+    pub max_abs_value: f64,
+    /// Largest |quantized − float|.
+    pub max_abs_error: f64,
+    /// Mean |quantized − float|.
+    pub mean_abs_error: f64,
+}
+
+/// How the quantized model compares with float inference over a data set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccuracyReport {
+    /// Samples evaluated.
+    pub samples: usize,
+    /// Samples whose output argmax agrees with the float model's (multi-element outputs;
+    /// for a single output, the sign of `y − 0.5` for probabilities in [0, 1] and the sign of
+    /// `y` otherwise).
+    pub top1_agree: usize,
+    /// Largest |quantized − float| over all outputs.
+    pub max_abs_error: f64,
+    /// Mean |quantized − float| over all outputs.
+    pub mean_abs_error: f64,
+    /// Per layer, in graph order: where error enters.
+    pub layers: Vec<LayerError>,
+}
+
+/// Reads every `*.json` input file of `dir`, sorted by name.
+pub fn read_data_dir(dir: &Path) -> Result<Vec<Vec<Vec<f32>>>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io_err(dir))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::BadFile {
+            path: dir.display().to_string(),
+            reason: "no input .json files".into(),
+        });
+    }
+    files.iter().map(|f| crate::input::read_inputs(f)).collect()
+}
+
+/// Chooses scales for `target` on `samples` and packages them with the samples.
+pub fn calibrate(model: &Model, samples: &[Vec<Vec<f32>>], target: Target) -> Result<Calibration> {
+    Ok(Calibration {
+        format_version: zkinfer_prover::FORMAT_VERSION,
+        model_sha256: model.sha256.clone(),
+        quant: crate::pipeline::calibrate(model, samples, target)?,
+        samples: samples.to_vec(),
+    })
+}
+
+fn decision(v: &[f64]) -> usize {
+    match v {
+        [y] if (0.0..=1.0).contains(y) => usize::from(*y >= 0.5),
+        [y] => usize::from(*y >= 0.0),
+        _ => {
+            v.iter()
+                .enumerate()
+                .fold(
+                    (0, f64::MIN),
+                    |b, (i, x)| if *x > b.1 { (i, *x) } else { b },
+                )
+                .0
+        }
+    }
+}
+
+/// Runs the quantized reference evaluator of `settings` and tract's float inference over
+/// `samples` and compares them.
+pub fn accuracy(
+    model: &Model,
+    settings: &Settings,
+    samples: &[Vec<Vec<f32>>],
+) -> Result<AccuracyReport> {
+    let float = model.float().ok_or_else(|| Error::BadFile {
+        path: "<model>".into(),
+        reason: "accuracy compares with float inference; this model is pre-quantized (its \
+                 proofs equal onnxruntime's integers exactly)"
+            .into(),
+    })?;
+    let graph = &settings.graph;
+    let n_in = graph.inputs.len();
+    let names = float.node_names();
+    let mut layers: BTreeMap<usize, LayerError> = BTreeMap::new();
+    let mut layer_sums: BTreeMap<usize, (f64, usize)> = BTreeMap::new();
+    let (mut top1, mut max_err, mut sum_err, mut count) = (0, 0f64, 0f64, 0usize);
+    for sample in samples {
+        let q = settings.quantize_inputs(sample)?;
+        let values = graph.eval(&q)?;
+        let ints: Vec<i64> = graph
+            .outputs_of(&values)
+            .into_iter()
+            .flat_map(|t| t.data.iter().map(|v| *v as i64))
+            .collect();
+        let ours = settings.dequantize_outputs(&ints);
+        let all = float.run_all(sample)?;
+        let reference: Vec<f64> = float
+            .run(sample)?
+            .into_iter()
+            .flatten()
+            .map(f64::from)
+            .collect();
+        top1 += usize::from(decision(&ours) == decision(&reference));
+        for (a, b) in ours.iter().zip(&reference) {
+            let e = (a - b).abs();
+            max_err = max_err.max(e);
+            sum_err += e;
+            count += 1;
+        }
+        // Per layer: each source node's value, as the tensor computing it.
+        for (k, (name, t)) in graph.sources.iter().enumerate() {
+            let f = names
+                .iter()
+                .position(|n| n == name)
+                .and_then(|id| all.get(id).and_then(|v| v.as_ref()));
+            let t_val = &values[*t];
+            let Some(f) = f.filter(|f| f.len() == t_val.data.len()) else {
+                continue;
+            };
+            let node = &graph.nodes[*t - n_in];
+            let scale = 2f64.powi(node.scale);
+            let (mut m, mut s, mut mv) = (0f64, 0f64, 0f64);
+            for (q, x) in t_val.data.iter().zip(f) {
+                let e = (*q as f64 / scale - f64::from(*x)).abs();
+                m = m.max(e);
+                s += e;
+                mv = mv.max(f64::from(x.abs()));
+            }
+            let l = layers.entry(k).or_insert_with(|| LayerError {
+                name: name.clone(),
+                op: node.op.name().into(),
+                scale: node.scale,
+                max_abs_value: 0.0,
+                max_abs_error: 0.0,
+                mean_abs_error: 0.0,
+            });
+            l.max_abs_error = l.max_abs_error.max(m);
+            l.max_abs_value = l.max_abs_value.max(mv);
+            let sum = layer_sums.entry(k).or_insert((0.0, 0));
+            sum.0 += s;
+            sum.1 += f.len();
+        }
+    }
+    for (k, l) in layers.iter_mut() {
+        let (s, n) = layer_sums[k];
+        l.mean_abs_error = s / n.max(1) as f64;
+    }
+    Ok(AccuracyReport {
+        samples: samples.len(),
+        top1_agree: top1,
+        max_abs_error: max_err,
+        mean_abs_error: sum_err / count.max(1) as f64,
+        layers: layers.into_values().collect(),
+    })
+}
+
+/// Reads a calibration file, checking its version and that it was made for `model`.
+pub fn read_calibration(path: &Path, model: &Model) -> Result<Calibration> {
+    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+    let c: Calibration = serde_json::from_str(&text).map_err(|e| Error::BadFile {
+        path: path.display().to_string(),
+        reason: format!("not a calibration file: {e}"),
+    })?;
+    if c.format_version != zkinfer_prover::FORMAT_VERSION {
+        return Err(Error::Mismatch {
+            path: path.display().to_string(),
+            reason: format!(
+                "format version {}, this build reads {}",
+                c.format_version,
+                zkinfer_prover::FORMAT_VERSION
+            ),
+        });
+    }
+    if c.model_sha256 != model.sha256 {
+        return Err(Error::Mismatch {
+            path: path.display().to_string(),
+            reason: format!(
+                "calibrated for model {}, this model is {}",
+                c.model_sha256, model.sha256
+            ),
+        });
+    }
+    Ok(c)
+}

@@ -1,0 +1,118 @@
+//! The `calibrate` and `accuracy` commands: choosing a float model's scales on a data set and
+//! reporting how far the quantized model (what the circuit proves) is from float inference.
+
+use anyhow::Result;
+use serde_json::json;
+use std::path::Path;
+use zkinfer::calibration::{accuracy, calibrate, read_data_dir, AccuracyReport};
+use zkinfer::{artifacts::write_json, compile_with, Model, Target, Visibility};
+
+/// `--target`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum TargetArg {
+    /// Finest scales the calibrated ranges allow (up to 2^16), 14-bit tables.
+    Accuracy,
+    /// Scales up to 2^12 and 11-bit tables: smaller circuits.
+    Resources,
+}
+
+impl From<TargetArg> for Target {
+    fn from(t: TargetArg) -> Self {
+        match t {
+            TargetArg::Accuracy => Target::Accuracy,
+            TargetArg::Resources => Target::Resources,
+        }
+    }
+}
+
+/// `zkinfer calibrate`: choose the scales, write them, explain the choice.
+pub fn run_calibrate(
+    json: bool,
+    model: &Path,
+    data: &Path,
+    target: TargetArg,
+    out: &Path,
+) -> Result<i32> {
+    let m = Model::from_path(model)?;
+    let samples = read_data_dir(data)?;
+    let c = calibrate(&m, &samples, target.into())?;
+    let settings = compile_with(&m, &samples, Some(c.quant.clone()), Visibility::default())?;
+    let report = accuracy(&m, &settings, &samples)?;
+    write_json(out, &c)?;
+    let value = json!({
+        "target": c.quant.target,
+        "default_scale_bits": c.quant.act_scale,
+        "weight_scale_bits": c.quant.weight_scale,
+        "tensors": report.layers.iter().map(|l| json!({
+            "name": l.name, "op": l.op, "scale_bits": l.scale,
+            "max_abs_value": l.max_abs_value, "step": 2f64.powi(-l.scale),
+            "max_abs_error": l.max_abs_error,
+        })).collect::<Vec<_>>(),
+        "expected_max_abs_error": report.max_abs_error,
+        "top1_agree": report.top1_agree,
+        "samples": report.samples,
+        "rows": settings.rows,
+        "logrows": settings.logrows,
+        "out": out,
+    });
+    if json {
+        println!("{value}");
+    } else {
+        println!(
+            "target {:?}: default scale 2^{}, weights 2^{}; {} rows, logrows {}",
+            c.quant.target,
+            c.quant.act_scale,
+            c.quant.weight_scale,
+            settings.rows,
+            settings.logrows
+        );
+        print_layers(&report);
+        print_summary(&report);
+        println!(
+            "wrote {} (use: zkinfer compile MODEL --calibrated {0} --out DIR)",
+            out.display()
+        );
+    }
+    Ok(0)
+}
+
+/// `zkinfer accuracy`: the quantized reference evaluator against float inference.
+pub fn run_accuracy(json: bool, model: &Path, data: &Path, target: TargetArg) -> Result<i32> {
+    let m = Model::from_path(model)?;
+    let samples = read_data_dir(data)?;
+    let c = calibrate(&m, &samples, target.into())?;
+    let settings = compile_with(&m, &samples, Some(c.quant), Visibility::default())?;
+    let report = accuracy(&m, &settings, &samples)?;
+    if json {
+        println!("{}", serde_json::to_value(&report)?);
+    } else {
+        print_layers(&report);
+        print_summary(&report);
+    }
+    Ok(0)
+}
+
+fn print_layers(r: &AccuracyReport) {
+    println!(
+        "{:<28} {:<9} {:>6} {:>11} {:>11} {:>11}",
+        "layer", "op", "scale", "max |x|", "max err", "mean err"
+    );
+    for l in &r.layers {
+        println!(
+            "{:<28} {:<9} {:>6} {:>11.4e} {:>11.3e} {:>11.3e}",
+            l.name,
+            l.op,
+            format!("2^{}", l.scale),
+            l.max_abs_value,
+            l.max_abs_error,
+            l.mean_abs_error
+        );
+    }
+}
+
+fn print_summary(r: &AccuracyReport) {
+    println!(
+        "outputs: top-1 agreement {}/{}, max abs error {:.3e}, mean abs error {:.3e}",
+        r.top1_agree, r.samples, r.max_abs_error, r.mean_abs_error
+    );
+}
