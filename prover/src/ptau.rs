@@ -345,9 +345,11 @@ pub(crate) fn is_ptau(path: &Path) -> bool {
 }
 
 impl Srs {
-    /// Imports a snarkjs Powers-of-Tau file (bn128) as parameters for `2^k` rows, after the
-    /// checks of the [module doc](self): a file for another curve, with fewer than `2^k`
-    /// powers, without contribution, truncated or corrupt is a [`ProverError::Ptau`].
+    /// Imports a snarkjs Powers-of-Tau file (bn128) as parameters for `2^k` rows. Only the
+    /// powers used are read, and checked (generators, `tau != 1`, points on the curve, pairing
+    /// checks of `[tau]` and of every successive pair); the whole file is hashed for the
+    /// origin. A file for another curve, with fewer than `2^k` powers, without contribution,
+    /// truncated or corrupt is a [`ProverError::Ptau`].
     pub fn from_ptau(path: &Path, k: u32) -> Result<Self> {
         let (g, s_g2, header) = read_powers(path, k)?;
         // `from_parts` is a method only for want of a constructor; the template's own
