@@ -1,4 +1,5 @@
-//! The `zkinfer` command line: compile, setup, prove, verify, or all at once with `run`.
+//! The `zkinfer` command line: compile, setup, prove, verify, or all at once with `run`;
+//! `import-srs` turns a Powers-of-Tau ceremony file into params for `--srs`.
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -99,6 +100,17 @@ enum Cmd {
         /// Calibration target.
         #[arg(long, value_enum, default_value = "accuracy")]
         target: TargetArg,
+    },
+    /// Import a snarkjs Powers-of-Tau file (bn128 `.ptau`) as SRS params for `--srs`.
+    ImportSrs {
+        /// The `.ptau` file.
+        ptau: PathBuf,
+        /// Where to write the params (and their origin, beside them in `PARAMS.origin.json`).
+        #[arg(long)]
+        out: PathBuf,
+        /// Keep only 2^LOGROWS powers (default: all the file has).
+        #[arg(long)]
+        logrows: Option<u32>,
     },
     /// Compile (calibrated on the input), set up, prove and verify in one go.
     Run {
@@ -251,6 +263,16 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             data,
             target,
         } => cli_calibration::run_accuracy(j, model, data, *target),
+        Cmd::ImportSrs { ptau, out, logrows } => {
+            let k = match logrows {
+                Some(k) => *k,
+                None => zkinfer_prover::read_ptau_header(ptau)?.power,
+            };
+            let srs = step(j, "import", || Ok(zkinfer_prover::Srs::from_ptau(ptau, k)?))?.0;
+            srs.save(out)?;
+            report(j, json!({ "logrows": k, "srs": srs.origin, "out": out }));
+            Ok(0)
+        }
         Cmd::Run {
             model,
             input,
@@ -323,8 +345,17 @@ fn print_run(v: &serde_json::Value) {
         v["verify_seconds"].as_f64().unwrap_or(0.0),
         v["proof_bytes"]
     );
-    if v["srs"]["kind"] == "dev_insecure" {
-        println!("srs:           development SRS (INSECURE: for testing only)");
+    match v["srs"]["kind"].as_str() {
+        Some("dev_insecure") => {
+            println!("srs:           development SRS (INSECURE: for testing only)")
+        }
+        Some("ceremony") => println!(
+            "srs:           ceremony {} (2^{} powers, contributions: {})",
+            v["srs"]["file"].as_str().unwrap_or("?"),
+            v["srs"]["power"],
+            v["srs"]["contributions"]
+        ),
+        _ => {}
     }
     println!("verified:      {}", v["verified"]);
 }

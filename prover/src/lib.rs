@@ -4,11 +4,13 @@
 mod error;
 mod keys;
 mod proof;
+mod ptau;
 mod srs;
 
-pub use error::{ProverError, Result};
+pub use error::{ProverError, PtauError, Result};
 pub use keys::{keygen, read_pk, read_vk, vk_hash, write_pk, write_vk};
 pub use proof::{prove, verify};
+pub use ptau::{read_ptau_header, PtauHeader};
 pub use srs::{default_cache_dir, write_params, Srs, SrsOrigin, DEV_SEED};
 
 /// Format version of every artifact this crate (and the facade) writes.

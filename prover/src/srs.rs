@@ -1,5 +1,10 @@
 //! Structured reference strings: a deterministic development setup (insecure: anyone can
-//! recompute its toxic waste from the public seed) and files written by `write`.
+//! recompute its toxic waste from the public seed), a Powers-of-Tau ceremony file imported by
+//! [`Srs::from_ptau`], and params files written by [`Srs::save`] or [`write_params`].
+//!
+//! [`Srs::save`] writes, beside the params file, a sidecar `<file>.origin.json` holding the
+//! origin and the params' SHA-256, so that params imported from a ceremony still say so when
+//! [`Srs::read`] loads them later.
 
 use crate::error::{io_err, ProverError, Result};
 use halo2_axiom::halo2curves::bn256::Bn256;
@@ -24,11 +29,37 @@ pub enum SrsOrigin {
         /// The seed.
         seed: String,
     },
-    /// Read from a params file.
+    /// Read from a params file of unknown origin.
     File {
         /// SHA-256 of the file.
         sha256: String,
     },
+    /// Imported from a snarkjs Powers-of-Tau ceremony file (`.ptau`).
+    Ceremony {
+        /// Name of the `.ptau` file.
+        file: String,
+        /// SHA-256 of the `.ptau` file.
+        sha256: String,
+        /// The file held `2^power` powers.
+        power: u32,
+        /// Power of the ceremony it came from.
+        ceremony_power: u32,
+        /// Contributions recorded in the file.
+        contributions: u32,
+    },
+}
+
+/// The sidecar [`Srs::save`] writes beside a params file.
+#[derive(Serialize, Deserialize)]
+struct Sidecar {
+    origin: SrsOrigin,
+    params_sha256: String,
+}
+
+fn sidecar_path(params: &Path) -> PathBuf {
+    let mut name = params.as_os_str().to_owned();
+    name.push(".origin.json");
+    PathBuf::from(name)
 }
 
 impl SrsOrigin {
@@ -86,8 +117,12 @@ impl Srs {
         Ok(Self { params, origin })
     }
 
-    /// Reads a params file, downsized to `2^k` rows.
+    /// Reads a params file, downsized to `2^k` rows, with the origin its sidecar records
+    /// (else [`SrsOrigin::File`]). A `.ptau` file is imported with [`Srs::from_ptau`].
     pub fn read(path: &Path, k: u32) -> Result<Self> {
+        if crate::ptau::is_ptau(path) {
+            return Self::from_ptau(path, k);
+        }
         let bytes = std::fs::read(path).map_err(io_err(path))?;
         let mut params = ParamsKZG::<Bn256>::read(&mut bytes.as_slice()).map_err(|e| {
             ProverError::BadArtifact {
@@ -106,14 +141,95 @@ impl Srs {
             params.downsize(k);
         }
         let sha256 = hex::encode(Sha256::digest(&bytes));
-        Ok(Self {
-            params,
-            origin: SrsOrigin::File { sha256 },
-        })
+        let origin = match read_sidecar(path)? {
+            Some(side) if side.params_sha256 == sha256 => side.origin,
+            Some(_) => {
+                return Err(ProverError::BadArtifact {
+                    path: sidecar_path(path).display().to_string(),
+                    kind: "params origin",
+                    reason: "it describes another params file (SHA-256 differs)".into(),
+                })
+            }
+            None => SrsOrigin::File { sha256 },
+        };
+        Ok(Self { params, origin })
     }
+
+    /// Writes the parameters to `path` and their origin to the sidecar beside it.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let mut bytes = Vec::new();
+        write_params(self, &mut bytes).map_err(io_err(path))?;
+        std::fs::write(path, &bytes).map_err(io_err(path))?;
+        let side = Sidecar {
+            origin: self.origin.clone(),
+            params_sha256: hex::encode(Sha256::digest(&bytes)),
+        };
+        let json = serde_json::to_string_pretty(&side).expect("sidecar serializes");
+        let sp = sidecar_path(path);
+        std::fs::write(&sp, json).map_err(io_err(&sp))
+    }
+}
+
+fn read_sidecar(params: &Path) -> Result<Option<Sidecar>> {
+    let sp = sidecar_path(params);
+    if !sp.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&sp).map_err(io_err(&sp))?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| ProverError::BadArtifact {
+            path: sp.display().to_string(),
+            kind: "params origin",
+            reason: e.to_string(),
+        })
 }
 
 /// Writes the parameters of `srs` (the format [`Srs::read`] reads).
 pub fn write_params(srs: &Srs, w: &mut impl std::io::Write) -> std::io::Result<()> {
     srs.params.write(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saved_params_keep_their_origin_and_a_stale_sidecar_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("srs.params");
+        let origin = SrsOrigin::Ceremony {
+            file: "x.ptau".into(),
+            sha256: "00".into(),
+            power: 3,
+            ceremony_power: 3,
+            contributions: 1,
+        };
+        let srs = Srs {
+            params: ParamsKZG::<Bn256>::setup(3, dev_rng(3)),
+            origin: origin.clone(),
+        };
+        srs.save(&path).unwrap();
+        let back = Srs::read(&path, 2).unwrap();
+        assert_eq!(back.origin, origin);
+        assert_eq!(back.params.k(), 2);
+
+        // Other params under the same name: the sidecar no longer describes them.
+        let other = Srs::dev(2, tmp.path()).unwrap();
+        let mut f = std::fs::File::create(&path).unwrap();
+        write_params(&other, &mut f).unwrap();
+        drop(f);
+        assert!(matches!(
+            Srs::read(&path, 2),
+            Err(ProverError::BadArtifact {
+                kind: "params origin",
+                ..
+            })
+        ));
+        std::fs::remove_file(sidecar_path(&path)).unwrap();
+        assert!(matches!(
+            Srs::read(&path, 2).unwrap().origin,
+            SrsOrigin::File { .. }
+        ));
+    }
 }
