@@ -40,6 +40,7 @@ fn requant(multipliers: Vec<f32>, inner: u32, zero_point: i32, uint8: bool) -> O
         zero_point,
         qmin,
         qmax,
+        float_zero_point: false,
     })
 }
 

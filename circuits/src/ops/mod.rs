@@ -25,7 +25,7 @@ pub use lookup::{FnTable, Lookup};
 pub use max::Max;
 pub use mul::Mul;
 pub use relu::Relu;
-pub use requant::{requantize, Requant};
+pub use requant::{requantize, requantize_float_zp, Requant};
 pub use rescale::Rescale;
 pub use reshape::Reshape;
 

@@ -32,6 +32,14 @@ pub struct Requant {
     pub qmin: i32,
     /// Largest output (`127` for int8, `255` for uint8).
     pub qmax: i32,
+    /// Add the zero point in float32 before rounding, `round(f32(f32(acc)·m) + zp)`, as
+    /// onnxruntime's QLinearMul does (also monotone, so proven the same way).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub float_zero_point: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
 }
 
 /// Smallest and largest accumulator onnxruntime's int32 arithmetic can hold.
@@ -48,7 +56,29 @@ pub fn requantize(acc: i64, multiplier: f32, zero_point: i32, qmin: i32, qmax: i
     v.round_ties_even() as i64 + i64::from(zero_point)
 }
 
+/// QLinearMul's requantization: `clamp(round_half_even(f32(f32(acc)·m) + zp))`.
+pub fn requantize_float_zp(
+    acc: i64,
+    multiplier: f32,
+    zero_point: i32,
+    qmin: i32,
+    qmax: i32,
+) -> i64 {
+    let v = ((acc as f32) * multiplier + zero_point as f32).round_ties_even();
+    v.clamp(qmin as f32, qmax as f32) as i64
+}
+
 impl Requant {
+    /// The output for accumulator `acc` of channel `c`.
+    fn apply(&self, acc: i64, c: usize) -> i64 {
+        let m = self.multipliers[c];
+        if self.float_zero_point {
+            requantize_float_zp(acc, m, self.zero_point, self.qmin, self.qmax)
+        } else {
+            requantize(acc, m, self.zero_point, self.qmin, self.qmax)
+        }
+    }
+
     /// The channel of flat element `i`.
     fn channel(&self, i: usize) -> usize {
         (i / self.inner.max(1) as usize) % self.multipliers.len()
@@ -85,7 +115,7 @@ impl Requant {
     /// `v` are exactly `[lo(v), hi(v)]` (outer buckets closed at one range row's width).
     pub fn tables(&self, c: usize) -> (FnTable, FnTable) {
         let m = self.multipliers[c];
-        let f = |acc: i64| requantize(acc, m, self.zero_point, self.qmin, self.qmax);
+        let f = |acc: i64| self.apply(acc, c);
         // thresholds[k] = smallest acc with f(acc) ≥ qmin + k, for k = 1..=qmax − qmin.
         let first = |v: i64| {
             let (mut lo, mut hi) = (ACC_MIN, ACC_MAX + 1);
@@ -113,8 +143,16 @@ impl Requant {
         }
         let name = |side: &str| {
             format!(
-                "requant_{side}(m={:e}, zp={}, [{}, {}])",
-                m, self.zero_point, self.qmin, self.qmax
+                "requant_{side}(m={:e}, zp={}{}, [{}, {}])",
+                m,
+                self.zero_point,
+                if self.float_zero_point {
+                    " in float"
+                } else {
+                    ""
+                },
+                self.qmin,
+                self.qmax
             )
         };
         (
@@ -152,13 +190,7 @@ impl OpImpl for Requant {
         for (index, acc) in inputs[0].data.iter().enumerate() {
             let c = self.channel(index);
             let acc64 = i64::try_from(*acc).unwrap_or(i64::MAX);
-            let y = requantize(
-                acc64,
-                self.multipliers[c],
-                self.zero_point,
-                self.qmin,
-                self.qmax,
-            );
+            let y = self.apply(acc64, c);
             let k = (y - i64::from(self.qmin)) as usize;
             let (lo, hi) = (tables[c].0.values[k], tables[c].1.values[k]);
             let inside = (ACC_MIN..=ACC_MAX).contains(&acc64) && lo <= acc64 && acc64 <= hi;
@@ -203,6 +235,7 @@ mod tests {
             zero_point: zp,
             qmin: -128,
             qmax: 127,
+            float_zero_point: false,
         }
     }
 

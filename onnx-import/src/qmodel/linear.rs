@@ -215,6 +215,7 @@ impl Importer {
                     zero_point: q.zero_point,
                     qmin: q.min,
                     qmax: q.max,
+                    float_zero_point: false,
                 });
                 let id = self.emit(node, op, vec![acc], shape, Some(q));
                 Val::Int { id, q: Some(q) }
@@ -354,6 +355,7 @@ impl Importer {
             zero_point: q.zero_point,
             qmin: q.min,
             qmax: q.max,
+            float_zero_point: false,
         });
         let out = self.emit(node, op, vec![acc], shape, Some(q));
         self.set(

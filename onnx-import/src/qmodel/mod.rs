@@ -16,6 +16,7 @@
 //! thresholds); functions of one int8 tensor are 256-entry lookup tables built the way
 //! onnxruntime builds QLinearSigmoid's; max pooling and reshapes move integers unchanged.
 
+mod binary;
 mod linear;
 mod pointwise;
 
@@ -37,6 +38,8 @@ pub const QUANTIZED_ONNX_OPS: &[&str] = &[
     "QLinearSigmoid",
     "QLinearLeakyRelu",
     "QLinearGlobalAveragePool",
+    "QLinearAdd",
+    "QLinearMul",
 ];
 
 /// How a pre-quantized model is written.
@@ -87,6 +90,14 @@ pub(crate) enum Val {
         id: TensorId,
         scales: Vec<f32>,
         inner: u32,
+    },
+    /// Add or Mul of two dequantized tensors, awaiting its QuantizeLinear.
+    Binary {
+        op: binary::Binary,
+        a: TensorId,
+        qa: Affine,
+        b: TensorId,
+        qb: Affine,
     },
     /// A float function of a dequantized integer tensor, awaiting its QuantizeLinear.
     Unary {
@@ -282,6 +293,8 @@ impl Importer {
             ("" | "ai.onnx", "Conv" | "QLinearConv" | "ConvInteger") => self.conv(node),
             ("" | "ai.onnx", "MaxPool") => self.max_pool(node),
             ("com.microsoft", "QLinearGlobalAveragePool") => self.global_average_pool(node),
+            ("com.microsoft", "QLinearAdd" | "QLinearMul") => self.qlinear_binary(node),
+            ("" | "ai.onnx", "Add" | "Mul") => self.float_binary(node),
             ("" | "ai.onnx", "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze") => self.reshape(node),
             ("" | "ai.onnx", "Sigmoid" | "Relu" | "LeakyRelu")
             | ("com.microsoft", "QLinearSigmoid" | "QLinearLeakyRelu") => self.unary(node),

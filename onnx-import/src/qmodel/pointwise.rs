@@ -180,6 +180,7 @@ impl Importer {
             }
             Val::Deq { id, q: q_in } => self.tabulate(node, id, Function::Identity, q_in, q),
             Val::Unary { id, q: q_in, f } => self.tabulate(node, id, f, q_in, q),
+            Val::Binary { op, a, qa, b, qb } => self.binary(node, op, (a, qa), (b, qb), q)?,
             Val::Acc { id, scales, inner } => {
                 let multipliers = scales.iter().map(|s| s / q.scale).collect();
                 let op = Op::Requant(Requant {
@@ -188,6 +189,7 @@ impl Importer {
                     zero_point: q.zero_point,
                     qmin: q.min,
                     qmax: q.max,
+                    float_zero_point: false,
                 });
                 let shape = self.shape(id);
                 let out = self.emit(node, op, vec![id], shape, Some(q));
@@ -510,6 +512,7 @@ pub(crate) fn kind(v: &Val) -> &'static str {
         Val::DeqConst { .. } => "a dequantized constant",
         Val::Acc { .. } => "a float accumulator without QuantizeLinear",
         Val::Unary { .. } => "a float function without QuantizeLinear",
+        Val::Binary { .. } => "a float sum or product without QuantizeLinear",
     }
 }
 
