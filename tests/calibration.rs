@@ -18,12 +18,12 @@ fn load(model: &str) -> (Model, Vec<Vec<Vec<f32>>>) {
     (m, data)
 }
 
-/// EZKL 23.0.5 with `--target accuracy` here: logrows and max abs error on the same inputs
-/// (from the issue: 1e-3 to 2e-3 on the MLP/CNN class, logrows 15).
+/// EZKL 23.0.5 with `--target accuracy` on this machine's 2 cores, same 10 inputs
+/// (`../shared/peer/ezkl_bench.sh MODEL --target accuracy`): logrows and max abs error.
 const EZKL_ACCURACY: &[(&str, u32, f64)] = &[
-    ("mlp_iris", 15, 2e-3),
-    ("mlp_digits", 15, 1e-3),
-    ("cnn_digits", 15, 1e-3),
+    ("mlp_iris", 15, 4.98e-3),
+    ("mlp_digits", 15, 3.75e-3),
+    ("cnn_digits", 15, 4.23e-3),
 ];
 
 #[test]

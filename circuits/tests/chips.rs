@@ -383,6 +383,7 @@ fn square_table() -> zkinfer_circuits::ops::FnTable {
         function: "square".into(),
         in_min: -4,
         values: (-4i64..=4).map(|x| x * x).collect(),
+        second: vec![],
     }
 }
 

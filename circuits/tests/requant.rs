@@ -105,29 +105,26 @@ fn forged_output_fails_the_table_or_the_range_check() {
     let g = graph(requant(vec![0.1], 1, 0, false), 1, None);
     let honest = ModelCircuit::new(g.clone(), &[vec![100]], Visibility::default()).unwrap();
     assert_eq!(output(&honest), vec![10]);
-    // Row 0: the input; rows 1, 2: (y, lo) and (y, hi) with their range checks.
+    // Row 0: the input; row 1: (y, lo, hi) looked up on lanes A, B, B + 1 and acc − lo
+    // range-checked; row 2: hi (copied) − acc range-checked.
     let t = |lane, row, delta| Tamper { lane, row, delta };
-    // y + 1 alone: (y + 1, lo(y)) is no table entry.
-    let fs = failures(
-        &honest
-            .clone()
-            .with_tamper(&[t(LANE_A, 1, 1), t(LANE_A, 2, 1)]),
-    );
+    // y + 1 alone: (y + 1, lo(y), hi(y)) is no table entry.
+    let fs = failures(&honest.clone().with_tamper(&[t(LANE_A, 1, 1)]));
     assert!(lookup_failed(&fs, "function"), "{fs:?}");
-    // y + 1 with the neighbouring bucket's bounds (consistent table entries): the range row
-    // no longer adds up, since acc − lo(y + 1) is negative.
+    // y + 1 with the neighbouring bucket's bounds (a consistent table entry): the range rows
+    // no longer add up, since acc − lo(y + 1) is negative.
     let Op::Requant(r) = &g.nodes[0].op else {
         unreachable!()
     };
-    let (lo, hi) = r.tables(0);
+    let table = r.table(0);
     let k = 10 + 128;
-    let dlo = (lo.values[k + 1] - lo.values[k]) as i128;
-    let dhi = (hi.values[k + 1] - hi.values[k]) as i128;
+    let dlo = (table.values[k + 1] - table.values[k]) as i128;
+    let dhi = (table.second[k + 1] - table.second[k]) as i128;
     let fs = failures(&honest.clone().with_tamper(&[
         t(LANE_A, 1, 1),
         t(LANE_B, 1, dlo),
-        t(LANE_A, 2, 1),
-        t(LANE_B, 2, dhi),
+        t(LANE_B + 1, 1, dhi),
+        t(LANE_A, 2, dhi),
     ]));
     assert!(
         gate_failed(&fs, "linear") && !lookup_failed(&fs, "function"),

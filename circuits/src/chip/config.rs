@@ -37,12 +37,12 @@ pub struct ChipConfig {
     pub instance: Column<Instance>,
     /// The limb table `[0, 2^LIMB_BITS)`.
     pub table: TableColumn,
-    /// Enables the function lookup on lanes A (input) and B (output).
+    /// Enables the function lookup on lanes A (input), B (output) and B + 1 (second output).
     pub q_fn: Column<Fixed>,
     /// Tag of the function table a row looks up in.
     pub ftag: Column<Fixed>,
-    /// Function tables: tag, input, output (row 0 is the all-zero entry).
-    pub fn_table: [TableColumn; 3],
+    /// Function tables: tag, input, output, second output (row 0 is the all-zero entry).
+    pub fn_table: [TableColumn; 4],
 }
 
 impl ChipConfig {
@@ -54,7 +54,7 @@ impl ChipConfig {
         let [fz, fnext, c, q_lk, q_max, fp, q_mul] = [(); 7].map(|_| meta.fixed_column());
         let konst = meta.fixed_column();
         let [q_fn, ftag, q_bil] = [(); 3].map(|_| meta.fixed_column());
-        let fn_table = [(); 3].map(|_| meta.lookup_table_column());
+        let fn_table = [(); 4].map(|_| meta.lookup_table_column());
         let instance = meta.instance_column();
         let table = meta.lookup_table_column();
         for col in x.iter().chain([&z]) {
@@ -114,7 +114,14 @@ impl ChipConfig {
                     q.clone() * m.query_advice(x[LANE_A], Rotation::cur()),
                     fn_table[1],
                 ),
-                (q * m.query_advice(x[LANE_B], Rotation::cur()), fn_table[2]),
+                (
+                    q.clone() * m.query_advice(x[LANE_B], Rotation::cur()),
+                    fn_table[2],
+                ),
+                (
+                    q * m.query_advice(x[LANE_B + 1], Rotation::cur()),
+                    fn_table[3],
+                ),
             ]
         });
         Self {
@@ -137,7 +144,7 @@ impl ChipConfig {
         }
     }
 
-    /// Fills the function tables: `(0, 0, 0)`, then each table's `(tag, x, f(x))` with tags
+    /// Fills the function tables: `(0, 0, 0, 0)`, then each table's `(tag, x, f(x), g(x))` with tags
     /// from 1 in order.
     pub fn load_fn_tables(
         &self,
@@ -150,7 +157,7 @@ impl ChipConfig {
             |mut t| {
                 let mut row = 0;
                 let mut put = |t: &mut halo2_axiom::circuit::Table<'_, Fr>,
-                               vals: [i128; 3]|
+                               vals: [i128; 4]|
                  -> Result<(), Error> {
                     for (col, v) in self.fn_table.iter().zip(vals) {
                         t.assign_cell(|| "fn", *col, row, || Value::known(to_field(v)))?;
@@ -158,7 +165,7 @@ impl ChipConfig {
                     row += 1;
                     Ok(())
                 };
-                put(&mut t, [0, 0, 0])?;
+                put(&mut t, [0, 0, 0, 0])?;
                 for (tag, table) in tables.iter().enumerate() {
                     for (i, y) in table.values.iter().enumerate() {
                         put(
@@ -167,6 +174,7 @@ impl ChipConfig {
                                 tag as i128 + 1,
                                 i128::from(table.in_min) + i as i128,
                                 i128::from(*y),
+                                table.second.get(i).map_or(0, |v| i128::from(*v)),
                             ],
                         )?;
                     }

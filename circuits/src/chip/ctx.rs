@@ -314,47 +314,38 @@ impl<'a, 'r> Ctx<'a, 'r> {
             + 1
     }
 
-    /// `y` with `lo(y) ≤ acc ≤ hi(y)`, in two rows: each looks up `(y, lo)` (`(y, hi)`) in its
-    /// table on lanes A/B and range-checks `acc − lo` (`hi − acc`) on the same row. The
-    /// tables' buckets partition the accumulators, so `y` is unique (see
+    /// `y` with `lo(y) ≤ acc ≤ hi(y)`, in two rows: the first looks up `(y, lo, hi)` in the
+    /// table (lanes A, B, B + 1) and range-checks `acc − lo`; the second range-checks
+    /// `hi − acc`. The table's buckets partition the accumulators, so `y` is unique (see
     /// [`crate::ops::Requant`]).
-    pub fn requant(
-        &mut self,
-        acc: &Wire,
-        y: i128,
-        lo: &crate::ops::FnTable,
-        hi: &crate::ops::FnTable,
-    ) -> Wire {
-        let k = (y - i128::from(lo.in_min)) as usize;
-        let (lo_v, hi_v) = (i128::from(lo.values[k]), i128::from(hi.values[k]));
-        let (tag_lo, tag_hi) = (self.tag(lo), self.tag(hi));
+    pub fn requant(&mut self, acc: &Wire, y: i128, table: &crate::ops::FnTable) -> Wire {
+        let k = (y - i128::from(table.in_min)) as usize;
+        let (lo, hi) = (i128::from(table.values[k]), i128::from(table.second[k]));
+        let tag = self.tag(table);
         let row = self.row;
         self.fixed(self.cfg.q_fn, row, 1);
-        self.fixed(self.cfg.ftag, row, tag_lo);
-        let y_wire = self.range_row(
-            acc.value - lo_v,
+        self.fixed(self.cfg.ftag, row, tag);
+        let w = self.range_row(
+            acc.value - lo,
             RANGE_BITS,
             &[
                 (LANE_A, y, None, 0),
-                (LANE_B, lo_v, None, -1),
-                (LANE_B + 1, acc.value, Some(acc), 1),
-            ],
-            0,
-        )[0];
-        let row = self.row;
-        self.fixed(self.cfg.q_fn, row, 1);
-        self.fixed(self.cfg.ftag, row, tag_hi);
-        self.range_row(
-            hi_v - acc.value,
-            RANGE_BITS,
-            &[
-                (LANE_A, y, Some(&y_wire), 0),
-                (LANE_B, hi_v, None, 1),
-                (LANE_B + 1, acc.value, Some(acc), -1),
+                (LANE_B, lo, None, -1),
+                (LANE_B + 1, hi, None, 0),
+                (LANE_B + 2, acc.value, Some(acc), 1),
             ],
             0,
         );
-        y_wire
+        self.range_row(
+            hi - acc.value,
+            RANGE_BITS,
+            &[
+                (LANE_A, hi, Some(&w[2]), 1),
+                (LANE_B, acc.value, Some(acc), -1),
+            ],
+            0,
+        );
+        w[0]
     }
 
     /// A graph input holding `value`, constrained to `[min, min + 2^bits)` (`bits` a multiple

@@ -22,6 +22,9 @@ pub struct FnTable {
     pub in_min: i64,
     /// Outputs for `in_min, in_min + 1, …`.
     pub values: Vec<i64>,
+    /// A second output per input (empty: all zero), looked up in the same row.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub second: Vec<i64>,
 }
 
 /// `y = table(x)` elementwise.

@@ -7,9 +7,9 @@
 //! with `m` the float32 multiplier `a_scale·w_scale / y_scale`, the product rounded to float32
 //! and `nearbyint` rounding half to even. That function is monotone in `acc`, so it is fixed
 //! by its thresholds: `y = v` exactly when `T_v ≤ acc < T_(v+1)`. The circuit proves
-//! `(y, lo)` and `(y, hi)` are entries of two tables (`lo = T_y`, `hi = T_(y+1) − 1`) and
-//! range-checks `acc − lo` and `hi − acc` to `[0, 2^RANGE_BITS)`: exact for every accumulator,
-//! float rounding included, with two rows per element. The outer buckets are closed at
+//! `(y, lo, hi)` is an entry of a table (`lo = T_y`, `hi = T_(y+1) − 1`; one row per output
+//! value) and range-checks `acc − lo` and `hi − acc` to `[0, 2^RANGE_BITS)`: exact for every
+//! accumulator, float rounding included, with two rows per element. The outer buckets are closed at
 //! `2^RANGE_BITS − 1` beyond the saturation threshold; an accumulator further out is an error.
 
 use super::{FnTable, OpImpl};
@@ -111,9 +111,10 @@ impl Requant {
         Ok(())
     }
 
-    /// The `(lo, hi)` tables of channel `c`: for each output `v`, the accumulators that give
-    /// `v` are exactly `[lo(v), hi(v)]` (outer buckets closed at one range row's width).
-    pub fn tables(&self, c: usize) -> (FnTable, FnTable) {
+    /// The table of channel `c`: for each output `v`, the accumulators that give `v` are
+    /// exactly `[lo(v), hi(v)]` (`values` and `second`; outer buckets closed at one range
+    /// row's width).
+    pub fn table(&self, c: usize) -> FnTable {
         let m = self.multipliers[c];
         let f = |acc: i64| self.apply(acc, c);
         // thresholds[k] = smallest acc with f(acc) ≥ qmin + k, for k = 1..=qmax − qmin.
@@ -136,14 +137,12 @@ impl Requant {
         let mut lo = Vec::with_capacity(n);
         let mut hi = Vec::with_capacity(n);
         for k in 0..n {
-            let upper = t.get(k).map_or(t[n - 2] + SPAN, |t| t - 1);
-            let lower = if k == 0 { t[0] - SPAN } else { t[k - 1] };
-            lo.push(lower);
-            hi.push(upper);
+            hi.push(t.get(k).map_or(t[n - 2] + SPAN, |t| t - 1));
+            lo.push(if k == 0 { t[0] - SPAN } else { t[k - 1] });
         }
-        let name = |side: &str| {
-            format!(
-                "requant_{side}(m={:e}, zp={}{}, [{}, {}])",
+        FnTable {
+            function: format!(
+                "requant(m={:e}, zp={}{}, [{}, {}])",
                 m,
                 self.zero_point,
                 if self.float_zero_point {
@@ -153,46 +152,30 @@ impl Requant {
                 },
                 self.qmin,
                 self.qmax
-            )
-        };
-        (
-            FnTable {
-                function: name("lo"),
-                in_min: i64::from(self.qmin),
-                values: lo,
-            },
-            FnTable {
-                function: name("hi"),
-                in_min: i64::from(self.qmin),
-                values: hi,
-            },
-        )
+            ),
+            in_min: i64::from(self.qmin),
+            values: lo,
+            second: hi,
+        }
     }
 
     /// Every table this op looks up.
     pub fn all_tables(&self) -> Vec<FnTable> {
-        (0..self.multipliers.len())
-            .flat_map(|c| {
-                let (lo, hi) = self.tables(c);
-                [lo, hi]
-            })
-            .collect()
+        (0..self.multipliers.len()).map(|c| self.table(c)).collect()
     }
 }
 
 impl OpImpl for Requant {
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
         self.check(node)?;
-        let tables: Vec<(FnTable, FnTable)> = (0..self.multipliers.len())
-            .map(|c| self.tables(c))
-            .collect();
+        let tables = self.all_tables();
         let mut data = Vec::with_capacity(inputs[0].len());
         for (index, acc) in inputs[0].data.iter().enumerate() {
             let c = self.channel(index);
             let acc64 = i64::try_from(*acc).unwrap_or(i64::MAX);
             let y = self.apply(acc64, c);
             let k = (y - i64::from(self.qmin)) as usize;
-            let (lo, hi) = (tables[c].0.values[k], tables[c].1.values[k]);
+            let (lo, hi) = (tables[c].values[k], tables[c].second[k]);
             let inside = (ACC_MIN..=ACC_MAX).contains(&acc64) && lo <= acc64 && acc64 <= hi;
             if !inside || acc64 - lo > SPAN || hi - acc64 > SPAN {
                 return Err(CircuitError::ValueOutOfRange {
@@ -209,17 +192,12 @@ impl OpImpl for Requant {
     }
 
     fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], out: &Tensor) -> Vec<Wire> {
-        let tables: Vec<(FnTable, FnTable)> = (0..self.multipliers.len())
-            .map(|c| self.tables(c))
-            .collect();
+        let tables = self.all_tables();
         inputs[0]
             .iter()
             .zip(&out.data)
             .enumerate()
-            .map(|(i, (acc, y))| {
-                let (lo, hi) = &tables[self.channel(i)];
-                ctx.requant(acc, *y, lo, hi)
-            })
+            .map(|(i, (acc, y))| ctx.requant(acc, *y, &tables[self.channel(i)]))
             .collect()
     }
 }
@@ -252,18 +230,19 @@ mod tests {
     #[test]
     fn buckets_partition_the_accumulators() {
         let r = op(0.003_921_57, -7);
-        let (lo, hi) = r.tables(0);
+        let t = r.table(0);
+        let (lo, hi) = (&t.values, &t.second);
         for k in 0..256 {
-            assert!(lo.values[k] <= hi.values[k] + 1, "bucket {k}");
+            assert!(lo[k] <= hi[k] + 1, "bucket {k}");
             if k > 0 {
-                assert_eq!(lo.values[k], hi.values[k - 1] + 1);
+                assert_eq!(lo[k], hi[k - 1] + 1);
             }
         }
         for acc in (-40_000..40_000).step_by(7) {
             let y = requantize(acc, 0.003_921_57, -7, -128, 127);
             let k = (y + 128) as usize;
             assert!(
-                lo.values[k] <= acc && acc <= hi.values[k],
+                lo[k] <= acc && acc <= hi[k],
                 "acc {acc} y {y}"
             );
         }

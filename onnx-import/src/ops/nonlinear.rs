@@ -229,6 +229,7 @@ pub(crate) fn tabulate(
         function: function.into(),
         in_min,
         values,
+        second: vec![],
     };
     Ok(b.push(name, Op::Lookup(Lookup { table }), vec![xt], shape, act))
 }

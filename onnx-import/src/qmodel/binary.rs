@@ -132,6 +132,7 @@ impl Importer {
                     ),
                     in_min: min,
                     values,
+                    second: vec![],
                 };
                 self.emit(node, Op::Lookup(Lookup { table }), vec![ab], out, Some(qc))
             }

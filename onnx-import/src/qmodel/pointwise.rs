@@ -99,6 +99,7 @@ fn table(f: Function, q_in: Affine, q_out: Affine) -> FnTable {
         values: (q_in.min..=q_in.max)
             .map(|x| q_out.quantize(f.apply(q_in.dequantize(i64::from(x)))))
             .collect(),
+        second: vec![],
     }
 }
 
