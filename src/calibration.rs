@@ -142,8 +142,14 @@ pub fn accuracy(
             sum_err += e;
             count += 1;
         }
-        // Per layer: each source node's value, as the tensor computing it.
-        for (k, (name, t)) in graph.sources.iter().enumerate() {
+        // Per layer: the inputs, then each source node's value, as the tensor computing it.
+        let inputs = graph
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.name.clone(), i));
+        let tracked: Vec<(String, usize)> = inputs.chain(graph.sources.iter().cloned()).collect();
+        for (k, (name, t)) in tracked.iter().enumerate() {
             let f = names
                 .iter()
                 .position(|n| n == name)
@@ -152,8 +158,11 @@ pub fn accuracy(
             let Some(f) = f.filter(|f| f.len() == t_val.data.len()) else {
                 continue;
             };
-            let node = &graph.nodes[*t - n_in];
-            let scale = 2f64.powi(node.scale);
+            let (op, node_scale) = match t.checked_sub(n_in) {
+                Some(n) => (graph.nodes[n].op.name(), graph.nodes[n].scale),
+                None => ("input", graph.inputs[*t].scale),
+            };
+            let scale = 2f64.powi(node_scale);
             let (mut m, mut s, mut mv) = (0f64, 0f64, 0f64);
             for (q, x) in t_val.data.iter().zip(f) {
                 let e = (*q as f64 / scale - f64::from(*x)).abs();
@@ -163,8 +172,8 @@ pub fn accuracy(
             }
             let l = layers.entry(k).or_insert_with(|| LayerError {
                 name: name.clone(),
-                op: node.op.name().into(),
-                scale: node.scale,
+                op: op.into(),
+                scale: node_scale,
                 max_abs_value: 0.0,
                 max_abs_error: 0.0,
                 mean_abs_error: 0.0,

@@ -56,11 +56,13 @@ pub fn run_calibrate(
         "out": out,
     });
     if json {
-        println!("{value}");
+        say!("{value}");
     } else {
-        println!(
-            "target {:?}: default scale 2^{}, weights 2^{}; {} rows, logrows {}",
-            c.quant.target,
+        say!(
+            "target {}: default scale 2^{}, weights 2^{}; {} rows, logrows {}",
+            serde_json::to_value(c.quant.target)?
+                .as_str()
+                .unwrap_or("?"),
             c.quant.act_scale,
             c.quant.weight_scale,
             settings.rows,
@@ -68,7 +70,7 @@ pub fn run_calibrate(
         );
         print_layers(&report);
         print_summary(&report);
-        println!(
+        say!(
             "wrote {} (use: zkinfer compile MODEL --calibrated {0} --out DIR)",
             out.display()
         );
@@ -84,7 +86,7 @@ pub fn run_accuracy(json: bool, model: &Path, data: &Path, target: TargetArg) ->
     let settings = compile_with(&m, &samples, Some(c.quant), Visibility::default())?;
     let report = accuracy(&m, &settings, &samples)?;
     if json {
-        println!("{}", serde_json::to_value(&report)?);
+        say!("{}", serde_json::to_value(&report)?);
     } else {
         print_layers(&report);
         print_summary(&report);
@@ -93,12 +95,17 @@ pub fn run_accuracy(json: bool, model: &Path, data: &Path, target: TargetArg) ->
 }
 
 fn print_layers(r: &AccuracyReport) {
-    println!(
+    say!(
         "{:<28} {:<9} {:>6} {:>11} {:>11} {:>11}",
-        "layer", "op", "scale", "max |x|", "max err", "mean err"
+        "layer",
+        "op",
+        "scale",
+        "max |x|",
+        "max err",
+        "mean err"
     );
     for l in &r.layers {
-        println!(
+        say!(
             "{:<28} {:<9} {:>6} {:>11.4e} {:>11.3e} {:>11.3e}",
             l.name,
             l.op,
@@ -111,8 +118,11 @@ fn print_layers(r: &AccuracyReport) {
 }
 
 fn print_summary(r: &AccuracyReport) {
-    println!(
+    say!(
         "outputs: top-1 agreement {}/{}, max abs error {:.3e}, mean abs error {:.3e}",
-        r.top1_agree, r.samples, r.max_abs_error, r.mean_abs_error
+        r.top1_agree,
+        r.samples,
+        r.max_abs_error,
+        r.mean_abs_error
     );
 }

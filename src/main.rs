@@ -10,6 +10,15 @@ use std::time::{Duration, Instant};
 use zkinfer::artifacts::{read_proof, write_json, ModelDir};
 use zkinfer::{input::read_inputs, Model, Visibility};
 
+/// `println!` that stops quietly when stdout is closed (`zkinfer … | head`) instead of
+/// panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod cli_calibration;
 use cli_calibration::TargetArg;
 
@@ -156,7 +165,7 @@ fn main() {
         Ok(code) => std::process::exit(code),
         Err(e) => {
             if cli.json {
-                println!("{}", json!({ "error": format!("{e:#}") }));
+                say!("{}", json!({ "error": format!("{e:#}") }));
             } else {
                 eprintln!("error: {e:#}");
             }
@@ -292,10 +301,10 @@ fn dispatch(cli: &Cli) -> Result<i32> {
 
 fn report(json: bool, value: serde_json::Value) {
     if json {
-        println!("{value}");
+        say!("{value}");
     } else if let Some(obj) = value.as_object() {
         for (k, v) in obj {
-            println!("{k}: {v}");
+            say!("{k}: {v}");
         }
     }
 }
@@ -329,17 +338,22 @@ fn fmt_vec(v: &serde_json::Value) -> String {
 }
 
 fn print_run(v: &serde_json::Value) {
-    println!(
+    say!(
         "circuit:       {} rows, logrows {}",
-        v["rows"], v["logrows"]
+        v["rows"],
+        v["logrows"]
     );
-    println!("outputs:       {}", fmt_vec(&v["outputs"]));
-    println!("float (tract): {}", fmt_vec(&v["float_outputs"]));
-    println!(
+    say!("outputs:       {}", fmt_vec(&v["outputs"]));
+    if v["reference"] == "quantized" {
+        say!("reference:     {}", fmt_vec(&v["float_outputs"]));
+    } else {
+        say!("float (tract): {}", fmt_vec(&v["float_outputs"]));
+    }
+    say!(
         "max abs error: {:.2e}",
         v["max_abs_error"].as_f64().unwrap_or(f64::NAN)
     );
-    println!(
+    say!(
         "prove {:.2} s, verify {:.3} s, proof {} bytes",
         v["prove_seconds"].as_f64().unwrap_or(0.0),
         v["verify_seconds"].as_f64().unwrap_or(0.0),
@@ -347,9 +361,9 @@ fn print_run(v: &serde_json::Value) {
     );
     match v["srs"]["kind"].as_str() {
         Some("dev_insecure") => {
-            println!("srs:           development SRS (INSECURE: for testing only)")
+            say!("srs:           development SRS (INSECURE: for testing only)")
         }
-        Some("ceremony") => println!(
+        Some("ceremony") => say!(
             "srs:           ceremony {} (2^{} powers, contributions: {})",
             v["srs"]["file"].as_str().unwrap_or("?"),
             v["srs"]["power"],
@@ -357,7 +371,7 @@ fn print_run(v: &serde_json::Value) {
         ),
         _ => {}
     }
-    println!("verified:      {}", v["verified"]);
+    say!("verified:      {}", v["verified"]);
 }
 
 fn run(
@@ -411,6 +425,7 @@ fn run(
         "verified": verified.is_ok(),
         "outputs": proof.outputs,
         "float_outputs": float,
+        "reference": if m.float().is_some() { "float" } else { "quantized" },
         "max_abs_error": max_abs_err,
         "logrows": settings.logrows,
         "rows": settings.rows,
