@@ -16,53 +16,23 @@
 //! `ZKINFER_WRITE_COVERAGE=1 cargo test --release --test conformance` rewrites
 //! `docs/coverage.md`. The test fails if fewer cases pass than [`BASELINE`].
 
+mod common;
+
+use common::root;
 use halo2_axiom::dev::MockProver;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use zkinfer::{compile, Model, Visibility};
-use zkinfer_onnx_import::{decode_tensor, graph_input_names, tensor_values};
+use std::path::Path;
+use zkinfer::{compile, Visibility};
 
 /// Cases that passed when this number was last raised; it only goes up.
 const BASELINE: usize = 312;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/onnx-conformance")
-}
-
-/// Ops whose inputs after the first are weights.
-const PARAMETER_OPS: &[&str] = &[
-    "Clip",
-    "Pad",
-    "Pow",
-    "Conv",
-    "ConvTranspose",
-    "Gemm",
-    "MatMul",
-    "BatchNormalization",
-    "LayerNormalization",
-];
-
 fn run_case(dir: &Path, op: &str, real_proof: bool) -> Result<(), String> {
-    let bytes = std::fs::read(dir.join("model.onnx")).map_err(|e| e.to_string())?;
-    let names = graph_input_names(&bytes).map_err(|e| e.to_string())?;
-    let data = dir.join("test_data_set_0");
-    let mut floats = Vec::new();
-    let mut folded = Vec::new();
-    for (i, name) in names.iter().enumerate() {
-        let pb = std::fs::read(data.join(format!("input_{i}.pb"))).map_err(|e| e.to_string())?;
-        let mut t = decode_tensor(&pb).map_err(|e| e.to_string())?;
-        let (_, dt, vals) = tensor_values(&t).map_err(|e| e.to_string())?;
-        if dt == "F32" && (i == 0 || !PARAMETER_OPS.contains(&op)) {
-            floats.push(vals);
-        } else {
-            t.name = name.clone();
-            folded.push(t);
-        }
-    }
-    let pb = std::fs::read(data.join("output_0.pb")).map_err(|e| e.to_string())?;
-    let (_, _, expected) = tensor_values(&decode_tensor(&pb).map_err(|e| e.to_string())?)
-        .map_err(|e| e.to_string())?;
-    let model = Model::from_bytes_folding(&bytes, folded).map_err(|e| e.to_string())?;
+    let common::Case {
+        model,
+        inputs: floats,
+        expected,
+    } = common::load_case(dir, op)?;
     let settings = compile(&model, std::slice::from_ref(&floats), Visibility::default())
         .map_err(|e| e.to_string())?;
     let q = settings

@@ -100,8 +100,30 @@ impl ModelCircuit {
         out
     }
 
+    /// The rows each node's chip occupies, in node order (for reports and soundness tests).
+    pub fn node_rows(&self) -> Vec<std::ops::Range<usize>> {
+        let mut cs = ConstraintSystem::<Fr>::default();
+        let cfg = ChipConfig::configure(&mut cs);
+        let mut ctx = Ctx::new(&cfg, None, &[], &self.tables);
+        let mut rows = Vec::with_capacity(self.graph.nodes.len());
+        self.layout_with(&mut ctx, &mut |n, start, end| {
+            debug_assert_eq!(n, rows.len());
+            rows.push(start..end);
+        });
+        rows
+    }
+
     /// Lays out all nodes; returns (output wires, input wires).
     fn layout(&self, ctx: &mut Ctx) -> (Vec<Wire>, Vec<Wire>) {
+        self.layout_with(ctx, &mut |_, _, _| {})
+    }
+
+    /// [`Self::layout`], reporting each node's `(index, first row, end row)`.
+    fn layout_with(
+        &self,
+        ctx: &mut Ctx,
+        on_node: &mut dyn FnMut(usize, usize, usize),
+    ) -> (Vec<Wire>, Vec<Wire>) {
         let n_in = self.graph.inputs.len();
         let mut wires: Vec<Vec<Wire>> = Vec::with_capacity(self.values.len());
         for (decl, t) in self.graph.inputs.iter().zip(&self.values[..n_in]) {
@@ -113,7 +135,9 @@ impl ModelCircuit {
         }
         for (n, node) in self.graph.nodes.iter().enumerate() {
             let args: Vec<&[Wire]> = node.inputs.iter().map(|i| wires[*i].as_slice()).collect();
+            let start = ctx.row();
             let out = node.op.assign(ctx, &args, &self.values[n_in + n]);
+            on_node(n, start, ctx.row());
             wires.push(out);
         }
         let outputs = self

@@ -241,10 +241,7 @@ mod tests {
         for acc in (-40_000..40_000).step_by(7) {
             let y = requantize(acc, 0.003_921_57, -7, -128, 127);
             let k = (y + 128) as usize;
-            assert!(
-                lo[k] <= acc && acc <= hi[k],
-                "acc {acc} y {y}"
-            );
+            assert!(lo[k] <= acc && acc <= hi[k], "acc {acc} y {y}");
         }
     }
 
