@@ -3,7 +3,7 @@
 use thiserror::Error;
 
 /// Why a quantized graph could not be evaluated or laid out.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum CircuitError {
     /// A value that the circuit range-checks fell outside the range it can represent.
@@ -57,6 +57,18 @@ pub enum CircuitError {
         rows: usize,
         /// Largest logrows supported.
         max_k: u32,
+    },
+    /// A cast to integers met a value that is not an integer.
+    #[error(
+        "node `{node}`: value {value} at index {index} is not an integer (cast to an integer type)"
+    )]
+    NotIntegral {
+        /// Node name.
+        node: String,
+        /// Flat index of the element.
+        index: usize,
+        /// The value (dequantized).
+        value: f64,
     },
     /// halo2 rejected the synthesis.
     #[error("synthesis failed: {0}")]

@@ -348,6 +348,19 @@ impl<'a, 'r> Ctx<'a, 'r> {
         w[0]
     }
 
+    /// `y = x / 2^shift` where that is exact: `y` range-checked as a signed value, then
+    /// `x − 2^shift·y = 0` on the linear gate.
+    pub fn exact_div(&mut self, x: &Wire, shift: u32, y: i128) -> Wire {
+        let yw = self.signed_input(y);
+        let row = self.row;
+        self.lane(LANE_A, row, x.value, Some(x));
+        self.fixed(self.cfg.f[LANE_A], row, 1);
+        self.lane(LANE_B, row, y, Some(&yw));
+        self.fixed(self.cfg.f[LANE_B], row, -(1i128 << shift));
+        self.row += 1;
+        yw
+    }
+
     /// A graph input holding `value`, constrained to `[min, min + 2^bits)` (`bits` a multiple
     /// of the limb width): the integer range of a pre-quantized model's input.
     pub fn bounded_input(&mut self, value: i128, min: i128, bits: u32) -> Wire {

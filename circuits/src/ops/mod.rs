@@ -14,6 +14,7 @@ mod relu;
 mod requant;
 mod rescale;
 mod reshape;
+mod to_int;
 
 pub use add::Add;
 pub use argmax::ArgMax;
@@ -28,6 +29,7 @@ pub use relu::Relu;
 pub use requant::{requantize, requantize_float_zp, Requant};
 pub use rescale::Rescale;
 pub use reshape::Reshape;
+pub use to_int::ToInt;
 
 use crate::chip::{Ctx, Wire};
 use crate::error::Result;
@@ -67,6 +69,8 @@ pub enum Op {
     Reshape(Reshape),
     /// onnxruntime's requantization of an accumulator to int8/uint8.
     Requant(Requant),
+    /// Exact cast of fixed-point values to integers.
+    ToInt(ToInt),
 }
 
 /// What every op provides.
@@ -94,6 +98,7 @@ impl Op {
             Op::ArgMax(op) => op,
             Op::Reshape(op) => op,
             Op::Requant(op) => op,
+            Op::ToInt(op) => op,
         }
     }
 
@@ -125,6 +130,7 @@ impl Op {
             Op::ArgMax(_) => "argmax",
             Op::Reshape(_) => "reshape",
             Op::Requant(_) => "requant",
+            Op::ToInt(_) => "to_int",
         }
     }
 

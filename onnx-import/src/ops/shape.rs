@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::quantize::{concrete, Builder};
 use std::collections::HashMap;
 use tract_onnx::prelude::*;
-use zkinfer_circuits::ops::{Op, Reshape};
+use zkinfer_circuits::ops::{Op, Reshape, ToInt};
 
 pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
     reg.insert("AddAxis", reshape);
@@ -22,15 +22,34 @@ fn reshape(b: &mut Builder, node: &TypedNode) -> Result<()> {
     b.emit(node, Op::Reshape(Reshape {}), vec![x], shape, scale)
 }
 
-/// Cast between float types (CastLike in function bodies): the same fixed-point tensor.
+/// Cast (and CastLike in function bodies). Between float types, and from booleans or
+/// integers to floats, the values are unchanged: the same fixed-point tensor. From a float
+/// type to an integer type, where every value is integral: an exact division by the scale
+/// ([`ToInt`]), so a non-integral value is an error, never a truncation.
 fn cast(b: &mut Builder, node: &TypedNode) -> Result<()> {
     let from = b.model.outlet_fact(node.inputs[0]).map(|f| f.datum_type);
     let to = node.outputs[0].fact.datum_type;
+    // tract types ONNX int64 tensors as TDim (symbolic-capable integers) in places.
+    let int = |d: DatumType| (d.is_integer() && d != DatumType::Bool) || d == DatumType::TDim;
     match from {
-        // Floats stay fixed point; booleans (0/1 at scale 0) become 0.0/1.0 as they are.
-        Ok(f) if (f.is_float() || f == DatumType::Bool) && to.is_float() => {
+        Ok(f) if (f.is_float() || f == DatumType::Bool || int(f)) && to.is_float() => {
             let x = b.tensor(node.inputs[0], &node.name)?;
             b.bind(node, x);
+            Ok(())
+        }
+        Ok(f) if int(f) && int(to) => {
+            let x = b.tensor(node.inputs[0], &node.name)?;
+            b.bind(node, x);
+            Ok(())
+        }
+        Ok(f) if f.is_float() && int(to) => {
+            let x = b.tensor(node.inputs[0], &node.name)?;
+            let x = b.at_act_scale(x, &node.name);
+            let shift = u32::try_from(b.graph.scale(x))
+                .map_err(|_| super::unsupported(node, "input scale", b.graph.scale(x)))?;
+            let shape = b.graph.shape(x).to_vec();
+            let t = b.push(&node.name, Op::ToInt(ToInt { shift }), vec![x], shape, 0);
+            b.bind(node, t);
             Ok(())
         }
         other => Err(super::unsupported(node, "cast", (other.ok(), to))),
