@@ -10,15 +10,19 @@ use zkinfer::{artifacts::write_json, compile_with, Model, Target, Visibility};
 /// `--target`.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub enum TargetArg {
-    /// Finest scales the calibrated ranges allow (up to 2^16), 14-bit tables.
+    /// Finest scales the calibrated ranges allow (up to 2^16), tables up to 14 bits with
+    /// outputs 2^-10 apart (what `compile --calibration` uses).
+    Balanced,
+    /// As balanced, with tables up to 16 bits and outputs 2^-12 apart.
     Accuracy,
-    /// Scales up to 2^12 and 11-bit tables: smaller circuits.
+    /// Scales up to 2^12, tables up to 11 bits with outputs 2^-8 apart: smaller circuits.
     Resources,
 }
 
 impl From<TargetArg> for Target {
     fn from(t: TargetArg) -> Self {
         match t {
+            TargetArg::Balanced => Target::Balanced,
             TargetArg::Accuracy => Target::Accuracy,
             TargetArg::Resources => Target::Resources,
         }

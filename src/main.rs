@@ -92,7 +92,7 @@ enum Cmd {
         #[arg(long)]
         data: PathBuf,
         /// What to optimize.
-        #[arg(long, value_enum, default_value = "accuracy")]
+        #[arg(long, value_enum, default_value = "balanced")]
         target: TargetArg,
         /// Calibration file to write.
         #[arg(long, default_value = "calibration.json")]
@@ -107,7 +107,7 @@ enum Cmd {
         #[arg(long)]
         data: PathBuf,
         /// Calibration target.
-        #[arg(long, value_enum, default_value = "accuracy")]
+        #[arg(long, value_enum, default_value = "balanced")]
         target: TargetArg,
     },
     /// Import a snarkjs Powers-of-Tau file (bn128 `.ptau`) as SRS params for `--srs`.

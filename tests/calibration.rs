@@ -21,9 +21,12 @@ fn load(model: &str) -> (Model, Vec<Vec<Vec<f32>>>) {
 /// EZKL 23.0.5 with `--target accuracy` on this machine's 2 cores, same 10 inputs
 /// (`../shared/peer/ezkl_bench.sh MODEL --target accuracy`): logrows and max abs error.
 const EZKL_ACCURACY: &[(&str, u32, f64)] = &[
+    ("linreg_diabetes", 15, 5.47e-3),
     ("mlp_iris", 15, 4.98e-3),
     ("mlp_digits", 15, 3.75e-3),
     ("cnn_digits", 15, 4.23e-3),
+    ("cnn_digits_bn", 15, 4.28e-3),
+    ("mlp_digits_tanh", 18, 1.49e-3),
 ];
 
 #[test]
@@ -37,7 +40,9 @@ fn accuracy_target_beats_ezkl_at_no_larger_logrows() {
             "{model}: logrows {}, top-1 {}/{}, max abs error {:.2e}",
             settings.logrows, r.top1_agree, r.samples, r.max_abs_error
         );
-        assert_eq!(r.top1_agree, 10, "{model}");
+        if *model != "linreg_diabetes" {
+            assert_eq!(r.top1_agree, 10, "{model}");
+        }
         assert!(r.max_abs_error <= *ezkl_err, "{model}: {}", r.max_abs_error);
         assert!(settings.logrows <= *ezkl_k, "{model}");
         assert!(!r.layers.is_empty(), "{model}: a per-layer table");

@@ -20,25 +20,23 @@ use zkinfer_circuits::{Graph, GraphInput, Node, TensorId};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
-    /// The finest scale every tensor's calibrated range allows (up to 2^16) and
-    /// [`TABLE_BITS_ACCURACY`]-bit lookup tables.
+    /// The finest scale each tensor's calibrated range allows (up to 2^16), 14-bit lookup
+    /// tables with outputs 2^-10 apart: the default.
     #[default]
+    Balanced,
+    /// As `Balanced`, with tables up to 16 bits and outputs 2^-12 apart: about 4× less
+    /// error from nonlinear functions, for larger circuits.
     Accuracy,
-    /// Coarser scales (up to 2^12) and [`TABLE_BITS_RESOURCES`]-bit tables: smaller circuits
+    /// Scales up to 2^12 and tables up to 11 bits with outputs 2^-8 apart: smaller circuits
     /// for models with nonlinear functions, at some accuracy.
     Resources,
 }
-
-/// Largest lookup-table input range (bits) with `--target accuracy`.
-pub const TABLE_BITS_ACCURACY: u32 = 14;
-/// Largest lookup-table input range (bits) with `--target resources`.
-pub const TABLE_BITS_RESOURCES: u32 = 11;
 
 impl Target {
     /// Finest activation scale this target picks.
     pub fn max_act_scale(self) -> i32 {
         match self {
-            Target::Accuracy => MAX_ACT_SCALE,
+            Target::Balanced | Target::Accuracy => MAX_ACT_SCALE,
             Target::Resources => 12,
         }
     }
@@ -46,8 +44,19 @@ impl Target {
     /// Largest table input range, in bits.
     pub fn table_bits(self) -> u32 {
         match self {
-            Target::Accuracy => TABLE_BITS_ACCURACY,
-            Target::Resources => TABLE_BITS_RESOURCES,
+            Target::Balanced => 14,
+            Target::Accuracy => 16,
+            Target::Resources => 11,
+        }
+    }
+
+    /// A table is made as coarse as keeps adjacent outputs within this step (so rounding the
+    /// input to the table's grid moves the output by at most half of it).
+    pub fn output_step(self) -> f64 {
+        match self {
+            Target::Balanced => 1.0 / 1024.0,
+            Target::Accuracy => 1.0 / 4096.0,
+            Target::Resources => 1.0 / 256.0,
         }
     }
 }
@@ -82,9 +91,9 @@ fn fitting_scale(max_abs: f32) -> i32 {
 }
 
 impl QuantSettings {
-    /// [`QuantSettings::calibrate_for`] with [`Target::Accuracy`].
+    /// [`QuantSettings::calibrate_for`] with [`Target::Balanced`].
     pub fn calibrate(model: &FloatModel, calibration: &[Vec<Vec<f32>>]) -> Result<Self> {
-        Self::calibrate_for(model, calibration, Target::Accuracy)
+        Self::calibrate_for(model, calibration, Target::Balanced)
     }
 
     /// Chooses the scales from the calibration samples: per tensor, the finest scale at which

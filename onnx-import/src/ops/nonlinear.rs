@@ -4,7 +4,7 @@
 //!
 //! Table design: the input's calibrated range is widened by [`RANGE_MARGIN`] on each side,
 //! the input is rescaled to the finest scale at which that range fits the target's table bits
-//! ([`crate::TABLE_BITS_ACCURACY`] or [`crate::TABLE_BITS_RESOURCES`]),
+//! ([`crate::Target::table_bits`]),
 //! and `round(f(x)·2^act_scale)` is tabulated for every point. A lookup costs one row per
 //! element plus the table's rows, shared by every layer with the same function and range.
 //! Range decomposition (polynomial pieces with range-checked segments) would avoid the
@@ -22,9 +22,6 @@ use zkinfer_circuits::ops::{Cand, FnTable, Lookup, Max, Op, Rescale};
 
 /// Fraction of the calibrated range (and of its largest magnitude) added on each side.
 pub const RANGE_MARGIN: f64 = 0.5;
-/// A table is made as coarse as keeps adjacent outputs within this step (so rounding the
-/// input to the table's grid moves the output by at most half of it).
-pub const OUTPUT_STEP: f64 = 1.0 / 1024.0;
 
 pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
     for name in [
@@ -111,12 +108,13 @@ fn function(node: &TypedNode) -> Result<(String, RealFn, Option<f64>)> {
     Ok((name.to_lowercase(), f, domain))
 }
 
-/// Where a saturating function is within half an [`OUTPUT_STEP`] of its asymptotes: inputs
-/// beyond are clamped (max gadget) instead of tabulated.
-fn saturation(function: &str) -> Option<f64> {
+/// Where a saturating function is within half an output `step` of its asymptotes: inputs
+/// beyond are clamped (max gadget) instead of tabulated. (`1 − σ(x) < e^-x`,
+/// `1 − tanh(x) < 2e^-2x`, `erfc(2.75) = 1.0e-4`.)
+fn saturation(function: &str, step: f64) -> Option<f64> {
     match function {
-        "sigmoid" => Some(8.0),
-        "tanh" => Some(4.5),
+        "sigmoid" => Some((2.0 / step).ln().ceil().max(8.0)),
+        "tanh" => Some(((0.5 * (4.0 / step).ln() * 4.0).ceil() / 4.0).max(4.5)),
         "erf" => Some(2.75),
         _ => None,
     }
@@ -127,7 +125,8 @@ fn unary(b: &mut Builder, node: &TypedNode) -> Result<()> {
     let x = b.tensor(node.inputs[0], &node.name)?;
     let mut x = b.at_act_scale(x, &node.name);
     let mut clip = None;
-    if let Some(sat) = saturation(&name) {
+    let step = b.settings.target.output_step();
+    if let Some(sat) = saturation(&name, step) {
         let (lo, hi) = b.observed_range(x, &node.name)?;
         if lo.abs().max(hi.abs()) * (1.0 + 2.0 * RANGE_MARGIN) > sat {
             let s = b.graph.scale(x);
@@ -186,7 +185,7 @@ pub(crate) fn tabulate(
         }
     }
     // Finest table scale t <= s with (hi - lo)·2^t within the table bits, then coarser while
-    // adjacent outputs stay within OUTPUT_STEP.
+    // adjacent outputs stay within the target's output step.
     let mut t = s;
     let bits = b.settings.target.table_bits();
     while t > -16 && (hi - lo) * 2f64.powi(t) > f64::from(1u32 << bits) {
@@ -201,7 +200,7 @@ pub(crate) fn tabulate(
             .map(|q| (f((q + 1) as f64 / 2f64.powi(t)) - f(q as f64 / 2f64.powi(t))).abs())
             .fold(0.0, f64::max)
     };
-    while t > -16 && max_step(t - 1) <= OUTPUT_STEP {
+    while t > -16 && max_step(t - 1) <= b.settings.target.output_step() {
         t -= 1;
     }
     let shape = b.graph.shape(x).to_vec();
