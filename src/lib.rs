@@ -20,6 +20,7 @@
 pub mod artifacts;
 pub mod bundled;
 mod error;
+pub mod evm;
 pub mod input;
 mod pipeline;
 
