@@ -329,8 +329,12 @@ fn body(plan: &Plan, mem: &Mem, source: &VkSource) -> Vec<String> {
     p("    mstore(SCRATCH_MPTR, h)".into());
     p("    c := mod(h, R)".into());
     p("}".into());
-    p("// acc += s * (x, y): ecMul then ecAdd, each with exactly its gas.".into());
+    p("// acc += s * (x, y): ecMul then ecAdd, each given exactly its gas (a failure costs no more).".into());
     p("function msm_term(x, y, s) {".into());
+    p(
+        "    if iszero(or(x, y)) { leave } // the identity (an all-zero column) adds nothing"
+            .into(),
+    );
     p("    mstore(0xc0, x) mstore(0xe0, y) mstore(0x100, s)".into());
     p("    let ok := staticcall(6000, 0x07, 0xc0, 0x60, 0xc0, 0x40)".into());
     p("    ok := and(ok, staticcall(150, 0x06, 0x80, 0x80, 0x80, 0x40))".into());
