@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use zkinfer::artifacts::{read_proof, write_json, ModelDir};
 use zkinfer::{input::read_inputs, Model, Visibility};
 
+mod evm_cmd;
+
 #[derive(Parser)]
 #[command(
     name = "zkinfer",
@@ -62,6 +64,35 @@ enum Cmd {
     /// Verify a proof (exit 0 valid, 1 rejected).
     Verify {
         /// Compiled directory with keys.
+        dir: PathBuf,
+        /// Proof JSON.
+        #[arg(long)]
+        proof: PathBuf,
+    },
+    /// Generate and compile the Solidity verifier of a set-up DIR: Verifier.sol, its ABI and
+    /// bytecode, and the verifying-key contract.
+    CreateVerifier {
+        /// Compiled directory with keys.
+        dir: PathBuf,
+        /// Output directory; default DIR/evm.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// One self-contained contract with the key embedded (no VK contract).
+        #[arg(long)]
+        self_contained: bool,
+    },
+    /// Verify a proof with the generated verifier in an in-process EVM (exit 0 valid, 1
+    /// rejected); reports gas.
+    VerifyEvm {
+        /// Compiled directory with keys.
+        dir: PathBuf,
+        /// Proof JSON.
+        #[arg(long)]
+        proof: PathBuf,
+    },
+    /// Print the hex calldata of `verifyProof(bytes proof, uint256[] instances)`.
+    Calldata {
+        /// Compiled directory.
         dir: PathBuf,
         /// Proof JSON.
         #[arg(long)]
@@ -191,6 +222,29 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             let p = read_proof(proof)?;
             let (srs, vk) = d.verifier(&settings)?;
             verdict(j, zkinfer::verify(&settings, &srs, &vk, &p), &p.outputs)
+        }
+        Cmd::CreateVerifier {
+            dir,
+            out,
+            self_contained,
+        } => {
+            let v = evm_cmd::create(dir, out.as_deref(), *self_contained)?;
+            report(j, v);
+            Ok(0)
+        }
+        Cmd::VerifyEvm { dir, proof } => {
+            let (code, v) = evm_cmd::verify(dir, proof)?;
+            report(j, v);
+            Ok(code)
+        }
+        Cmd::Calldata { dir, proof } => {
+            let hex = evm_cmd::encode(dir, proof)?;
+            if j {
+                println!("{}", json!({ "calldata": hex }));
+            } else {
+                println!("{hex}");
+            }
+            Ok(0)
         }
         Cmd::Run {
             model,

@@ -226,3 +226,66 @@ fn one_verifier_serves_models_of_one_shape() {
     let out = chain.call(verifier, call).unwrap();
     assert!(!out.verified && !out.halted);
 }
+
+fn zkinfer_cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn cli_create_verifier_verify_evm_calldata() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("iris");
+    let d = dir.to_str().unwrap();
+    let model = zoo("mlp_iris").join("model.onnx");
+    let input = zoo("mlp_iris").join("inputs/input_00.json");
+    let proof = tmp.path().join("proof.json");
+    let p = proof.to_str().unwrap();
+    let (m, i) = (model.to_str().unwrap(), input.to_str().unwrap());
+    for args in [
+        vec!["compile", m, "--calibration", i, "--out", d],
+        vec!["setup", d],
+        vec!["prove", d, "--input", i, "--proof", p],
+        vec!["create-verifier", d, "--json"],
+    ] {
+        let out = zkinfer_cli(&args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+    }
+    for f in [
+        "Verifier.sol",
+        "Verifier.abi.json",
+        "Verifier.bytecode",
+        "VerifyingKey.bytecode",
+    ] {
+        assert!(dir.join("evm").join(f).exists(), "{f}");
+    }
+    let out = zkinfer_cli(&["verify-evm", d, "--proof", p, "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verified"], true);
+    assert!(v["gas"].as_u64().unwrap() > 21_000);
+    assert!(v["verifier_runtime_bytes"].as_u64().unwrap() <= 24_576);
+
+    let out = zkinfer_cli(&["calldata", d, "--proof", p]);
+    assert!(out.status.success());
+    let hex_text = String::from_utf8(out.stdout).unwrap();
+    let selector = selector("verifyProof(bytes,uint256[])");
+    assert!(hex_text.trim().starts_with(&format!("0x{selector}")));
+
+    // A flipped proof byte: exit 1, verified false.
+    let mut pj: Value = serde_json::from_str(&std::fs::read_to_string(&proof).unwrap()).unwrap();
+    let mut b = hex::decode(pj["proof"].as_str().unwrap()).unwrap();
+    b[1000] ^= 0x40;
+    pj["proof"] = Value::String(hex::encode(b));
+    std::fs::write(&proof, pj.to_string()).unwrap();
+    let out = zkinfer_cli(&["verify-evm", d, "--proof", p, "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verified"], false);
+}
+
+fn selector(sig: &str) -> String {
+    hex::encode(&sha3::Keccak256::digest(sig.as_bytes())[..4])
+}
