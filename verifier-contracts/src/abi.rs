@@ -49,3 +49,24 @@ pub fn verify_with_key_calldata(vk: [u8; 20], proof: &[u8], instances: &[Fr]) ->
     out.extend_from_slice(&rest);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calldata_layout() {
+        let proof = [0xabu8; 40];
+        let data = verify_calldata(&proof, &[Fr::from(7)]);
+        let w = |i: usize| &data[4 + 32 * i..4 + 32 * (i + 1)];
+        assert_eq!(w(0), word(0x40));
+        assert_eq!(w(1), word(0x40 + 32 + 64));
+        assert_eq!(w(2), word(40));
+        assert_eq!(w(3), &[0xab; 32]);
+        assert_eq!(&w(4)[..8], &[0xab; 8]);
+        assert_eq!(&w(4)[8..], &[0; 24]);
+        assert_eq!(w(5), word(1));
+        assert_eq!(w(6), word(7));
+        assert_eq!(data.len(), 4 + 32 * 7);
+    }
+}

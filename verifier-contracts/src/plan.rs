@@ -376,3 +376,56 @@ fn rotation_sets(queries: &[Query]) -> Vec<RotationSet> {
     }
     sets
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chip_plan() -> Plan {
+        let mut cs = ConstraintSystem::<Fr>::default();
+        zkinfer_circuits::chip::ChipConfig::configure(&mut cs);
+        let pieces = cs.degree() - 1;
+        Plan::new(&cs, pieces).unwrap()
+    }
+
+    #[test]
+    fn every_query_is_in_exactly_one_rotation_set() {
+        let plan = chip_plan();
+        let opened: usize = plan
+            .sets
+            .iter()
+            .map(|s| s.commitments.len() * s.rotations.len())
+            .sum();
+        assert_eq!(opened, plan.queries.len());
+        for s in &plan.sets {
+            for (_, evals) in &s.commitments {
+                assert_eq!(evals.len(), s.rotations.len());
+            }
+        }
+        // The first set is the current row only; the permutation products (all but the
+        // last) are also opened at the last usable row.
+        assert_eq!(plan.sets[0].rotations, vec![0]);
+        let last = -(plan.blinding_factors as i32 + 1);
+        assert!(plan.sets.iter().any(|s| s.rotations == vec![0, 1, last]));
+    }
+
+    #[test]
+    fn proof_layout_adds_up() {
+        let plan = chip_plan();
+        let sq = plan.squeezes();
+        assert!(sq.theta < sq.beta && sq.beta < sq.y && sq.y < sq.x);
+        assert_eq!(sq.x, plan.scalar(0));
+        assert_eq!(sq.u + POINT_BYTES, plan.proof_len());
+        let evals: std::collections::BTreeSet<usize> = plan
+            .queries
+            .iter()
+            .filter_map(|q| match q.eval {
+                Eval::Proof(i) => Some(i),
+                Eval::Quotient => None,
+            })
+            .collect();
+        // Every scalar of the proof is opened exactly once.
+        assert_eq!(evals.len(), plan.num_scalars);
+        assert_eq!(evals.iter().next_back(), Some(&(plan.num_scalars - 1)));
+    }
+}

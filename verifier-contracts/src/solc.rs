@@ -149,3 +149,49 @@ fn parse_output(output: &str, contract: &str) -> Result<Compiled, EvmError> {
     }
     Ok(compiled)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn output(runtime_len: usize) -> String {
+        json!({
+            "contracts": { "Verifier.sol": { "V": {
+                "abi": [],
+                "evm": {
+                    "bytecode": { "object": "6000" },
+                    "deployedBytecode": { "object": "00".repeat(runtime_len) }
+                }
+            }}}
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn runtime_over_eip170_is_refused() {
+        assert!(parse_output(&output(MAX_RUNTIME_BYTES), "V").is_ok());
+        let err = parse_output(&output(MAX_RUNTIME_BYTES + 1), "V").unwrap_err();
+        assert!(matches!(
+            err,
+            EvmError::CodeTooLarge { size, limit: MAX_RUNTIME_BYTES, .. } if size == MAX_RUNTIME_BYTES + 1
+        ));
+    }
+
+    #[test]
+    fn solc_errors_are_reported() {
+        let out = json!({ "errors": [{ "severity": "error", "formattedMessage": "boom" }] });
+        let err = parse_output(&out.to_string(), "V").unwrap_err();
+        assert!(matches!(err, EvmError::Compile { message } if message.contains("boom")));
+    }
+
+    #[test]
+    fn missing_node_modules_names_npm_ci() {
+        let empty =
+            std::env::temp_dir().join(format!("zkinfer-no-node-modules-{}", std::process::id()));
+        std::env::set_var("ZKINFER_NODE_MODULES", &empty);
+        let err = run_solc("{}").unwrap_err();
+        std::env::remove_var("ZKINFER_NODE_MODULES");
+        assert!(matches!(err, EvmError::SolcMissing { .. }));
+        assert!(err.to_string().contains("npm ci"));
+    }
+}
