@@ -74,6 +74,17 @@ fn assert_rejected(v: &EvmVerifier, case: &Case, bytes: &[u8], instances: &[Fr],
     );
 }
 
+/// The BN254 base field order `p`, big-endian.
+const BASE_FIELD_ORDER: &str = "30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47";
+
+/// Like [`assert_rejected`], and the revert data is the custom error `error`.
+fn assert_reverts_with(v: &EvmVerifier, case: &Case, bytes: &[u8], instances: &[Fr], error: &str) {
+    assert_rejected(v, case, bytes, instances, error);
+    let out = run_raw(v, bytes, instances).unwrap();
+    assert!(out.reverted, "{error}: {out:?}");
+    assert_eq!(hex::encode(&out.output), selector(error), "{error}");
+}
+
 fn check_golden(model: &str, figures: Value) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/evm_golden")
@@ -140,6 +151,27 @@ fn evm_model(model: &str) -> u64 {
         "truncated",
     );
     assert_rejected(&v, &case, &[], &instances, "empty proof");
+    // Malformed encodings revert early with their custom error.
+    let plan = zkinfer_verifier_contracts::plan::Plan::new(
+        vk.cs(),
+        vk.get_domain().get_quotient_poly_degree(),
+    )
+    .unwrap();
+    let mut b = bytes.clone();
+    b[plan.scalar(0)..plan.scalar(1)].fill(0xff);
+    assert_reverts_with(&v, &case, &b, &instances, "InvalidScalar()");
+    let mut b = bytes.clone();
+    b[..32].copy_from_slice(&hex::decode(BASE_FIELD_ORDER).unwrap());
+    assert_reverts_with(&v, &case, &b, &instances, "InvalidPoint()");
+    let mut b = bytes.clone();
+    b[63] ^= 1; // y of the first point: off the curve
+    assert_reverts_with(&v, &case, &b, &instances, "InvalidPoint()");
+    let mut inst = instances.clone();
+    inst.push(Fr::zero());
+    assert_reverts_with(&v, &case, &bytes, &inst, "InvalidInstances()");
+    let mut b = bytes.clone();
+    b.extend_from_slice(&[0; 32]);
+    assert_reverts_with(&v, &case, &b, &instances, "InvalidProofLength()");
     assert_rejected(&v, &case, &bytes, &instances[1..], "missing instance");
 
     let figures = json!({
