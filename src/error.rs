@@ -15,6 +15,9 @@ pub enum Error {
     /// Setup, proving or verification failed (including a rejected proof).
     #[error(transparent)]
     Prover(#[from] zkinfer_prover::ProverError),
+    /// Generating, compiling or running the EVM verifier failed (not a rejected proof).
+    #[error(transparent)]
+    Evm(#[from] zkinfer_verifier_contracts::EvmError),
     /// An input value does not fit the fixed-point range of the circuit.
     #[error(
         "input `{input}`: value {value} at index {index} is outside the representable range [{min}, {max}] (scale 2^{scale})"

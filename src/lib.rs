@@ -21,6 +21,7 @@ pub mod artifacts;
 pub mod bundled;
 pub mod calibration;
 mod error;
+pub mod evm;
 pub mod input;
 mod pipeline;
 

@@ -21,6 +21,7 @@ macro_rules! say {
 
 mod cli_calibration;
 use cli_calibration::TargetArg;
+mod evm_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -120,6 +121,35 @@ enum Cmd {
         /// Keep only 2^LOGROWS powers (default: all the file has).
         #[arg(long)]
         logrows: Option<u32>,
+    },
+    /// Generate and compile the Solidity verifier of a set-up DIR: Verifier.sol, its ABI and
+    /// bytecode, and the verifying-key contract.
+    CreateVerifier {
+        /// Compiled directory with keys.
+        dir: PathBuf,
+        /// Output directory; default DIR/evm.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// One self-contained contract with the key embedded (no VK contract).
+        #[arg(long)]
+        self_contained: bool,
+    },
+    /// Verify a proof with the generated verifier in an in-process EVM (exit 0 valid, 1
+    /// rejected); reports gas.
+    VerifyEvm {
+        /// Compiled directory with keys.
+        dir: PathBuf,
+        /// Proof JSON.
+        #[arg(long)]
+        proof: PathBuf,
+    },
+    /// Print the hex calldata of `verifyProof(bytes proof, uint256[] instances)`.
+    Calldata {
+        /// Compiled directory.
+        dir: PathBuf,
+        /// Proof JSON.
+        #[arg(long)]
+        proof: PathBuf,
     },
     /// Compile (calibrated on the input), set up, prove and verify in one go.
     Run {
@@ -280,6 +310,29 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             let srs = step(j, "import", || Ok(zkinfer_prover::Srs::from_ptau(ptau, k)?))?.0;
             srs.save(out)?;
             report(j, json!({ "logrows": k, "srs": srs.origin, "out": out }));
+            Ok(0)
+        }
+        Cmd::CreateVerifier {
+            dir,
+            out,
+            self_contained,
+        } => {
+            let v = evm_cmd::create(dir, out.as_deref(), *self_contained)?;
+            report(j, v);
+            Ok(0)
+        }
+        Cmd::VerifyEvm { dir, proof } => {
+            let (code, v) = evm_cmd::verify(dir, proof)?;
+            report(j, v);
+            Ok(code)
+        }
+        Cmd::Calldata { dir, proof } => {
+            let hex = evm_cmd::encode(dir, proof)?;
+            if j {
+                say!("{}", json!({ "calldata": hex }));
+            } else {
+                say!("{hex}");
+            }
             Ok(0)
         }
         Cmd::Run {

@@ -389,6 +389,18 @@ pub fn verify(
     vk: &zkinfer_prover::VerifyingKey<G1Affine>,
     proof: &Proof,
 ) -> Result<()> {
+    check_binding(settings, vk, proof)?;
+    zkinfer_prover::verify(&srs.params, vk, &proof.bytes()?, &proof.instances())?;
+    Ok(())
+}
+
+/// Checks that `proof` was made for these settings and key, with as many public values as
+/// they have; `Err(Mismatch)` or `Err(Prover(Rejected))` otherwise.
+pub(crate) fn check_binding(
+    settings: &Settings,
+    vk: &zkinfer_prover::VerifyingKey<G1Affine>,
+    proof: &Proof,
+) -> Result<()> {
     if proof.format_version != FORMAT_VERSION {
         return Err(Error::Mismatch {
             path: "<proof>".into(),
@@ -444,6 +456,5 @@ pub fn verify(
         }
         .into());
     }
-    zkinfer_prover::verify(&srs.params, vk, &proof.bytes()?, &proof.instances())?;
     Ok(())
 }

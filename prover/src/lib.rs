@@ -1,11 +1,13 @@
 //! Setup, key generation, proving and verification of zkinfer circuits (halo2-axiom, KZG on
-//! BN254, SHPLONK, Keccak transcript), with versioned key files.
+//! BN254, SHPLONK, the
+//! Keccak-256 [`transcript`] an EVM verifier reads), with versioned key files.
 
 mod error;
 mod keys;
 mod proof;
 mod ptau;
 mod srs;
+pub mod transcript;
 
 pub use error::{ProverError, PtauError, Result};
 pub use keys::{keygen, read_pk, read_vk, vk_hash, write_pk, write_vk};

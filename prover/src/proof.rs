@@ -1,24 +1,24 @@
 //! Proving and verification: PLONK over KZG on BN254 with the SHPLONK multi-opening and a
-//! Keccak-256 transcript (the encoding an EVM verifier reads).
+//! Keccak-256 transcript whose encoding the generated EVM verifier reads
+//! ([`crate::transcript`]).
 
 use crate::error::{ProverError, Result};
 use crate::srs::Srs;
+use crate::transcript::{EvmChallenge, EvmTranscript};
 use halo2_axiom::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_axiom::plonk::{create_proof, verify_proof, ProvingKey, VerifyingKey};
 use halo2_axiom::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
 use halo2_axiom::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
 use halo2_axiom::poly::kzg::strategy::SingleStrategy;
-use halo2_axiom::transcript::{
-    Challenge255, Keccak256Read, Keccak256Write, TranscriptReadBuffer, TranscriptWriterBuffer,
-};
+use halo2_axiom::transcript::TranscriptWriterBuffer;
 use rand::rngs::OsRng;
 use zkinfer_circuits::ModelCircuit;
 
 /// Proves `circuit` (its own public instances) under `pk`.
 pub fn prove(srs: &Srs, pk: &ProvingKey<G1Affine>, circuit: ModelCircuit) -> Result<Vec<u8>> {
     let instances = circuit.instances();
-    let mut transcript = Keccak256Write::<_, G1Affine, Challenge255<_>>::init(vec![]);
-    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
+    let mut transcript = EvmTranscript::new(vec![]);
+    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, EvmChallenge, _, _, _>(
         &srs.params,
         pk,
         &[circuit],
@@ -33,15 +33,16 @@ pub fn prove(srs: &Srs, pk: &ProvingKey<G1Affine>, circuit: ModelCircuit) -> Res
     Ok(transcript.finalize())
 }
 
-/// Verifies `proof` against `vk` and the public `instances`; `Err(Rejected)` if invalid.
+/// Verifies `proof` against `vk` and the public `instances`; `Err(Rejected)` if invalid,
+/// including when bytes follow the proof.
 pub fn verify(
     params: &ParamsKZG<Bn256>,
     vk: &VerifyingKey<G1Affine>,
     proof: &[u8],
     instances: &[Fr],
 ) -> Result<()> {
-    let mut transcript = Keccak256Read::<_, G1Affine, Challenge255<_>>::init(proof);
-    verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
+    let mut transcript = EvmTranscript::new(proof);
+    verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, EvmChallenge, _, _>(
         params,
         vk,
         SingleStrategy::new(params),
@@ -50,5 +51,11 @@ pub fn verify(
     )
     .map_err(|e| ProverError::Rejected {
         reason: format!("{e:?}"),
-    })
+    })?;
+    if !transcript.is_exhausted() {
+        return Err(ProverError::Rejected {
+            reason: "trailing bytes after the proof".into(),
+        });
+    }
+    Ok(())
 }

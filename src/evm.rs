@@ -1,0 +1,121 @@
+//! The on-chain path of a compiled model: generate and compile its Solidity verifier, run
+//! it on a proof in an in-process EVM, and encode the `verifyProof` calldata.
+
+use crate::error::{io_err, Result};
+use crate::pipeline::{Proof, Settings};
+use std::path::{Path, PathBuf};
+use zkinfer_prover::{G1Affine, Srs, VerifyingKey};
+use zkinfer_verifier_contracts::{abi, solc, Chain, Compiled, Generated, CONTRACT};
+
+pub use zkinfer_verifier_contracts::EvmOutcome;
+
+/// Number of public instances of `settings`: outputs, then public inputs.
+pub fn num_instances(settings: &Settings) -> usize {
+    let g = &settings.graph;
+    let outputs: usize = g
+        .outputs
+        .iter()
+        .map(|o| g.shape(*o).iter().product::<usize>())
+        .sum();
+    let inputs: usize = if settings.visibility.public_input {
+        g.inputs
+            .iter()
+            .map(|i| i.shape.iter().product::<usize>())
+            .sum()
+    } else {
+        0
+    };
+    outputs + inputs
+}
+
+/// A generated and compiled verifier.
+#[derive(Clone, Debug)]
+pub struct EvmVerifier {
+    /// Source and verifying-key blob.
+    pub generated: Generated,
+    /// Bytecode and ABI of the verifier contract.
+    pub compiled: Compiled,
+}
+
+/// Generates and compiles the verifier of `vk`; `embed_vk` makes one self-contained
+/// contract instead of a verifier reading a VK contract.
+pub fn create_verifier(
+    settings: &Settings,
+    srs: &Srs,
+    vk: &VerifyingKey<G1Affine>,
+    embed_vk: bool,
+) -> Result<EvmVerifier> {
+    let generated =
+        zkinfer_verifier_contracts::generate(&srs.params, vk, num_instances(settings), embed_vk)?;
+    let compiled = solc::compile(&generated.solidity, CONTRACT)?;
+    Ok(EvmVerifier {
+        generated,
+        compiled,
+    })
+}
+
+/// Calldata of `verifyProof(proof, instances)` for `proof`.
+pub fn calldata(proof: &Proof) -> Result<Vec<u8>> {
+    Ok(abi::verify_calldata(&proof.bytes()?, &proof.instances()))
+}
+
+/// Deploys `verifier` in a fresh in-process EVM and calls `verifyProof` with raw bytes.
+pub fn run_raw(
+    verifier: &EvmVerifier,
+    proof: &[u8],
+    instances: &[zkinfer_prover::Fr],
+) -> Result<EvmOutcome> {
+    let mut chain = Chain::new();
+    Ok(zkinfer_verifier_contracts::deploy_and_verify(
+        &mut chain,
+        &verifier.generated,
+        &verifier.compiled,
+        proof,
+        instances,
+    )?)
+}
+
+/// Deploys `verifier` in a fresh in-process EVM and verifies `proof` there.
+pub fn verify_evm(verifier: &EvmVerifier, proof: &Proof) -> Result<EvmOutcome> {
+    run_raw(verifier, &proof.bytes()?, &proof.instances())
+}
+
+/// Verifies `proof` in the EVM after checking it was made for `settings` and `vk`
+/// (`Err(Mismatch)` otherwise); a rejected proof is `Ok` with `verified == false`.
+pub fn verify_evm_checked(
+    settings: &Settings,
+    vk: &VerifyingKey<G1Affine>,
+    verifier: &EvmVerifier,
+    proof: &Proof,
+) -> Result<EvmOutcome> {
+    crate::pipeline::check_binding(settings, vk, proof)?;
+    verify_evm(verifier, proof)
+}
+
+/// Writes the verifier's files into `out`: `Verifier.sol`, `Verifier.abi.json`,
+/// `Verifier.bytecode` and `Verifier.runtime` (hex), and for a verifier with a separate key
+/// `VerifyingKey.bytecode` (hex init code of the VK contract) and `VerifyingKey.blob` (hex).
+/// The verifier's constructor takes the VK contract's address.
+pub fn write_verifier(out: &Path, verifier: &EvmVerifier) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(out).map_err(io_err(out))?;
+    let g = &verifier.generated;
+    let c = &verifier.compiled;
+    let abi = serde_json::to_string_pretty(&c.abi).expect("ABI serializes");
+    let mut files: Vec<(&str, String)> = vec![
+        ("Verifier.sol", g.solidity.clone()),
+        ("Verifier.abi.json", abi),
+        ("Verifier.bytecode", hex::encode(&c.bytecode)),
+        ("Verifier.runtime", hex::encode(&c.runtime)),
+    ];
+    if !g.vk_deploy.is_empty() {
+        files.push(("VerifyingKey.bytecode", hex::encode(&g.vk_deploy)));
+        files.push(("VerifyingKey.blob", hex::encode(&g.vk_blob)));
+    }
+    let mut written = Vec::new();
+    for (name, text) in files {
+        let path = out.join(name);
+        std::fs::write(&path, text).map_err(io_err(&path))?;
+        written.push(path);
+    }
+    Ok(written)
+}

@@ -1,0 +1,323 @@
+//! The generated Solidity verifier, compiled with solc-js and run in revm (Osaka): valid
+//! proofs of the zoo models are accepted; every tested corruption (64 sampled single-byte
+//! flips, each public instance changed, a truncated proof, an empty proof) is rejected by a
+//! revert or `false`, cheaply (never an exceptional halt that burns the gas), and the native
+//! verifier rejects exactly the same bytes.
+//!
+//! Golden figures (runtime bytecode hash, VK blob hash, execution gas) live in
+//! `tests/data/evm_golden/<model>.json`; `ZKINFER_UPDATE_GOLDEN=1` rewrites them on purpose.
+
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use zkinfer::evm::{create_verifier, run_raw, EvmVerifier};
+use zkinfer::{compile, input::read_inputs, prove, setup, verify, Model, Visibility};
+use zkinfer_prover::Fr;
+
+fn zoo(model: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/zoo")
+        .join(model)
+}
+
+/// Calldata gas of `data` before Osaka's floor (4 per zero byte, 16 otherwise).
+fn calldata_gas(data: &[u8]) -> u64 {
+    data.iter().map(|b| if *b == 0 { 4 } else { 16 }).sum()
+}
+
+struct Case {
+    settings: zkinfer::Settings,
+    keys: zkinfer::Keys,
+    proof: zkinfer::Proof,
+}
+
+fn prove_model(model: &str, public_input: bool) -> Case {
+    let m = Model::from_path(&zoo(model).join("model.onnx")).unwrap();
+    let samples: Vec<_> = (0..10)
+        .map(|i| read_inputs(&zoo(model).join(format!("inputs/input_{i:02}.json"))).unwrap())
+        .collect();
+    let settings = compile(&m, &samples, Visibility { public_input }).unwrap();
+    let keys = setup(&settings, None, &zkinfer::default_cache_dir()).unwrap();
+    let proof = prove(&settings, &keys, &samples[0]).unwrap();
+    verify(&settings, &keys.srs, keys.pk.get_vk(), &proof).unwrap();
+    Case {
+        settings,
+        keys,
+        proof,
+    }
+}
+
+fn native_accepts(case: &Case, bytes: &[u8], instances: &[Fr]) -> bool {
+    zkinfer_prover::verify(
+        &case.keys.srs.params,
+        case.keys.pk.get_vk(),
+        bytes,
+        instances,
+    )
+    .is_ok()
+}
+
+/// Runs a corrupted call: must be rejected without an exceptional halt.
+fn assert_rejected(v: &EvmVerifier, case: &Case, bytes: &[u8], instances: &[Fr], what: &str) {
+    let out = run_raw(v, bytes, instances).unwrap();
+    assert!(!out.verified, "{what}: accepted by the EVM verifier");
+    assert!(!out.halted, "{what}: exceptional halt (burns all gas)");
+    assert!(
+        out.gas < 2_000_000,
+        "{what}: rejection cost {} gas",
+        out.gas
+    );
+    assert!(
+        !native_accepts(case, bytes, instances),
+        "{what}: accepted by the native verifier"
+    );
+}
+
+/// The BN254 base field order `p`, big-endian.
+const BASE_FIELD_ORDER: &str = "30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47";
+
+/// Like [`assert_rejected`], and the revert data is the custom error `error`.
+fn assert_reverts_with(v: &EvmVerifier, case: &Case, bytes: &[u8], instances: &[Fr], error: &str) {
+    assert_rejected(v, case, bytes, instances, error);
+    let out = run_raw(v, bytes, instances).unwrap();
+    assert!(out.reverted, "{error}: {out:?}");
+    assert_eq!(hex::encode(&out.output), selector(error), "{error}");
+}
+
+fn check_golden(model: &str, figures: Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/evm_golden")
+        .join(format!("{model}.json"));
+    if std::env::var_os("ZKINFER_UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&figures).unwrap() + "\n",
+        )
+        .unwrap();
+        return;
+    }
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "{}: missing; run with ZKINFER_UPDATE_GOLDEN=1",
+            path.display()
+        )
+    });
+    let golden: Value = serde_json::from_str(&text).unwrap();
+    for key in [
+        "verifier_runtime_sha256",
+        "vk_blob_sha256",
+        "verifier_runtime_bytes",
+        "execution_gas",
+    ] {
+        assert_eq!(
+            figures[key], golden[key],
+            "{model}: {key} changed (ZKINFER_UPDATE_GOLDEN=1 to accept)"
+        );
+    }
+}
+
+/// The whole acceptance list for one model; returns the valid proof's gas.
+fn evm_model(model: &str) -> u64 {
+    let case = prove_model(model, false);
+    let vk = case.keys.pk.get_vk();
+    let v = create_verifier(&case.settings, &case.keys.srs, vk, false).unwrap();
+    let bytes = case.proof.bytes().unwrap();
+    let instances = case.proof.instances();
+
+    let ok = run_raw(&v, &bytes, &instances).unwrap();
+    assert!(ok.verified, "{model}: valid proof rejected: {ok:?}");
+    let calldata = zkinfer::evm::calldata(&case.proof).unwrap();
+    let execution_gas = ok.gas - 21_000 - calldata_gas(&calldata);
+
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed);
+    for _ in 0..64 {
+        let mut b = bytes.clone();
+        let pos = rng.gen_range(0..b.len());
+        b[pos] ^= rng.gen_range(1..=255u8);
+        assert_rejected(&v, &case, &b, &instances, &format!("{model}: byte {pos}"));
+    }
+    for i in 0..instances.len() {
+        let mut inst = instances.clone();
+        inst[i] += Fr::one();
+        assert_rejected(&v, &case, &bytes, &inst, &format!("{model}: instance {i}"));
+    }
+    assert_rejected(
+        &v,
+        &case,
+        &bytes[..bytes.len() - 32],
+        &instances,
+        "truncated",
+    );
+    assert_rejected(&v, &case, &[], &instances, "empty proof");
+    // Malformed encodings revert early with their custom error.
+    let plan = zkinfer_verifier_contracts::plan::Plan::new(
+        vk.cs(),
+        vk.get_domain().get_quotient_poly_degree(),
+    )
+    .unwrap();
+    let mut b = bytes.clone();
+    b[plan.scalar(0)..plan.scalar(1)].fill(0xff);
+    assert_reverts_with(&v, &case, &b, &instances, "InvalidScalar()");
+    let mut b = bytes.clone();
+    b[..32].copy_from_slice(&hex::decode(BASE_FIELD_ORDER).unwrap());
+    assert_reverts_with(&v, &case, &b, &instances, "InvalidPoint()");
+    let mut b = bytes.clone();
+    b[63] ^= 1; // y of the first point: off the curve
+    assert_reverts_with(&v, &case, &b, &instances, "InvalidPoint()");
+    let mut inst = instances.clone();
+    inst.push(Fr::zero());
+    assert_reverts_with(&v, &case, &bytes, &inst, "InvalidInstances()");
+    let mut b = bytes.clone();
+    b.extend_from_slice(&[0; 32]);
+    assert_reverts_with(&v, &case, &b, &instances, "InvalidProofLength()");
+    assert_rejected(&v, &case, &bytes, &instances[1..], "missing instance");
+
+    let figures = json!({
+        "verifier_runtime_sha256": hex::encode(Sha256::digest(&v.compiled.runtime)),
+        "verifier_runtime_bytes": v.compiled.runtime.len(),
+        "vk_blob_sha256": hex::encode(Sha256::digest(&v.generated.vk_blob)),
+        "execution_gas": execution_gas,
+        "gas": ok.gas,
+        "proof_bytes": bytes.len(),
+        "logrows": case.settings.logrows,
+    });
+    eprintln!("{model}: {figures}");
+    check_golden(model, figures);
+    ok.gas
+}
+
+#[test]
+fn mlp_iris_evm() {
+    evm_model("mlp_iris");
+}
+
+#[test]
+fn mlp_digits_evm() {
+    evm_model("mlp_digits");
+}
+
+#[test]
+fn cnn_digits_evm() {
+    evm_model("cnn_digits");
+}
+
+#[test]
+fn linreg_diabetes_evm() {
+    evm_model("linreg_diabetes");
+}
+
+#[test]
+fn logreg_breast_cancer_evm() {
+    evm_model("logreg_breast_cancer");
+}
+
+#[test]
+fn self_contained_verifier_with_public_input() {
+    let case = prove_model("mlp_iris", true);
+    let vk = case.keys.pk.get_vk();
+    let v = create_verifier(&case.settings, &case.keys.srs, vk, true).unwrap();
+    assert!(v.generated.vk_deploy.is_empty());
+    let bytes = case.proof.bytes().unwrap();
+    let instances = case.proof.instances();
+    let ok = run_raw(&v, &bytes, &instances).unwrap();
+    assert!(ok.verified, "{ok:?}");
+    eprintln!(
+        "mlp_iris self-contained, public input: {} gas, runtime {} bytes",
+        ok.gas,
+        v.compiled.runtime.len()
+    );
+    let last = instances.len() - 1;
+    let mut inst = instances.clone();
+    inst[last] = -inst[last];
+    assert_rejected(&v, &case, &bytes, &inst, "public input changed");
+}
+
+#[test]
+fn one_verifier_serves_models_of_one_shape() {
+    use zkinfer_verifier_contracts::{abi, deploy, Chain};
+    let iris = prove_model("mlp_iris", false);
+    let lin = prove_model("linreg_diabetes", false);
+    let v_iris =
+        create_verifier(&iris.settings, &iris.keys.srs, iris.keys.pk.get_vk(), false).unwrap();
+    let v_lin = create_verifier(&lin.settings, &lin.keys.srs, lin.keys.pk.get_vk(), false).unwrap();
+    assert_eq!(v_iris.compiled.runtime, v_lin.compiled.runtime);
+    let mut chain = Chain::new();
+    let verifier = deploy(&mut chain, &v_iris.generated, &v_iris.compiled).unwrap();
+    let (lin_vk, _) = chain.deploy(v_lin.generated.vk_deploy.clone()).unwrap();
+    let call = abi::verify_with_key_calldata(
+        lin_vk.into_array(),
+        &lin.proof.bytes().unwrap(),
+        &lin.proof.instances(),
+    );
+    let out = chain.call(verifier, call).unwrap();
+    assert!(out.verified, "{out:?}");
+    // The iris key does not verify the linreg proof.
+    let call = abi::verify_calldata(&lin.proof.bytes().unwrap(), &lin.proof.instances());
+    let out = chain.call(verifier, call).unwrap();
+    assert!(!out.verified && !out.halted);
+}
+
+fn zkinfer_cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn cli_create_verifier_verify_evm_calldata() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("iris");
+    let d = dir.to_str().unwrap();
+    let model = zoo("mlp_iris").join("model.onnx");
+    let input = zoo("mlp_iris").join("inputs/input_00.json");
+    let proof = tmp.path().join("proof.json");
+    let p = proof.to_str().unwrap();
+    let (m, i) = (model.to_str().unwrap(), input.to_str().unwrap());
+    for args in [
+        vec!["compile", m, "--calibration", i, "--out", d],
+        vec!["setup", d],
+        vec!["prove", d, "--input", i, "--proof", p],
+        vec!["create-verifier", d, "--json"],
+    ] {
+        let out = zkinfer_cli(&args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+    }
+    for f in [
+        "Verifier.sol",
+        "Verifier.abi.json",
+        "Verifier.bytecode",
+        "VerifyingKey.bytecode",
+    ] {
+        assert!(dir.join("evm").join(f).exists(), "{f}");
+    }
+    let out = zkinfer_cli(&["verify-evm", d, "--proof", p, "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verified"], true);
+    assert!(v["gas"].as_u64().unwrap() > 21_000);
+    assert!(v["verifier_runtime_bytes"].as_u64().unwrap() <= 24_576);
+
+    let out = zkinfer_cli(&["calldata", d, "--proof", p]);
+    assert!(out.status.success());
+    let hex_text = String::from_utf8(out.stdout).unwrap();
+    let selector = selector("verifyProof(bytes,uint256[])");
+    assert!(hex_text.trim().starts_with(&format!("0x{selector}")));
+
+    // A flipped proof byte: exit 1, verified false.
+    let mut pj: Value = serde_json::from_str(&std::fs::read_to_string(&proof).unwrap()).unwrap();
+    let mut b = hex::decode(pj["proof"].as_str().unwrap()).unwrap();
+    b[1000] ^= 0x40;
+    pj["proof"] = Value::String(hex::encode(b));
+    std::fs::write(&proof, pj.to_string()).unwrap();
+    let out = zkinfer_cli(&["verify-evm", d, "--proof", p, "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verified"], false);
+}
+
+fn selector(sig: &str) -> String {
+    hex::encode(&sha3::Keccak256::digest(sig.as_bytes())[..4])
+}

@@ -1,0 +1,176 @@
+//! The quotient check as Yul expressions: every constraint of the circuit (custom gates,
+//! permutation, lookups) evaluated at `x` from the proof's evaluations, in halo2's order,
+//! folded with powers of `y` (halo2 `vanishing::PartiallyEvaluated::verify`).
+
+use crate::plan::Plan;
+use crate::solidity::{hex_word, Mem};
+use halo2_axiom::halo2curves::bn256::Fr;
+use halo2_axiom::halo2curves::ff::{Field, PrimeField};
+use halo2_axiom::plonk::{Any, Expression};
+use zkinfer_prover::transcript::scalar_word;
+
+/// Yul expression of a constant.
+fn constant(c: &Fr) -> String {
+    hex_word(&scalar_word(c))
+}
+
+/// Yul expression loading proof scalar `i`.
+pub fn eval(plan: &Plan, mem: &Mem, i: usize) -> String {
+    format!("mload({:#x})", mem.proof + plan.scalar(i))
+}
+
+/// Yul expression of a halo2 expression at `x`.
+fn expr(plan: &Plan, mem: &Mem, e: &Expression<Fr>) -> String {
+    match e {
+        Expression::Constant(c) => constant(c),
+        Expression::Fixed(q) => {
+            let i = plan
+                .column_eval(Any::Fixed, q.column_index(), q.rotation().0)
+                .expect("queried fixed column");
+            eval(plan, mem, i)
+        }
+        Expression::Advice(q) => {
+            let i = plan
+                .column_eval(Any::advice(), q.column_index(), q.rotation().0)
+                .expect("queried advice column");
+            eval(plan, mem, i)
+        }
+        Expression::Instance(_) => mem.get("INSTANCE_EVAL"),
+        Expression::Negated(a) => format!("sub(R, {})", expr(plan, mem, a)),
+        Expression::Sum(a, b) => {
+            format!("addmod({}, {}, R)", expr(plan, mem, a), expr(plan, mem, b))
+        }
+        Expression::Product(a, b) => {
+            format!("mulmod({}, {}, R)", expr(plan, mem, a), expr(plan, mem, b))
+        }
+        Expression::Scaled(a, c) => format!("mulmod({}, {}, R)", expr(plan, mem, a), constant(c)),
+        Expression::Selector(_) | Expression::Challenge(_) => {
+            unreachable!("rejected by Plan::new")
+        }
+    }
+}
+
+/// Yul statements folding every constraint into `H_EVAL` (`acc = acc·y + c`), then dividing
+/// by `xⁿ − 1` (its inverse is at `inv_xn`).
+pub fn emit(plan: &Plan, mem: &Mem, inv_xn: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let h = mem.at("H_EVAL");
+    let s = |name: &str| mem.get(name);
+    let mut fold = |label: &str, c: String| {
+        out.push(format!("// {label}"));
+        out.push(format!(
+            "mstore({h}, addmod(mulmod(mload({h}), {y}, R), {c}, R))",
+            y = s("Y")
+        ));
+    };
+    for gate in plan.cs.gates() {
+        for (i, poly) in gate.polynomials().iter().enumerate() {
+            fold(
+                &format!("gate {:?} #{i}", gate.name()),
+                expr(plan, mem, poly),
+            );
+        }
+    }
+    // Permutation (halo2 permutation::verifier::Evaluated::expressions).
+    let (l0, llast) = (s("L_0"), s("L_LAST"));
+    let active = s("ACTIVE");
+    let z = |j: usize, k: usize| eval(plan, mem, plan.perm_evals + 3 * j + k);
+    let chunks = plan.perm_chunks;
+    if chunks > 0 {
+        fold(
+            "permutation: l_0·(1 − z_0)",
+            format!("mulmod({l0}, addmod(1, sub(R, {}), R), R)", z(0, 0)),
+        );
+        let zl = z(chunks - 1, 0);
+        fold(
+            "permutation: l_last·(z_l² − z_l)",
+            format!("mulmod({llast}, addmod(mulmod({zl}, {zl}, R), sub(R, {zl}), R), R)"),
+        );
+        for j in 1..chunks {
+            fold(
+                &format!("permutation: l_0·(z_{j} − z_{}(ω^last·x))", j - 1),
+                format!(
+                    "mulmod({l0}, addmod({}, sub(R, {}), R), R)",
+                    z(j, 0),
+                    z(j - 1, 2)
+                ),
+            );
+        }
+    }
+    let cols = plan.cs.permutation().get_columns();
+    let chunk_len = plan.degree - 2;
+    let (beta, gamma, beta_x) = (s("BETA"), s("GAMMA"), s("BETA_X"));
+    let mut delta_pow = Fr::ONE;
+    for (j, chunk) in cols.chunks(chunk_len).enumerate() {
+        let mut left = z(j, 1);
+        let mut right = z(j, 0);
+        for (k, col) in chunk.iter().enumerate() {
+            let value = match plan.column_eval(*col.column_type(), col.index(), 0) {
+                Some(i) => eval(plan, mem, i),
+                None => s("INSTANCE_EVAL"),
+            };
+            let sigma = eval(plan, mem, plan.sigma_evals + j * chunk_len + k);
+            left = format!(
+                "mulmod({left}, addmod(addmod({value}, mulmod({beta}, {sigma}, R), R), {gamma}, R), R)"
+            );
+            right = format!(
+                "mulmod({right}, addmod(addmod({value}, mulmod({beta_x}, {}, R), R), {gamma}, R), R)",
+                constant(&delta_pow)
+            );
+            delta_pow *= Fr::DELTA;
+        }
+        fold(
+            &format!("permutation: chunk {j} product"),
+            format!("mulmod(addmod({left}, sub(R, {right}), R), {active}, R)"),
+        );
+    }
+    // Lookups (halo2 lookup::verifier::Evaluated::expressions).
+    let theta = s("THETA");
+    for (i, lookup) in plan.cs.lookups().iter().enumerate() {
+        let e = |k: usize| eval(plan, mem, plan.lookup_evals + 5 * i + k);
+        let (zx, znext, a, ainv, t) = (e(0), e(1), e(2), e(3), e(4));
+        let compress = |exprs: &[Expression<Fr>]| {
+            exprs.iter().fold("0".to_string(), |acc, ex| {
+                format!(
+                    "addmod(mulmod({acc}, {theta}, R), {}, R)",
+                    expr(plan, mem, ex)
+                )
+            })
+        };
+        let name = lookup.name();
+        fold(
+            &format!("lookup {name:?}: l_0·(1 − z)"),
+            format!("mulmod({l0}, addmod(1, sub(R, {zx}), R), R)"),
+        );
+        fold(
+            &format!("lookup {name:?}: l_last·(z² − z)"),
+            format!("mulmod({llast}, addmod(mulmod({zx}, {zx}, R), sub(R, {zx}), R), R)"),
+        );
+        let left = format!(
+            "mulmod(mulmod({znext}, addmod({a}, {beta}, R), R), addmod({t}, {gamma}, R), R)"
+        );
+        let right = format!(
+            "mulmod(mulmod({zx}, addmod({}, {beta}, R), R), addmod({}, {gamma}, R), R)",
+            compress(lookup.input_expressions()),
+            compress(lookup.table_expressions())
+        );
+        fold(
+            &format!("lookup {name:?}: product"),
+            format!("mulmod(addmod({left}, sub(R, {right}), R), {active}, R)"),
+        );
+        fold(
+            &format!("lookup {name:?}: l_0·(a′ − s′)"),
+            format!("mulmod({l0}, addmod({a}, sub(R, {t}), R), R)"),
+        );
+        fold(
+            &format!("lookup {name:?}: (a′ − s′)·(a′ − a′(ω⁻¹x))"),
+            format!(
+                "mulmod(mulmod(addmod({a}, sub(R, {t}), R), addmod({a}, sub(R, {ainv}), R), R), {active}, R)"
+            ),
+        );
+    }
+    out.push(format!(
+        "mstore({h}, mulmod(mload({h}), mload({inv_xn:#x}), R))"
+    ));
+    out
+}
