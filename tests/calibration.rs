@@ -107,73 +107,57 @@ fn zkinfer(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Runs a command that must succeed with `--json`; returns its JSON.
+fn zkinfer_json(args: &[&str]) -> serde_json::Value {
+    let out = zkinfer(&[args, &["--json"]].concat());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{args:?}: {err}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
 fn cli_calibrate_compile_and_accuracy() {
     let dir = tempfile::tempdir().unwrap();
     let cal = dir.path().join("cal.json");
     let model = zoo("mlp_iris").join("model.onnx");
     let data = zoo("mlp_iris").join("inputs");
-    let out = zkinfer(&[
+    let (model, data) = (model.to_str().unwrap(), data.to_str().unwrap());
+    let v = zkinfer_json(&[
         "calibrate",
-        model.to_str().unwrap(),
+        model,
         "--data",
-        data.to_str().unwrap(),
+        data,
         "--out",
         cal.to_str().unwrap(),
-        "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["top1_agree"], 10);
-    assert!(v["tensors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|t| t["scale_bits"].is_i64()));
+    let tensors = v["tensors"].as_array().unwrap();
+    assert!(tensors.iter().all(|t| t["scale_bits"].is_i64()));
     let compiled = dir.path().join("iris");
-    let out = zkinfer(&[
+    let cal = cal.to_str().unwrap();
+    zkinfer_json(&[
         "compile",
-        model.to_str().unwrap(),
+        model,
         "--calibrated",
-        cal.to_str().unwrap(),
+        cal,
         "--out",
         compiled.to_str().unwrap(),
-        "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     // A calibration file is bound to its model.
     let other = zoo("mlp_digits").join("model.onnx");
+    let other = other.to_str().unwrap();
+    let x = dir.path().join("x");
     let out = zkinfer(&[
         "compile",
-        other.to_str().unwrap(),
+        other,
         "--calibrated",
-        cal.to_str().unwrap(),
+        cal,
         "--out",
-        dir.path().join("x").to_str().unwrap(),
+        x.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("calibrated for model"));
-    let out = zkinfer(&[
-        "accuracy",
-        model.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-        "--json",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = zkinfer_json(&["accuracy", model, "--data", data]);
     assert_eq!(v["samples"], 10);
     assert!(v["max_abs_error"].as_f64().unwrap() < 1e-3);
     assert!(!v["layers"].as_array().unwrap().is_empty());
