@@ -321,3 +321,47 @@ fn cli_create_verifier_verify_evm_calldata() {
 fn selector(sig: &str) -> String {
     hex::encode(&sha3::Keccak256::digest(sig.as_bytes())[..4])
 }
+
+/// Gas per phase of the generated verifier (run with `--ignored --nocapture`): the code
+/// returns early before each phase's comment; Cancun rules, so that the calldata floor of
+/// EIP-7623 does not hide the early phases.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn gas_profile() {
+    use zkinfer_verifier_contracts::{deploy_and_verify, generate, solc, Chain, CONTRACT};
+    let case = prove_model("mlp_iris", false);
+    let vk = case.keys.pk.get_vk();
+    let g = generate(
+        &case.keys.srs.params,
+        vk,
+        case.proof.instances().len(),
+        false,
+    )
+    .unwrap();
+    let (bytes, inst) = (case.proof.bytes().unwrap(), case.proof.instances());
+    let mut last = 0;
+    for marker in [
+        "// 1. Verifying key",
+        "// 2. Lengths",
+        "// 3. Transcript",
+        "// 4. Points",
+        "// 5. Lagrange",
+        "// 6. The quotient",
+        "// 7. SHPLONK",
+        "msm_term(1, 2",
+        "// e(W'",
+        "",
+    ] {
+        let src = if marker.is_empty() {
+            g.solidity.clone()
+        } else {
+            let early = format!("mstore(0, 1) return(0, 0x20)\n{marker}");
+            g.solidity.replacen(marker, &early, 1)
+        };
+        let compiled = solc::compile(&src, CONTRACT).unwrap();
+        let mut chain = Chain::with_spec(revm::primitives::hardfork::SpecId::CANCUN);
+        let out = deploy_and_verify(&mut chain, &g, &compiled, &bytes, &inst).unwrap();
+        eprintln!("up to {marker:20} {:8} (+{})", out.gas, out.gas - last);
+        last = out.gas;
+    }
+}

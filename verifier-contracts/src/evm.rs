@@ -48,10 +48,16 @@ impl Default for Chain {
 }
 
 impl Chain {
-    /// A fresh chain.
+    /// A fresh chain at Osaka rules.
     pub fn new() -> Self {
+        Self::with_spec(SpecId::OSAKA)
+    }
+
+    /// A fresh chain at the rules of `spec` (e.g. Cancun, before the calldata floor of
+    /// EIP-7623, to profile execution gas).
+    pub fn with_spec(spec: SpecId) -> Self {
         let ctx = Context::mainnet()
-            .modify_cfg_chained(|cfg| cfg.set_spec_and_mainnet_gas_params(SpecId::OSAKA))
+            .modify_cfg_chained(|cfg| cfg.set_spec_and_mainnet_gas_params(spec))
             .with_db(CacheDB::<EmptyDB>::default());
         Self {
             evm: ctx.build_mainnet(),
