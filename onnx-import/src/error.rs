@@ -56,5 +56,13 @@ pub enum ImportError {
     },
 }
 
+/// Reads a model file, naming it in the error.
+pub(crate) fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| ImportError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
 /// Result alias of this crate.
 pub type Result<T> = std::result::Result<T, ImportError>;

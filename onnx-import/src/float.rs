@@ -145,11 +145,7 @@ impl FloatModel {
 
     /// Reads and parses an ONNX file.
     pub fn from_path(path: &std::path::Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Self::from_bytes(&bytes)
+        Self::from_bytes(&crate::error::read_file(path)?)
     }
 
     /// Names and shapes of the model inputs.
