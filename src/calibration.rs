@@ -116,6 +116,18 @@ pub fn accuracy(
     let graph = &settings.graph;
     let n_in = graph.inputs.len();
     let names = float.node_names();
+    let index: std::collections::HashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    // Per layer: the inputs, then each source node's value, as the tensor computing it.
+    let inputs = graph
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.name.clone(), i));
+    let tracked: Vec<(String, usize)> = inputs.chain(graph.sources.iter().cloned()).collect();
     let mut layers: BTreeMap<usize, LayerError> = BTreeMap::new();
     let mut layer_sums: BTreeMap<usize, (f64, usize)> = BTreeMap::new();
     let (mut top1, mut max_err, mut sum_err, mut count) = (0, 0f64, 0f64, 0usize);
@@ -128,13 +140,8 @@ pub fn accuracy(
             .flat_map(|t| t.data.iter().map(|v| *v as i64))
             .collect();
         let ours = settings.dequantize_outputs(&ints);
-        let all = float.run_all(sample)?;
-        let reference: Vec<f64> = float
-            .run(sample)?
-            .into_iter()
-            .flatten()
-            .map(f64::from)
-            .collect();
+        let (outputs, all) = float.run_traced(sample)?;
+        let reference: Vec<f64> = outputs.into_iter().flatten().map(f64::from).collect();
         top1 += usize::from(decision(&ours) == decision(&reference));
         for (a, b) in ours.iter().zip(&reference) {
             let e = (a - b).abs();
@@ -142,18 +149,10 @@ pub fn accuracy(
             sum_err += e;
             count += 1;
         }
-        // Per layer: the inputs, then each source node's value, as the tensor computing it.
-        let inputs = graph
-            .inputs
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.name.clone(), i));
-        let tracked: Vec<(String, usize)> = inputs.chain(graph.sources.iter().cloned()).collect();
         for (k, (name, t)) in tracked.iter().enumerate() {
-            let f = names
-                .iter()
-                .position(|n| n == name)
-                .and_then(|id| all.get(id).and_then(|v| v.as_ref()));
+            let f = index
+                .get(name.as_str())
+                .and_then(|id| all.get(*id).and_then(|v| v.as_ref()));
             let t_val = &values[*t];
             let Some(f) = f.filter(|f| f.len() == t_val.data.len()) else {
                 continue;

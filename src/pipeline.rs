@@ -214,18 +214,12 @@ pub fn compile(
     calibration: &[Vec<Vec<f32>>],
     visibility: Visibility,
 ) -> Result<Settings> {
-    let quant = match &model.source {
-        Source::Float(float) => {
-            check_samples(float, calibration)?;
-            Some(QuantSettings::calibrate(float, calibration)?)
-        }
-        Source::Quantized(_) => None,
-    };
-    compile_with(model, calibration, quant, visibility)
+    compile_with(model, calibration, None, visibility)
 }
 
-/// [`compile`] with scales already chosen (by [`calibrate`]); `calibration` still sizes the
-/// lookup tables. `quant` is ignored for a pre-quantized model.
+/// [`compile`] with scales already chosen (by [`calibrate`]; `None` calibrates for the
+/// default target); `calibration` still sizes the lookup tables. `quant` is ignored for a
+/// pre-quantized model.
 pub fn compile_with(
     model: &Model,
     calibration: &[Vec<Vec<f32>>],

@@ -2,34 +2,19 @@
 //! reference evaluator (MockProver), with tampered witnesses that must fail the specific
 //! constraint.
 
+mod common;
+
 use halo2_axiom::dev::{MockProver, VerifyFailure};
 use std::sync::Arc;
 use zkinfer_circuits::chip::Tamper;
 use zkinfer_circuits::ops::{requantize, Op, Relu, Requant};
-use zkinfer_circuits::{Affine, CircuitError, Graph, GraphInput, ModelCircuit, Node, Visibility};
+use zkinfer_circuits::{Affine, CircuitError, Graph, ModelCircuit, Visibility};
 
 const LANE_A: usize = 3;
 const LANE_B: usize = 4;
 
 fn graph(op: Op, n: usize, affine: Option<Affine>) -> Arc<Graph> {
-    Arc::new(Graph {
-        inputs: vec![GraphInput {
-            name: "acc".into(),
-            shape: vec![n],
-            scale: 0,
-            affine,
-        }],
-        nodes: vec![Node {
-            name: "op".into(),
-            op,
-            inputs: vec![0],
-            shape: vec![n],
-            scale: 0,
-            affine: None,
-        }],
-        outputs: vec![1],
-        sources: vec![],
-    })
+    common::one_node(op, n, 0, affine)
 }
 
 fn requant(multipliers: Vec<f32>, inner: u32, zero_point: i32, uint8: bool) -> Op {

@@ -1,31 +1,16 @@
 //! The exact cast to integers: `x = y·2^shift` proven, a non-integral value refused, and a
 //! forged integer rejected by the linear gate.
 
+mod common;
+
 use halo2_axiom::dev::{MockProver, VerifyFailure};
 use std::sync::Arc;
 use zkinfer_circuits::chip::Tamper;
 use zkinfer_circuits::ops::{Op, ToInt};
-use zkinfer_circuits::{CircuitError, Graph, GraphInput, ModelCircuit, Node, Visibility};
+use zkinfer_circuits::{CircuitError, Graph, ModelCircuit, Visibility};
 
 fn graph(shift: u32, n: usize) -> Arc<Graph> {
-    Arc::new(Graph {
-        inputs: vec![GraphInput {
-            name: "x".into(),
-            shape: vec![n],
-            scale: shift as i32,
-            affine: None,
-        }],
-        nodes: vec![Node {
-            name: "to_int".into(),
-            op: Op::ToInt(ToInt { shift }),
-            inputs: vec![0],
-            shape: vec![n],
-            scale: 0,
-            affine: None,
-        }],
-        outputs: vec![1],
-        sources: vec![],
-    })
+    common::one_node(Op::ToInt(ToInt { shift }), n, shift as i32, None)
 }
 
 fn failures(c: &ModelCircuit) -> Vec<VerifyFailure> {

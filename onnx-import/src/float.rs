@@ -206,16 +206,28 @@ impl FloatModel {
     /// Float values of every node output (first slot), for calibration; `None` for
     /// non-float outlets.
     pub fn run_all(&self, inputs: &[Vec<f32>]) -> Result<Vec<Option<Vec<f32>>>> {
+        Ok(self.run_traced(inputs)?.1)
+    }
+
+    /// One inference giving both the model outputs (as [`FloatModel::run`]) and every node's
+    /// value (as [`FloatModel::run_all`]).
+    pub fn run_traced(&self, inputs: &[Vec<f32>]) -> Result<Trace> {
         let mut model = self.model.clone();
-        let outlets: Vec<OutletId> = (0..model.nodes().len())
-            .map(|n| OutletId::new(n, 0))
-            .collect();
+        let outputs = model.output_outlets().map_err(inference)?.to_vec();
+        let nodes = (0..model.nodes().len()).map(|n| OutletId::new(n, 0));
+        let outlets: Vec<OutletId> = outputs.iter().copied().chain(nodes).collect();
         model.select_output_outlets(&outlets).map_err(inference)?;
         let plan = model.into_runnable().map_err(inference)?;
         let out = plan.run(self.tensors(inputs)?).map_err(inference)?;
-        Ok(out.iter().map(|t| flatten(t).ok()).collect())
+        let (outs, all) = out.split_at(outputs.len());
+        let outs = outs.iter().map(flatten).collect::<Result<_>>()?;
+        Ok((outs, all.iter().map(|t| flatten(t).ok()).collect()))
     }
 }
+
+/// What [`FloatModel::run_traced`] gives: the model outputs, and each node's first output
+/// (`None` where it is not a float tensor).
+pub type Trace = (Vec<Vec<f32>>, Vec<Option<Vec<f32>>>);
 
 fn inference(e: impl std::fmt::Display) -> ImportError {
     ImportError::Inference {

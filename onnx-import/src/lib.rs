@@ -18,7 +18,7 @@ mod qmodel;
 mod quantize;
 
 pub use error::{ImportError, Result};
-pub use float::{check_values, FloatModel, SUPPORTED_ONNX_OPS};
+pub use float::{check_values, FloatModel, Trace, SUPPORTED_ONNX_OPS};
 pub use proto::{decode_tensor, graph_input_names, tensor_values};
 pub use qmodel::{is_prequantized, QuantFormat, QuantModel, QUANTIZED_ONNX_OPS};
 pub use quantize::{QuantSettings, Target, CALIBRATION_MARGIN, MAX_ACT_SCALE, WEIGHT_SCALE};
