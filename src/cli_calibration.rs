@@ -5,7 +5,7 @@ use anyhow::Result;
 use serde_json::json;
 use std::path::Path;
 use zkinfer::calibration::{accuracy, calibrate, read_data_dir, AccuracyReport};
-use zkinfer::{artifacts::write_json, compile_with, Model, Target, Visibility};
+use zkinfer::{artifacts::write_json, compile_with, Model, Nonlinear, Target, Visibility};
 
 /// `--target`.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -29,17 +29,49 @@ impl From<TargetArg> for Target {
     }
 }
 
+/// `--nonlinear`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum NonlinearArg {
+    /// Per function, whichever of table and segments costs fewer rows.
+    Auto,
+    /// Lookup tables over the input range.
+    Table,
+    /// Piecewise-linear segments over range-decomposed inputs.
+    Interp,
+}
+
+impl From<NonlinearArg> for Nonlinear {
+    fn from(n: NonlinearArg) -> Self {
+        match n {
+            NonlinearArg::Auto => Nonlinear::Auto,
+            NonlinearArg::Table => Nonlinear::Table,
+            NonlinearArg::Interp => Nonlinear::Interp,
+        }
+    }
+}
+
+/// Calibrates `m` on `samples` for the chosen target and nonlinear mode.
+fn choose(
+    m: &Model,
+    samples: &[Vec<Vec<f32>>],
+    (target, nonlinear): (TargetArg, NonlinearArg),
+) -> Result<zkinfer::calibration::Calibration> {
+    let mut c = calibrate(m, samples, target.into())?;
+    c.quant.nonlinear = nonlinear.into();
+    Ok(c)
+}
+
 /// `zkinfer calibrate`: choose the scales, write them, explain the choice.
 pub fn run_calibrate(
     json: bool,
     model: &Path,
     data: &Path,
-    target: TargetArg,
+    choice: (TargetArg, NonlinearArg),
     out: &Path,
 ) -> Result<i32> {
     let m = Model::from_path(model)?;
     let samples = read_data_dir(data)?;
-    let c = calibrate(&m, &samples, target.into())?;
+    let c = choose(&m, &samples, choice)?;
     let settings = compile_with(&m, &samples, Some(c.quant.clone()), Visibility::default())?;
     let report = accuracy(&m, &settings, &samples)?;
     write_json(out, &c)?;
@@ -83,10 +115,15 @@ pub fn run_calibrate(
 }
 
 /// `zkinfer accuracy`: the quantized reference evaluator against float inference.
-pub fn run_accuracy(json: bool, model: &Path, data: &Path, target: TargetArg) -> Result<i32> {
+pub fn run_accuracy(
+    json: bool,
+    model: &Path,
+    data: &Path,
+    choice: (TargetArg, NonlinearArg),
+) -> Result<i32> {
     let m = Model::from_path(model)?;
     let samples = read_data_dir(data)?;
-    let c = calibrate(&m, &samples, target.into())?;
+    let c = choose(&m, &samples, choice)?;
     let settings = compile_with(&m, &samples, Some(c.quant), Visibility::default())?;
     let report = accuracy(&m, &settings, &samples)?;
     if json {

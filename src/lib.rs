@@ -30,5 +30,5 @@ pub use pipeline::{
     calibrate, compile, compile_with, prove, setup, verify, Keys, Model, Proof, Settings, Source,
 };
 pub use zkinfer_circuits::Visibility;
-pub use zkinfer_onnx_import::{QuantSettings, Target};
+pub use zkinfer_onnx_import::{Nonlinear, QuantSettings, Target};
 pub use zkinfer_prover::default_cache_dir;

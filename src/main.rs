@@ -20,7 +20,7 @@ macro_rules! say {
 }
 
 mod cli_calibration;
-use cli_calibration::TargetArg;
+use cli_calibration::{NonlinearArg, TargetArg};
 mod evm_cmd;
 
 #[derive(Parser)]
@@ -95,6 +95,9 @@ enum Cmd {
         /// What to optimize.
         #[arg(long, value_enum, default_value = "balanced")]
         target: TargetArg,
+        /// How nonlinear functions are proven.
+        #[arg(long, value_enum, default_value = "auto")]
+        nonlinear: NonlinearArg,
         /// Calibration file to write.
         #[arg(long, default_value = "calibration.json")]
         out: PathBuf,
@@ -110,6 +113,9 @@ enum Cmd {
         /// Calibration target.
         #[arg(long, value_enum, default_value = "balanced")]
         target: TargetArg,
+        /// How nonlinear functions are proven.
+        #[arg(long, value_enum, default_value = "auto")]
+        nonlinear: NonlinearArg,
     },
     /// Import a snarkjs Powers-of-Tau file (bn128 `.ptau`) as SRS params for `--srs`.
     ImportSrs {
@@ -295,13 +301,15 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             model,
             data,
             target,
+            nonlinear,
             out,
-        } => cli_calibration::run_calibrate(j, model, data, *target, out),
+        } => cli_calibration::run_calibrate(j, model, data, (*target, *nonlinear), out),
         Cmd::Accuracy {
             model,
             data,
             target,
-        } => cli_calibration::run_accuracy(j, model, data, *target),
+            nonlinear,
+        } => cli_calibration::run_accuracy(j, model, data, (*target, *nonlinear)),
         Cmd::ImportSrs { ptau, out, logrows } => {
             let k = match logrows {
                 Some(k) => *k,

@@ -1,16 +1,17 @@
-//! Per nonlinear op (every op that lowers to a function table): on a real ONNX case, a
-//! tampered table output or input fails the function lookup (or the copy into it), and the
-//! op's own table answers at its range ends and at zero, and refuses an input one past
-//! either end. (Rounding ties of the rescale into a table are covered in `circuits`'
-//! rescale tests.)
+//! Per nonlinear op (every op that lowers to a function table or to interpolated segments),
+//! compiled both ways on a real ONNX case: a tampered table output or input fails the
+//! function lookup (or the copy into it); a tampered segment index or coefficient fails the
+//! segment lookup and a tampered interpolated output fails; the op's own table or segments
+//! answer at their range ends and at zero, and refuse an input one past either end.
+//! (Rounding ties are covered in `circuits`' rescale and interp tests.)
 
 mod common;
 
 use halo2_axiom::dev::{MockProver, VerifyFailure};
 use std::sync::Arc;
-use zkinfer::{compile, Visibility};
+use zkinfer::{calibrate, compile_with, Nonlinear, Target, Visibility};
 use zkinfer_circuits::chip::Tamper;
-use zkinfer_circuits::ops::{Lookup, Op};
+use zkinfer_circuits::ops::{Interp, Lookup, Op};
 use zkinfer_circuits::{CircuitError, Graph, GraphInput, ModelCircuit, Node};
 
 /// One conformance case per nonlinear op.
@@ -43,6 +44,28 @@ fn function_lookup_failed(fs: &[VerifyFailure]) -> bool {
         .any(|f| matches!(f, VerifyFailure::Lookup { name, .. } if name == "function"))
 }
 
+/// `op` over one input of `n` elements.
+fn one_node(op: Op, n: usize) -> Arc<Graph> {
+    Arc::new(Graph {
+        inputs: vec![GraphInput {
+            name: "x".into(),
+            shape: vec![n],
+            scale: 0,
+            affine: None,
+        }],
+        nodes: vec![Node {
+            name: "f".into(),
+            op,
+            inputs: vec![0],
+            shape: vec![n],
+            scale: 0,
+            affine: None,
+        }],
+        outputs: vec![1],
+        sources: vec![],
+    })
+}
+
 /// The table alone: ends, zero, and one past each end.
 fn check_table_edges(op: &str, lookup: &Lookup) {
     let t = &lookup.table;
@@ -51,24 +74,7 @@ fn check_table_edges(op: &str, lookup: &Lookup) {
     if lo <= 0 && 0 <= hi {
         xs.push(0);
     }
-    let graph = Arc::new(Graph {
-        inputs: vec![GraphInput {
-            name: "x".into(),
-            shape: vec![xs.len()],
-            scale: 0,
-            affine: None,
-        }],
-        nodes: vec![Node {
-            name: "f".into(),
-            op: Op::Lookup(lookup.clone()),
-            inputs: vec![0],
-            shape: vec![xs.len()],
-            scale: 0,
-            affine: None,
-        }],
-        outputs: vec![1],
-        sources: vec![],
-    });
+    let graph = one_node(Op::Lookup(lookup.clone()), xs.len());
     let x: Vec<i128> = xs.iter().map(|v| i128::from(*v)).collect();
     let c = ModelCircuit::new(graph.clone(), &[x], Visibility::default()).unwrap();
     let want: Vec<i128> = xs
@@ -111,43 +117,83 @@ fn every_nonlinear_op_fails_its_lookup_when_tampered() {
     }
 }
 
+/// Compiles the case with each way of proving nonlinear functions and tampers every node that
+/// uses one.
 fn check(op: &str, model: &zkinfer::Model, floats: &[Vec<f32>]) {
-    let settings = compile(model, &[floats.to_vec()], Visibility::default())
+    for mode in [Nonlinear::Table, Nonlinear::Interp] {
+        let mut quant = calibrate(model, &[floats.to_vec()], Target::Balanced).unwrap();
+        quant.nonlinear = mode;
+        let settings = compile_with(
+            model,
+            &[floats.to_vec()],
+            Some(quant),
+            Visibility::default(),
+        )
         .unwrap_or_else(|e| panic!("{op}: {e}"));
-    let q = settings.quantize_inputs(floats).unwrap();
-    let circuit = settings.circuit(&q).unwrap();
-    assert!(
-        failures(&circuit, settings.logrows).is_empty(),
-        "{op}: honest"
-    );
-    let rows = circuit.node_rows();
-    let lookups: Vec<(usize, &Lookup)> = settings
-        .graph
-        .nodes
-        .iter()
-        .enumerate()
-        .filter_map(|(n, node)| match &node.op {
-            Op::Lookup(l) => Some((n, l)),
-            _ => None,
-        })
-        .collect();
-    assert!(!lookups.is_empty(), "{op}: no function table");
-    for (n, lookup) in lookups {
-        let row = rows[n].start;
-        let tamper = |lane| {
-            let c = circuit.clone().with_tamper(&[Tamper {
-                lane,
-                row,
-                delta: 1,
-            }]);
-            failures(&c, settings.logrows)
-        };
-        let fs = tamper(LANE_B);
+        let q = settings.quantize_inputs(floats).unwrap();
+        let circuit = settings.circuit(&q).unwrap();
+        let k = settings.logrows;
+        assert!(failures(&circuit, k).is_empty(), "{op} {mode:?}: honest");
+        let rows = circuit.node_rows();
+        let mut found = 0;
+        for (n, node) in settings.graph.nodes.iter().enumerate() {
+            let row = rows[n].start;
+            let tamper = |lane, row| {
+                let c = circuit.clone().with_tamper(&[Tamper {
+                    lane,
+                    row,
+                    delta: 1,
+                }]);
+                failures(&c, k)
+            };
+            match &node.op {
+                Op::Lookup(lookup) => {
+                    let fs = tamper(LANE_B, row);
+                    assert!(function_lookup_failed(&fs), "{op} node {n}: output {fs:?}");
+                    assert!(!tamper(LANE_A, row).is_empty(), "{op} node {n}: input");
+                    check_table_edges(op, lookup);
+                }
+                Op::Interp(interp) => {
+                    // Row 0: decomposition and segment lookup (h, e, d in lanes A, B, B + 1);
+                    // flat segments may share coefficients, so a moved index can still be in
+                    // the table: the decomposition then fails.
+                    for lane in [LANE_B, LANE_B + 1] {
+                        let fs = tamper(lane, row);
+                        assert!(function_lookup_failed(&fs), "{op} node {n}: lane {lane}");
+                    }
+                    assert!(!tamper(LANE_A, row).is_empty(), "{op} node {n}: index");
+                    // The output, where the remainder row holds it (lane B + 2).
+                    let out_row = row + 1 + usize::from(interp.seg_bits % 8 != 0);
+                    assert!(!tamper(LANE_B + 2, out_row).is_empty(), "{op} node {n}: y");
+                    check_segment_edges(op, interp);
+                }
+                _ => continue,
+            }
+            found += 1;
+        }
+        assert!(found > 0, "{op} {mode:?}: no function table or segments");
+    }
+}
+
+/// The segments alone: both ends of the covered inputs, zero, and one past each end.
+fn check_segment_edges(op: &str, interp: &Interp) {
+    let (lo, hi) = (i128::from(interp.x_min), interp.x_max());
+    let mut xs = vec![lo, hi];
+    if lo <= 0 && 0 <= hi {
+        xs.push(0);
+    }
+    let graph = one_node(Op::Interp(interp.clone()), xs.len());
+    let c = ModelCircuit::new(graph.clone(), &[xs.clone()], Visibility::default()).unwrap();
+    let want: Vec<i128> = xs.iter().map(|x| interp.apply(*x).unwrap()).collect();
+    assert_eq!(c.graph().outputs_of(c.values())[0].data, want, "{op}");
+    assert!(failures(&c, c.min_k().unwrap()).is_empty(), "{op}");
+    for beyond in [lo - 1, hi + 1] {
+        let mut x = xs.clone();
+        x[0] = beyond;
+        let err = ModelCircuit::new(graph.clone(), &[x], Visibility::default()).unwrap_err();
         assert!(
-            function_lookup_failed(&fs),
-            "{op} node {n}: output tamper {fs:?}"
+            matches!(err, CircuitError::ValueOutOfRange { .. }),
+            "{op}: {err}"
         );
-        assert!(!tamper(LANE_A).is_empty(), "{op} node {n}: input tamper");
-        check_table_edges(op, lookup);
     }
 }

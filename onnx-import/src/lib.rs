@@ -21,7 +21,9 @@ pub use error::{ImportError, Result};
 pub use float::{check_values, FloatModel, Trace, SUPPORTED_ONNX_OPS};
 pub use proto::{decode_tensor, graph_input_names, tensor_values};
 pub use qmodel::{is_prequantized, QuantFormat, QuantModel, QUANTIZED_ONNX_OPS};
-pub use quantize::{QuantSettings, Target, CALIBRATION_MARGIN, MAX_ACT_SCALE, WEIGHT_SCALE};
+pub use quantize::{
+    Nonlinear, QuantSettings, Target, CALIBRATION_MARGIN, MAX_ACT_SCALE, WEIGHT_SCALE,
+};
 /// ONNX's serialized tensor (for [`FloatModel::from_bytes_folding`]).
 pub use tract_onnx::pb::TensorProto;
 

@@ -61,6 +61,21 @@ impl Target {
     }
 }
 
+/// How a float model's nonlinear functions (Sigmoid, Tanh, Exp, …) are proven.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Nonlinear {
+    /// Per function, whichever of the two costs fewer rows (table entries plus rows per
+    /// element).
+    #[default]
+    Auto,
+    /// A lookup table over the input's range, behind a rescale to the table's grid.
+    Table,
+    /// Piecewise-linear interpolation over range-decomposed segments (a table only where
+    /// no segment width meets the tolerance within the table bits).
+    Interp,
+}
+
 /// Fixed-point choices of a compiled model.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuantSettings {
@@ -75,6 +90,9 @@ pub struct QuantSettings {
     /// Scale exponent per tensor (ONNX/tract node name), from that tensor's calibrated range.
     #[serde(default)]
     pub tensor_scales: BTreeMap<String, i32>,
+    /// How nonlinear functions are proven.
+    #[serde(default)]
+    pub nonlinear: Nonlinear,
 }
 
 /// Largest activation scale chosen by calibration.
@@ -140,6 +158,7 @@ impl QuantSettings {
             weight_scale: WEIGHT_SCALE,
             target,
             tensor_scales,
+            nonlinear: Nonlinear::Auto,
         })
     }
 

@@ -348,6 +348,80 @@ impl<'a, 'r> Ctx<'a, 'r> {
         w[0]
     }
 
+    /// `y = round((x·d_h + e_h) / 2^out_shift)` on `x`'s segment (see [`crate::ops::Interp`]):
+    /// a range row splits `x − x_min = h·2^seg_bits + l` (limbs of `l`) and looks up
+    /// `(h, e_h, d_h)` in the same row (a second row bounds `l` when `seg_bits` is not a
+    /// multiple of the limb width); the next row range-checks the remainder of
+    /// `x·d_h + e_h + half − y·2^out_shift` with the product `x·d_h` taken from the mul
+    /// gate's `z_next` (`out_shift` is a multiple of the limb width, so one row does it); `y`
+    /// is then range-checked as a signed value.
+    pub fn interp(&mut self, x: &Wire, y: i128, op: &crate::ops::Interp) -> Wire {
+        // A value outside the segments only comes from a blank (keygen) circuit, whose cells
+        // are never checked: lay the same rows out with in-range stand-ins.
+        let (h, e, d) = op.segment(x.value).unwrap_or_else(|| {
+            let s = &op.table;
+            (
+                0,
+                s.values[0].into(),
+                s.second.first().copied().unwrap_or(0).into(),
+            )
+        });
+        let (b, sh) = (op.seg_bits, op.out_shift);
+        let x_min = i128::from(op.x_min);
+        let l = (x.value - x_min - (h << b)).clamp(0, (1i128 << b) - 1);
+        let tag = self.tag(&op.table);
+        let row = self.row;
+        self.fixed(self.cfg.q_fn, row, 1);
+        self.fixed(self.cfg.ftag, row, tag);
+        let bits = b.next_multiple_of(LIMB_BITS);
+        // l = x − 2^b·h − x_min
+        let w = self.range_row(
+            l,
+            bits,
+            &[
+                (LANE_A, h, None, -(1i128 << b)),
+                (LANE_B, e, None, 0),
+                (LANE_B + 1, d, None, 0),
+                (LANE_B + 2, x.value, Some(x), 1),
+            ],
+            -x_min,
+        );
+        let (hw, ew, dw, xw) = (w[0], w[1], w[2], w[3]);
+        if bits != b {
+            // 2^b − 1 − l = 2^b·h − x + 2^b − 1 + x_min
+            self.range_row(
+                (1i128 << b) - 1 - l,
+                bits,
+                &[
+                    (LANE_A, h, Some(&hw), 1i128 << b),
+                    (LANE_B, x.value, Some(&xw), -1),
+                ],
+                (1i128 << b) - 1 + x_min,
+            );
+        }
+        // r = x·d + e + half − 2^sh·y, with x·d = z_next by the mul gate on the same row.
+        let (dd, half) = (1i128 << sh, 1i128 << (sh - 1));
+        let p = x.value * d;
+        let r = (p + e + half - y * dd).clamp(0, dd - 1);
+        let row = self.row;
+        self.fixed(self.cfg.q_mul, row, 1);
+        self.fixed(self.cfg.fnext, row, -1);
+        debug_assert!(sh.is_multiple_of(LIMB_BITS));
+        let w = self.range_row(
+            r,
+            sh,
+            &[
+                (LANE_A, x.value, Some(&xw), 0),
+                (LANE_B, d, Some(&dw), 0),
+                (LANE_B + 1, e, Some(&ew), 1),
+                (LANE_B + 2, y, None, -dd),
+            ],
+            half,
+        );
+        self.z(row + 1, p);
+        self.check_signed(&w[3])
+    }
+
     /// `y = x / 2^shift` where that is exact: `y` range-checked as a signed value, then
     /// `x − 2^shift·y = 0` on the linear gate.
     pub fn exact_div(&mut self, x: &Wire, shift: u32, y: i128) -> Wire {

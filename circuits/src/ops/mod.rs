@@ -6,6 +6,7 @@ mod argmax;
 mod bilinear;
 mod compare;
 mod gather;
+mod interp;
 mod linear;
 mod lookup;
 mod max;
@@ -21,6 +22,7 @@ pub use argmax::ArgMax;
 pub use bilinear::Bilinear;
 pub use compare::{CmpKind, Compare, Where};
 pub use gather::Gather;
+pub use interp::Interp;
 pub use linear::{AffineRow, Linear};
 pub use lookup::{FnTable, Lookup};
 pub use max::Max;
@@ -59,6 +61,8 @@ pub enum Op {
     Gather(Gather),
     /// A tabulated nonlinear function.
     Lookup(Lookup),
+    /// A nonlinear function interpolated over range-decomposed segments.
+    Interp(Interp),
     /// A comparison giving 0/1.
     Compare(Compare),
     /// Selection by a 0/1 condition.
@@ -93,6 +97,7 @@ impl Op {
             Op::Max(op) => op,
             Op::Gather(op) => op,
             Op::Lookup(op) => op,
+            Op::Interp(op) => op,
             Op::Compare(op) => op,
             Op::Where(op) => op,
             Op::ArgMax(op) => op,
@@ -125,6 +130,7 @@ impl Op {
             Op::Max(_) => "max",
             Op::Gather(_) => "gather",
             Op::Lookup(_) => "lookup",
+            Op::Interp(_) => "interp",
             Op::Compare(_) => "compare",
             Op::Where(_) => "where",
             Op::ArgMax(_) => "argmax",
@@ -138,6 +144,7 @@ impl Op {
     pub fn tables(&self) -> Vec<FnTable> {
         match self {
             Op::Lookup(l) => vec![l.table.clone()],
+            Op::Interp(i) => vec![i.table.clone()],
             Op::Requant(r) => r.all_tables(),
             _ => vec![],
         }

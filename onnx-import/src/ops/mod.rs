@@ -10,6 +10,7 @@ mod movement;
 mod nonlinear;
 mod norm;
 mod reduce;
+mod segments;
 mod shape;
 
 use crate::error::{ImportError, Result};

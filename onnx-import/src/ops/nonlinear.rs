@@ -11,14 +11,16 @@
 //! table rows but costs several rows per element; at these table sizes the lookup is
 //! cheaper for any layer wider than a few dozen elements.
 
+use super::segments;
 use super::{unsupported, BuildFn};
 use crate::error::Result;
+use crate::quantize::Nonlinear;
 use crate::quantize::{Builder, QuantSettings};
 use std::collections::HashMap;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
 use tract_onnx::tract_core::ops::math::PowConst;
-use zkinfer_circuits::ops::{Cand, FnTable, Lookup, Max, Op, Rescale};
+use zkinfer_circuits::ops::{Cand, FnTable, Interp, Lookup, Max, Op, Rescale};
 
 /// Fraction of the calibrated range (and of its largest magnitude) added on each side.
 pub const RANGE_MARGIN: f64 = 0.5;
@@ -204,6 +206,14 @@ pub(crate) fn tabulate(
         t -= 1;
     }
     let shape = b.graph.shape(x).to_vec();
+    let act = b.scale_of(name);
+    let in_min = (lo * 2f64.powi(t)).floor() as i64;
+    let in_max = (hi * 2f64.powi(t)).ceil() as i64;
+    let grid = (t, in_max - in_min + 1);
+    let elements = shape.iter().product();
+    if let Some(op) = interpolation(b, function, &f, (lo, hi), (s, act), grid, elements) {
+        return Ok(b.push(name, Op::Interp(op), vec![x], shape, act));
+    }
     let mut xt = x;
     if t < s {
         let op = Op::Rescale(Rescale {
@@ -211,9 +221,6 @@ pub(crate) fn tabulate(
         });
         xt = b.push(&format!("{name}.table_in"), op, vec![x], shape.clone(), t);
     }
-    let act = b.scale_of(name);
-    let in_min = (lo * 2f64.powi(t)).floor() as i64;
-    let in_max = (hi * 2f64.powi(t)).ceil() as i64;
     let values = (in_min..=in_max)
         .map(|q| {
             let y = f(q as f64 / 2f64.powi(t));
@@ -231,6 +238,47 @@ pub(crate) fn tabulate(
         second: vec![],
     };
     Ok(b.push(name, Op::Lookup(Lookup { table }), vec![xt], shape, act))
+}
+
+/// The segments interpolating `f` over `[lo, hi]` (input scale `s`, output scale `act`) for
+/// `elements` inputs when the settings ask for them, or (in `Auto`) when they cost fewer rows
+/// than the table of `entries` entries at grid `t`: a table costs its entries plus, per element, the lookup
+/// and the rescale to its grid (2 or 3 rows unless `t = s`); segments cost their count plus
+/// 3 or 4 rows per element. Their error is within a quarter of the target's output step.
+fn interpolation(
+    b: &Builder,
+    function: &str,
+    f: &dyn Fn(f64) -> f64,
+    (lo, hi): (f64, f64),
+    (s, act): (i32, i32),
+    (t, entries): (i32, i64),
+    elements: usize,
+) -> Option<Interp> {
+    let mode = b.settings.nonlinear;
+    if mode == Nonlinear::Table {
+        return None;
+    }
+    let target = segments::Target {
+        f,
+        x_min: (lo * 2f64.powi(s)).floor() as i64,
+        x_max: (hi * 2f64.powi(s)).ceil() as i64,
+        in_scale: s,
+        out_scale: act,
+    };
+    let tolerance = b.settings.target.output_step() / 4.0 * 2f64.powi(act);
+    let max = 1usize << b.settings.target.table_bits();
+    let op = target.fit(function, tolerance, max)?;
+    if mode == Nonlinear::Interp {
+        return Some(op);
+    }
+    let table_per = match s - t {
+        0 => 1,
+        shift if shift % 8 == 0 => 3,
+        _ => 4,
+    };
+    let interp_per = if op.seg_bits % 8 == 0 { 3 } else { 4 };
+    let cost = |fixed: i64, per: i64| fixed + per * elements as i64;
+    (cost(op.segments() as i64, interp_per) < cost(entries, table_per)).then_some(op)
 }
 
 fn square(b: &mut Builder, node: &TypedNode) -> Result<()> {
