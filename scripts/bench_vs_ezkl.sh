@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # bench_vs_ezkl.sh MODEL_DIR...: zkinfer and EZKL side by side on zoo-format model directories.
 #
-# For each model: zkinfer compile (calibrated on the 10 inputs) + setup, then `zkinfer prove`
-# of input_00 three times under /usr/bin/time (prove seconds = best wall time, peak RSS = max);
-# then ../shared/peer/ezkl_bench.sh on the same directory. Prints one JSON line per model.
+# For each model: zkinfer calibrate on the 10 inputs (target $TARGET, default balanced;
+# nonlinear functions as $NONLINEAR: auto (default), table or interp; its max abs error against
+# float inference is reported), compile + setup, then `zkinfer prove` of input_00 three times
+# under /usr/bin/time (prove seconds = best wall time, peak RSS = max); then
+# ../shared/peer/ezkl_bench.sh on the same directory (skipped with NO_EZKL=1). Prints one JSON
+# line per model.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 peer="${EZKL_BENCH:-$here/../shared/peer/ezkl_bench.sh}"
@@ -12,9 +15,10 @@ bin="$here/target/release/zkinfer"
 for dir in "$@"; do
   name="$(basename "$dir")"
   work="$(mktemp -d)"
-  cal=()
-  for f in "$dir"/inputs/input_*.json; do cal+=(--calibration "$f"); done
-  "$bin" compile "$dir/model.onnx" "${cal[@]}" --out "$work/c" --json >"$work/compile.json"
+  "$bin" calibrate "$dir/model.onnx" --data "$dir/inputs" --target "${TARGET:-balanced}" \
+    --nonlinear "${NONLINEAR:-auto}" --out "$work/cal.json" --json >"$work/calibrate.json"
+  err=$(python3 -c "import json;print(json.load(open('$work/calibrate.json'))['expected_max_abs_error'])")
+  "$bin" compile "$dir/model.onnx" --calibrated "$work/cal.json" --out "$work/c" --json >"$work/compile.json"
   "$bin" setup "$work/c" --json >/dev/null
   best=""; rss=0
   for _ in 1 2 3; do
@@ -32,6 +36,6 @@ for dir in "$@"; do
   if [[ -x "$peer" || -f "$peer" ]] && [[ -z "${NO_EZKL:-}" ]]; then
     ezkl="$(bash "$peer" "$dir" 2>"$work/ezkl.log" || echo null)"
   fi
-  echo "{\"model\":\"$name\",\"zkinfer\":{\"logrows\":$logrows,\"rows\":$rows,\"prove_wall_seconds\":$best,\"peak_rss_kb\":$rss,\"pk_bytes\":$pk,\"proof_bytes\":$proof},\"ezkl\":$ezkl}"
+  echo "{\"model\":\"$name\",\"zkinfer\":{\"logrows\":$logrows,\"rows\":$rows,\"prove_wall_seconds\":$best,\"peak_rss_kb\":$rss,\"pk_bytes\":$pk,\"proof_bytes\":$proof,\"max_abs_error\":$err},\"ezkl\":$ezkl}"
   rm -rf "$work"
 done

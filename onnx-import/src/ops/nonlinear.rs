@@ -1,21 +1,19 @@
-//! Nonlinear elementwise functions as lookup tables sized to the calibrated input range
-//! (Sigmoid, Tanh, Exp, Ln, Erf, Sqrt, Rsqrt, Recip, Gelu, PowConst, …), and Square by the
-//! mul gate.
+//! Nonlinear elementwise functions (Sigmoid, Tanh, Exp, Ln, Erf, Sqrt, Rsqrt, Recip, Gelu,
+//! PowConst, …) as lookup tables or interpolated segments sized to the calibrated input range,
+//! and Square by the mul gate.
 //!
-//! Table design: the input's calibrated range is widened by [`RANGE_MARGIN`] on each side,
-//! the input is rescaled to the finest scale at which that range fits the target's table bits
-//! ([`crate::Target::table_bits`]),
-//! and `round(f(x)·2^act_scale)` is tabulated for every point. A lookup costs one row per
-//! element plus the table's rows, shared by every layer with the same function and range.
-//! Range decomposition (polynomial pieces with range-checked segments) would avoid the
-//! table rows but costs several rows per element; at these table sizes the lookup is
-//! cheaper for any layer wider than a few dozen elements.
+//! Both forms cover the input's calibrated range widened by [`RANGE_MARGIN`] on each side.
+//! A table rescales the input to the finest scale at which that range fits the target's table
+//! bits ([`crate::Target::table_bits`]), then as coarse as keeps adjacent outputs within the
+//! target's output step, and tabulates `round(f(x)·2^act_scale)` at every grid point: one
+//! row per element behind the rescale, plus a table row per entry. Segments
+//! ([`zkinfer_circuits::ops::Interp`], fitted in [`super::segments`]) decompose the input
+//! itself: 3–4 rows per element and a table row per segment. [`Nonlinear`] picks the form;
+//! `Auto` compares the row counts node by node.
 
-use super::segments;
-use super::{unsupported, BuildFn};
+use super::{segments, unsupported, BuildFn};
 use crate::error::Result;
-use crate::quantize::Nonlinear;
-use crate::quantize::{Builder, QuantSettings};
+use crate::quantize::{Builder, Nonlinear, QuantSettings};
 use std::collections::HashMap;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
