@@ -25,7 +25,7 @@ use std::path::Path;
 use zkinfer::{compile, Visibility};
 
 /// Cases that passed when this number was last raised; it only goes up.
-const BASELINE: usize = 312;
+const BASELINE: usize = 318;
 
 fn run_case(dir: &Path, op: &str, real_proof: bool) -> Result<(), String> {
     let common::Case {
@@ -56,9 +56,12 @@ fn run_case(dir: &Path, op: &str, real_proof: bool) -> Result<(), String> {
         zkinfer::verify(&settings, &keys.srs, keys.pk.get_vk(), &proof)
             .map_err(|e| format!("real proof: {e}"))?;
         let mut forged = proof.clone();
-        forged.public_outputs[0] += 1;
-        if zkinfer::verify(&settings, &keys.srs, keys.pk.get_vk(), &forged).is_ok() {
-            return Err("a changed output verified".into());
+        // (A zero-size output has nothing to change.)
+        if let Some(first) = forged.public_outputs.first_mut() {
+            *first += 1;
+            if zkinfer::verify(&settings, &keys.srs, keys.pk.get_vk(), &forged).is_ok() {
+                return Err("a changed output verified".into());
+            }
         }
     }
     let ints: Vec<i64> = settings

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tract_onnx::prelude::*;
 use zkinfer_circuits::chip::{ACT_BOUND, RANGE_BITS};
-use zkinfer_circuits::ops::{Op, Rescale};
+use zkinfer_circuits::ops::{Cand, Gather, Op, Rescale};
 use zkinfer_circuits::{Graph, GraphInput, Node, TensorId};
 
 /// What calibration optimizes.
@@ -247,7 +247,10 @@ impl<'m> Builder<'m> {
         })?;
         for &o in outlets {
             let name = b.model.node(o.node).name.clone();
-            let t = b.tensor(o, &name)?;
+            let t = match b.mapped(o)? {
+                Mapped::Const(k) => b.constant_output(&name, &k)?,
+                Mapped::Tensor(t) => t,
+            };
             let t = b.at_act_scale(t, &name);
             b.graph.outputs.push(t);
         }
@@ -304,6 +307,35 @@ impl<'m> Builder<'m> {
                 value: "constant where a computed tensor was expected".into(),
             }),
         }
+    }
+
+    /// A graph output that tract folded to a constant (it does not depend on the inputs):
+    /// a row-free node of constant cells at the output's scale.
+    fn constant_output(&mut self, name: &str, k: &tract_onnx::prelude::Tensor) -> Result<TensorId> {
+        let scale = self.scale_of(name);
+        let bad = |e: TractError| ImportError::Malformed {
+            reason: format!("constant output `{name}`: {e:#}"),
+        };
+        let cast = k.cast_to::<f32>().map_err(bad)?;
+        let values = cast
+            .to_plain_array_view::<f32>()
+            .map_err(bad)?
+            .iter()
+            .map(|v| {
+                let q = QuantSettings::quantize(*v, scale);
+                if i128::from(q).abs() >= ACT_BOUND {
+                    return Err(ImportError::UnsupportedAttribute {
+                        node: name.into(),
+                        op_type: "Const".into(),
+                        attribute: "value".into(),
+                        value: format!("{v} exceeds the {RANGE_BITS}-bit range at scale 2^{scale}"),
+                    });
+                }
+                Ok(Cand::Const(q))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let op = Op::Gather(Gather { items: values });
+        Ok(self.push(name, op, vec![], k.shape().to_vec(), scale))
     }
 
     /// Binds a tract node's first output to a quantized tensor.
