@@ -26,6 +26,7 @@ const CASES: &[(&str, &str)] = &[
     ("Softmax", "test_softmax_example"),
     ("LayerNormalization", "test_layer_normalization_2d_axis0"),
     ("Div", "test_div"),
+    ("Pow", "test_pow_example"),
 ];
 
 const LANE_A: usize = 3;

@@ -1,6 +1,8 @@
 //! Elementwise binary ops (tract `TypedBinOp`): Add, Sub, Mul with a constant or a computed
-//! operand, and Max with a zero constant (ONNX Relu).
+//! operand, Max with a zero constant (ONNX Relu), and Pow of two computed tensors as
+//! `exp(y·ln x)` for a positive base.
 
+use super::nonlinear::tabulate;
 use super::{broadcast_index, const_f32, unsupported, BuildFn};
 use crate::error::Result;
 use crate::quantize::{concrete, Builder, QuantSettings};
@@ -10,7 +12,7 @@ use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use zkinfer_circuits::ops::{Add, AffineRow, Cand, Linear, Max, Mul, Op, Relu};
 
 pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
-    for name in ["Add", "Sub", "Mul", "Max", "Min"] {
+    for name in ["Add", "Sub", "Mul", "Max", "Min", "Pow"] {
         reg.insert(name, binary);
     }
 }
@@ -128,6 +130,44 @@ fn with_const(
                 scale,
             ))
         }
+        "Pow" => {
+            // x^c = exp(c·ln x) for a constant exponent tensor (a scalar one is tract's
+            // PowConst); c^y = exp(ln c·y) for a constant base.
+            let name = node.name.clone();
+            let (t, weights) = if const_first {
+                let ln: Vec<f32> = cvals.iter().map(|c| c.ln()).collect();
+                if let Some(c) = cvals.iter().find(|c| **c <= 0.0) {
+                    return Err(unsupported(node, "constant base", c));
+                }
+                (x, ln)
+            } else {
+                let ln = tabulate(
+                    b,
+                    &format!("{name}.ln"),
+                    x,
+                    "ln",
+                    f64::ln,
+                    Some(f64::MIN_POSITIVE),
+                    None,
+                )?;
+                (ln, cvals)
+            };
+            let t = b.at_act_scale(t, &name);
+            let tidx = index(node, &out_shape, b.graph.shape(t))?;
+            let ws = b.settings.weight_scale;
+            let rows = tidx
+                .iter()
+                .zip(&cidx)
+                .map(|(ti, ci)| AffineRow {
+                    bias: 0,
+                    terms: vec![(*ti, QuantSettings::quantize(weights[*ci as usize], ws))],
+                })
+                .collect();
+            let scale = b.graph.scale(t) + ws;
+            let op = Op::Linear(Linear { rows });
+            let product = b.push(&format!("{name}.y_ln_x"), op, vec![t], out_shape, scale);
+            tabulate(b, &name, product, "exp", f64::exp, None, None)
+        }
         _ => Err(unsupported(node, "binary op", kind)),
     }
 }
@@ -238,6 +278,38 @@ fn two_tensors(
                 scale,
             ))
         }
+        "Pow" => pow(b, node, x, y, out_shape),
         _ => Err(unsupported(node, "binary op on two computed tensors", kind)),
     }
+}
+
+/// `x^y = exp(y·ln x)` elementwise (with broadcasting): the logarithm and the exponential are
+/// nonlinear functions over their calibrated ranges, the product is the mul gate. A base
+/// whose calibrated range reaches 0 or below is refused by the logarithm, naming the node.
+fn pow(
+    b: &mut Builder,
+    node: &TypedNode,
+    x: usize,
+    y: usize,
+    out_shape: Vec<usize>,
+) -> Result<usize> {
+    let name = &node.name;
+    let ln = tabulate(
+        b,
+        &format!("{name}.ln"),
+        x,
+        "ln",
+        f64::ln,
+        Some(f64::MIN_POSITIVE),
+        None,
+    )?;
+    let y = b.at_act_scale(y, name);
+    let (lhs, rhs) = (
+        index(node, &out_shape, b.graph.shape(y))?,
+        index(node, &out_shape, b.graph.shape(ln))?,
+    );
+    let scale = b.graph.scale(y) + b.graph.scale(ln);
+    let op = Op::Mul(Mul { lhs, rhs });
+    let product = b.push(&format!("{name}.y_ln_x"), op, vec![y, ln], out_shape, scale);
+    tabulate(b, name, product, "exp", f64::exp, None, None)
 }
