@@ -45,8 +45,13 @@ pub fn create_verifier(
     vk: &VerifyingKey<G1Affine>,
     embed_vk: bool,
 ) -> Result<EvmVerifier> {
-    let generated =
-        zkinfer_verifier_contracts::generate(&srs.params, vk, num_instances(settings), embed_vk)?;
+    let generated = zkinfer_verifier_contracts::generate(
+        &srs.params,
+        vk,
+        num_instances(settings),
+        embed_vk,
+        &srs.origin.describe(),
+    )?;
     let compiled = solc::compile(&generated.solidity, CONTRACT)?;
     Ok(EvmVerifier {
         generated,

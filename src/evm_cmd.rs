@@ -1,10 +1,12 @@
-//! The CLI's on-chain commands: `create-verifier`, `verify-evm`, `calldata`.
+//! The CLI's on-chain commands: `create-verifier`, `verify-evm`, `deploy`, `verify-onchain`,
+//! `calldata`.
 
 use anyhow::Result;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use zkinfer::artifacts::{read_proof, ModelDir};
 use zkinfer::evm::{calldata, create_verifier, verify_evm_checked, write_verifier};
+use zkinfer_verifier_contracts::node::Node;
 
 /// `zkinfer create-verifier DIR [--out DIR/evm] [--self-contained]`.
 pub fn create(dir: &Path, out: Option<&Path>, self_contained: bool) -> Result<serde_json::Value> {
@@ -64,4 +66,83 @@ pub fn encode(dir: &Path, proof: &Path) -> Result<String> {
         );
     }
     Ok(format!("0x{}", hex::encode(calldata(&p)?)))
+}
+
+/// Where `deploy` records a deployment.
+fn deployment_path(dir: &Path) -> PathBuf {
+    dir.join("evm").join("deployment.json")
+}
+
+/// `zkinfer deploy DIR --rpc-url URL --private-key KEY`.
+pub fn deploy(dir: &Path, rpc_url: &str, private_key: &str) -> Result<serde_json::Value> {
+    let d = ModelDir::new(dir)?;
+    let settings = d.settings()?;
+    let (srs, vk) = d.verifier(&settings)?;
+    let v = create_verifier(&settings, &srs, &vk, false)?;
+    let node = Node::new(rpc_url)?.with_key(private_key)?;
+    let deployment = node.deploy_verifier(&v.generated, &v.compiled)?;
+    let path = deployment_path(dir);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", parent.display()))?;
+    }
+    zkinfer::artifacts::write_json(&path, &deployment)?;
+    let mut value = serde_json::to_value(&deployment)?;
+    value["settings_hash"] = json!(settings.hash());
+    value["written"] = json!(path);
+    Ok(value)
+}
+
+/// `zkinfer verify-onchain DIR --proof PROOF.json --rpc-url URL [--address ADDR]`, sent as a
+/// transaction when `key` is given: returns (exit code, report).
+pub fn verify_onchain(
+    dir: &Path,
+    proof: &Path,
+    rpc_url: &str,
+    address: Option<&str>,
+    key: Option<&str>,
+) -> Result<(i32, serde_json::Value)> {
+    let d = ModelDir::new(dir)?;
+    let settings = d.settings()?;
+    let p = read_proof(proof)?;
+    if p.settings_hash != settings.hash() {
+        anyhow::bail!(
+            "proof made for settings {}, {} holds {}",
+            p.settings_hash,
+            dir.display(),
+            settings.hash()
+        );
+    }
+    let address = match address {
+        Some(a) => a
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--address {a}: {e}"))?,
+        None => {
+            let path = deployment_path(dir);
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: {e} (run `zkinfer deploy` or pass --address)",
+                    path.display()
+                )
+            })?;
+            let dep: serde_json::Value = serde_json::from_str(&text)?;
+            dep["verifier"]["address"]
+                .as_str()
+                .ok_or_else(|| anyhow::anyhow!("{}: no verifier address", path.display()))?
+                .parse()?
+        }
+    };
+    let mut node = Node::new(rpc_url)?;
+    if let Some(k) = key {
+        node = node.with_key(k)?;
+    }
+    let (bytes, instances) = (p.bytes()?, p.instances());
+    let out = if key.is_some() {
+        node.verify_tx(address, &bytes, &instances)?
+    } else {
+        node.verify(address, &bytes, &instances)?
+    };
+    let mut value = serde_json::to_value(&out)?;
+    value["address"] = json!(address);
+    Ok((if out.verified { 0 } else { 1 }, value))
 }

@@ -149,6 +149,39 @@ enum Cmd {
         #[arg(long)]
         proof: PathBuf,
     },
+    /// Deploy the verifying-key contract and the verifier to a chain through its JSON-RPC
+    /// endpoint; writes DIR/evm/deployment.json (chain id, addresses, transactions, gas).
+    Deploy {
+        /// Compiled directory with keys.
+        dir: PathBuf,
+        /// JSON-RPC endpoint (`http://…`).
+        #[arg(long)]
+        rpc_url: String,
+        /// Hex private key of the deploying account.
+        #[arg(long)]
+        private_key: String,
+    },
+    /// Verify a proof with a deployed verifier (`eth_call`; exit 0 valid, 1 rejected); with
+    /// `--send`, also as a mined transaction, reporting its gas.
+    VerifyOnchain {
+        /// Compiled directory.
+        dir: PathBuf,
+        /// Proof JSON.
+        #[arg(long)]
+        proof: PathBuf,
+        /// JSON-RPC endpoint (`http://…`).
+        #[arg(long)]
+        rpc_url: String,
+        /// Verifier address; default: the one in DIR/evm/deployment.json.
+        #[arg(long)]
+        address: Option<String>,
+        /// Send the call as a transaction (needs `--private-key`).
+        #[arg(long)]
+        send: bool,
+        /// Hex private key of the sending account.
+        #[arg(long)]
+        private_key: Option<String>,
+    },
     /// Print the hex calldata of `verifyProof(bytes proof, uint256[] instances)`.
     Calldata {
         /// Compiled directory.
@@ -331,6 +364,33 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         }
         Cmd::VerifyEvm { dir, proof } => {
             let (code, v) = evm_cmd::verify(dir, proof)?;
+            report(j, v);
+            Ok(code)
+        }
+        Cmd::Deploy {
+            dir,
+            rpc_url,
+            private_key,
+        } => {
+            report(j, evm_cmd::deploy(dir, rpc_url, private_key)?);
+            Ok(0)
+        }
+        Cmd::VerifyOnchain {
+            dir,
+            proof,
+            rpc_url,
+            address,
+            send,
+            private_key,
+        } => {
+            let key = if *send {
+                Some(private_key.as_deref().ok_or_else(|| {
+                    anyhow::anyhow!("--send needs --private-key to sign the transaction")
+                })?)
+            } else {
+                None
+            };
+            let (code, v) = evm_cmd::verify_onchain(dir, proof, rpc_url, address.as_deref(), key)?;
             report(j, v);
             Ok(code)
         }

@@ -149,6 +149,7 @@ fn imported_ceremony_srs_proves_and_verifies() {
             p.to_str().unwrap(),
         ],
         vec!["verify", d, "--proof", p.to_str().unwrap()],
+        vec!["create-verifier", d],
     ] {
         let out = zkinfer(&args);
         assert!(
@@ -164,6 +165,13 @@ fn imported_ceremony_srs_proves_and_verifies() {
         read_proof(&p).unwrap().srs,
         SrsOrigin::Ceremony { .. }
     ));
+    // The verifier's NatSpec names the ceremony file.
+    let sol = std::fs::read_to_string(dir.join("evm/Verifier.sol")).unwrap();
+    assert!(
+        sol.contains("@custom:srs") && sol.contains("Powers-of-Tau ceremony file tau.ptau"),
+        "{}",
+        &sol[..600]
+    );
 }
 
 #[test]

@@ -7,45 +7,19 @@
 //! Golden figures (runtime bytecode hash, VK blob hash, execution gas) live in
 //! `tests/data/evm_golden/<model>.json`; `ZKINFER_UPDATE_GOLDEN=1` rewrites them on purpose.
 
-use rand::{Rng, SeedableRng};
+#[path = "common/evm_case.rs"]
+mod evm_case;
+
+use evm_case::{corruptions, prove_model, zoo, Case};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use zkinfer::evm::{create_verifier, run_raw, EvmVerifier};
-use zkinfer::{compile, input::read_inputs, prove, setup, verify, Model, Visibility};
 use zkinfer_prover::Fr;
-
-fn zoo(model: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/zoo")
-        .join(model)
-}
 
 /// Calldata gas of `data` before Osaka's floor (4 per zero byte, 16 otherwise).
 fn calldata_gas(data: &[u8]) -> u64 {
     data.iter().map(|b| if *b == 0 { 4 } else { 16 }).sum()
-}
-
-struct Case {
-    settings: zkinfer::Settings,
-    keys: zkinfer::Keys,
-    proof: zkinfer::Proof,
-}
-
-fn prove_model(model: &str, public_input: bool) -> Case {
-    let m = Model::from_path(&zoo(model).join("model.onnx")).unwrap();
-    let samples: Vec<_> = (0..10)
-        .map(|i| read_inputs(&zoo(model).join(format!("inputs/input_{i:02}.json"))).unwrap())
-        .collect();
-    let settings = compile(&m, &samples, Visibility { public_input }).unwrap();
-    let keys = setup(&settings, None, &zkinfer::default_cache_dir()).unwrap();
-    let proof = prove(&settings, &keys, &samples[0]).unwrap();
-    verify(&settings, &keys.srs, keys.pk.get_vk(), &proof).unwrap();
-    Case {
-        settings,
-        keys,
-        proof,
-    }
 }
 
 fn native_accepts(case: &Case, bytes: &[u8], instances: &[Fr]) -> bool {
@@ -131,26 +105,9 @@ fn evm_model(model: &str) -> u64 {
     let calldata = zkinfer::evm::calldata(&case.proof).unwrap();
     let execution_gas = ok.gas - 21_000 - calldata_gas(&calldata);
 
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed);
-    for _ in 0..64 {
-        let mut b = bytes.clone();
-        let pos = rng.gen_range(0..b.len());
-        b[pos] ^= rng.gen_range(1..=255u8);
-        assert_rejected(&v, &case, &b, &instances, &format!("{model}: byte {pos}"));
+    for (what, b, inst) in corruptions(&bytes, &instances) {
+        assert_rejected(&v, &case, &b, &inst, &format!("{model}: {what}"));
     }
-    for i in 0..instances.len() {
-        let mut inst = instances.clone();
-        inst[i] += Fr::one();
-        assert_rejected(&v, &case, &bytes, &inst, &format!("{model}: instance {i}"));
-    }
-    assert_rejected(
-        &v,
-        &case,
-        &bytes[..bytes.len() - 32],
-        &instances,
-        "truncated",
-    );
-    assert_rejected(&v, &case, &[], &instances, "empty proof");
     // Malformed encodings revert early with their custom error.
     let plan = zkinfer_verifier_contracts::plan::Plan::new(
         vk.cs(),
@@ -293,6 +250,9 @@ fn cli_create_verifier_verify_evm_calldata() {
     ] {
         assert!(dir.join("evm").join(f).exists(), "{f}");
     }
+    // The NatSpec says the key comes from the insecure development SRS.
+    let sol = std::fs::read_to_string(dir.join("evm/Verifier.sol")).unwrap();
+    assert!(sol.contains("@custom:srs") && sol.contains("INSECURE"));
     let out = zkinfer_cli(&["verify-evm", d, "--proof", p, "--json"]);
     assert!(out.status.success(), "{out:?}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -336,6 +296,7 @@ fn gas_profile() {
         vk,
         case.proof.instances().len(),
         false,
+        &case.keys.srs.origin.describe(),
     )
     .unwrap();
     let (bytes, inst) = (case.proof.bytes().unwrap(), case.proof.instances());

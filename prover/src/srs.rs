@@ -69,6 +69,31 @@ impl SrsOrigin {
     }
 }
 
+impl SrsOrigin {
+    /// One line saying where the parameters came from and whether to trust them.
+    pub fn describe(&self) -> String {
+        match self {
+            SrsOrigin::DevInsecure { seed } => format!(
+                "development SRS derived from the public seed \"{seed}\": INSECURE, anyone can \
+                 forge proofs; for testing only"
+            ),
+            SrsOrigin::File { sha256 } => {
+                format!("params file of unknown origin (SHA-256 {sha256})")
+            }
+            SrsOrigin::Ceremony {
+                file,
+                sha256,
+                power,
+                ceremony_power,
+                contributions,
+            } => format!(
+                "Powers-of-Tau ceremony file {file} (SHA-256 {sha256}; 2^{power} of its \
+                 2^{ceremony_power} powers; {contributions} contributions)"
+            ),
+        }
+    }
+}
+
 /// KZG parameters and their origin.
 #[derive(Clone, Debug)]
 pub struct Srs {

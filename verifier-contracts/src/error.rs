@@ -49,6 +49,20 @@ pub enum EvmError {
         /// What revm reported.
         reason: String,
     },
+    /// The JSON-RPC node could not be reached, or refused a request.
+    #[error("node {url}: {reason}")]
+    Node {
+        /// The endpoint.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The private key is missing or malformed.
+    #[error("private key: {reason}")]
+    BadKey {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// File I/O failed.
     #[error("{path}: {source}")]
     Io {

@@ -6,7 +6,8 @@
 //! - [`vk`]: the verifying key as a data blob (its own contract, or embedded);
 //! - [`solc`]: compilation (solc-js from `npm ci`), EIP-170 checked;
 //! - [`evm`]: deployment and calls in revm, with gas;
-//! - [`abi`]: calldata of `verifyProof(bytes proof, uint256[] instances)`.
+//! - [`abi`]: calldata of `verifyProof(bytes proof, uint256[] instances)`;
+//! - [`node`]: deployment and calls on a JSON-RPC node (alloy, plain HTTP).
 //!
 //! Instances are the model's outputs (flattened, in order), then its public inputs, each a
 //! field element (`r − |v|` for a negative `v`).
@@ -14,6 +15,7 @@
 pub mod abi;
 mod error;
 pub mod evm;
+pub mod node;
 pub mod plan;
 pub mod quotient;
 pub mod solc;
@@ -50,12 +52,14 @@ pub struct Generated {
 /// Generates the verifier of `vk` (under `params`, for `num_instances` public values). With
 /// `embed_vk`, a single self-contained contract; otherwise the verifier reads the key from
 /// a VK contract whose address its constructor takes (and `verifyProof(address, …)` accepts
-/// any key of the same circuit shape).
+/// any key of the same circuit shape). `srs` says where `params` came from; the contract's
+/// NatSpec repeats it.
 pub fn generate(
     params: &ParamsKZG<Bn256>,
     vk: &VerifyingKey<G1Affine>,
     num_instances: usize,
     embed_vk: bool,
+    srs: &str,
 ) -> Result<Generated, EvmError> {
     let plan = Plan::new(vk.cs(), vk.get_domain().get_quotient_poly_degree())?;
     if params.get_g()[0] != G1Affine::generator() || params.g2() != G2Affine::generator() {
@@ -69,7 +73,7 @@ pub fn generate(
     } else {
         VkSource::Contract
     };
-    let solidity = solidity::generate(&plan, &source, &vk::shape_id(&plan), params.g2());
+    let solidity = solidity::generate(&plan, &source, &vk::shape_id(&plan), params.g2(), srs);
     Ok(Generated {
         solidity,
         vk_deploy: if embed_vk {

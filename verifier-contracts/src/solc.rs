@@ -51,6 +51,8 @@ pub fn compile(source: &str, contract: &str) -> Result<Compiled, EvmError> {
         "settings": {
             "optimizer": { "enabled": true, "runs": 1 },
             "evmVersion": EVM_VERSION,
+            // No source hash in the code: NatSpec (the SRS line, say) does not change it.
+            "metadata": { "bytecodeHash": "none" },
             "outputSelection": { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } }
         }
     })

@@ -127,8 +127,23 @@ const ERRORS: &[(&str, &str)] = &[
     ("PrecompileFailed", "An elliptic-curve or modexp precompile call failed."),
 ];
 
+/// The name of the verifier's custom error whose selector starts `revert_data`, if any.
+pub fn error_name(revert_data: &[u8]) -> Option<&'static str> {
+    let sel = revert_data.get(..4)?;
+    ERRORS.iter().map(|(name, _)| *name).find(|name| {
+        let h = Keccak256::digest(format!("{name}()").as_bytes());
+        h[..4] == *sel
+    })
+}
+
 /// Generates the Solidity source of the verifier of `plan`.
-pub fn generate(plan: &Plan, source: &VkSource, shape_id: &[u8; 32], g2: G2Affine) -> String {
+pub fn generate(
+    plan: &Plan,
+    source: &VkSource,
+    shape_id: &[u8; 32],
+    g2: G2Affine,
+    srs: &str,
+) -> String {
     let rots = plan.rotations();
     let mut extra: Vec<String> = rots.iter().map(|r| point_name(*r)).collect();
     for (i, set) in plan.sets.iter().enumerate() {
@@ -154,6 +169,11 @@ pub fn generate(plan: &Plan, source: &VkSource, shape_id: &[u8; 32], g2: G2Affin
     )
     .unwrap();
     writeln!(w, "/// @notice Verifies proofs of zkinfer circuits of one shape: {} advice, {} fixed columns, {} lookups, {} permutation columns, {} quotient pieces.", plan.cs.num_advice_columns(), plan.cs.num_fixed_columns(), plan.cs.lookups().len(), plan.cs.permutation().get_columns().len(), plan.quotient_pieces).unwrap();
+    writeln!(
+        w,
+        "/// @custom:srs The verifying key it was generated with comes from: {srs}."
+    )
+    .unwrap();
     writeln!(
         w,
         "/// @dev Proof encoding: the zkinfer EVM transcript (32-byte big-endian scalars, 64-byte"

@@ -135,7 +135,7 @@ fn verifier_of_another_shape() {
     zkinfer_prover::verify(&params, pk.get_vk(), &proof, &instances).unwrap();
     assert_eq!(params.get_g()[0], G1Affine::generator());
 
-    let g = generate(&params, pk.get_vk(), instances.len(), false).unwrap();
+    let g = generate(&params, pk.get_vk(), instances.len(), false, "test params").unwrap();
     assert_eq!(g.proof_len, proof.len());
     let compiled = solc::compile(&g.solidity, CONTRACT).unwrap();
     let out = deploy_and_verify(&mut Chain::new(), &g, &compiled, &proof, &instances).unwrap();

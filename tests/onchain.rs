@@ -1,0 +1,252 @@
+//! On a real node: anvil (npm `@foundry-rs/anvil-linux-amd64`, started on 127.0.0.1 by the
+//! test). The verifier and its VK contract are deployed with alloy; valid proofs verify by
+//! `eth_call` and as mined transactions; every corruption of `tests/evm.rs` is rejected (a
+//! revert or `false`); the CLI's `deploy` and `verify-onchain` work end to end; and the
+//! example consumer contract `examples/DigitRegistry.sol` records a digit only with a proof.
+
+#[path = "common/anvil.rs"]
+mod anvil;
+#[path = "common/evm_case.rs"]
+mod evm_case;
+
+use anvil::{Anvil, DEV_KEY};
+use evm_case::{corruptions, prove_model, zoo};
+use serde_json::Value;
+use sha3::{Digest, Keccak256};
+use zkinfer::evm::{create_verifier, run_raw};
+use zkinfer_verifier_contracts::node::{Address, Node};
+use zkinfer_verifier_contracts::{abi, solc};
+
+#[test]
+fn zoo_verifiers_accept_valid_and_reject_corrupted_proofs_on_anvil() {
+    let anvil = Anvil::start();
+    let node = anvil.node();
+    for model in ["mlp_iris", "mlp_digits", "cnn_digits", "linreg_diabetes"] {
+        let case = prove_model(model, false);
+        let vk = case.keys.pk.get_vk();
+        let v = create_verifier(&case.settings, &case.keys.srs, vk, false).unwrap();
+        let dep = node.deploy_verifier(&v.generated, &v.compiled).unwrap();
+        let at = dep.verifier.address;
+        let (bytes, instances) = (case.proof.bytes().unwrap(), case.proof.instances());
+
+        let call = node.verify(at, &bytes, &instances).unwrap();
+        assert!(call.verified, "{model}: {call:?}");
+        let sent = node.verify_tx(at, &bytes, &instances).unwrap();
+        assert!(sent.verified, "{model}: {sent:?}");
+        let gas = sent.gas_used.unwrap();
+        // The same transaction as in revm (Osaka): the same gas.
+        let revm = run_raw(&v, &bytes, &instances).unwrap();
+        assert_eq!(gas, revm.gas, "{model}: anvil and revm disagree on gas");
+
+        for (what, b, inst) in corruptions(&bytes, &instances) {
+            let out = node.verify(at, &b, &inst).unwrap();
+            assert!(!out.verified, "{model}: {what} accepted on anvil");
+        }
+        let vk_gas = dep.verifying_key.as_ref().map_or(0, |d| d.gas_used);
+        eprintln!(
+            "{model}: deploy gas VK {vk_gas} + verifier {}, verifyProof tx {gas}",
+            dep.verifier.gas_used
+        );
+    }
+}
+
+fn zkinfer(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn cli_deploy_and_verify_onchain() {
+    let anvil = Anvil::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("iris");
+    let d = dir.to_str().unwrap();
+    let model = zoo("mlp_iris").join("model.onnx");
+    let input = zoo("mlp_iris").join("inputs/input_00.json");
+    let proof = tmp.path().join("proof.json");
+    let p = proof.to_str().unwrap();
+    let (m, i) = (model.to_str().unwrap(), input.to_str().unwrap());
+    let url = anvil.url.as_str();
+    for args in [
+        vec!["compile", m, "--calibration", i, "--out", d],
+        vec!["setup", d],
+        vec!["prove", d, "--input", i, "--proof", p],
+    ] {
+        let out = zkinfer(&args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+    }
+    let out = zkinfer(&[
+        "deploy",
+        d,
+        "--rpc-url",
+        url,
+        "--private-key",
+        DEV_KEY,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let dep: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(dep["chain_id"], 31337);
+    assert!(dep["verifier"]["gas_used"].as_u64().unwrap() > 0);
+    assert!(dir.join("evm/deployment.json").exists());
+
+    // The address comes from DIR/evm/deployment.json.
+    let out = zkinfer(&[
+        "verify-onchain",
+        d,
+        "--proof",
+        p,
+        "--rpc-url",
+        url,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verified"], true);
+    let out = zkinfer(&[
+        "verify-onchain",
+        d,
+        "--proof",
+        p,
+        "--rpc-url",
+        url,
+        "--send",
+        "--private-key",
+        DEV_KEY,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["gas_used"].as_u64().unwrap() > 21_000, "{v}");
+
+    // An address without code: a clear error, not a verdict.
+    let nowhere = "0x00000000000000000000000000000000000000aa";
+    let out = zkinfer(&[
+        "verify-onchain",
+        d,
+        "--proof",
+        p,
+        "--rpc-url",
+        url,
+        "--address",
+        nowhere,
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr).to_lowercase();
+    assert!(err.contains("no contract at"), "{err}");
+
+    // A tampered proof: exit 1, verified false.
+    let mut pj: Value = serde_json::from_str(&std::fs::read_to_string(&proof).unwrap()).unwrap();
+    let mut b = hex::decode(pj["proof"].as_str().unwrap()).unwrap();
+    b[1000] ^= 0x40;
+    pj["proof"] = Value::String(hex::encode(b));
+    std::fs::write(&proof, pj.to_string()).unwrap();
+    let out = zkinfer(&[
+        "verify-onchain",
+        d,
+        "--proof",
+        p,
+        "--rpc-url",
+        url,
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verified"], false);
+
+    // An endpoint where nothing listens: an error naming it.
+    let out = zkinfer(&[
+        "deploy",
+        d,
+        "--rpc-url",
+        "http://127.0.0.1:9",
+        "--private-key",
+        DEV_KEY,
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("127.0.0.1:9"));
+}
+
+fn selector(sig: &str) -> [u8; 4] {
+    let h = Keccak256::digest(sig.as_bytes());
+    [h[0], h[1], h[2], h[3]]
+}
+
+/// `uint256`-word calldata of `sig` with the given arguments.
+fn call_words(sig: &str, words: &[[u8; 32]]) -> Vec<u8> {
+    let mut data = selector(sig).to_vec();
+    for w in words {
+        data.extend_from_slice(w);
+    }
+    data
+}
+
+fn word(v: u64) -> [u8; 32] {
+    let mut w = [0u8; 32];
+    w[24..].copy_from_slice(&v.to_be_bytes());
+    w
+}
+
+fn read_word(node: &Node, at: Address, data: Vec<u8>) -> u64 {
+    let out = node.call(at, data).unwrap().expect("view call");
+    u64::from_be_bytes(out[24..32].try_into().unwrap())
+}
+
+#[test]
+fn digit_registry_records_only_proven_digits() {
+    let anvil = Anvil::start();
+    let node = anvil.node();
+    let case = prove_model("mlp_digits", false);
+    let vk = case.keys.pk.get_vk();
+    let v = create_verifier(&case.settings, &case.keys.srs, vk, false).unwrap();
+    let verifier = node.deploy_verifier(&v.generated, &v.compiled).unwrap();
+
+    let source = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/DigitRegistry.sol"),
+    )
+    .unwrap();
+    let registry = solc::compile(&source, "DigitRegistry").unwrap();
+    let mut init = registry.bytecode.clone();
+    let mut arg = [0u8; 32];
+    arg[12..].copy_from_slice(verifier.verifier.address.as_slice());
+    init.extend_from_slice(&arg);
+    let at = node.deploy("DigitRegistry", init).unwrap().address;
+
+    let (bytes, instances) = (case.proof.bytes().unwrap(), case.proof.instances());
+    let record = |proof: &[u8]| {
+        let mut data = abi::verify_calldata(proof, &instances);
+        data[..4].copy_from_slice(&selector("record(bytes,uint256[])"));
+        data
+    };
+    let (_, gas, ok) = node.transact(at, record(&bytes)).unwrap();
+    assert!(ok);
+    let want = case
+        .proof
+        .outputs
+        .iter()
+        .enumerate()
+        .fold(0, |best, (i, v)| {
+            if *v > case.proof.outputs[best] {
+                i
+            } else {
+                best
+            }
+        });
+    assert_eq!(read_word(&node, at, call_words("count()", &[])), 1);
+    let digit = read_word(&node, at, call_words("digits(uint256)", &[word(0)]));
+    assert_eq!(digit, want as u64, "recorded digit");
+    eprintln!("DigitRegistry.record: {gas} gas, digit {digit}");
+
+    // A tampered proof: the call reverts (ProofRejected, or the verifier's own error) and
+    // nothing is recorded.
+    let mut forged = bytes.clone();
+    forged[1000] ^= 0x40;
+    let reverted = node.call(at, record(&forged)).unwrap();
+    assert!(reverted.is_err(), "a forged proof was recorded");
+    let mut fewer = record(&bytes);
+    fewer.truncate(fewer.len() - 32);
+    assert!(node.call(at, fewer).unwrap().is_err());
+    assert_eq!(read_word(&node, at, call_words("count()", &[])), 1);
+}

@@ -1,0 +1,286 @@
+//! Deployment and verification on a real chain through its JSON-RPC endpoint (alloy over
+//! plain HTTP; tested against anvil).
+//!
+//! The API is synchronous: each call runs on a private current-thread tokio runtime. Sending
+//! needs a private key ([`Node::with_key`]); `eth_call` does not.
+
+use crate::solidity::error_name;
+use crate::{abi, Compiled, EvmError, Generated};
+use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::primitives::Bytes;
+use alloy::providers::{Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionRequest;
+use alloy::signers::local::PrivateKeySigner;
+use halo2_axiom::halo2curves::bn256::Fr;
+use serde::Serialize;
+
+/// A 20-byte account address.
+pub use alloy::primitives::Address;
+
+/// A JSON-RPC endpoint, with the key that signs transactions when one is given.
+pub struct Node {
+    url: reqwest_url::Url,
+    signer: Option<PrivateKeySigner>,
+    rt: tokio::runtime::Runtime,
+}
+
+mod reqwest_url {
+    pub use alloy::transports::http::reqwest::Url;
+}
+
+/// A mined contract creation.
+#[derive(Clone, Debug, Serialize)]
+pub struct Deployed {
+    /// The contract's address.
+    pub address: Address,
+    /// The creating transaction.
+    pub tx_hash: String,
+    /// Gas the transaction used.
+    pub gas_used: u64,
+}
+
+/// The verifier and its verifying-key contract on one chain.
+#[derive(Clone, Debug, Serialize)]
+pub struct Deployment {
+    /// `eth_chainId` of the node.
+    pub chain_id: u64,
+    /// The VK contract (absent for a self-contained verifier).
+    pub verifying_key: Option<Deployed>,
+    /// The verifier.
+    pub verifier: Deployed,
+}
+
+/// What `verifyProof` did on the node.
+#[derive(Clone, Debug, Serialize)]
+pub struct NodeOutcome {
+    /// It returned `true`.
+    pub verified: bool,
+    /// It reverted.
+    pub reverted: bool,
+    /// The verifier's custom error, when a revert carried one.
+    pub error: Option<&'static str>,
+    /// Gas used, for a call sent as a transaction.
+    pub gas_used: Option<u64>,
+    /// The transaction, for a call sent as one.
+    pub tx_hash: Option<String>,
+}
+
+impl Node {
+    /// A client of the endpoint at `rpc_url` (`http://…`); nothing is sent yet.
+    pub fn new(rpc_url: &str) -> Result<Self, EvmError> {
+        let url = rpc_url.parse().map_err(|e| EvmError::Node {
+            url: rpc_url.into(),
+            reason: format!("not a URL: {e}"),
+        })?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| EvmError::Node {
+                url: rpc_url.into(),
+                reason: format!("async runtime: {e}"),
+            })?;
+        Ok(Self {
+            url,
+            signer: None,
+            rt,
+        })
+    }
+
+    /// Signs transactions with `private_key` (hex, with or without `0x`).
+    pub fn with_key(mut self, private_key: &str) -> Result<Self, EvmError> {
+        let key = private_key.trim();
+        let signer = key
+            .parse::<PrivateKeySigner>()
+            .map_err(|e| EvmError::BadKey {
+                reason: format!("{e} (expected 32 bytes of hex)"),
+            })?;
+        self.signer = Some(signer);
+        Ok(self)
+    }
+
+    fn err(&self, reason: impl std::fmt::Display) -> EvmError {
+        EvmError::Node {
+            url: self.url.to_string(),
+            reason: reason.to_string(),
+        }
+    }
+
+    fn signer(&self) -> Result<EthereumWallet, EvmError> {
+        self.signer
+            .clone()
+            .map(EthereumWallet::from)
+            .ok_or_else(|| EvmError::BadKey {
+                reason: "sending a transaction needs a private key".into(),
+            })
+    }
+
+    /// The node's chain id (also a reachability check).
+    pub fn chain_id(&self) -> Result<u64, EvmError> {
+        let provider = ProviderBuilder::new().connect_http(self.url.clone());
+        self.rt
+            .block_on(async { provider.get_chain_id().await })
+            .map_err(|e| self.err(e))
+    }
+
+    /// Sends `tx` and waits for its receipt: `(hash, gas used, success, created address)`.
+    fn send_tx(
+        &self,
+        tx: TransactionRequest,
+    ) -> Result<(String, u64, bool, Option<Address>), EvmError> {
+        let provider = ProviderBuilder::new()
+            .wallet(self.signer()?)
+            .connect_http(self.url.clone());
+        self.rt.block_on(async {
+            let pending = provider
+                .send_transaction(tx)
+                .await
+                .map_err(|e| self.err(e))?;
+            let receipt = pending.get_receipt().await.map_err(|e| self.err(e))?;
+            Ok((
+                format!("{:#x}", receipt.transaction_hash),
+                receipt.gas_used,
+                receipt.status(),
+                receipt.contract_address,
+            ))
+        })
+    }
+
+    /// Deploys `init` code; an unsuccessful creation is an error naming the transaction.
+    pub fn deploy(&self, contract: &str, init: Vec<u8>) -> Result<Deployed, EvmError> {
+        let tx = TransactionRequest::default().with_deploy_code(init);
+        let (tx_hash, gas_used, ok, address) = self.send_tx(tx).map_err(|e| match e {
+            EvmError::Node { url, reason } => EvmError::Node {
+                url,
+                reason: format!("deploying {contract}: {reason}"),
+            },
+            other => other,
+        })?;
+        match (ok, address) {
+            (true, Some(address)) => Ok(Deployed {
+                address,
+                tx_hash,
+                gas_used,
+            }),
+            _ => Err(self.err(format!(
+                "deploying {contract}: transaction {tx_hash} failed after {gas_used} gas"
+            ))),
+        }
+    }
+
+    /// Deploys the verifying-key contract (when the verifier has one), then the verifier
+    /// with the key's address as its constructor argument.
+    pub fn deploy_verifier(
+        &self,
+        generated: &Generated,
+        compiled: &Compiled,
+    ) -> Result<Deployment, EvmError> {
+        let chain_id = self.chain_id()?;
+        let mut init = compiled.bytecode.clone();
+        let verifying_key = if generated.vk_deploy.is_empty() {
+            None
+        } else {
+            let vk = self.deploy("VerifyingKey", generated.vk_deploy.clone())?;
+            let mut arg = [0u8; 32];
+            arg[12..].copy_from_slice(vk.address.as_slice());
+            init.extend_from_slice(&arg);
+            Some(vk)
+        };
+        let verifier = self.deploy(crate::CONTRACT, init)?;
+        Ok(Deployment {
+            chain_id,
+            verifying_key,
+            verifier,
+        })
+    }
+
+    /// `eth_call` of `data` to `to`: `Ok(Ok(output))`, or `Ok(Err(revert data))` when it
+    /// reverted.
+    pub fn call(&self, to: Address, data: Vec<u8>) -> Result<Result<Vec<u8>, Vec<u8>>, EvmError> {
+        let provider = ProviderBuilder::new().connect_http(self.url.clone());
+        let tx = TransactionRequest::default()
+            .with_to(to)
+            .with_input(Bytes::from(data));
+        match self.rt.block_on(async { provider.call(tx).await }) {
+            Ok(out) => Ok(Ok(out.to_vec())),
+            Err(e) => match e.as_error_resp() {
+                Some(payload) if payload.message.contains("revert") => Ok(Err(payload
+                    .as_revert_data()
+                    .map(|b| b.to_vec())
+                    .unwrap_or_default())),
+                _ => Err(self.err(e)),
+            },
+        }
+    }
+
+    /// Calls `verifyProof(proof, instances)` on the verifier at `verifier` with `eth_call`.
+    pub fn verify(
+        &self,
+        verifier: Address,
+        proof: &[u8],
+        instances: &[Fr],
+    ) -> Result<NodeOutcome, EvmError> {
+        let data = abi::verify_calldata(proof, instances);
+        if self.code_size(verifier)? == 0 {
+            return Err(self.err(format!("no contract at {verifier}")));
+        }
+        Ok(match self.call(verifier, data)? {
+            Ok(out) => NodeOutcome {
+                verified: is_true(&out),
+                reverted: false,
+                error: None,
+                gas_used: None,
+                tx_hash: None,
+            },
+            Err(revert) => NodeOutcome {
+                verified: false,
+                reverted: true,
+                error: error_name(&revert),
+                gas_used: None,
+                tx_hash: None,
+            },
+        })
+    }
+
+    /// Sends `verifyProof(proof, instances)` as a transaction (after an `eth_call` that must
+    /// return `true`: a rejected proof is reported, not mined).
+    pub fn verify_tx(
+        &self,
+        verifier: Address,
+        proof: &[u8],
+        instances: &[Fr],
+    ) -> Result<NodeOutcome, EvmError> {
+        let mut outcome = self.verify(verifier, proof, instances)?;
+        if !outcome.verified {
+            return Ok(outcome);
+        }
+        let (hash, gas, ok) = self.transact(verifier, abi::verify_calldata(proof, instances))?;
+        outcome.verified = ok;
+        outcome.gas_used = Some(gas);
+        outcome.tx_hash = Some(hash);
+        Ok(outcome)
+    }
+
+    /// Sends `data` to `to` as a transaction and waits for its receipt:
+    /// `(transaction hash, gas used, success)`.
+    pub fn transact(&self, to: Address, data: Vec<u8>) -> Result<(String, u64, bool), EvmError> {
+        let tx = TransactionRequest::default()
+            .with_to(to)
+            .with_input(Bytes::from(data));
+        let (hash, gas, ok, _) = self.send_tx(tx)?;
+        Ok((hash, gas, ok))
+    }
+
+    /// Size of the code at `address`.
+    pub fn code_size(&self, address: Address) -> Result<usize, EvmError> {
+        let provider = ProviderBuilder::new().connect_http(self.url.clone());
+        self.rt
+            .block_on(async { provider.get_code_at(address).await })
+            .map(|c| c.len())
+            .map_err(|e| self.err(e))
+    }
+}
+
+/// An ABI-encoded `true`.
+fn is_true(out: &[u8]) -> bool {
+    out.len() == 32 && out[..31].iter().all(|b| *b == 0) && out[31] == 1
+}
