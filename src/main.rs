@@ -424,7 +424,7 @@ fn report(json: bool, value: serde_json::Value) {
     if json {
         say!("{value}");
     } else if let Some(obj) = value.as_object() {
-        for (k, v) in obj {
+        for (k, v) in obj.iter().filter(|(_, v)| !v.is_null()) {
             say!("{k}: {v}");
         }
     }
