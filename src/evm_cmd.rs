@@ -54,17 +54,7 @@ pub fn verify(dir: &Path, proof: &Path) -> Result<(i32, serde_json::Value)> {
 
 /// `zkinfer calldata DIR --proof PROOF.json`: hex calldata of `verifyProof(proof, instances)`.
 pub fn encode(dir: &Path, proof: &Path) -> Result<String> {
-    let d = ModelDir::new(dir)?;
-    let settings = d.settings()?;
-    let p = read_proof(proof)?;
-    if p.settings_hash != settings.hash() {
-        anyhow::bail!(
-            "proof made for settings {}, {} holds {}",
-            p.settings_hash,
-            dir.display(),
-            settings.hash()
-        );
-    }
+    let p = proof_for(dir, proof)?;
     Ok(format!("0x{}", hex::encode(calldata(&p)?)))
 }
 
@@ -102,17 +92,7 @@ pub fn verify_onchain(
     address: Option<&str>,
     key: Option<&str>,
 ) -> Result<(i32, serde_json::Value)> {
-    let d = ModelDir::new(dir)?;
-    let settings = d.settings()?;
-    let p = read_proof(proof)?;
-    if p.settings_hash != settings.hash() {
-        anyhow::bail!(
-            "proof made for settings {}, {} holds {}",
-            p.settings_hash,
-            dir.display(),
-            settings.hash()
-        );
-    }
+    let p = proof_for(dir, proof)?;
     let address = match address {
         Some(a) => a
             .parse()
@@ -145,4 +125,19 @@ pub fn verify_onchain(
     let mut value = serde_json::to_value(&out)?;
     value["address"] = json!(address);
     Ok((if out.verified { 0 } else { 1 }, value))
+}
+
+/// Reads `proof`, refusing one made for other settings than the compiled model in `dir`.
+fn proof_for(dir: &Path, proof: &Path) -> Result<zkinfer::Proof> {
+    let settings = ModelDir::new(dir)?.settings()?;
+    let p = read_proof(proof)?;
+    if p.settings_hash != settings.hash() {
+        anyhow::bail!(
+            "proof made for settings {}, {} holds {}",
+            p.settings_hash,
+            dir.display(),
+            settings.hash()
+        );
+    }
+    Ok(p)
 }

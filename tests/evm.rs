@@ -10,7 +10,7 @@
 #[path = "common/evm_case.rs"]
 mod evm_case;
 
-use evm_case::{corruptions, prove_model, zoo, Case};
+use evm_case::{cli_proven_iris, corruptions, prove_model, zkinfer_cli, Case};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -216,32 +216,13 @@ fn one_verifier_serves_models_of_one_shape() {
     assert!(!out.verified && !out.halted);
 }
 
-fn zkinfer_cli(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_zkinfer"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn cli_create_verifier_verify_evm_calldata() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("iris");
-    let d = dir.to_str().unwrap();
-    let model = zoo("mlp_iris").join("model.onnx");
-    let input = zoo("mlp_iris").join("inputs/input_00.json");
-    let proof = tmp.path().join("proof.json");
-    let p = proof.to_str().unwrap();
-    let (m, i) = (model.to_str().unwrap(), input.to_str().unwrap());
-    for args in [
-        vec!["compile", m, "--calibration", i, "--out", d],
-        vec!["setup", d],
-        vec!["prove", d, "--input", i, "--proof", p],
-        vec!["create-verifier", d, "--json"],
-    ] {
-        let out = zkinfer_cli(&args);
-        assert!(out.status.success(), "{args:?}: {out:?}");
-    }
+    let (dir, proof) = cli_proven_iris(tmp.path());
+    let (d, p) = (dir.to_str().unwrap(), proof.to_str().unwrap());
+    let out = zkinfer_cli(&["create-verifier", d, "--json"]);
+    assert!(out.status.success(), "{out:?}");
     for f in [
         "Verifier.sol",
         "Verifier.abi.json",

@@ -10,7 +10,7 @@ mod anvil;
 mod evm_case;
 
 use anvil::{Anvil, DEV_KEY};
-use evm_case::{corruptions, prove_model, zoo};
+use evm_case::{cli_proven_iris, corruptions, prove_model, zkinfer_cli as zkinfer};
 use serde_json::Value;
 use sha3::{Digest, Keccak256};
 use zkinfer::evm::{create_verifier, run_raw};
@@ -50,33 +50,13 @@ fn zoo_verifiers_accept_valid_and_reject_corrupted_proofs_on_anvil() {
     }
 }
 
-fn zkinfer(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_zkinfer"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn cli_deploy_and_verify_onchain() {
     let anvil = Anvil::start();
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("iris");
-    let d = dir.to_str().unwrap();
-    let model = zoo("mlp_iris").join("model.onnx");
-    let input = zoo("mlp_iris").join("inputs/input_00.json");
-    let proof = tmp.path().join("proof.json");
-    let p = proof.to_str().unwrap();
-    let (m, i) = (model.to_str().unwrap(), input.to_str().unwrap());
+    let (dir, proof) = cli_proven_iris(tmp.path());
+    let (d, p) = (dir.to_str().unwrap(), proof.to_str().unwrap());
     let url = anvil.url.as_str();
-    for args in [
-        vec!["compile", m, "--calibration", i, "--out", d],
-        vec!["setup", d],
-        vec!["prove", d, "--input", i, "--proof", p],
-    ] {
-        let out = zkinfer(&args);
-        assert!(out.status.success(), "{args:?}: {out:?}");
-    }
     let out = zkinfer(&[
         "deploy",
         d,
@@ -92,47 +72,24 @@ fn cli_deploy_and_verify_onchain() {
     assert!(dep["verifier"]["gas_used"].as_u64().unwrap() > 0);
     assert!(dir.join("evm/deployment.json").exists());
 
+    let verify_onchain = |extra: &[&str]| {
+        let mut args = vec!["verify-onchain", d, "--proof", p, "--rpc-url", url];
+        args.extend_from_slice(extra);
+        zkinfer(&args)
+    };
     // The address comes from DIR/evm/deployment.json.
-    let out = zkinfer(&[
-        "verify-onchain",
-        d,
-        "--proof",
-        p,
-        "--rpc-url",
-        url,
-        "--json",
-    ]);
+    let out = verify_onchain(&["--json"]);
     assert!(out.status.success(), "{out:?}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["verified"], true);
-    let out = zkinfer(&[
-        "verify-onchain",
-        d,
-        "--proof",
-        p,
-        "--rpc-url",
-        url,
-        "--send",
-        "--private-key",
-        DEV_KEY,
-        "--json",
-    ]);
+    let out = verify_onchain(&["--send", "--private-key", DEV_KEY, "--json"]);
     assert!(out.status.success(), "{out:?}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["gas_used"].as_u64().unwrap() > 21_000, "{v}");
 
     // An address without code: a clear error, not a verdict.
     let nowhere = "0x00000000000000000000000000000000000000aa";
-    let out = zkinfer(&[
-        "verify-onchain",
-        d,
-        "--proof",
-        p,
-        "--rpc-url",
-        url,
-        "--address",
-        nowhere,
-    ]);
+    let out = verify_onchain(&["--address", nowhere]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr).to_lowercase();
     assert!(err.contains("no contract at"), "{err}");
@@ -143,15 +100,7 @@ fn cli_deploy_and_verify_onchain() {
     b[1000] ^= 0x40;
     pj["proof"] = Value::String(hex::encode(b));
     std::fs::write(&proof, pj.to_string()).unwrap();
-    let out = zkinfer(&[
-        "verify-onchain",
-        d,
-        "--proof",
-        p,
-        "--rpc-url",
-        url,
-        "--json",
-    ]);
+    let out = verify_onchain(&["--json"]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["verified"], false);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use halo2_axiom::dev::{MockProver, VerifyFailure};
+use halo2_axiom::dev::VerifyFailure;
 use std::sync::Arc;
 use zkinfer_circuits::chip::Tamper;
 use zkinfer_circuits::ops::{FnTable, Interp, Op};
@@ -38,13 +38,7 @@ fn graph(n: usize) -> Arc<Graph> {
     common::one_node(Op::Interp(op()), n, 0, None)
 }
 
-fn failures(c: &ModelCircuit) -> Vec<VerifyFailure> {
-    MockProver::run(c.min_k().unwrap(), c, vec![c.instances()])
-        .unwrap()
-        .verify()
-        .err()
-        .unwrap_or_default()
-}
+use common::failures;
 
 fn lookup_failed(fs: &[VerifyFailure], table: &str) -> bool {
     fs.iter()

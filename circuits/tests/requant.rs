@@ -29,13 +29,7 @@ fn requant(multipliers: Vec<f32>, inner: u32, zero_point: i32, uint8: bool) -> O
     })
 }
 
-fn failures(c: &ModelCircuit) -> Vec<VerifyFailure> {
-    MockProver::run(c.min_k().unwrap(), c, vec![c.instances()])
-        .unwrap()
-        .verify()
-        .err()
-        .unwrap_or_default()
-}
+use common::failures;
 
 fn output(c: &ModelCircuit) -> Vec<i128> {
     c.graph().outputs_of(c.values())[0].data.clone()

@@ -3,7 +3,7 @@
 
 mod common;
 
-use halo2_axiom::dev::{MockProver, VerifyFailure};
+use halo2_axiom::dev::VerifyFailure;
 use std::sync::Arc;
 use zkinfer_circuits::chip::Tamper;
 use zkinfer_circuits::ops::{Op, ToInt};
@@ -13,13 +13,7 @@ fn graph(shift: u32, n: usize) -> Arc<Graph> {
     common::one_node(Op::ToInt(ToInt { shift }), n, shift as i32, None)
 }
 
-fn failures(c: &ModelCircuit) -> Vec<VerifyFailure> {
-    MockProver::run(c.min_k().unwrap(), c, vec![c.instances()])
-        .unwrap()
-        .verify()
-        .err()
-        .unwrap_or_default()
-}
+use common::failures;
 
 #[test]
 fn integral_values_cast_exactly_and_others_are_refused() {

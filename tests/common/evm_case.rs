@@ -61,3 +61,31 @@ pub fn corruptions(bytes: &[u8], instances: &[Fr]) -> Vec<(String, Vec<u8>, Vec<
     out.push(("empty proof".into(), vec![], instances.to_vec()));
     out
 }
+
+/// Runs the `zkinfer` binary with `args`.
+pub fn zkinfer_cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `zkinfer compile`, `setup` and `prove` of mlp_iris's `input_00` through the CLI, under
+/// `tmp`: returns the compiled directory and the proof file.
+pub fn cli_proven_iris(tmp: &Path) -> (PathBuf, PathBuf) {
+    let dir = tmp.join("iris");
+    let proof = tmp.join("proof.json");
+    let (d, p) = (dir.to_str().unwrap(), proof.to_str().unwrap());
+    let model = zoo("mlp_iris").join("model.onnx");
+    let input = zoo("mlp_iris").join("inputs/input_00.json");
+    let (m, i) = (model.to_str().unwrap(), input.to_str().unwrap());
+    for args in [
+        vec!["compile", m, "--calibration", i, "--out", d],
+        vec!["setup", d],
+        vec!["prove", d, "--input", i, "--proof", p],
+    ] {
+        let out = zkinfer_cli(&args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+    }
+    (dir, proof)
+}

@@ -16,8 +16,8 @@
 //! `2^seg_bits` times fewer table rows.
 
 use super::rescale::round_shift;
-use super::{check_range, FnTable, OpImpl};
-use crate::chip::{Ctx, Wire, ACT_BOUND, LIMB_BITS, RANGE_BITS};
+use super::{activation, per_element, FnTable, OpImpl};
+use crate::chip::{Ctx, Wire, LIMB_BITS, RANGE_BITS};
 use crate::error::{CircuitError, Result};
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
@@ -109,16 +109,10 @@ impl OpImpl for Interp {
                 })
             })
             .collect::<Result<_>>()?;
-        let out = Tensor::new(out_shape.to_vec(), data);
-        check_range(node, &out, -ACT_BOUND, ACT_BOUND - 1)?;
-        Ok(out)
+        activation(node, out_shape, data)
     }
 
     fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], out: &Tensor) -> Vec<Wire> {
-        inputs[0]
-            .iter()
-            .zip(&out.data)
-            .map(|(x, y)| ctx.interp(x, *y, self))
-            .collect()
+        per_element(ctx, inputs, out, |ctx, x, y| ctx.interp(x, y, self))
     }
 }

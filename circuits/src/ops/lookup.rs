@@ -7,7 +7,7 @@
 //! with equal contents are shared across layers. An input outside the table is an error,
 //! never an extrapolation.
 
-use super::OpImpl;
+use super::{per_element, OpImpl};
 use crate::chip::{Ctx, Wire};
 use crate::error::{CircuitError, Result};
 use crate::tensor::Tensor;
@@ -62,10 +62,6 @@ impl OpImpl for Lookup {
     }
 
     fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], out: &Tensor) -> Vec<Wire> {
-        inputs[0]
-            .iter()
-            .zip(&out.data)
-            .map(|(x, y)| ctx.lookup(x, *y, &self.table))
-            .collect()
+        per_element(ctx, inputs, out, |ctx, x, y| ctx.lookup(x, y, &self.table))
     }
 }

@@ -194,6 +194,33 @@ impl Cand {
     }
 }
 
+/// Lays out an elementwise op: `gadget(ctx, x, y)` for each input wire `x` of the first input
+/// and its oracle output `y`.
+pub(crate) fn per_element(
+    ctx: &mut Ctx,
+    inputs: &[&[Wire]],
+    out: &Tensor,
+    mut gadget: impl FnMut(&mut Ctx, &Wire, i128) -> Wire,
+) -> Vec<Wire> {
+    inputs[0]
+        .iter()
+        .zip(&out.data)
+        .map(|(x, y)| gadget(ctx, x, *y))
+        .collect()
+}
+
+/// An op's output: `data` at `out_shape`, every value a range-checked activation.
+pub(crate) fn activation(node: &str, out_shape: &[usize], data: Vec<i128>) -> Result<Tensor> {
+    let out = Tensor::new(out_shape.to_vec(), data);
+    check_range(
+        node,
+        &out,
+        -crate::chip::ACT_BOUND,
+        crate::chip::ACT_BOUND - 1,
+    )?;
+    Ok(out)
+}
+
 /// Checks that every value lies in `[min, max]`.
 pub(crate) fn check_range(node: &str, t: &Tensor, min: i128, max: i128) -> Result<()> {
     match t.data.iter().position(|v| *v < min || *v > max) {

@@ -5,8 +5,8 @@
 //! range-checked to `[-2^23, 2^23)`: without the check on `y` a prover could pick another
 //! remainder and shift `y` by a multiple of `2^-shift` in the field.
 
-use super::{check_range, OpImpl};
-use crate::chip::{Ctx, Wire, ACT_BOUND, RANGE_BITS};
+use super::{activation, per_element, OpImpl};
+use crate::chip::{Ctx, Wire, RANGE_BITS};
 use crate::error::{CircuitError, Result};
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
@@ -37,17 +37,11 @@ impl OpImpl for Rescale {
             .iter()
             .map(|x| round_shift(*x, self.shift))
             .collect();
-        let out = Tensor::new(out_shape.to_vec(), data);
-        check_range(node, &out, -ACT_BOUND, ACT_BOUND - 1)?;
-        Ok(out)
+        activation(node, out_shape, data)
     }
 
     fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], out: &Tensor) -> Vec<Wire> {
-        inputs[0]
-            .iter()
-            .zip(&out.data)
-            .map(|(x, y)| ctx.rescale(x, self.shift, *y))
-            .collect()
+        per_element(ctx, inputs, out, |ctx, x, y| ctx.rescale(x, self.shift, y))
     }
 }
 

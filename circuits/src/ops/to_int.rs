@@ -3,8 +3,8 @@
 //! the linear gate with `y` range-checked. A value that is not an integer at its fixed-point
 //! scale is an error, never a silent truncation.
 
-use super::{check_range, OpImpl};
-use crate::chip::{Ctx, Wire, ACT_BOUND, RANGE_BITS};
+use super::{activation, per_element, OpImpl};
+use crate::chip::{Ctx, Wire, RANGE_BITS};
 use crate::error::{CircuitError, Result};
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
@@ -36,16 +36,12 @@ impl OpImpl for ToInt {
             }
             data.push(x.div_euclid(d));
         }
-        let out = Tensor::new(out_shape.to_vec(), data);
-        check_range(node, &out, -ACT_BOUND, ACT_BOUND - 1)?;
-        Ok(out)
+        activation(node, out_shape, data)
     }
 
     fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], out: &Tensor) -> Vec<Wire> {
-        inputs[0]
-            .iter()
-            .zip(&out.data)
-            .map(|(x, y)| ctx.exact_div(x, self.shift, *y))
-            .collect()
+        per_element(ctx, inputs, out, |ctx, x, y| {
+            ctx.exact_div(x, self.shift, y)
+        })
     }
 }

@@ -1,8 +1,9 @@
-//! Shared by the chip test files: one-node graphs.
+//! Shared by the chip test files: one-node graphs and their MockProver failures.
 
+use halo2_axiom::dev::{MockProver, VerifyFailure};
 use std::sync::Arc;
 use zkinfer_circuits::ops::Op;
-use zkinfer_circuits::{Affine, Graph, GraphInput, Node};
+use zkinfer_circuits::{Affine, Graph, GraphInput, ModelCircuit, Node};
 
 /// `op` applied to one input `x` of `n` elements at fixed-point `scale` (or `affine`), with an
 /// output of the same shape.
@@ -25,4 +26,13 @@ pub fn one_node(op: Op, n: usize, scale: i32, affine: Option<Affine>) -> Arc<Gra
         outputs: vec![1],
         sources: vec![],
     })
+}
+
+/// What MockProver finds wrong with `c` at its smallest size (empty when satisfied).
+pub fn failures(c: &ModelCircuit) -> Vec<VerifyFailure> {
+    MockProver::run(c.min_k().unwrap(), c, vec![c.instances()])
+        .unwrap()
+        .verify()
+        .err()
+        .unwrap_or_default()
 }

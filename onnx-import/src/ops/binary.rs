@@ -109,27 +109,7 @@ fn with_const(
                 scale,
             ))
         }
-        "Mul" => {
-            let x = b.at_act_scale(x, &node.name);
-            let xidx = index(node, &out_shape, b.graph.shape(x))?;
-            let ws = b.settings.weight_scale;
-            let rows = xidx
-                .iter()
-                .zip(&cidx)
-                .map(|(xi, ci)| AffineRow {
-                    bias: 0,
-                    terms: vec![(*xi, QuantSettings::quantize(cvals[*ci as usize], ws))],
-                })
-                .collect();
-            let scale = b.graph.scale(x) + ws;
-            Ok(b.push(
-                &node.name,
-                Op::Linear(Linear { rows }),
-                vec![x],
-                out_shape,
-                scale,
-            ))
-        }
+        "Mul" => scaled(b, node, &node.name, x, &cvals, &cidx, out_shape),
         "Pow" => {
             // x^c = exp(c·ln x) for a constant exponent tensor (a scalar one is tract's
             // PowConst); c^y = exp(ln c·y) for a constant base.
@@ -141,35 +121,47 @@ fn with_const(
                 }
                 (x, ln)
             } else {
-                let ln = tabulate(
-                    b,
-                    &format!("{name}.ln"),
-                    x,
-                    "ln",
-                    f64::ln,
-                    Some(f64::MIN_POSITIVE),
-                    None,
-                )?;
+                let ln = ln(b, &name, x)?;
                 (ln, cvals)
             };
-            let t = b.at_act_scale(t, &name);
-            let tidx = index(node, &out_shape, b.graph.shape(t))?;
-            let ws = b.settings.weight_scale;
-            let rows = tidx
-                .iter()
-                .zip(&cidx)
-                .map(|(ti, ci)| AffineRow {
-                    bias: 0,
-                    terms: vec![(*ti, QuantSettings::quantize(weights[*ci as usize], ws))],
-                })
-                .collect();
-            let scale = b.graph.scale(t) + ws;
-            let op = Op::Linear(Linear { rows });
-            let product = b.push(&format!("{name}.y_ln_x"), op, vec![t], out_shape, scale);
+            let product_name = format!("{name}.y_ln_x");
+            let product = scaled(b, node, &product_name, t, &weights, &cidx, out_shape)?;
             tabulate(b, &name, product, "exp", f64::exp, None, None)
         }
         _ => Err(unsupported(node, "binary op", kind)),
     }
+}
+
+/// `ln x` for a positive `x` (refused, naming the node, where its range reaches 0).
+fn ln(b: &mut Builder, name: &str, x: usize) -> Result<usize> {
+    let domain = Some(f64::MIN_POSITIVE);
+    tabulate(b, &format!("{name}.ln"), x, "ln", f64::ln, domain, None)
+}
+
+/// `x·w` elementwise for constant weights `w` (indexed by `widx`, broadcast to `out_shape`),
+/// one Linear node at the weight scale, named `name`.
+fn scaled(
+    b: &mut Builder,
+    node: &TypedNode,
+    name: &str,
+    x: usize,
+    w: &[f32],
+    widx: &[u32],
+    out_shape: Vec<usize>,
+) -> Result<usize> {
+    let x = b.at_act_scale(x, name);
+    let xidx = index(node, &out_shape, b.graph.shape(x))?;
+    let ws = b.settings.weight_scale;
+    let rows = xidx
+        .iter()
+        .zip(widx)
+        .map(|(xi, wi)| AffineRow {
+            bias: 0,
+            terms: vec![(*xi, QuantSettings::quantize(w[*wi as usize], ws))],
+        })
+        .collect();
+    let scale = b.graph.scale(x) + ws;
+    Ok(b.push(name, Op::Linear(Linear { rows }), vec![x], out_shape, scale))
 }
 
 /// Adds a bias into the Linear node that produced `x`, when this node is its only consumer
@@ -294,15 +286,7 @@ fn pow(
     out_shape: Vec<usize>,
 ) -> Result<usize> {
     let name = &node.name;
-    let ln = tabulate(
-        b,
-        &format!("{name}.ln"),
-        x,
-        "ln",
-        f64::ln,
-        Some(f64::MIN_POSITIVE),
-        None,
-    )?;
+    let ln = ln(b, name, x)?;
     let y = b.at_act_scale(y, name);
     let (lhs, rhs) = (
         index(node, &out_shape, b.graph.shape(y))?,
