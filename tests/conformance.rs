@@ -25,7 +25,7 @@ use std::path::Path;
 use zkinfer::{compile, Visibility};
 
 /// Cases that passed when this number was last raised; it only goes up.
-const BASELINE: usize = 322;
+const BASELINE: usize = 323;
 
 fn run_case(dir: &Path, op: &str, real_proof: bool) -> Result<(), String> {
     let common::Case {

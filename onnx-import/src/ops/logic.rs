@@ -7,7 +7,7 @@ use crate::quantize::{concrete, Builder, Mapped, QuantSettings};
 use std::collections::HashMap;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
-use zkinfer_circuits::ops::{Cand, CmpKind, Compare, Op, Where};
+use zkinfer_circuits::ops::{Cand, CmpKind, Compare, Gather, Op, Where};
 
 pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
     for name in ["Eq", "LT", "GT", "LTE", "GTE"] {
@@ -15,6 +15,9 @@ pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
     }
     reg.insert("Iff", iff);
 }
+
+/// Operand tensors, each operand's candidate per output element, and their scale.
+type Operands = (Vec<usize>, Vec<Vec<Cand>>, i32);
 
 /// Operands of a logic op, broadcast to `out`: tensors become inputs of the node (at
 /// `scale`), constants are quantized at `scale`.
@@ -24,7 +27,7 @@ fn operands(
     slots: &[usize],
     out: &[usize],
     scale: Option<i32>,
-) -> Result<(Vec<usize>, Vec<Vec<Cand>>, i32)> {
+) -> Result<Operands> {
     let mut tensors = Vec::new();
     for &s in slots {
         if let Mapped::Tensor(t) = b.mapped(node.inputs[s])? {
@@ -104,6 +107,9 @@ fn compare(b: &mut Builder, node: &TypedNode) -> Result<()> {
 
 fn iff(b: &mut Builder, node: &TypedNode) -> Result<()> {
     let out = concrete(node, 0)?;
+    if let Some(cond) = const_f32(b, node.inputs[0])? {
+        return iff_const(b, node, &cond, out);
+    }
     let cond = b.tensor(node.inputs[0], &node.name)?;
     // The circuit computes `y + c·(x − y)`: that is Where only for a boolean `c`, which a
     // comparison proves (possibly reshaped or gathered on the way).
@@ -133,14 +139,7 @@ fn iff(b: &mut Builder, node: &TypedNode) -> Result<()> {
     }
     let cidx = broadcast_index(&out, b.graph.shape(cond))
         .ok_or_else(|| unsupported(node, "broadcast", &out))?;
-    let mut tensors = Vec::new();
-    for slot in [1, 2] {
-        if let Mapped::Tensor(t) = b.mapped(node.inputs[slot])? {
-            tensors.push(t);
-        }
-    }
-    let common = b.at_common_scale(&tensors, &node.name).1;
-    let (mut inputs, mut c, scale) = operands(b, node, &[1, 2], &out, Some(common))?;
+    let (mut inputs, mut c, scale) = where_operands(b, node, &out)?;
     // Input 0 of the node is the condition: shift the operand inputs by one.
     for cand in c.iter_mut().flatten() {
         if let Cand::Elem { input, .. } = cand {
@@ -160,4 +159,42 @@ fn iff(b: &mut Builder, node: &TypedNode) -> Result<()> {
         out,
         scale,
     )
+}
+
+/// The two value operands of a Where at their common scale: the tensors, each operand's
+/// candidate per output element, and the scale.
+fn where_operands(b: &mut Builder, node: &TypedNode, out: &[usize]) -> Result<Operands> {
+    let mut tensors = Vec::new();
+    for slot in [1, 2] {
+        if let Mapped::Tensor(t) = b.mapped(node.inputs[slot])? {
+            tensors.push(t);
+        }
+    }
+    let common = b.at_common_scale(&tensors, &node.name).1;
+    operands(b, node, &[1, 2], out, Some(common))
+}
+
+/// Where with a constant condition: a selection of cells, no rows.
+fn iff_const(
+    b: &mut Builder,
+    node: &TypedNode,
+    cond: &tract_ndarray::ArrayD<f32>,
+    out: Vec<usize>,
+) -> Result<()> {
+    let cidx =
+        broadcast_index(&out, cond.shape()).ok_or_else(|| unsupported(node, "broadcast", &out))?;
+    let (inputs, c, scale) = where_operands(b, node, &out)?;
+    let flags: Vec<bool> = cond.iter().map(|v| *v != 0.0).collect();
+    let items = cidx
+        .iter()
+        .enumerate()
+        .map(|(i, ci)| {
+            if flags[*ci as usize] {
+                c[0][i]
+            } else {
+                c[1][i]
+            }
+        })
+        .collect();
+    b.emit(node, Op::Gather(Gather { items }), inputs, out, scale)
 }
