@@ -260,7 +260,7 @@ fn cli_create_verifier_verify_evm_calldata() {
 }
 
 fn selector(sig: &str) -> String {
-    hex::encode(&sha3::Keccak256::digest(sig.as_bytes())[..4])
+    hex::encode(zkinfer_verifier_contracts::abi::selector(sig))
 }
 
 /// Gas per phase of the generated verifier (run with `--ignored --nocapture`): the code

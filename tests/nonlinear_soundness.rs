@@ -5,14 +5,17 @@
 //! answer at their range ends and at zero, and refuse an input one past either end.
 //! (Rounding ties are covered in `circuits`' rescale and interp tests.)
 
+/// The chip tests' one-node graphs and MockProver helper.
+#[path = "../circuits/tests/common/mod.rs"]
+mod chip;
 mod common;
 
+use chip::one_node;
 use halo2_axiom::dev::{MockProver, VerifyFailure};
-use std::sync::Arc;
 use zkinfer::{calibrate, compile_with, Nonlinear, Target, Visibility};
 use zkinfer_circuits::chip::Tamper;
 use zkinfer_circuits::ops::{Interp, Lookup, Op};
-use zkinfer_circuits::{CircuitError, Graph, GraphInput, ModelCircuit, Node};
+use zkinfer_circuits::{CircuitError, ModelCircuit};
 
 /// One conformance case per nonlinear op.
 const CASES: &[(&str, &str)] = &[
@@ -45,28 +48,6 @@ fn function_lookup_failed(fs: &[VerifyFailure]) -> bool {
         .any(|f| matches!(f, VerifyFailure::Lookup { name, .. } if name == "function"))
 }
 
-/// `op` over one input of `n` elements.
-fn one_node(op: Op, n: usize) -> Arc<Graph> {
-    Arc::new(Graph {
-        inputs: vec![GraphInput {
-            name: "x".into(),
-            shape: vec![n],
-            scale: 0,
-            affine: None,
-        }],
-        nodes: vec![Node {
-            name: "f".into(),
-            op,
-            inputs: vec![0],
-            shape: vec![n],
-            scale: 0,
-            affine: None,
-        }],
-        outputs: vec![1],
-        sources: vec![],
-    })
-}
-
 /// The table alone: ends, zero, and one past each end.
 fn check_table_edges(op: &str, lookup: &Lookup) {
     let t = &lookup.table;
@@ -75,7 +56,7 @@ fn check_table_edges(op: &str, lookup: &Lookup) {
     if lo <= 0 && 0 <= hi {
         xs.push(0);
     }
-    let graph = one_node(Op::Lookup(lookup.clone()), xs.len());
+    let graph = one_node(Op::Lookup(lookup.clone()), xs.len(), 0, None);
     let x: Vec<i128> = xs.iter().map(|v| i128::from(*v)).collect();
     let c = ModelCircuit::new(graph.clone(), &[x], Visibility::default()).unwrap();
     let want: Vec<i128> = xs
@@ -83,7 +64,7 @@ fn check_table_edges(op: &str, lookup: &Lookup) {
         .map(|v| i128::from(t.values[(v - lo) as usize]))
         .collect();
     assert_eq!(c.graph().outputs_of(c.values())[0].data, want, "{op}");
-    assert!(failures(&c, c.min_k().unwrap()).is_empty(), "{op}");
+    assert!(chip::failures(&c).is_empty(), "{op}");
     for beyond in [lo - 1, hi + 1] {
         let mut x: Vec<i128> = xs.iter().map(|v| i128::from(*v)).collect();
         x[0] = i128::from(beyond);
@@ -183,11 +164,11 @@ fn check_segment_edges(op: &str, interp: &Interp) {
     if lo <= 0 && 0 <= hi {
         xs.push(0);
     }
-    let graph = one_node(Op::Interp(interp.clone()), xs.len());
+    let graph = one_node(Op::Interp(interp.clone()), xs.len(), 0, None);
     let c = ModelCircuit::new(graph.clone(), &[xs.clone()], Visibility::default()).unwrap();
     let want: Vec<i128> = xs.iter().map(|x| interp.apply(*x).unwrap()).collect();
     assert_eq!(c.graph().outputs_of(c.values())[0].data, want, "{op}");
-    assert!(failures(&c, c.min_k().unwrap()).is_empty(), "{op}");
+    assert!(chip::failures(&c).is_empty(), "{op}");
     for beyond in [lo - 1, hi + 1] {
         let mut x = xs.clone();
         x[0] = beyond;

@@ -12,7 +12,6 @@ mod evm_case;
 use anvil::{Anvil, DEV_KEY};
 use evm_case::{cli_proven_iris, corruptions, prove_model, zkinfer_cli as zkinfer};
 use serde_json::Value;
-use sha3::{Digest, Keccak256};
 use zkinfer::evm::{create_verifier, run_raw};
 use zkinfer_verifier_contracts::node::{Address, Node};
 use zkinfer_verifier_contracts::{abi, solc};
@@ -118,14 +117,9 @@ fn cli_deploy_and_verify_onchain() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("127.0.0.1:9"));
 }
 
-fn selector(sig: &str) -> [u8; 4] {
-    let h = Keccak256::digest(sig.as_bytes());
-    [h[0], h[1], h[2], h[3]]
-}
-
 /// `uint256`-word calldata of `sig` with the given arguments.
 fn call_words(sig: &str, words: &[[u8; 32]]) -> Vec<u8> {
-    let mut data = selector(sig).to_vec();
+    let mut data = abi::selector(sig).to_vec();
     for w in words {
         data.extend_from_slice(w);
     }
@@ -158,17 +152,11 @@ fn digit_registry_records_only_proven_digits() {
     .unwrap();
     let registry = solc::compile(&source, "DigitRegistry").unwrap();
     let mut init = registry.bytecode.clone();
-    let mut arg = [0u8; 32];
-    arg[12..].copy_from_slice(verifier.verifier.address.as_slice());
-    init.extend_from_slice(&arg);
+    init.extend_from_slice(&abi::address_word(verifier.verifier.address.into_array()));
     let at = node.deploy("DigitRegistry", init).unwrap().address;
 
     let (bytes, instances) = (case.proof.bytes().unwrap(), case.proof.instances());
-    let record = |proof: &[u8]| {
-        let mut data = abi::verify_calldata(proof, &instances);
-        data[..4].copy_from_slice(&selector("record(bytes,uint256[])"));
-        data
-    };
+    let record = |proof: &[u8]| abi::proof_calldata("record(bytes,uint256[])", proof, &instances);
     let (_, gas, ok) = node.transact(at, record(&bytes)).unwrap();
     assert!(ok);
     let want = case

@@ -5,7 +5,8 @@ use halo2_axiom::halo2curves::bn256::Fr;
 use sha3::{Digest, Keccak256};
 use zkinfer_prover::transcript::scalar_word;
 
-fn selector(sig: &str) -> [u8; 4] {
+/// The 4-byte selector of a function or error signature (`"verifyProof(bytes,uint256[])"`).
+pub fn selector(sig: &str) -> [u8; 4] {
     Keccak256::digest(sig.as_bytes())[..4]
         .try_into()
         .expect("4 bytes")
@@ -32,17 +33,35 @@ fn tail(proof: &[u8], instances: &[Fr], head_words: usize, out: &mut Vec<u8>) {
 
 /// Calldata of `verifyProof(bytes,uint256[])`.
 pub fn verify_calldata(proof: &[u8], instances: &[Fr]) -> Vec<u8> {
-    let mut out = selector("verifyProof(bytes,uint256[])").to_vec();
+    proof_calldata("verifyProof(bytes,uint256[])", proof, instances)
+}
+
+/// Calldata of any function `sig` taking `(bytes proof, uint256[] instances)`, such as a
+/// consumer contract's entry point that forwards them to the verifier.
+pub fn proof_calldata(sig: &str, proof: &[u8], instances: &[Fr]) -> Vec<u8> {
+    let mut out = selector(sig).to_vec();
     tail(proof, instances, 2, &mut out);
     out
+}
+
+/// An address as an ABI word (a constructor argument, say).
+pub fn address_word(address: [u8; 20]) -> [u8; 32] {
+    let mut w = [0u8; 32];
+    w[12..].copy_from_slice(&address);
+    w
+}
+
+/// Whether return data is an ABI-encoded `true`.
+pub fn is_true(output: &[u8]) -> bool {
+    let mut t = [0u8; 32];
+    t[31] = 1;
+    output == t
 }
 
 /// Calldata of `verifyProof(address,bytes,uint256[])`.
 pub fn verify_with_key_calldata(vk: [u8; 20], proof: &[u8], instances: &[Fr]) -> Vec<u8> {
     let mut out = selector("verifyProof(address,bytes,uint256[])").to_vec();
-    let mut a = [0u8; 32];
-    a[12..].copy_from_slice(&vk);
-    out.extend_from_slice(&a);
+    out.extend_from_slice(&address_word(vk));
     // Offsets count from the start of the arguments: three head words.
     let mut rest = Vec::new();
     tail(proof, instances, 3, &mut rest);

@@ -111,10 +111,8 @@ impl Chain {
         Ok(match result {
             ExecutionResult::Success { output, .. } => {
                 let out = output.into_data().to_vec();
-                let mut t = [0u8; 32];
-                t[31] = 1;
                 EvmOutcome {
-                    verified: out.as_slice() == t,
+                    verified: crate::abi::is_true(&out),
                     reverted: false,
                     halted: false,
                     gas,

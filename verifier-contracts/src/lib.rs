@@ -108,9 +108,7 @@ pub fn deploy(
     let mut init = compiled.bytecode.clone();
     if !generated.vk_deploy.is_empty() {
         let (vk_addr, _) = chain.deploy(generated.vk_deploy.clone())?;
-        let mut arg = [0u8; 32];
-        arg[12..].copy_from_slice(vk_addr.as_slice());
-        init.extend_from_slice(&arg);
+        init.extend_from_slice(&abi::address_word(vk_addr.into_array()));
     }
     Ok(chain.deploy(init)?.0)
 }

@@ -11,6 +11,7 @@ use alloy::primitives::Bytes;
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
+use alloy::transports::http::reqwest::Url;
 use halo2_axiom::halo2curves::bn256::Fr;
 use serde::Serialize;
 
@@ -19,13 +20,9 @@ pub use alloy::primitives::Address;
 
 /// A JSON-RPC endpoint, with the key that signs transactions when one is given.
 pub struct Node {
-    url: reqwest_url::Url,
+    url: Url,
     signer: Option<PrivateKeySigner>,
     rt: tokio::runtime::Runtime,
-}
-
-mod reqwest_url {
-    pub use alloy::transports::http::reqwest::Url;
 }
 
 /// A mined contract creation.
@@ -180,9 +177,7 @@ impl Node {
             None
         } else {
             let vk = self.deploy("VerifyingKey", generated.vk_deploy.clone())?;
-            let mut arg = [0u8; 32];
-            arg[12..].copy_from_slice(vk.address.as_slice());
-            init.extend_from_slice(&arg);
+            init.extend_from_slice(&abi::address_word(vk.address.into_array()));
             Some(vk)
         };
         let verifier = self.deploy(crate::CONTRACT, init)?;
@@ -220,12 +215,13 @@ impl Node {
         instances: &[Fr],
     ) -> Result<NodeOutcome, EvmError> {
         let data = abi::verify_calldata(proof, instances);
-        if self.code_size(verifier)? == 0 {
-            return Err(self.err(format!("no contract at {verifier}")));
-        }
         Ok(match self.call(verifier, data)? {
+            // A call to an address without code succeeds with no output: say so.
+            Ok(out) if out.is_empty() && self.code_size(verifier)? == 0 => {
+                return Err(self.err(format!("no contract at {verifier}")));
+            }
             Ok(out) => NodeOutcome {
-                verified: is_true(&out),
+                verified: abi::is_true(&out),
                 reverted: false,
                 error: None,
                 gas_used: None,
@@ -278,9 +274,4 @@ impl Node {
             .map(|c| c.len())
             .map_err(|e| self.err(e))
     }
-}
-
-/// An ABI-encoded `true`.
-fn is_true(out: &[u8]) -> bool {
-    out.len() == 32 && out[..31].iter().all(|b| *b == 0) && out[31] == 1
 }

@@ -10,7 +10,6 @@ use crate::plan::{Commitment, Eval, Plan};
 use crate::vk;
 use halo2_axiom::halo2curves::bn256::{Fq, G2Affine};
 use halo2_axiom::halo2curves::ff::PrimeField;
-use sha3::{Digest, Keccak256};
 use std::fmt::Write;
 
 /// How the verifier finds its verifying key.
@@ -114,8 +113,7 @@ const NAMED: &[&str] = &[
 ];
 
 fn selector(sig: &str) -> String {
-    let h = Keccak256::digest(sig.as_bytes());
-    format!("0x{}", hex::encode(&h[..4]))
+    format!("0x{}", hex::encode(crate::abi::selector(sig)))
 }
 
 const ERRORS: &[(&str, &str)] = &[
@@ -130,10 +128,10 @@ const ERRORS: &[(&str, &str)] = &[
 /// The name of the verifier's custom error whose selector starts `revert_data`, if any.
 pub fn error_name(revert_data: &[u8]) -> Option<&'static str> {
     let sel = revert_data.get(..4)?;
-    ERRORS.iter().map(|(name, _)| *name).find(|name| {
-        let h = Keccak256::digest(format!("{name}()").as_bytes());
-        h[..4] == *sel
-    })
+    ERRORS
+        .iter()
+        .map(|(name, _)| *name)
+        .find(|name| crate::abi::selector(&format!("{name}()")) == sel)
 }
 
 /// Generates the Solidity source of the verifier of `plan`.

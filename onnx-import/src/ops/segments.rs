@@ -37,13 +37,14 @@ impl Target<'_> {
         (self.f)(x as f64 / 2f64.powi(self.in_scale)) * 2f64.powi(self.out_scale)
     }
 
-    /// The segments of width `2^bits`, and their largest error in output units; `None` when a
-    /// coefficient is not finite or too large.
-    fn segments(&self, bits: u32) -> Option<(Vec<i64>, Vec<i64>, f64)> {
+    /// The segments of width `2^bits`, their error at most `tolerance` output units; `None`
+    /// (as soon as one segment shows it) when the error is larger or a coefficient is not
+    /// finite or too large.
+    fn segments(&self, bits: u32, tolerance: f64) -> Option<(Vec<i64>, Vec<i64>)> {
         let width = 1i64 << bits;
         let count = (self.x_max - self.x_min) / width + 1;
         let r = 2f64.powi(OUT_SHIFT as i32);
-        let (mut e, mut d, mut worst) = (vec![], vec![], 0f64);
+        let (mut e, mut d) = (vec![], vec![]);
         for h in 0..count {
             let xa = self.x_min + h * width;
             let slope = (self.at(xa + width) - self.at(xa)) / width as f64;
@@ -64,11 +65,13 @@ impl Target<'_> {
             }
             let eh = local as i128 - i128::from(xa) * dh as i128;
             let eh = i64::try_from(eh).ok()?;
-            worst = worst.max(((hi - lo) / 2.0 + 1.0) / r);
+            if ((hi - lo) / 2.0 + 1.0) / r > tolerance {
+                return None;
+            }
             e.push(eh);
             d.push(dh as i64);
         }
-        Some((e, d, worst))
+        Some((e, d))
     }
 
     /// The widest segments (at most `max_segments` of them) whose error is at most
@@ -81,10 +84,7 @@ impl Target<'_> {
             if count > max_segments as u64 {
                 return None;
             }
-            let Some((values, second, err)) = self.segments(bits) else {
-                continue;
-            };
-            if err <= tolerance {
+            if let Some((values, second)) = self.segments(bits, tolerance) {
                 return Some(Interp {
                     table: FnTable {
                         function: format!("{function} (segments)"),
