@@ -1,6 +1,6 @@
 //! The whole graph as one halo2 circuit, and its sizing.
 
-use crate::chip::{ChipConfig, Ctx, Tamper, Wire, LIMB_BITS};
+use crate::chip::{ChipConfig, Ctx, Tamper, Wire};
 use crate::error::{CircuitError, Result};
 use crate::field::to_field;
 use crate::graph::Graph;
@@ -164,11 +164,9 @@ impl ModelCircuit {
         let mut cs = ConstraintSystem::<Fr>::default();
         ChipConfig::configure(&mut cs);
         let reserved = cs.blinding_factors() + 1;
-        let table_rows = 1 + self.tables.iter().map(|t| t.values.len()).sum::<usize>();
         let rows = self
             .rows()
-            .max(1 << LIMB_BITS)
-            .max(table_rows)
+            .max(ChipConfig::table_rows(&self.tables))
             .max(cs.minimum_rows());
         (1..=MAX_K)
             .find(|k| (1usize << k) >= rows + reserved)
@@ -194,8 +192,7 @@ impl Circuit<Fr> for ModelCircuit {
         cfg: ChipConfig,
         mut layouter: impl Layouter<Fr>,
     ) -> std::result::Result<(), Error> {
-        cfg.load_table(&mut layouter)?;
-        cfg.load_fn_tables(&mut layouter, &self.tables)?;
+        cfg.load_table(&mut layouter, &self.tables)?;
         let (outputs, inputs) = layouter.assign_region(
             || "model",
             |mut region| {

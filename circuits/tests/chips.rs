@@ -296,7 +296,7 @@ fn mul_and_add_tampers_fail() {
     );
     // Rows 0, 1 inputs; row 2 the product, result in z on row 3.
     let fs = failures(&circuit(&gm, &[vec![6], vec![-7]]).with_tamper(&[t(Z, 3, 1)]));
-    assert!(gate_failed(&fs, "mul"));
+    assert!(gate_failed(&fs, "linear"));
     let ga = graph(
         Op::Add(Add {
             lhs_mul: 1,
@@ -441,7 +441,7 @@ fn lookup_tampered_output_or_input_fails_the_function_lookup() {
 }
 
 #[test]
-fn bilinear_matches_oracle_and_tamper_fails_its_gate() {
+fn bilinear_matches_oracle_and_tamper_fails_the_linear_gate() {
     use zkinfer_circuits::ops::Bilinear;
     // y0 = x·u over 5 pairs (two rows), y1 = x0·u4.
     let rows = vec![(0..5).map(|i| (i, i)).collect(), vec![(0, 4)]];
@@ -456,7 +456,7 @@ fn bilinear_matches_oracle_and_tamper_fails_its_gate() {
     assert!(failures(&c).is_empty());
     // Rows 0..10 inputs; rows 10, 11 the first inner product (partial sum in z on row 11).
     let fs = failures(&circuit(&g, &[x, u]).with_tamper(&[t(Z, 11, 1)]));
-    assert!(gate_failed(&fs, "bilinear"), "{fs:?}");
+    assert!(gate_failed(&fs, "linear"), "{fs:?}");
 }
 
 #[test]

@@ -10,7 +10,6 @@ use zkinfer_circuits::chip::Tamper;
 use zkinfer_circuits::ops::{FnTable, Interp, Op};
 use zkinfer_circuits::{CircuitError, Graph, ModelCircuit, Visibility};
 
-const Z: usize = 8;
 
 /// Eight segments of 16 inputs over [-64, 63], output scaled down by 2^8: `|x|/2` rounded
 /// half up, one slope and intercept per segment (`e_h` already in global coordinates).
@@ -95,7 +94,7 @@ fn a_malformed_op_is_refused() {
 /// One element `x = 21` (segment 5, l = 5, y = 11). Rows: 0 the input; 1 the decomposition
 /// (limbs of l in lanes 0–2, h in 3, e in 4, d in 5, x in 6) with the segment lookup;
 /// 2 the upper bound of l; 3 the remainder (limbs in 0–2, x, d, e, y in 3–6) with the
-/// mul gate, whose product is z on row 4; 4 the signed range check of y (lane 3).
+/// product `x·d` in the linear gate; 4 the signed range check of y (lane 3).
 fn one() -> ModelCircuit {
     ModelCircuit::new(graph(1), &[vec![21]], Visibility::default()).unwrap()
 }
@@ -122,9 +121,9 @@ fn a_wrong_segment_with_its_own_coefficients_fails_the_limb_lookup() {
 }
 
 #[test]
-fn a_forged_product_fails_the_mul_gate() {
-    let fs = failures(&one().with_tamper(&[t(Z, 4, 1)]));
-    assert!(gate_failed(&fs, "mul"), "{fs:?}");
+fn a_forged_slope_in_the_product_fails_the_linear_gate() {
+    let fs = failures(&one().with_tamper(&[t(4, 3, 1)]));
+    assert!(gate_failed(&fs, "linear"), "{fs:?}");
 }
 
 #[test]

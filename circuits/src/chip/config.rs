@@ -9,6 +9,12 @@ use halo2_axiom::plonk::{
 use halo2_axiom::poly::Rotation;
 
 /// Columns of the zkinfer circuit. See the [module docs](super) for the gates.
+///
+/// The layout is kept lean because every column costs the on-chain verifier a commitment
+/// (an elliptic-curve multiplication, ~6,500 gas) and an evaluation: selectors share columns
+/// (`s`, `m`), the function lookup is enabled by its tag, the limb table lives in the
+/// function table under tag 0, and constants are fixed by the linear gate rather than a
+/// constants column.
 #[derive(Clone, Debug)]
 pub struct ChipConfig {
     /// Advice lanes.
@@ -23,26 +29,25 @@ pub struct ChipConfig {
     pub fnext: Column<Fixed>,
     /// Constant term of the linear gate.
     pub c: Column<Fixed>,
+    /// Product term of the linear gate: 1 adds `x_A·x_B`, 2 adds `Σ_j x_{2j}·x_{2j+1}`.
+    pub s: Column<Fixed>,
     /// Enables the limb lookups.
     pub q_lk: Column<Fixed>,
-    /// Enables the max-chain gate.
-    pub q_max: Column<Fixed>,
-    /// 1 on max-chain rows that continue a product, 0 on its first row.
-    pub fp: Column<Fixed>,
-    /// Enables the mul gate.
-    pub q_mul: Column<Fixed>,
-    /// Enables the bilinear gate (`fp` marks its continuation rows).
-    pub q_bil: Column<Fixed>,
+    /// Max chain: 1 on its first row, 2 on the rows that continue the product.
+    pub m: Column<Fixed>,
     /// Public instances: outputs, then public inputs.
     pub instance: Column<Instance>,
-    /// The limb table `[0, 2^LIMB_BITS)`.
-    pub table: TableColumn,
-    /// Enables the function lookup on lanes A (input), B (output) and B + 1 (second output).
-    pub q_fn: Column<Fixed>,
-    /// Tag of the function table a row looks up in.
+    /// Tag of the function table a row looks up in (0: no function lookup).
     pub ftag: Column<Fixed>,
-    /// Function tables: tag, input, output, second output (row 0 is the all-zero entry).
-    pub fn_table: [TableColumn; 4],
+    /// The lookup table: tag, input, output, second output. Tag 0 holds the limbs
+    /// `(0, i, 0, 0)` for `i ∈ [0, 2^LIMB_BITS)`; a function table with tag `t ≥ 1` holds
+    /// `(t, t·x, t·f(x), t·g(x))`.
+    pub table: [TableColumn; 4],
+}
+
+/// `1/2` in the field.
+fn inv2() -> Fr {
+    Fr::from(2).invert().expect("2 is invertible")
 }
 
 impl ChipConfig {
@@ -51,151 +56,114 @@ impl ChipConfig {
         let x = [(); LANES].map(|_| meta.advice_column());
         let z = meta.advice_column();
         let f = [(); LANES].map(|_| meta.fixed_column());
-        let [fz, fnext, c, q_lk, q_max, fp, q_mul] = [(); 7].map(|_| meta.fixed_column());
-        let konst = meta.fixed_column();
-        let [q_fn, ftag, q_bil] = [(); 3].map(|_| meta.fixed_column());
-        let fn_table = [(); 4].map(|_| meta.lookup_table_column());
+        let [fz, fnext, c, s, q_lk, m, ftag] = [(); 7].map(|_| meta.fixed_column());
+        let table = [(); 4].map(|_| meta.lookup_table_column());
         let instance = meta.instance_column();
-        let table = meta.lookup_table_column();
         for col in x.iter().chain([&z]) {
             meta.enable_equality(*col);
         }
         meta.enable_equality(instance);
-        meta.enable_constant(konst);
 
-        meta.create_gate("linear", |m| {
-            let mut sum = m.query_fixed(c, Rotation::cur());
-            for j in 0..LANES {
-                sum = sum
-                    + m.query_fixed(f[j], Rotation::cur()) * m.query_advice(x[j], Rotation::cur());
+        meta.create_gate("linear", |mq| {
+            let adv = |mq: &mut halo2_axiom::plonk::VirtualCells<'_, Fr>, j: usize| {
+                mq.query_advice(x[j], Rotation::cur())
+            };
+            let mut sum = mq.query_fixed(c, Rotation::cur());
+            for (j, fj) in f.iter().enumerate() {
+                sum = sum + mq.query_fixed(*fj, Rotation::cur()) * adv(mq, j);
             }
             sum = sum
-                + m.query_fixed(fz, Rotation::cur()) * m.query_advice(z, Rotation::cur())
-                + m.query_fixed(fnext, Rotation::cur()) * m.query_advice(z, Rotation::next());
+                + mq.query_fixed(fz, Rotation::cur()) * mq.query_advice(z, Rotation::cur())
+                + mq.query_fixed(fnext, Rotation::cur()) * mq.query_advice(z, Rotation::next());
+            let sel = mq.query_fixed(s, Rotation::cur());
+            let mul = adv(mq, LANE_A) * adv(mq, LANE_B);
+            let mut pairs = adv(mq, 0) * adv(mq, 1);
+            for j in 1..LANES / 2 {
+                pairs = pairs + adv(mq, 2 * j) * adv(mq, 2 * j + 1);
+            }
+            // s ∈ {0, 1, 2}: [s = 1] = s(2 − s), [s = 2] = s(s − 1)/2. Degree 4.
+            let k = |v: u64| Expression::Constant(Fr::from(v));
+            let is_mul = sel.clone() * (k(2) - sel.clone());
+            let is_pairs = sel.clone() * (sel - k(1)) * Expression::Constant(inv2());
+            sum = sum + is_mul * mul + is_pairs * pairs;
             vec![sum]
         });
-        meta.create_gate("max chain", |m| {
-            let q = m.query_fixed(q_max, Rotation::cur());
-            let p = m.query_fixed(fp, Rotation::cur());
-            let diff = m.query_advice(x[LANE_A], Rotation::cur())
-                - m.query_advice(x[LANE_B], Rotation::cur());
-            let prev = p.clone() * m.query_advice(z, Rotation::cur())
-                + (Expression::Constant(Fr::one()) - p);
-            vec![q * (m.query_advice(z, Rotation::next()) - diff * prev)]
-        });
-        meta.create_gate("mul", |m| {
-            let q = m.query_fixed(q_mul, Rotation::cur());
-            let prod = m.query_advice(x[LANE_A], Rotation::cur())
-                * m.query_advice(x[LANE_B], Rotation::cur());
-            vec![q * (m.query_advice(z, Rotation::next()) - prod)]
-        });
-        meta.create_gate("bilinear", |m| {
-            let q = m.query_fixed(q_bil, Rotation::cur());
-            let p = m.query_fixed(fp, Rotation::cur());
-            let mut sum = p * m.query_advice(z, Rotation::cur());
-            for j in 0..LANES / 2 {
-                sum = sum
-                    + m.query_advice(x[2 * j], Rotation::cur())
-                        * m.query_advice(x[2 * j + 1], Rotation::cur());
-            }
-            vec![q * (m.query_advice(z, Rotation::next()) - sum)]
+        meta.create_gate("max chain", |mq| {
+            let mv = mq.query_fixed(m, Rotation::cur());
+            let diff = mq.query_advice(x[LANE_A], Rotation::cur())
+                - mq.query_advice(x[LANE_B], Rotation::cur());
+            // On (m ∈ {1, 2}): `m(3 − m)/2`; the previous product is 1 on the first row
+            // (m = 1) and `z` after it (m = 2): `(m − 1)·z + 2 − m`. Degree 5.
+            let k = |v: u64| Expression::Constant(Fr::from(v));
+            let on = mv.clone() * (k(3) - mv.clone()) * Expression::Constant(inv2());
+            let prev = (mv.clone() - k(1)) * mq.query_advice(z, Rotation::cur()) + k(2) - mv;
+            vec![on * (mq.query_advice(z, Rotation::next()) - diff * prev)]
         });
         for lane in x.iter().take(LIMBS) {
-            meta.lookup("limb", |m| {
-                let q = m.query_fixed(q_lk, Rotation::cur());
-                vec![(q * m.query_advice(*lane, Rotation::cur()), table)]
+            meta.lookup("limb", |mq| {
+                let q = mq.query_fixed(q_lk, Rotation::cur());
+                let zero = Expression::Constant(Fr::zero());
+                vec![
+                    (zero.clone(), table[0]),
+                    (q * mq.query_advice(*lane, Rotation::cur()), table[1]),
+                    (zero.clone(), table[2]),
+                    (zero, table[3]),
+                ]
             });
         }
-        meta.lookup("function", |m| {
-            let q = m.query_fixed(q_fn, Rotation::cur());
-            vec![
-                (m.query_fixed(ftag, Rotation::cur()), fn_table[0]),
-                (
-                    q.clone() * m.query_advice(x[LANE_A], Rotation::cur()),
-                    fn_table[1],
-                ),
-                (
-                    q.clone() * m.query_advice(x[LANE_B], Rotation::cur()),
-                    fn_table[2],
-                ),
-                (
-                    q * m.query_advice(x[LANE_B + 1], Rotation::cur()),
-                    fn_table[3],
-                ),
-            ]
+        meta.lookup("function", |mq| {
+            let t = mq.query_fixed(ftag, Rotation::cur());
+            let mut tuple = vec![(t.clone(), table[0])];
+            for (lane, col) in [LANE_A, LANE_B, LANE_B + 1].into_iter().zip(&table[1..]) {
+                tuple.push((t.clone() * mq.query_advice(x[lane], Rotation::cur()), *col));
+            }
+            tuple
         });
         Self {
-            q_bil,
-            q_fn,
-            ftag,
-            fn_table,
             x,
             z,
             f,
             fz,
             fnext,
             c,
+            s,
             q_lk,
-            q_max,
-            fp,
-            q_mul,
+            m,
             instance,
+            ftag,
             table,
         }
     }
 
-    /// Fills the function tables: `(0, 0, 0, 0)`, then each table's `(tag, x, f(x), g(x))` with tags
-    /// from 1 in order.
-    pub fn load_fn_tables(
+    /// Rows the lookup table needs for `tables`: the limbs, then each function table.
+    pub fn table_rows(tables: &[crate::ops::FnTable]) -> usize {
+        (1 << LIMB_BITS) + tables.iter().map(|t| t.values.len()).sum::<usize>()
+    }
+
+    /// Fills the lookup table: the limbs under tag 0, then each function table's
+    /// `(t, t·x, t·f(x), t·g(x))` with tags `t` from 1 in order.
+    pub fn load_table(
         &self,
         layouter: &mut impl Layouter<Fr>,
         tables: &[crate::ops::FnTable],
     ) -> Result<(), Error> {
         use crate::field::to_field;
+        let limbs = (0..1i128 << LIMB_BITS).map(|i| [0, i, 0, 0]);
+        let functions = tables.iter().enumerate().flat_map(|(tag, table)| {
+            let t = tag as i128 + 1;
+            table.values.iter().enumerate().map(move |(i, y)| {
+                let second = table.second.get(i).map_or(0, |v| i128::from(*v));
+                let x = i128::from(table.in_min) + i as i128;
+                [t, t * x, t * i128::from(*y), t * second]
+            })
+        });
         layouter.assign_table(
-            || "functions",
+            || "limbs and functions",
             |mut t| {
-                let mut row = 0;
-                let mut put = |t: &mut halo2_axiom::circuit::Table<'_, Fr>,
-                               vals: [i128; 4]|
-                 -> Result<(), Error> {
-                    for (col, v) in self.fn_table.iter().zip(vals) {
-                        t.assign_cell(|| "fn", *col, row, || Value::known(to_field(v)))?;
+                for (row, vals) in limbs.clone().chain(functions.clone()).enumerate() {
+                    for (col, v) in self.table.iter().zip(vals) {
+                        t.assign_cell(|| "table", *col, row, || Value::known(to_field(v)))?;
                     }
-                    row += 1;
-                    Ok(())
-                };
-                put(&mut t, [0, 0, 0, 0])?;
-                for (tag, table) in tables.iter().enumerate() {
-                    for (i, y) in table.values.iter().enumerate() {
-                        put(
-                            &mut t,
-                            [
-                                tag as i128 + 1,
-                                i128::from(table.in_min) + i as i128,
-                                i128::from(*y),
-                                table.second.get(i).map_or(0, |v| i128::from(*v)),
-                            ],
-                        )?;
-                    }
-                }
-                Ok(())
-            },
-        )
-    }
-
-    /// Fills the limb table.
-    pub fn load_table(&self, layouter: &mut impl Layouter<Fr>) -> Result<(), Error> {
-        layouter.assign_table(
-            || "limbs",
-            |mut t| {
-                for i in 0..(1u64 << LIMB_BITS) {
-                    t.assign_cell(
-                        || "limb",
-                        self.table,
-                        i as usize,
-                        || Value::known(Fr::from(i)),
-                    )?;
                 }
                 Ok(())
             },

@@ -129,19 +129,17 @@ impl<'a, 'r> Ctx<'a, 'r> {
         self.constant(0)
     }
 
-    /// A cell holding `value`, fixed by a constant constraint; one row per distinct value,
-    /// created on first use and copied everywhere after. Call it between gadgets.
+    /// A cell holding `value`, fixed by the linear gate (`x_A − value = 0`); one row per
+    /// distinct value, created on first use and copied everywhere after. Call it between
+    /// gadgets.
     pub fn constant(&mut self, value: i128) -> Wire {
         if let Some(w) = self.constants.get(&value) {
             return *w;
         }
         let row = self.row;
         let w = self.lane(LANE_A, row, value, None);
-        if let Some(region) = self.region.as_deref_mut() {
-            region
-                .constrain_constant(w.cell, to_field(value))
-                .expect("a constants column is configured");
-        }
+        self.fixed(self.cfg.f[LANE_A], row, 1);
+        self.fixed(self.cfg.c, row, -value);
         self.row += 1;
         self.constants.insert(value, w);
         w
@@ -184,6 +182,19 @@ impl<'a, 'r> Ctx<'a, 'r> {
         operands: &[(usize, i128, Option<&Wire>, i128)],
         constant: i128,
     ) -> Vec<Wire> {
+        self.range_row_signed(value, bits, operands, constant, 1)
+    }
+
+    /// [`Ctx::range_row`] with every coefficient multiplied by `sign` (±1): with `sign = −1`
+    /// a product term `x_A·x_B` on the row (`s = 1`) adds to the operands' sum.
+    fn range_row_signed(
+        &mut self,
+        value: i128,
+        bits: u32,
+        operands: &[(usize, i128, Option<&Wire>, i128)],
+        constant: i128,
+        sign: i128,
+    ) -> Vec<Wire> {
         debug_assert!(bits <= RANGE_BITS && bits.is_multiple_of(LIMB_BITS));
         debug_assert!(
             value >= 0 && value < (1i128 << bits),
@@ -199,18 +210,18 @@ impl<'a, 'r> Ctx<'a, 'r> {
             };
             self.lane(j, row, limb, None);
             if j < nlimbs {
-                self.fixed(self.cfg.f[j], row, 1i128 << (LIMB_BITS * j as u32));
+                self.fixed(self.cfg.f[j], row, sign << (LIMB_BITS * j as u32));
             }
         }
         self.fixed(self.cfg.q_lk, row, 1);
         let wires = operands
             .iter()
             .map(|(lane, v, from, coef)| {
-                self.fixed(self.cfg.f[*lane], row, -coef);
+                self.fixed(self.cfg.f[*lane], row, -coef * sign);
                 self.lane(*lane, row, *v, *from)
             })
             .collect();
-        self.fixed(self.cfg.c, row, -constant);
+        self.fixed(self.cfg.c, row, -constant * sign);
         self.row += 1;
         wires
     }
@@ -281,8 +292,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
                 0,
             );
             y_wire.get_or_insert(w[0]);
-            self.fixed(self.cfg.q_max, row, 1);
-            self.fixed(self.cfg.fp, row, i128::from(i > 0));
+            self.fixed(self.cfg.m, row, if i == 0 { 1 } else { 2 });
             prod *= to_field(y - a.value);
             let z = self.advice_fr(self.cfg.z, LANES, row + 1, prod);
             if i + 1 == candidates.len() {
@@ -299,7 +309,6 @@ impl<'a, 'r> Ctx<'a, 'r> {
         let row = self.row;
         self.lane(LANE_A, row, x.value, Some(x));
         let w = self.lane(LANE_B, row, y, None);
-        self.fixed(self.cfg.q_fn, row, 1);
         self.fixed(self.cfg.ftag, row, tag);
         self.row += 1;
         w
@@ -323,7 +332,6 @@ impl<'a, 'r> Ctx<'a, 'r> {
         let (lo, hi) = (i128::from(table.values[k]), i128::from(table.second[k]));
         let tag = self.tag(table);
         let row = self.row;
-        self.fixed(self.cfg.q_fn, row, 1);
         self.fixed(self.cfg.ftag, row, tag);
         let w = self.range_row(
             acc.value - lo,
@@ -352,8 +360,8 @@ impl<'a, 'r> Ctx<'a, 'r> {
     /// a range row splits `x − x_min = h·2^seg_bits + l` (limbs of `l`) and looks up
     /// `(h, e_h, d_h)` in the same row (a second row bounds `l` when `seg_bits` is not a
     /// multiple of the limb width); the next row range-checks the remainder of
-    /// `x·d_h + e_h + half − y·2^out_shift` with the product `x·d_h` taken from the mul
-    /// gate's `z_next` (`out_shift` is a multiple of the limb width, so one row does it); `y`
+    /// `x·d_h + e_h + half − y·2^out_shift`, the product `x·d_h` by the linear gate's product
+    /// term on that row (`out_shift` is a multiple of the limb width, so one row does it); `y`
     /// is then range-checked as a signed value.
     pub fn interp(&mut self, x: &Wire, y: i128, op: &crate::ops::Interp) -> Wire {
         // A value outside the segments only comes from a blank (keygen) circuit, whose cells
@@ -371,7 +379,6 @@ impl<'a, 'r> Ctx<'a, 'r> {
         let l = (x.value - x_min - (h << b)).clamp(0, (1i128 << b) - 1);
         let tag = self.tag(&op.table);
         let row = self.row;
-        self.fixed(self.cfg.q_fn, row, 1);
         self.fixed(self.cfg.ftag, row, tag);
         let bits = b.next_multiple_of(LIMB_BITS);
         // l = x − 2^b·h − x_min
@@ -399,15 +406,13 @@ impl<'a, 'r> Ctx<'a, 'r> {
                 (1i128 << b) - 1 + x_min,
             );
         }
-        // r = x·d + e + half − 2^sh·y, with x·d = z_next by the mul gate on the same row.
+        // r = x·d + e + half − 2^sh·y, the product x·d by the linear gate's product term
+        // (`s = 1`) on the same row.
         let (dd, half) = (1i128 << sh, 1i128 << (sh - 1));
-        let p = x.value * d;
-        let r = (p + e + half - y * dd).clamp(0, dd - 1);
-        let row = self.row;
-        self.fixed(self.cfg.q_mul, row, 1);
-        self.fixed(self.cfg.fnext, row, -1);
+        let r = (x.value * d + e + half - y * dd).clamp(0, dd - 1);
+        self.fixed(self.cfg.s, self.row, 1);
         debug_assert!(sh.is_multiple_of(LIMB_BITS));
-        let w = self.range_row(
+        let w = self.range_row_signed(
             r,
             sh,
             &[
@@ -417,8 +422,8 @@ impl<'a, 'r> Ctx<'a, 'r> {
                 (LANE_B + 2, y, None, -dd),
             ],
             half,
+            -1,
         );
-        self.z(row + 1, p);
         self.check_signed(&w[3])
     }
 
@@ -455,8 +460,9 @@ impl<'a, 'r> Ctx<'a, 'r> {
                 self.lane(2 * j + 1, row, b.value, Some(b));
                 acc += a.value * b.value;
             }
-            self.fixed(self.cfg.q_bil, row, 1);
-            self.fixed(self.cfg.fp, row, i128::from(r > 0));
+            self.fixed(self.cfg.s, row, 2);
+            self.fixed(self.cfg.fz, row, i128::from(r > 0));
+            self.fixed(self.cfg.fnext, row, -1);
             if r + 1 < nrows {
                 self.z(row + 1, acc);
             }
@@ -472,13 +478,13 @@ impl<'a, 'r> Ctx<'a, 'r> {
         let row = self.row;
         let t = self.lane(LANE_A, row, t_val, None);
         self.lane(LANE_B, row, d.value, Some(d));
-        self.fixed(self.cfg.q_mul, row, 1);
+        self.product_row(row);
         self.row += 1;
         let p = self.z(row + 1, t_val * d.value);
         let row = self.row;
         self.lane(LANE_A, row, t_val, Some(&t));
         self.lane(LANE_B, row, t_val, Some(&t));
-        self.fixed(self.cfg.q_mul, row, 1);
+        self.product_row(row);
         self.row += 1;
         let t2 = self.z(row + 1, t_val);
         self.equal(t2.cell, t.cell);
@@ -518,24 +524,30 @@ impl<'a, 'r> Ctx<'a, 'r> {
         self.equal(a.cell, b.cell);
     }
 
-    /// A boolean cell holding `value` (0 or 1): `b·b = b` on the mul gate.
+    /// A boolean cell holding `value` (0 or 1): `b·b = b` on the linear gate's product term.
     pub fn boolean(&mut self, value: i128) -> Wire {
         let row = self.row;
         let b = self.lane(LANE_A, row, value, None);
         self.lane(LANE_B, row, value, Some(&b));
-        self.fixed(self.cfg.q_mul, row, 1);
+        self.product_row(row);
         self.row += 1;
         let sq = self.z(row + 1, value * value);
         self.equal(sq.cell, b.cell);
         b
     }
 
-    /// `a·b`, proven by the mul gate.
+    /// Makes `row` state `z_next = x_A·x_B` on the linear gate.
+    fn product_row(&mut self, row: usize) {
+        self.fixed(self.cfg.s, row, 1);
+        self.fixed(self.cfg.fnext, row, -1);
+    }
+
+    /// `a·b`, proven by the linear gate's product term.
     pub fn mul(&mut self, a: &Wire, b: &Wire) -> Wire {
         let row = self.row;
         self.lane(LANE_A, row, a.value, Some(a));
         self.lane(LANE_B, row, b.value, Some(b));
-        self.fixed(self.cfg.q_mul, row, 1);
+        self.product_row(row);
         self.row += 1;
         self.z(row + 1, a.value * b.value)
     }

@@ -4,17 +4,22 @@
 //! One wide row format serves all ops (a PLONKish "standard gate" widened to [`LANES`]
 //! advice lanes plus an accumulator column `z`):
 //!
-//! * **linear**: `Σ f_j·x_j + fz·z + fnext·z_next + c = 0`, coefficients in fixed columns.
-//!   Dot products chain rows through `z` (weights are fixed cells, so they are baked into
-//!   the verifying key); range rows use it to tie limbs to the value they decompose.
-//! * **max chain**: `q_max·(z_next − (x3 − x4)·(fp·z + 1 − fp)) = 0`, a running product that
-//!   proves `y` equals one of the candidates of a max.
-//! * **mul**: `q_mul·(z_next − x3·x4) = 0`.
-//! * **bilinear**: `q_bil·(z_next − fp·z − Σ_j x_{2j}·x_{2j+1}) = 0`, inner products of two
-//!   computed vectors (attention's `Q·Kᵀ`), four products per row.
-//! * **limb lookups**: lanes `0..LIMBS` hold [`LIMB_BITS`]-bit limbs, each looked up in a
-//!   table `[0, 2^LIMB_BITS)` when `q_lk` is set. A value decomposed in one row is thus
+//! * **linear**: `Σ f_j·x_j + fz·z + fnext·z_next + c + [s=1]·x3·x4 + [s=2]·Σ_j x_{2j}·x_{2j+1}
+//!   = 0`, coefficients in fixed columns. Dot products chain rows through `z` (weights are
+//!   fixed cells, so they are baked into the verifying key); range rows use it to tie limbs
+//!   to the value they decompose; `s = 1` makes it a product (`z_next = x3·x4`, or a product
+//!   inside a range row), `s = 2` an inner product of two computed vectors (attention's
+//!   `Q·Kᵀ`), four products per row chained through `z`; a constant is a row `x3 = c`.
+//! * **max chain**: on `m ∈ {1, 2}`, `z_next = (x3 − x4)·((m − 1)·z + 2 − m)`, a running
+//!   product that proves `y` equals one of the candidates of a max.
+//! * **limb lookups**: lanes `0..LIMBS` hold [`LIMB_BITS`]-bit limbs, each looked up in the
+//!   limb part of the table when `q_lk` is set. A value decomposed in one row is thus
 //!   range-checked to `[0, 2^RANGE_BITS)`.
+//! * **function lookup**: a row with tag `t = ftag ≠ 0` looks `(t, t·x3, t·x4, t·x5)` up in
+//!   the table's part `t`; with `t = 0` the tuple is `(0, 0, 0, 0)`, a limb entry.
+//!
+//! Every column costs the EVM verifier a commitment, so the layout keeps them few (see
+//! `docs/evm.md`).
 //!
 //! Layout uses absolute rows in one region; a gadget never assigns `z` on its first row,
 //! so consecutive gadgets pack without gaps.
