@@ -91,10 +91,10 @@ fn a_malformed_op_is_refused() {
     assert!(matches!(err, CircuitError::MalformedGraph { .. }), "{err}");
 }
 
-/// One element `x = 21` (segment 5, l = 5, y = 11). Rows: 0 the input; 1 the decomposition
-/// (limbs of l in lanes 0–2, h in 3, e in 4, d in 5, x in 6) with the segment lookup;
-/// 2 the upper bound of l; 3 the remainder (limbs in 0–2, x, d, e, y in 3–6) with the
-/// product `x·d` in the linear gate; 4 the signed range check of y (lane 3).
+/// One element `x = 21` (segment 5, l = 5, y = 11). Rows: 0 the input; 1 the segment lookup
+/// (h in lane 3, e in 4, d in 5); 2 the decomposition (limbs of l in lanes 0–2, h in 3, x in
+/// 4); 3 the upper bound of l (same lanes); 4 the remainder (limbs in 0–2, x, d, e, y in 3–6)
+/// with the product `x·d` in the linear gate; 5 the signed range check of y (lane 3).
 fn one() -> ModelCircuit {
     ModelCircuit::new(graph(1), &[vec![21]], Visibility::default()).unwrap()
 }
@@ -108,27 +108,33 @@ fn honest_single_element_layout_is_satisfied() {
 
 #[test]
 fn a_forged_slope_fails_the_segment_lookup() {
-    let fs = failures(&one().with_tamper(&[t(5, 1, 1), t(4, 3, 1)]));
-    assert!(lookup_failed(&fs, "function"), "{fs:?}");
+    let fs = failures(&one().with_tamper(&[t(5, 1, 1), t(4, 4, 1)]));
+    assert!(lookup_failed(&fs, "function or last limb"), "{fs:?}");
 }
 
 #[test]
 fn a_wrong_segment_with_its_own_coefficients_fails_the_limb_lookup() {
     // h = 4 instead of 5 (its table row: e = 0, d = 128, the same): l must become 21, which is
     // beyond 16 — the upper bound row's limbs (15 − l) go negative.
-    let fs = failures(&one().with_tamper(&[t(3, 1, -1), t(0, 1, 16), t(3, 2, -1), t(0, 2, -16)]));
+    let fs = failures(&one().with_tamper(&[
+        t(3, 1, -1),
+        t(3, 2, -1),
+        t(0, 2, 16),
+        t(3, 3, -1),
+        t(0, 3, -16),
+    ]));
     assert!(lookup_failed(&fs, "limb"), "{fs:?}");
 }
 
 #[test]
 fn a_forged_slope_in_the_product_fails_the_linear_gate() {
-    let fs = failures(&one().with_tamper(&[t(4, 3, 1)]));
+    let fs = failures(&one().with_tamper(&[t(4, 4, 1)]));
     assert!(gate_failed(&fs, "linear"), "{fs:?}");
 }
 
 #[test]
 fn a_forged_output_fails_the_remainder_range_check() {
     // y + 1 wherever it appears; the remainder's low limb then has to drop by 256.
-    let fs = failures(&one().with_tamper(&[t(6, 3, 1), t(3, 4, 1), t(0, 3, -256)]));
+    let fs = failures(&one().with_tamper(&[t(6, 4, 1), t(3, 5, 1), t(0, 4, -256)]));
     assert!(lookup_failed(&fs, "limb"), "{fs:?}");
 }

@@ -84,12 +84,12 @@ fn forged_output_fails_the_table_or_the_range_check() {
     let g = graph(requant(vec![0.1], 1, 0, false), 1, None);
     let honest = ModelCircuit::new(g.clone(), &[vec![100]], Visibility::default()).unwrap();
     assert_eq!(output(&honest), vec![10]);
-    // Row 0: the input; row 1: (y, lo, hi) looked up on lanes A, B, B + 1 and acc − lo
-    // range-checked; row 2: hi (copied) − acc range-checked.
+    // Row 0: the input; row 1: (y, lo, hi) looked up on lanes A, B, B + 1; row 2: acc − lo
+    // (lo copied to lane A) range-checked; row 3: hi (copied to lane A) − acc range-checked.
     let t = |lane, row, delta| Tamper { lane, row, delta };
     // y + 1 alone: (y + 1, lo(y), hi(y)) is no table entry.
     let fs = failures(&honest.clone().with_tamper(&[t(LANE_A, 1, 1)]));
-    assert!(lookup_failed(&fs, "function"), "{fs:?}");
+    assert!(lookup_failed(&fs, "function or last limb"), "{fs:?}");
     // y + 1 with the neighbouring bucket's bounds (a consistent table entry): the range rows
     // no longer add up, since acc − lo(y + 1) is negative.
     let Op::Requant(r) = &g.nodes[0].op else {
@@ -103,10 +103,11 @@ fn forged_output_fails_the_table_or_the_range_check() {
         t(LANE_A, 1, 1),
         t(LANE_B, 1, dlo),
         t(LANE_B + 1, 1, dhi),
-        t(LANE_A, 2, dhi),
+        t(LANE_A, 2, dlo),
+        t(LANE_A, 3, dhi),
     ]));
     assert!(
-        gate_failed(&fs, "linear") && !lookup_failed(&fs, "function"),
+        gate_failed(&fs, "linear") && !lookup_failed(&fs, "function or last limb"),
         "{fs:?}"
     );
     // A changed public output is rejected.

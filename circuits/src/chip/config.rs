@@ -99,7 +99,10 @@ impl ChipConfig {
             let prev = (mv.clone() - k(1)) * mq.query_advice(z, Rotation::cur()) + k(2) - mv;
             vec![on * (mq.query_advice(z, Rotation::next()) - diff * prev)]
         });
-        for lane in x.iter().take(LIMBS) {
+        // Limbs 0 .. LIMBS − 1 have a lookup each; the last limb shares the function lookup,
+        // whose second entry is `t·x_A` on function rows (tag t) and the limb on range rows.
+        // No row does both (`Ctx` keeps function lookups on rows of their own).
+        for lane in x.iter().take(LIMBS - 1) {
             meta.lookup("limb", |mq| {
                 let q = mq.query_fixed(q_lk, Rotation::cur());
                 let zero = Expression::Constant(Fr::zero());
@@ -111,13 +114,21 @@ impl ChipConfig {
                 ]
             });
         }
-        meta.lookup("function", |mq| {
+        meta.lookup("function or last limb", |mq| {
             let t = mq.query_fixed(ftag, Rotation::cur());
-            let mut tuple = vec![(t.clone(), table[0])];
-            for (lane, col) in [LANE_A, LANE_B, LANE_B + 1].into_iter().zip(&table[1..]) {
-                tuple.push((t.clone() * mq.query_advice(x[lane], Rotation::cur()), *col));
-            }
-            tuple
+            let q = mq.query_fixed(q_lk, Rotation::cur());
+            let adv = |mq: &mut halo2_axiom::plonk::VirtualCells<'_, Fr>, j: usize| {
+                mq.query_advice(x[j], Rotation::cur())
+            };
+            vec![
+                (t.clone(), table[0]),
+                (
+                    t.clone() * adv(mq, LANE_A) + q * adv(mq, LIMBS - 1),
+                    table[1],
+                ),
+                (t.clone() * adv(mq, LANE_B), table[2]),
+                (t * adv(mq, LANE_B + 1), table[3]),
+            ]
         });
         Self {
             x,

@@ -323,43 +323,45 @@ impl<'a, 'r> Ctx<'a, 'r> {
             + 1
     }
 
-    /// `y` with `lo(y) ≤ acc ≤ hi(y)`, in two rows: the first looks up `(y, lo, hi)` in the
-    /// table (lanes A, B, B + 1) and range-checks `acc − lo`; the second range-checks
-    /// `hi − acc`. The table's buckets partition the accumulators, so `y` is unique (see
+    /// `y` with `lo(y) ≤ acc ≤ hi(y)`, in three rows: the first looks up `(y, lo, hi)` in the
+    /// table (lanes A, B, B + 1), the second range-checks `acc − lo`, the third `hi − acc`.
+    /// The table's buckets partition the accumulators, so `y` is unique (see
     /// [`crate::ops::Requant`]).
     pub fn requant(&mut self, acc: &Wire, y: i128, table: &crate::ops::FnTable) -> Wire {
         let k = (y - i128::from(table.in_min)) as usize;
         let (lo, hi) = (i128::from(table.values[k]), i128::from(table.second[k]));
-        let tag = self.tag(table);
-        let row = self.row;
-        self.fixed(self.cfg.ftag, row, tag);
-        let w = self.range_row(
+        let [yw, low, high] = self.function_row(table, [y, lo, hi]);
+        self.range_row(
             acc.value - lo,
             RANGE_BITS,
-            &[
-                (LANE_A, y, None, 0),
-                (LANE_B, lo, None, -1),
-                (LANE_B + 1, hi, None, 0),
-                (LANE_B + 2, acc.value, Some(acc), 1),
-            ],
+            &[(LANE_A, lo, Some(&low), -1), (LANE_B, acc.value, Some(acc), 1)],
             0,
         );
         self.range_row(
             hi - acc.value,
             RANGE_BITS,
-            &[
-                (LANE_A, hi, Some(&w[2]), 1),
-                (LANE_B, acc.value, Some(acc), -1),
-            ],
+            &[(LANE_A, hi, Some(&high), 1), (LANE_B, acc.value, Some(acc), -1)],
             0,
         );
-        w[0]
+        yw
+    }
+
+    /// A row that looks `(tag, values)` up in `table` (lanes A, B, B + 1) and nothing else:
+    /// the function lookup shares its argument with the third limb's, so a row never does
+    /// both.
+    fn function_row(&mut self, table: &crate::ops::FnTable, values: [i128; 3]) -> [Wire; 3] {
+        let tag = self.tag(table);
+        let row = self.row;
+        self.fixed(self.cfg.ftag, row, tag);
+        self.row += 1;
+        let lanes = [LANE_A, LANE_B, LANE_B + 1];
+        [0, 1, 2].map(|i| self.lane(lanes[i], row, values[i], None))
     }
 
     /// `y = round((x·d_h + e_h) / 2^out_shift)` on `x`'s segment (see [`crate::ops::Interp`]):
-    /// a range row splits `x − x_min = h·2^seg_bits + l` (limbs of `l`) and looks up
-    /// `(h, e_h, d_h)` in the same row (a second row bounds `l` when `seg_bits` is not a
-    /// multiple of the limb width); the next row range-checks the remainder of
+    /// a row looks `(h, e_h, d_h)` up, a range row splits `x − x_min = h·2^seg_bits + l`
+    /// (limbs of `l`; a second row bounds `l` when `seg_bits` is not a multiple of the limb
+    /// width); the next row range-checks the remainder of
     /// `x·d_h + e_h + half − y·2^out_shift`, the product `x·d_h` by the linear gate's product
     /// term on that row (`out_shift` is a multiple of the limb width, so one row does it); `y`
     /// is then range-checked as a signed value.
@@ -377,23 +379,19 @@ impl<'a, 'r> Ctx<'a, 'r> {
         let (b, sh) = (op.seg_bits, op.out_shift);
         let x_min = i128::from(op.x_min);
         let l = (x.value - x_min - (h << b)).clamp(0, (1i128 << b) - 1);
-        let tag = self.tag(&op.table);
-        let row = self.row;
-        self.fixed(self.cfg.ftag, row, tag);
+        let [hw, ew, dw] = self.function_row(&op.table, [h, e, d]);
         let bits = b.next_multiple_of(LIMB_BITS);
         // l = x − 2^b·h − x_min
         let w = self.range_row(
             l,
             bits,
             &[
-                (LANE_A, h, None, -(1i128 << b)),
-                (LANE_B, e, None, 0),
-                (LANE_B + 1, d, None, 0),
-                (LANE_B + 2, x.value, Some(x), 1),
+                (LANE_A, h, Some(&hw), -(1i128 << b)),
+                (LANE_B, x.value, Some(x), 1),
             ],
             -x_min,
         );
-        let (hw, ew, dw, xw) = (w[0], w[1], w[2], w[3]);
+        let xw = w[1];
         if bits != b {
             // 2^b − 1 − l = 2^b·h − x + 2^b − 1 + x_min
             self.range_row(

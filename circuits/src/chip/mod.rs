@@ -16,7 +16,10 @@
 //!   limb part of the table when `q_lk` is set. A value decomposed in one row is thus
 //!   range-checked to `[0, 2^RANGE_BITS)`.
 //! * **function lookup**: a row with tag `t = ftag ≠ 0` looks `(t, t·x3, t·x4, t·x5)` up in
-//!   the table's part `t`; with `t = 0` the tuple is `(0, 0, 0, 0)`, a limb entry.
+//!   the table's part `t`. It shares its argument with the last limb's lookup: the tuple is
+//!   `(t, t·x3 + q_lk·x2, t·x4, t·x5)`, so on a range row (`t = 0`) it is the limb entry
+//!   `(0, x2, 0, 0)`, and a function row never range-checks (its values are range-checked on
+//!   rows of their own).
 //!
 //! Every column costs the EVM verifier a commitment, so the layout keeps them few (see
 //! `docs/evm.md`).
