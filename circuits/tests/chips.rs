@@ -421,8 +421,9 @@ fn lookup_tampered_output_or_input_fails_the_function_lookup() {
         vec![2],
     );
     let lookup_fn = |fs: &[VerifyFailure]| {
-        fs.iter()
-            .any(|f| matches!(f, VerifyFailure::Lookup { name, .. } if name == "function or last limb"))
+        fs.iter().any(
+            |f| matches!(f, VerifyFailure::Lookup { name, .. } if name == "function or last limb"),
+        )
     };
     // Rows 0, 1 inputs; rows 2, 3 the lookups (x in lane A, y in lane B).
     let fs = failures(&circuit(&g, &[vec![3, -2]]).with_tamper(&[t(LANE_B, 2, 1)]));

@@ -10,7 +10,6 @@ use zkinfer_circuits::chip::Tamper;
 use zkinfer_circuits::ops::{FnTable, Interp, Op};
 use zkinfer_circuits::{CircuitError, Graph, ModelCircuit, Visibility};
 
-
 /// Eight segments of 16 inputs over [-64, 63], output scaled down by 2^8: `|x|/2` rounded
 /// half up, one slope and intercept per segment (`e_h` already in global coordinates).
 fn op() -> Interp {

@@ -23,10 +23,8 @@ pub struct ChipConfig {
     pub z: Column<Advice>,
     /// Per-lane coefficients of the linear gate.
     pub f: [Column<Fixed>; LANES],
-    /// Coefficient of `z` (current row).
-    pub fz: Column<Fixed>,
-    /// Coefficient of `z` on the next row.
-    pub fnext: Column<Fixed>,
+    /// Chains rows through `z`: 1 makes the row's sum `z_next`, 2 makes `z + sum` `z_next`.
+    pub chain: Column<Fixed>,
     /// Constant term of the linear gate.
     pub c: Column<Fixed>,
     /// Product term of the linear gate: 1 adds `x_A·x_B`, 2 adds `Σ_j x_{2j}·x_{2j+1}`.
@@ -56,7 +54,7 @@ impl ChipConfig {
         let x = [(); LANES].map(|_| meta.advice_column());
         let z = meta.advice_column();
         let f = [(); LANES].map(|_| meta.fixed_column());
-        let [fz, fnext, c, s, q_lk, m, ftag] = [(); 7].map(|_| meta.fixed_column());
+        let [chain, c, s, q_lk, m, ftag] = [(); 6].map(|_| meta.fixed_column());
         let table = [(); 4].map(|_| meta.lookup_table_column());
         let instance = meta.instance_column();
         for col in x.iter().chain([&z]) {
@@ -72,9 +70,16 @@ impl ChipConfig {
             for (j, fj) in f.iter().enumerate() {
                 sum = sum + mq.query_fixed(*fj, Rotation::cur()) * adv(mq, j);
             }
+            // chain ∈ {0, 1, 2}: + [chain = 2]·z − [chain ≠ 0]·z_next. Degree 3.
+            let k = |v: u64| Expression::Constant(Fr::from(v));
+            let ch = mq.query_fixed(chain, Rotation::cur());
+            let half = Expression::Constant(inv2());
             sum = sum
-                + mq.query_fixed(fz, Rotation::cur()) * mq.query_advice(z, Rotation::cur())
-                + mq.query_fixed(fnext, Rotation::cur()) * mq.query_advice(z, Rotation::next());
+                + ch.clone()
+                    * (ch.clone() - k(1))
+                    * half.clone()
+                    * mq.query_advice(z, Rotation::cur())
+                - ch.clone() * (k(3) - ch) * half * mq.query_advice(z, Rotation::next());
             let sel = mq.query_fixed(s, Rotation::cur());
             let mul = adv(mq, LANE_A) * adv(mq, LANE_B);
             let mut pairs = adv(mq, 0) * adv(mq, 1);
@@ -82,7 +87,6 @@ impl ChipConfig {
                 pairs = pairs + adv(mq, 2 * j) * adv(mq, 2 * j + 1);
             }
             // s ∈ {0, 1, 2}: [s = 1] = s(2 − s), [s = 2] = s(s − 1)/2. Degree 4.
-            let k = |v: u64| Expression::Constant(Fr::from(v));
             let is_mul = sel.clone() * (k(2) - sel.clone());
             let is_pairs = sel.clone() * (sel - k(1)) * Expression::Constant(inv2());
             sum = sum + is_mul * mul + is_pairs * pairs;
@@ -134,8 +138,7 @@ impl ChipConfig {
             x,
             z,
             f,
-            fz,
-            fnext,
+            chain,
             c,
             s,
             q_lk,

@@ -160,10 +160,8 @@ impl<'a, 'r> Ctx<'a, 'r> {
             }
             if r == 0 {
                 self.fixed(self.cfg.c, row, bias);
-            } else {
-                self.fixed(self.cfg.fz, row, 1);
             }
-            self.fixed(self.cfg.fnext, row, -1);
+            self.chain(row, r > 0);
             if r + 1 < nrows {
                 self.z(row + 1, acc);
             }
@@ -334,13 +332,19 @@ impl<'a, 'r> Ctx<'a, 'r> {
         self.range_row(
             acc.value - lo,
             RANGE_BITS,
-            &[(LANE_A, lo, Some(&low), -1), (LANE_B, acc.value, Some(acc), 1)],
+            &[
+                (LANE_A, lo, Some(&low), -1),
+                (LANE_B, acc.value, Some(acc), 1),
+            ],
             0,
         );
         self.range_row(
             hi - acc.value,
             RANGE_BITS,
-            &[(LANE_A, hi, Some(&high), 1), (LANE_B, acc.value, Some(acc), -1)],
+            &[
+                (LANE_A, hi, Some(&high), 1),
+                (LANE_B, acc.value, Some(acc), -1),
+            ],
             0,
         );
         yw
@@ -459,8 +463,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
                 acc += a.value * b.value;
             }
             self.fixed(self.cfg.s, row, 2);
-            self.fixed(self.cfg.fz, row, i128::from(r > 0));
-            self.fixed(self.cfg.fnext, row, -1);
+            self.chain(row, r > 0);
             if r + 1 < nrows {
                 self.z(row + 1, acc);
             }
@@ -537,7 +540,13 @@ impl<'a, 'r> Ctx<'a, 'r> {
     /// Makes `row` state `z_next = x_A·x_B` on the linear gate.
     fn product_row(&mut self, row: usize) {
         self.fixed(self.cfg.s, row, 1);
-        self.fixed(self.cfg.fnext, row, -1);
+        self.chain(row, false);
+    }
+
+    /// Makes the linear gate on `row` define `z_next`: the row's sum, plus `z` when
+    /// `continues` (a chain of dot-product or bilinear rows).
+    fn chain(&mut self, row: usize, continues: bool) {
+        self.fixed(self.cfg.chain, row, if continues { 2 } else { 1 });
     }
 
     /// `a·b`, proven by the linear gate's product term.

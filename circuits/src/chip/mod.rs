@@ -4,8 +4,8 @@
 //! One wide row format serves all ops (a PLONKish "standard gate" widened to [`LANES`]
 //! advice lanes plus an accumulator column `z`):
 //!
-//! * **linear**: `Σ f_j·x_j + fz·z + fnext·z_next + c + [s=1]·x3·x4 + [s=2]·Σ_j x_{2j}·x_{2j+1}
-//!   = 0`, coefficients in fixed columns. Dot products chain rows through `z` (weights are
+//! * **linear**: `Σ f_j·x_j + c + [s=1]·x3·x4 + [s=2]·Σ_j x_{2j}·x_{2j+1} + [chain=2]·z
+//!   − [chain≠0]·z_next = 0`, coefficients in fixed columns. Dot products chain rows through `z` (weights are
 //!   fixed cells, so they are baked into the verifying key); range rows use it to tie limbs
 //!   to the value they decompose; `s = 1` makes it a product (`z_next = x3·x4`, or a product
 //!   inside a range row), `s = 2` an inner product of two computed vectors (attention's
