@@ -144,9 +144,10 @@ fn check(op: &str, model: &zkinfer::Model, floats: &[Vec<f32>]) {
                         assert!(function_lookup_failed(&fs), "{op} node {n}: lane {lane}");
                     }
                     assert!(!tamper(LANE_A, row).is_empty(), "{op} node {n}: index");
-                    // The output, where the remainder row holds it (lane B + 2).
-                    let out_row = row + 2 + usize::from(interp.seg_bits % 8 != 0);
-                    assert!(!tamper(LANE_B + 2, out_row).is_empty(), "{op} node {n}: y");
+                    // The output, where the remainder row (the element's second to last)
+                    // holds it (lane A).
+                    let out_row = row + interp.rows_per_element() - 2;
+                    assert!(!tamper(LANE_A, out_row).is_empty(), "{op} node {n}: y");
                     check_segment_edges(op, interp);
                 }
                 _ => continue,

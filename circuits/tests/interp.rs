@@ -92,8 +92,9 @@ fn a_malformed_op_is_refused() {
 
 /// One element `x = 21` (segment 5, l = 5, y = 11). Rows: 0 the input; 1 the segment lookup
 /// (h in lane 3, e in 4, d in 5); 2 the decomposition (limbs of l in lanes 0–2, h in 3, x in
-/// 4); 3 the upper bound of l (same lanes); 4 the remainder (limbs in 0–2, x, d, e, y in 3–6)
-/// with the product `x·d` in the linear gate; 5 the signed range check of y (lane 3).
+/// 4); 3 the upper bound of l (same lanes); 4 the product (x, d, e in lanes 3–5; `x·d + e`
+/// in z on row 5); 5 the remainder (limbs in 0–2, y in 3, the copied product in 4); 6 the
+/// signed range check of y (lane 3).
 fn one() -> ModelCircuit {
     ModelCircuit::new(graph(1), &[vec![21]], Visibility::default()).unwrap()
 }
@@ -101,6 +102,8 @@ fn one() -> ModelCircuit {
 #[test]
 fn honest_single_element_layout_is_satisfied() {
     let c = one();
+    // The input's range row, then the element's rows.
+    assert_eq!(c.rows(), 1 + op().rows_per_element());
     assert_eq!(c.graph().outputs_of(c.values())[0].data, vec![11]);
     assert!(failures(&c).is_empty());
 }
@@ -134,6 +137,6 @@ fn a_forged_slope_in_the_product_fails_the_linear_gate() {
 #[test]
 fn a_forged_output_fails_the_remainder_range_check() {
     // y + 1 wherever it appears; the remainder's low limb then has to drop by 256.
-    let fs = failures(&one().with_tamper(&[t(6, 4, 1), t(3, 5, 1), t(0, 4, -256)]));
+    let fs = failures(&one().with_tamper(&[t(3, 5, 1), t(3, 6, 1), t(0, 5, -256)]));
     assert!(lookup_failed(&fs, "limb"), "{fs:?}");
 }

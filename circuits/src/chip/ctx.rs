@@ -180,19 +180,6 @@ impl<'a, 'r> Ctx<'a, 'r> {
         operands: &[(usize, i128, Option<&Wire>, i128)],
         constant: i128,
     ) -> Vec<Wire> {
-        self.range_row_signed(value, bits, operands, constant, 1)
-    }
-
-    /// [`Ctx::range_row`] with every coefficient multiplied by `sign` (±1): with `sign = −1`
-    /// a product term `x_A·x_B` on the row (`s = 1`) adds to the operands' sum.
-    fn range_row_signed(
-        &mut self,
-        value: i128,
-        bits: u32,
-        operands: &[(usize, i128, Option<&Wire>, i128)],
-        constant: i128,
-        sign: i128,
-    ) -> Vec<Wire> {
         debug_assert!(bits <= RANGE_BITS && bits.is_multiple_of(LIMB_BITS));
         debug_assert!(
             value >= 0 && value < (1i128 << bits),
@@ -208,18 +195,18 @@ impl<'a, 'r> Ctx<'a, 'r> {
             };
             self.lane(j, row, limb, None);
             if j < nlimbs {
-                self.fixed(self.cfg.f[j], row, sign << (LIMB_BITS * j as u32));
+                self.fixed(self.cfg.f[j], row, 1i128 << (LIMB_BITS * j as u32));
             }
         }
         self.fixed(self.cfg.q_lk, row, 1);
         let wires = operands
             .iter()
             .map(|(lane, v, from, coef)| {
-                self.fixed(self.cfg.f[*lane], row, -coef * sign);
+                self.fixed(self.cfg.f[*lane], row, -coef);
                 self.lane(*lane, row, *v, *from)
             })
             .collect();
-        self.fixed(self.cfg.c, row, -constant * sign);
+        self.fixed(self.cfg.c, row, -constant);
         self.row += 1;
         wires
     }
@@ -365,10 +352,9 @@ impl<'a, 'r> Ctx<'a, 'r> {
     /// `y = round((x·d_h + e_h) / 2^out_shift)` on `x`'s segment (see [`crate::ops::Interp`]):
     /// a row looks `(h, e_h, d_h)` up, a range row splits `x − x_min = h·2^seg_bits + l`
     /// (limbs of `l`; a second row bounds `l` when `seg_bits` is not a multiple of the limb
-    /// width); the next row range-checks the remainder of
-    /// `x·d_h + e_h + half − y·2^out_shift`, the product `x·d_h` by the linear gate's product
-    /// term on that row (`out_shift` is a multiple of the limb width, so one row does it); `y`
-    /// is then range-checked as a signed value.
+    /// width); a product row puts `p = x·d_h + e_h` in `z`, the next row range-checks the
+    /// remainder `p + half − y·2^out_shift` (`out_shift` is a multiple of the limb width, so
+    /// one row does it); `y` is then range-checked as a signed value.
     pub fn interp(&mut self, x: &Wire, y: i128, op: &crate::ops::Interp) -> Wire {
         // A value outside the segments only comes from a blank (keygen) circuit, whose cells
         // are never checked: lay the same rows out with in-range stand-ins.
@@ -408,25 +394,26 @@ impl<'a, 'r> Ctx<'a, 'r> {
                 (1i128 << b) - 1 + x_min,
             );
         }
-        // r = x·d + e + half − 2^sh·y, the product x·d by the linear gate's product term
-        // (`s = 1`) on the same row.
-        let (dd, half) = (1i128 << sh, 1i128 << (sh - 1));
-        let r = (x.value * d + e + half - y * dd).clamp(0, dd - 1);
-        self.fixed(self.cfg.s, self.row, 1);
+        // p = x·d + e in z on the next row, by the linear gate's product term; then
+        // r = p + half − 2^sh·y range-checked (out_shift is a multiple of the limb width).
         debug_assert!(sh.is_multiple_of(LIMB_BITS));
-        let w = self.range_row_signed(
+        let (dd, half) = (1i128 << sh, 1i128 << (sh - 1));
+        let row = self.row;
+        self.lane(LANE_A, row, x.value, Some(&xw));
+        self.lane(LANE_B, row, d, Some(&dw));
+        self.lane(LANE_B + 1, row, e, Some(&ew));
+        self.fixed(self.cfg.f[LANE_B + 1], row, 1);
+        self.product_row(row);
+        self.row += 1;
+        let p = self.z(row + 1, x.value * d + e);
+        let r = (p.value + half - y * dd).clamp(0, dd - 1);
+        let w = self.range_row(
             r,
             sh,
-            &[
-                (LANE_A, x.value, Some(&xw), 0),
-                (LANE_B, d, Some(&dw), 0),
-                (LANE_B + 1, e, Some(&ew), 1),
-                (LANE_B + 2, y, None, -dd),
-            ],
+            &[(LANE_A, y, None, -dd), (LANE_B, p.value, Some(&p), 1)],
             half,
-            -1,
         );
-        self.check_signed(&w[3])
+        self.check_signed(&w[0])
     }
 
     /// `y = x / 2^shift` where that is exact: `y` range-checked as a signed value, then

@@ -34,7 +34,7 @@ pub use config::ChipConfig;
 pub use ctx::{Ctx, Tamper, Wire};
 
 /// Advice lanes per row.
-pub const LANES: usize = 7;
+pub const LANES: usize = 6;
 /// Lanes whose cells can be looked up in the limb table.
 pub const LIMBS: usize = 3;
 /// Bits per limb; the lookup table holds `[0, 2^LIMB_BITS)`.

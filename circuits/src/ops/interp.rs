@@ -42,6 +42,13 @@ impl Interp {
         self.table.values.len()
     }
 
+    /// Rows one element takes (`Ctx::interp`): the segment lookup, the decomposition (and
+    /// the upper bound of its low part when `seg_bits` is not a multiple of the limb width),
+    /// the product, the remainder and the output's range check.
+    pub fn rows_per_element(&self) -> usize {
+        5 + usize::from(!self.seg_bits.is_multiple_of(LIMB_BITS))
+    }
+
     /// Largest input covered.
     pub fn x_max(&self) -> i128 {
         i128::from(self.x_min) + ((self.segments() as i128) << self.seg_bits) - 1

@@ -242,7 +242,7 @@ pub(crate) fn tabulate(
 /// `elements` inputs when the settings ask for them, or (in `Auto`) when they cost fewer rows
 /// than the table of `entries` entries at grid `t`: a table costs its entries plus, per element, the lookup
 /// and the rescale to its grid (2 or 3 rows unless `t = s`); segments cost their count plus
-/// 3 or 4 rows per element. Their error is within a quarter of the target's output step.
+/// [`Interp::rows_per_element`] per element. Their error is within a quarter of the target's output step.
 fn interpolation(
     b: &Builder,
     function: &str,
@@ -274,7 +274,7 @@ fn interpolation(
         shift if shift % 8 == 0 => 3,
         _ => 4,
     };
-    let interp_per = if op.seg_bits % 8 == 0 { 3 } else { 4 };
+    let interp_per = op.rows_per_element() as i64;
     let cost = |fixed: i64, per: i64| fixed + per * elements as i64;
     (cost(op.segments() as i64, interp_per) < cost(entries, table_per)).then_some(op)
 }
