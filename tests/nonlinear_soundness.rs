@@ -33,7 +33,9 @@ const CASES: &[(&str, &str)] = &[
 ];
 
 const LANE_A: usize = 3;
-const LANE_B: usize = 4;
+/// Lanes of a function row: input (or segment index), output (or intercept), second output
+/// (or slope).
+const FN_LANES: [usize; 3] = [2, 3, 4];
 
 fn failures(c: &ModelCircuit, k: u32) -> Vec<VerifyFailure> {
     MockProver::run(k, c, vec![c.instances()])
@@ -130,20 +132,20 @@ fn check(op: &str, model: &zkinfer::Model, floats: &[Vec<f32>]) {
             };
             match &node.op {
                 Op::Lookup(lookup) => {
-                    let fs = tamper(LANE_B, row);
+                    let fs = tamper(FN_LANES[1], row);
                     assert!(function_lookup_failed(&fs), "{op} node {n}: output {fs:?}");
-                    assert!(!tamper(LANE_A, row).is_empty(), "{op} node {n}: input");
+                    assert!(!tamper(FN_LANES[0], row).is_empty(), "{op} node {n}: input");
                     check_table_edges(op, lookup);
                 }
                 Op::Interp(interp) => {
-                    // Row 0: the segment lookup (h, e, d in lanes A, B, B + 1); row 1 the
+                    // Row 0: the segment lookup (h, e, d in FN_LANES); row 1 the
                     // decomposition; flat segments may share coefficients, so a moved index
                     // can still be in the table: the decomposition then fails.
-                    for lane in [LANE_B, LANE_B + 1] {
+                    for lane in [FN_LANES[1], FN_LANES[2]] {
                         let fs = tamper(lane, row);
                         assert!(function_lookup_failed(&fs), "{op} node {n}: lane {lane}");
                     }
-                    assert!(!tamper(LANE_A, row).is_empty(), "{op} node {n}: index");
+                    assert!(!tamper(FN_LANES[0], row).is_empty(), "{op} node {n}: index");
                     // The output, where the remainder row (the element's second to last)
                     // holds it (lane A).
                     let out_row = row + interp.rows_per_element() - 2;

@@ -145,7 +145,7 @@ fn linear_tampered_accumulator_fails_linear_gate() {
     // Input rows 0..9, dot rows 9 and 10, partial sum in z on row 10, result on row 11.
     let c = circuit(&g, &x).with_tamper(&[t(Z, 10, 1)]);
     assert!(gate_failed(&failures(&c), "linear"));
-    let c = circuit(&g, &x).with_tamper(&[t(5, 9, 1)]);
+    let c = circuit(&g, &x).with_tamper(&[t(4, 9, 1)]);
     assert!(
         !failures(&c).is_empty(),
         "a tampered copy of an input must fail"
@@ -425,13 +425,12 @@ fn lookup_tampered_output_or_input_fails_the_function_lookup() {
             |f| matches!(f, VerifyFailure::Lookup { name, .. } if name == "function or last limb"),
         )
     };
-    // Rows 0, 1 inputs; rows 2, 3 the lookups (x in lane A, y in lane B).
-    let fs = failures(&circuit(&g, &[vec![3, -2]]).with_tamper(&[t(LANE_B, 2, 1)]));
+    // Rows 0, 1 inputs; rows 2, 3 the lookups (x in lane 2, y in lane 3).
+    let fs = failures(&circuit(&g, &[vec![3, -2]]).with_tamper(&[t(3, 2, 1)]));
     assert!(lookup_fn(&fs), "{fs:?}");
     // A consistent pair (x, y) = (4, 16) in place of (3, 9): the table accepts it, the copy of
     // the input does not.
-    let fs =
-        failures(&circuit(&g, &[vec![3, -2]]).with_tamper(&[t(LANE_A, 2, 1), t(LANE_B, 2, 7)]));
+    let fs = failures(&circuit(&g, &[vec![3, -2]]).with_tamper(&[t(2, 2, 1), t(3, 2, 7)]));
     assert!(
         !lookup_fn(&fs)
             && fs

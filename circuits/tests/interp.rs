@@ -91,10 +91,10 @@ fn a_malformed_op_is_refused() {
 }
 
 /// One element `x = 21` (segment 5, l = 5, y = 11). Rows: 0 the input; 1 the segment lookup
-/// (h in lane 3, e in 4, d in 5); 2 the decomposition (limbs of l in lanes 0–2, h in 3, x in
-/// 4); 3 the upper bound of l (same lanes); 4 the product (x, d, e in lanes 3–5; `x·d + e`
-/// in z on row 5); 5 the remainder (limbs in 0–2, y in 3, the copied product in 4); 6 the
-/// signed range check of y (lane 3).
+/// (h in lane 2, e in 3, d in 4); 2 the decomposition (limbs of l in lanes 0–2, h in 3, x in
+/// 4); 3 the upper bound of l (same lanes); 4 the product (e in lane 2, x in 3, d in 4;
+/// `x·d + e` in z on row 5); 5 the remainder (limbs in 0–2, y in 3, the copied product in
+/// 4); 6 the signed range check of y (lane 3).
 fn one() -> ModelCircuit {
     ModelCircuit::new(graph(1), &[vec![21]], Visibility::default()).unwrap()
 }
@@ -110,7 +110,7 @@ fn honest_single_element_layout_is_satisfied() {
 
 #[test]
 fn a_forged_slope_fails_the_segment_lookup() {
-    let fs = failures(&one().with_tamper(&[t(5, 1, 1), t(4, 4, 1)]));
+    let fs = failures(&one().with_tamper(&[t(4, 1, 1), t(4, 4, 1)]));
     assert!(lookup_failed(&fs, "function or last limb"), "{fs:?}");
 }
 
@@ -119,7 +119,7 @@ fn a_wrong_segment_with_its_own_coefficients_fails_the_limb_lookup() {
     // h = 4 instead of 5 (its table row: e = 0, d = 128, the same): l must become 21, which is
     // beyond 16 — the upper bound row's limbs (15 − l) go negative.
     let fs = failures(&one().with_tamper(&[
-        t(3, 1, -1),
+        t(2, 1, -1),
         t(3, 2, -1),
         t(0, 2, 16),
         t(3, 3, -1),

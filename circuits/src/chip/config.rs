@@ -1,6 +1,6 @@
 //! Column allocation, custom gates and lookup arguments.
 
-use super::{LANES, LANE_A, LANE_B, LIMBS, LIMB_BITS};
+use super::{FN_LANES, LANES, LANE_A, LANE_B, LIMBS, LIMB_BITS};
 use halo2_axiom::circuit::{Layouter, Value};
 use halo2_axiom::halo2curves::bn256::Fr;
 use halo2_axiom::plonk::{
@@ -104,8 +104,9 @@ impl ChipConfig {
             vec![on * (mq.query_advice(z, Rotation::next()) - diff * prev)]
         });
         // Limbs 0 .. LIMBS − 1 have a lookup each; the last limb shares the function lookup,
-        // whose second entry is `t·x_A` on function rows (tag t) and the limb on range rows.
-        // No row does both (`Ctx` keeps function lookups on rows of their own).
+        // whose second entry is `(t + q_lk)·x_{LIMBS−1}`: `t·x` on function rows (tag t, lanes
+        // FN_LANES), the limb on range rows. No row does both (`Ctx` keeps function lookups on
+        // rows of their own).
         for lane in x.iter().take(LIMBS - 1) {
             meta.lookup("limb", |mq| {
                 let q = mq.query_fixed(q_lk, Rotation::cur());
@@ -118,20 +119,16 @@ impl ChipConfig {
                 ]
             });
         }
+        debug_assert_eq!(FN_LANES[0], LIMBS - 1);
         meta.lookup("function or last limb", |mq| {
             let t = mq.query_fixed(ftag, Rotation::cur());
             let q = mq.query_fixed(q_lk, Rotation::cur());
-            let adv = |mq: &mut halo2_axiom::plonk::VirtualCells<'_, Fr>, j: usize| {
-                mq.query_advice(x[j], Rotation::cur())
-            };
+            let [a, b, c] = FN_LANES.map(|j| mq.query_advice(x[j], Rotation::cur()));
             vec![
                 (t.clone(), table[0]),
-                (
-                    t.clone() * adv(mq, LANE_A) + q * adv(mq, LIMBS - 1),
-                    table[1],
-                ),
-                (t.clone() * adv(mq, LANE_B), table[2]),
-                (t * adv(mq, LANE_B + 1), table[3]),
+                ((t.clone() + q) * a, table[1]),
+                (t.clone() * b, table[2]),
+                (t * c, table[3]),
             ]
         });
         Self {

@@ -3,7 +3,7 @@
 //! A `Ctx` without a region only counts rows; with one it assigns cells. Both run the same
 //! code, so the row count used to pick `k` is exactly what synthesis uses.
 
-use super::{ChipConfig, LANES, LANE_A, LANE_B, LIMBS, LIMB_BITS, RANGE_BITS};
+use super::{ChipConfig, FN_LANES, LANES, LANE_A, LANE_B, LIMBS, LIMB_BITS, RANGE_BITS};
 use crate::field::to_field;
 use halo2_axiom::circuit::{Cell, Region, Value};
 use halo2_axiom::halo2curves::bn256::Fr;
@@ -292,8 +292,8 @@ impl<'a, 'r> Ctx<'a, 'r> {
     pub fn lookup(&mut self, x: &Wire, y: i128, table: &crate::ops::FnTable) -> Wire {
         let tag = self.tag(table);
         let row = self.row;
-        self.lane(LANE_A, row, x.value, Some(x));
-        let w = self.lane(LANE_B, row, y, None);
+        self.lane(FN_LANES[0], row, x.value, Some(x));
+        let w = self.lane(FN_LANES[1], row, y, None);
         self.fixed(self.cfg.ftag, row, tag);
         self.row += 1;
         w
@@ -345,8 +345,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
         let row = self.row;
         self.fixed(self.cfg.ftag, row, tag);
         self.row += 1;
-        let lanes = [LANE_A, LANE_B, LANE_B + 1];
-        [0, 1, 2].map(|i| self.lane(lanes[i], row, values[i], None))
+        [0, 1, 2].map(|i| self.lane(FN_LANES[i], row, values[i], None))
     }
 
     /// `y = round((x·d_h + e_h) / 2^out_shift)` on `x`'s segment (see [`crate::ops::Interp`]):
@@ -401,8 +400,9 @@ impl<'a, 'r> Ctx<'a, 'r> {
         let row = self.row;
         self.lane(LANE_A, row, x.value, Some(&xw));
         self.lane(LANE_B, row, d, Some(&dw));
-        self.lane(LANE_B + 1, row, e, Some(&ew));
-        self.fixed(self.cfg.f[LANE_B + 1], row, 1);
+        // Lane LIMBS − 1 is free on a row without limbs.
+        self.lane(LIMBS - 1, row, e, Some(&ew));
+        self.fixed(self.cfg.f[LIMBS - 1], row, 1);
         self.product_row(row);
         self.row += 1;
         let p = self.z(row + 1, x.value * d + e);
@@ -476,29 +476,19 @@ impl<'a, 'r> Ctx<'a, 'r> {
         self.row += 1;
         let t2 = self.z(row + 1, t_val);
         self.equal(t2.cell, t.cell);
-        let v = 2 * p.value - d.value - t_val;
-        self.range_row(
-            v,
-            RANGE_BITS,
-            &[
-                (LANE_A, p.value, Some(&p), 2),
-                (LANE_B, d.value, Some(d), -1),
-                (LANE_B + 1, t_val, Some(&t), -1),
-            ],
-            0,
-        );
+        self.check_nonneg(&[(&p, 2), (d, -1), (&t, -1)]);
         t
     }
 
-    /// Range-checks `Σ coef·wire ∈ [0, 2^RANGE_BITS)` in one row (at most `LANES − LIMBS`
-    /// terms).
+    /// Range-checks `Σ coef·wire ∈ [0, 2^RANGE_BITS)`: in one row for up to `LANES − LIMBS`
+    /// terms, otherwise the sum goes through a dot-product row first.
     pub fn check_nonneg(&mut self, terms: &[(&Wire, i128)]) {
-        assert!(
-            terms.len() <= LANES - LIMBS,
-            "at most {} terms",
-            LANES - LIMBS
-        );
         let v: i128 = terms.iter().map(|(w, c)| w.value * c).sum();
+        if terms.len() > LANES - LIMBS {
+            let sum = self.dot(0, terms);
+            self.range_row(v, RANGE_BITS, &[(LANE_A, v, Some(&sum), 1)], 0);
+            return;
+        }
         let ops: Vec<(usize, i128, Option<&Wire>, i128)> = terms
             .iter()
             .enumerate()
