@@ -100,11 +100,32 @@ impl ModelCircuit {
         out
     }
 
-    /// The rows each node's chip occupies, in node order (for reports and soundness tests).
+    /// Rows kept for the public instances, one per instance, before the layout.
+    fn public_rows(&self) -> usize {
+        let outputs: usize = self
+            .graph
+            .outputs_of(&self.values)
+            .iter()
+            .map(|t| t.data.len())
+            .sum();
+        let inputs: usize = self.values[..self.graph.inputs.len()]
+            .iter()
+            .map(|t| t.data.len())
+            .sum();
+        outputs
+            + if self.visibility.public_input {
+                inputs
+            } else {
+                0
+            }
+    }
+
+    /// The rows each node's chip occupies, in node order, counted from the first row after
+    /// the public rows like [`Tamper`] rows (for reports and soundness tests).
     pub fn node_rows(&self) -> Vec<std::ops::Range<usize>> {
         let mut cs = ConstraintSystem::<Fr>::default();
         let cfg = ChipConfig::configure(&mut cs);
-        let mut ctx = Ctx::new(&cfg, None, &[], &self.tables);
+        let mut ctx = Ctx::new(&cfg, None, &[], &self.tables, self.public_rows());
         let mut rows = Vec::with_capacity(self.graph.nodes.len());
         self.layout_with(&mut ctx, &mut |n, start, end| {
             debug_assert_eq!(n, rows.len());
@@ -154,7 +175,7 @@ impl ModelCircuit {
     pub fn rows(&self) -> usize {
         let mut cs = ConstraintSystem::<Fr>::default();
         let cfg = ChipConfig::configure(&mut cs);
-        let mut ctx = Ctx::new(&cfg, None, &[], &self.tables);
+        let mut ctx = Ctx::new(&cfg, None, &[], &self.tables, self.public_rows());
         self.layout(&mut ctx);
         ctx.rows_used()
     }
@@ -193,21 +214,22 @@ impl Circuit<Fr> for ModelCircuit {
         mut layouter: impl Layouter<Fr>,
     ) -> std::result::Result<(), Error> {
         cfg.load_table(&mut layouter, &self.tables)?;
-        let (outputs, inputs) = layouter.assign_region(
+        layouter.assign_region(
             || "model",
             |mut region| {
-                let mut ctx = Ctx::new(&cfg, Some(&mut region), &self.tamper, &self.tables);
-                Ok(self.layout(&mut ctx))
+                let public = self.public_rows();
+                let mut ctx = Ctx::new(&cfg, Some(&mut region), &self.tamper, &self.tables, public);
+                let (outputs, inputs) = self.layout(&mut ctx);
+                let public_inputs = if self.visibility.public_input {
+                    inputs
+                } else {
+                    vec![]
+                };
+                for (i, w) in outputs.iter().chain(&public_inputs).enumerate() {
+                    ctx.public(i, w);
+                }
+                Ok(())
             },
-        )?;
-        let public_inputs = if self.visibility.public_input {
-            inputs
-        } else {
-            vec![]
-        };
-        for (row, w) in outputs.iter().chain(&public_inputs).enumerate() {
-            layouter.constrain_instance(w.cell, cfg.instance, row);
-        }
-        Ok(())
+        )
     }
 }

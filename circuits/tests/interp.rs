@@ -90,7 +90,8 @@ fn a_malformed_op_is_refused() {
     assert!(matches!(err, CircuitError::MalformedGraph { .. }), "{err}");
 }
 
-/// One element `x = 21` (segment 5, l = 5, y = 11). Rows: 0 the input; 1 the segment lookup
+/// One element `x = 21` (segment 5, l = 5, y = 11). Rows (after the output's public row):
+/// 0 the input; 1 the segment lookup
 /// (h in lane 2, e in 3, d in 4); 2 the decomposition (limbs of l in lanes 0–2, h in 3, x in
 /// 4); 3 the upper bound of l (same lanes); 4 the product (e in lane 2, x in 3, d in 4;
 /// `x·d + e` in z on row 5); 5 the remainder (limbs in 0–2, y in 3, the copied product in
@@ -102,8 +103,8 @@ fn one() -> ModelCircuit {
 #[test]
 fn honest_single_element_layout_is_satisfied() {
     let c = one();
-    // The input's range row, then the element's rows.
-    assert_eq!(c.rows(), 1 + op().rows_per_element());
+    // The output's public row, the input's range row, then the element's rows.
+    assert_eq!(c.rows(), 2 + op().rows_per_element());
     assert_eq!(c.graph().outputs_of(c.values())[0].data, vec![11]);
     assert!(failures(&c).is_empty());
 }

@@ -60,13 +60,14 @@ impl ChipConfig {
         for col in x.iter().chain([&z]) {
             meta.enable_equality(*col);
         }
-        meta.enable_equality(instance);
 
         meta.create_gate("linear", |mq| {
             let adv = |mq: &mut halo2_axiom::plonk::VirtualCells<'_, Fr>, j: usize| {
                 mq.query_advice(x[j], Rotation::cur())
             };
-            let mut sum = mq.query_fixed(c, Rotation::cur());
+            // The instance column is nonzero only on the public rows (`Ctx::public`).
+            let mut sum =
+                mq.query_fixed(c, Rotation::cur()) - mq.query_instance(instance, Rotation::cur());
             for (j, fj) in f.iter().enumerate() {
                 sum = sum + mq.query_fixed(*fj, Rotation::cur()) * adv(mq, j);
             }

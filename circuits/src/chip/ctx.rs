@@ -19,12 +19,13 @@ pub struct Wire {
 }
 
 /// A deliberate corruption of one advice cell, for soundness tests: the value assigned at
-/// (`lane`, `row`) is shifted by `delta`. Lane `LANES` is the `z` column.
+/// (`lane`, `row`) is shifted by `delta`. Lane `LANES` is the `z` column; rows count from the
+/// first row after the public rows (see [`Ctx::new`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tamper {
     /// Advice lane (`0..LANES`), or `LANES` for `z`.
     pub lane: usize,
-    /// Absolute row.
+    /// Row of the layout (0 is the first row after the public rows).
     pub row: usize,
     /// Added to the honest value.
     pub delta: i128,
@@ -36,24 +37,29 @@ pub struct Ctx<'a, 'r> {
     region: Option<&'a mut Region<'r, Fr>>,
     row: usize,
     used: usize,
+    public: usize,
     constants: std::collections::HashMap<i128, Wire>,
     tamper: &'a [Tamper],
     tables: &'a [crate::ops::FnTable],
 }
 
 impl<'a, 'r> Ctx<'a, 'r> {
-    /// A context that assigns into `region` (or only counts rows when `None`).
+    /// A context that assigns into `region` (or only counts rows when `None`). The first
+    /// `public` rows are kept for the public instances ([`Ctx::public`]); gadgets start after
+    /// them.
     pub fn new(
         cfg: &'a ChipConfig,
         region: Option<&'a mut Region<'r, Fr>>,
         tamper: &'a [Tamper],
         tables: &'a [crate::ops::FnTable],
+        public: usize,
     ) -> Self {
         Self {
             cfg,
             region,
-            row: 0,
-            used: 0,
+            row: public,
+            used: public,
+            public,
             constants: std::collections::HashMap::new(),
             tamper,
             tables,
@@ -65,9 +71,18 @@ impl<'a, 'r> Ctx<'a, 'r> {
         self.used.max(self.row)
     }
 
-    /// The row the next gadget starts on.
+    /// The row the next gadget starts on, counted from the first row after the public rows.
     pub fn row(&self) -> usize {
-        self.row
+        self.row - self.public
+    }
+
+    /// Binds public instance `index` to `w`: row `index` copies `w` into lane A, and the
+    /// linear gate subtracts the instance column there (`x_A − instance = 0`; the instance
+    /// column is zero below the instances, so the term is inert on every other row).
+    pub fn public(&mut self, index: usize, w: &Wire) {
+        assert!(index < self.public, "public row {index} was not reserved");
+        self.lane(LANE_A, index, w.value, Some(w));
+        self.fixed(self.cfg.f[LANE_A], index, 1);
     }
 
     fn advice(&mut self, col: Column<Advice>, lane: usize, row: usize, value: i128) -> Wire {
@@ -82,7 +97,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
             for t in self
                 .tamper
                 .iter()
-                .filter(|t| t.lane == lane && t.row == row)
+                .filter(|t| t.lane == lane && t.row + self.public == row)
             {
                 v += to_field(t.delta);
             }
