@@ -427,7 +427,7 @@ impl<'m> Builder<'m> {
         Ok(())
     }
 
-    /// `x²` elementwise (mul gate), at twice `x`'s scale.
+    /// `x²` elementwise (the linear gate's product term), at twice `x`'s scale.
     pub(crate) fn square(&mut self, name: &str, x: TensorId) -> TensorId {
         let shape = self.graph.shape(x).to_vec();
         let idx: Vec<u32> = (0..shape.iter().product::<usize>() as u32).collect();

@@ -276,8 +276,9 @@ fn two_tensors(
 }
 
 /// `x^y = exp(y·ln x)` elementwise (with broadcasting): the logarithm and the exponential are
-/// nonlinear functions over their calibrated ranges, the product is the mul gate. A base
-/// whose calibrated range reaches 0 or below is refused by the logarithm, naming the node.
+/// nonlinear functions over their calibrated ranges, the product is the linear gate's product
+/// term. A base whose calibrated range reaches 0 or below is refused by the logarithm, naming
+/// the node.
 fn pow(
     b: &mut Builder,
     node: &TypedNode,

@@ -1,6 +1,6 @@
 //! Nonlinear elementwise functions (Sigmoid, Tanh, Exp, Ln, Erf, Sqrt, Rsqrt, Recip, Gelu,
 //! PowConst, …) as lookup tables or interpolated segments sized to the calibrated input range,
-//! and Square by the mul gate.
+//! and Square by the linear gate's product term.
 //!
 //! Both forms cover the input's calibrated range widened by [`RANGE_MARGIN`] on each side.
 //! A table rescales the input to the finest scale at which that range fits the target's table

@@ -1,7 +1,7 @@
 //! Reductions over axes (tract `Reduce`): Sum (GlobalAveragePool, ReduceSum, ReduceMean with
 //! the scaling Mul after it) as linear rows, Max/Min as max windows, MeanOfSquares (inside
-//! LayerNormalization) as squares by the mul gate summed with weight `1/n`, ArgMax as the
-//! argmax gadget (indices at scale 0).
+//! LayerNormalization) as squares (the linear gate's product term) summed with weight `1/n`,
+//! ArgMax as the argmax gadget (indices at scale 0).
 
 use super::{strides, unsupported, BuildFn};
 use crate::error::Result;

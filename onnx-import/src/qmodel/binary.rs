@@ -2,8 +2,9 @@
 //! (`com.microsoft`), and the DQ→Add→Q / DQ→Mul→Q groups onnxruntime fuses into them.
 //!
 //! * **QLinearMul** computes `round(f32(f32((a − za)(b − zb))·m) + zc)` with
-//!   `m = (sa·sb)/sc`: the integer product is proven by the mul gate and requantized by
-//!   [`Requant`] with the zero point added in float (still monotone in the product).
+//!   `m = (sa·sb)/sc`: the integer product is proven by the linear gate's product term and
+//!   requantized by [`Requant`] with the zero point added in float (still monotone in the
+//!   product).
 //! * **QLinearAdd** computes `round(fma(a, sa/sc, fma(b, sb/sc, fixed)))` on the raw codes,
 //!   with `fixed = zc − fma(sb/sc, zb, (sa/sc)·za)`: float arithmetic over two codes that no
 //!   single integer accumulator reproduces, so the circuit looks up `(256·a + b) → y` in a
