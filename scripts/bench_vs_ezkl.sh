@@ -3,8 +3,9 @@
 #
 # For each model: zkinfer calibrate on the 10 inputs (target $TARGET, default balanced;
 # nonlinear functions as $NONLINEAR: auto (default), table or interp; its max abs error against
-# float inference is reported; a pre-quantized model is compiled as it is), compile + setup, then `zkinfer prove` of input_00 three times
-# under /usr/bin/time (prove seconds = best wall time, peak RSS = max); then
+# float inference is reported; a pre-quantized model is compiled as it is), compile + setup,
+# then `zkinfer prove` of input_00 three times under /usr/bin/time (prove seconds = best wall
+# time, peak RSS = max); then
 # ../shared/peer/ezkl_bench.sh on the same directory (skipped with NO_EZKL=1). Prints one JSON
 # line per model.
 set -euo pipefail

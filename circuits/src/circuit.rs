@@ -102,22 +102,7 @@ impl ModelCircuit {
 
     /// Rows kept for the public instances, one per instance, before the layout.
     fn public_rows(&self) -> usize {
-        let outputs: usize = self
-            .graph
-            .outputs_of(&self.values)
-            .iter()
-            .map(|t| t.data.len())
-            .sum();
-        let inputs: usize = self.values[..self.graph.inputs.len()]
-            .iter()
-            .map(|t| t.data.len())
-            .sum();
-        outputs
-            + if self.visibility.public_input {
-                inputs
-            } else {
-                0
-            }
+        self.instances().len()
     }
 
     /// The rows each node's chip occupies, in node order, counted from the first row after

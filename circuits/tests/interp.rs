@@ -91,11 +91,10 @@ fn a_malformed_op_is_refused() {
 }
 
 /// One element `x = 21` (segment 5, l = 5, y = 11). Rows (after the output's public row):
-/// 0 the input; 1 the segment lookup
-/// (h in lane 2, e in 3, d in 4); 2 the decomposition (limbs of l in lanes 0–2, h in 3, x in
-/// 4); 3 the upper bound of l (same lanes); 4 the product (e in lane 2, x in 3, d in 4;
-/// `x·d + e` in z on row 5); 5 the remainder (limbs in 0–2, y in 3, the copied product in
-/// 4); 6 the signed range check of y (lane 3).
+/// 0 the input; 1 the segment lookup (h in lane 2, e in 3, d in 4); 2 the decomposition
+/// (limbs of l in lanes 0–2, h in 3, x in 4); 3 the upper bound of l (same lanes); 4 the
+/// product (e in lane 2, x in 3, d in 4; `x·d + e` in z on row 5); 5 the remainder (limbs in
+/// 0–2, y in 3, the copied product in 4); 6 the signed range check of y (lane 3).
 fn one() -> ModelCircuit {
     ModelCircuit::new(graph(1), &[vec![21]], Visibility::default()).unwrap()
 }

@@ -43,9 +43,28 @@ pub struct ChipConfig {
     pub table: [TableColumn; 4],
 }
 
-/// `1/2` in the field.
-fn inv2() -> Fr {
-    Fr::from(2).invert().expect("2 is invertible")
+/// A constant expression.
+fn k(v: u64) -> Expression<Fr> {
+    Expression::Constant(Fr::from(v))
+}
+
+/// `1/2` as a constant expression.
+fn half() -> Expression<Fr> {
+    Expression::Constant(Fr::from(2).invert().expect("2 is invertible"))
+}
+
+/// Indicators of a fixed selector `v ∈ {0, 1, 2}`, each of degree 2: `[v = 1] = v(2 − v)`,
+/// `[v = 2] = v(v − 1)/2`, `[v ≠ 0] = v(3 − v)/2`.
+fn is_one(v: &Expression<Fr>) -> Expression<Fr> {
+    v.clone() * (k(2) - v.clone())
+}
+
+fn is_two(v: &Expression<Fr>) -> Expression<Fr> {
+    v.clone() * (v.clone() - k(1)) * half()
+}
+
+fn nonzero(v: &Expression<Fr>) -> Expression<Fr> {
+    v.clone() * (k(3) - v.clone()) * half()
 }
 
 impl ChipConfig {
@@ -71,38 +90,29 @@ impl ChipConfig {
             for (j, fj) in f.iter().enumerate() {
                 sum = sum + mq.query_fixed(*fj, Rotation::cur()) * adv(mq, j);
             }
-            // chain ∈ {0, 1, 2}: + [chain = 2]·z − [chain ≠ 0]·z_next. Degree 3.
-            let k = |v: u64| Expression::Constant(Fr::from(v));
+            // + [chain = 2]·z − [chain ≠ 0]·z_next. Degree 3.
             let ch = mq.query_fixed(chain, Rotation::cur());
-            let half = Expression::Constant(inv2());
-            sum = sum
-                + ch.clone()
-                    * (ch.clone() - k(1))
-                    * half.clone()
-                    * mq.query_advice(z, Rotation::cur())
-                - ch.clone() * (k(3) - ch) * half * mq.query_advice(z, Rotation::next());
+            sum = sum + is_two(&ch) * mq.query_advice(z, Rotation::cur())
+                - nonzero(&ch) * mq.query_advice(z, Rotation::next());
             let sel = mq.query_fixed(s, Rotation::cur());
             let mul = adv(mq, LANE_A) * adv(mq, LANE_B);
             let mut pairs = adv(mq, 0) * adv(mq, 1);
             for j in 1..LANES / 2 {
                 pairs = pairs + adv(mq, 2 * j) * adv(mq, 2 * j + 1);
             }
-            // s ∈ {0, 1, 2}: [s = 1] = s(2 − s), [s = 2] = s(s − 1)/2. Degree 4.
-            let is_mul = sel.clone() * (k(2) - sel.clone());
-            let is_pairs = sel.clone() * (sel - k(1)) * Expression::Constant(inv2());
-            sum = sum + is_mul * mul + is_pairs * pairs;
+            // + [s = 1]·x_A·x_B + [s = 2]·pairs. Degree 4.
+            sum = sum + is_one(&sel) * mul + is_two(&sel) * pairs;
             vec![sum]
         });
         meta.create_gate("max chain", |mq| {
             let mv = mq.query_fixed(m, Rotation::cur());
             let diff = mq.query_advice(x[LANE_A], Rotation::cur())
                 - mq.query_advice(x[LANE_B], Rotation::cur());
-            // On (m ∈ {1, 2}): `m(3 − m)/2`; the previous product is 1 on the first row
-            // (m = 1) and `z` after it (m = 2): `(m − 1)·z + 2 − m`. Degree 5.
-            let k = |v: u64| Expression::Constant(Fr::from(v));
-            let on = mv.clone() * (k(3) - mv.clone()) * Expression::Constant(inv2());
-            let prev = (mv.clone() - k(1)) * mq.query_advice(z, Rotation::cur()) + k(2) - mv;
-            vec![on * (mq.query_advice(z, Rotation::next()) - diff * prev)]
+            // On where m ≠ 0; the previous product is 1 on the first row (m = 1) and `z`
+            // after it (m = 2): `(m − 1)·z + 2 − m`. Degree 5.
+            let prev =
+                (mv.clone() - k(1)) * mq.query_advice(z, Rotation::cur()) + k(2) - mv.clone();
+            vec![nonzero(&mv) * (mq.query_advice(z, Rotation::next()) - diff * prev)]
         });
         // Limbs 0 .. LIMBS − 1 have a lookup each; the last limb shares the function lookup,
         // whose second entry is `(t + q_lk)·x_{LIMBS−1}`: `t·x` on function rows (tag t, lanes

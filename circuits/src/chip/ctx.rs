@@ -324,7 +324,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
     }
 
     /// `y` with `lo(y) ≤ acc ≤ hi(y)`, in three rows: the first looks up `(y, lo, hi)` in the
-    /// table (lanes A, B, B + 1), the second range-checks `acc − lo`, the third `hi − acc`.
+    /// table ([`Ctx::function_row`]), the second range-checks `acc − lo`, the third `hi − acc`.
     /// The table's buckets partition the accumulators, so `y` is unique (see
     /// [`crate::ops::Requant`]).
     pub fn requant(&mut self, acc: &Wire, y: i128, table: &crate::ops::FnTable) -> Wire {
@@ -352,8 +352,8 @@ impl<'a, 'r> Ctx<'a, 'r> {
         yw
     }
 
-    /// A row that looks `(tag, values)` up in `table` (lanes A, B, B + 1) and nothing else:
-    /// the function lookup shares its argument with the third limb's, so a row never does
+    /// A row that looks `(tag, values)` up in `table` (lanes `FN_LANES`) and nothing else:
+    /// the function lookup shares its argument with the last limb's, so a row never does
     /// both.
     fn function_row(&mut self, table: &crate::ops::FnTable, values: [i128; 3]) -> [Wire; 3] {
         let tag = self.tag(table);

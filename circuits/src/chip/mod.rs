@@ -24,8 +24,9 @@
 //! Every column costs the EVM verifier a commitment, so the layout keeps them few (see
 //! `docs/evm.md`).
 //!
-//! Layout uses absolute rows in one region; a gadget never assigns `z` on its first row,
-//! so consecutive gadgets pack without gaps.
+//! Layout uses absolute rows in one region, the first ones binding the public instances
+//! (`x3 − instance = 0` on the linear gate: the instance column is zero on every other row);
+//! a gadget never assigns `z` on its first row, so consecutive gadgets pack without gaps.
 
 mod config;
 mod ctx;
