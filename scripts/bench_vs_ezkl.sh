@@ -42,10 +42,11 @@ for dir in "$@"; do
   proof=$(python3 -c "import json;print(len(json.load(open('$work/proof.json'))['proof'])//2)")
   logrows=$(python3 -c "import json;d=json.load(open('$work/compile.json'));print(d['logrows'])")
   rows=$(python3 -c "import json;d=json.load(open('$work/compile.json'));print(d['rows'])")
+  crows=$(python3 -c "import json;d=json.load(open('$work/compile.json'));print(d['circuit_rows'])")
   ezkl="null"
   if [[ -x "$peer" || -f "$peer" ]] && [[ -z "${NO_EZKL:-}" ]]; then
     ezkl="$(bash "$peer" "$dir" 2>"$work/ezkl.log" || echo null)"
   fi
-  echo "{\"model\":\"$name\",\"zkinfer\":{\"logrows\":$logrows,\"rows\":$rows,\"prove_wall_seconds\":$best,\"peak_rss_kb\":$rss,\"pk_bytes\":$pk,\"proof_bytes\":$proof,\"max_abs_error\":$err},\"ezkl\":$ezkl}"
+  echo "{\"model\":\"$name\",\"zkinfer\":{\"logrows\":$logrows,\"rows\":$rows,\"circuit_rows\":$crows,\"prove_wall_seconds\":$best,\"peak_rss_kb\":$rss,\"pk_bytes\":$pk,\"proof_bytes\":$proof,\"max_abs_error\":$err},\"ezkl\":$ezkl}"
   rm -rf "$work"
 done

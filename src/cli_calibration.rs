@@ -88,6 +88,7 @@ pub fn run_calibrate(
         "top1_agree": report.top1_agree,
         "samples": report.samples,
         "rows": settings.rows,
+        "circuit_rows": settings.circuit_rows,
         "logrows": settings.logrows,
         "out": out,
     });
@@ -95,13 +96,14 @@ pub fn run_calibrate(
         say!("{value}");
     } else {
         say!(
-            "target {}: default scale 2^{}, weights 2^{}; {} rows, logrows {}",
+            "target {}: default scale 2^{}, weights 2^{}; {} rows ({} circuit rows), logrows {}",
             serde_json::to_value(c.quant.target)?
                 .as_str()
                 .unwrap_or("?"),
             c.quant.act_scale,
             c.quant.weight_scale,
             settings.rows,
+            settings.circuit_rows,
             settings.logrows
         );
         print_layers(&report);

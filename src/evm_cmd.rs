@@ -26,13 +26,14 @@ pub fn create(dir: &Path, out: Option<&Path>, self_contained: bool) -> Result<se
     }))
 }
 
-/// `zkinfer verify-evm DIR --proof PROOF.json`: returns (exit code, report).
-pub fn verify(dir: &Path, proof: &Path) -> Result<(i32, serde_json::Value)> {
+/// `zkinfer verify-evm DIR --proof PROOF.json [--self-contained]`: returns (exit code,
+/// report).
+pub fn verify(dir: &Path, proof: &Path, self_contained: bool) -> Result<(i32, serde_json::Value)> {
     let d = ModelDir::new(dir)?;
     let settings = d.settings()?;
     let (srs, vk) = d.verifier(&settings)?;
     let p = read_proof(proof)?;
-    let v = create_verifier(&settings, &srs, &vk, false)?;
+    let v = create_verifier(&settings, &srs, &vk, self_contained)?;
     match verify_evm_checked(&settings, &vk, &v, &p) {
         Ok(out) => Ok((
             if out.verified { 0 } else { 1 },

@@ -148,6 +148,9 @@ enum Cmd {
         /// Proof JSON.
         #[arg(long)]
         proof: PathBuf,
+        /// Use the self-contained verifier (key embedded) instead of verifier + VK contract.
+        #[arg(long)]
+        self_contained: bool,
     },
     /// Deploy the verifying-key contract and the verifier to a chain through its JSON-RPC
     /// endpoint; writes DIR/evm/deployment.json (chain id, addresses, transactions, gas).
@@ -266,7 +269,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
                 ModelDir::new(out)?.write_compiled(&settings, model)?;
                 report(
                     j,
-                    json!({ "logrows": settings.logrows, "rows": settings.rows, "quant": settings.quant, "dir": out }),
+                    json!({ "logrows": settings.logrows, "rows": settings.rows, "circuit_rows": settings.circuit_rows, "quant": settings.quant, "dir": out }),
                 );
                 return Ok(0);
             }
@@ -285,7 +288,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             ModelDir::new(out)?.write_compiled(&settings, model)?;
             report(
                 j,
-                json!({ "logrows": settings.logrows, "rows": settings.rows, "quant": settings.quant, "dir": out }),
+                json!({ "logrows": settings.logrows, "rows": settings.rows, "circuit_rows": settings.circuit_rows, "quant": settings.quant, "dir": out }),
             );
             Ok(0)
         }
@@ -362,8 +365,12 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             report(j, v);
             Ok(0)
         }
-        Cmd::VerifyEvm { dir, proof } => {
-            let (code, v) = evm_cmd::verify(dir, proof)?;
+        Cmd::VerifyEvm {
+            dir,
+            proof,
+            self_contained,
+        } => {
+            let (code, v) = evm_cmd::verify(dir, proof, *self_contained)?;
             report(j, v);
             Ok(code)
         }
@@ -460,8 +467,9 @@ fn fmt_vec(v: &serde_json::Value) -> String {
 
 fn print_run(v: &serde_json::Value) {
     say!(
-        "circuit:       {} rows, logrows {}",
+        "circuit:       {} rows ({} circuit rows), logrows {}",
         v["rows"],
+        v["circuit_rows"],
         v["logrows"]
     );
     say!("outputs:       {}", fmt_vec(&v["outputs"]));
@@ -550,6 +558,7 @@ fn run(
         "max_abs_error": max_abs_err,
         "logrows": settings.logrows,
         "rows": settings.rows,
+        "circuit_rows": settings.circuit_rows,
         "compile_seconds": compile_s,
         "setup_seconds": setup_s,
         "prove_seconds": proof.prove_seconds,

@@ -109,8 +109,10 @@ pub struct Settings {
     pub quant: Option<QuantSettings>,
     /// Which inputs are public.
     pub visibility: Visibility,
-    /// Rows the layout uses.
+    /// Layout rows (rows of lanes) the circuit uses, public rows included.
     pub rows: usize,
+    /// Circuit rows they take: each layout row is a block of 6 rows of the advice column.
+    pub circuit_rows: usize,
     /// Circuit size: `2^logrows` rows.
     pub logrows: u32,
     /// The quantized graph (weights included).
@@ -245,6 +247,7 @@ pub fn compile_with(
         quant,
         visibility,
         rows: circuit.rows(),
+        circuit_rows: circuit.circuit_rows(),
         logrows: circuit.min_k()?,
         graph,
     })

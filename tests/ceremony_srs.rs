@@ -35,8 +35,8 @@ fn snarkjs(dir: &Path, args: &[&str]) {
     );
 }
 
-/// Power of the test ceremony: mlp_iris needs 2^9 rows.
-const POWER: u32 = 10;
+/// Power of the test ceremony: mlp_iris needs 2^10 rows.
+const POWER: u32 = 11;
 
 /// A directory with `fresh.ptau` (no contribution), `tau.ptau` (one contribution) and
 /// `bls.ptau` (BLS12-381), made once per test run.
@@ -193,10 +193,10 @@ fn wrong_curve_too_few_powers_and_no_contribution_are_clear_errors() {
         .starts_with("wrong curve: this file is for bls12-381"));
 
     let e = ptau_error(&dir.join("tau.ptau"), POWER + 1);
-    assert!(matches!(e, PtauError::TooFewPowers { have: 10, need: 11 }));
+    assert!(matches!(e, PtauError::TooFewPowers { have: 11, need: 12 }));
     assert_eq!(
         e.to_string(),
-        "too few powers: file has 2^10, circuit needs 2^11"
+        "too few powers: file has 2^11, circuit needs 2^12"
     );
 
     let e = ptau_error(&dir.join("fresh.ptau"), 4);

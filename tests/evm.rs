@@ -240,6 +240,12 @@ fn cli_create_verifier_verify_evm_calldata() {
     assert_eq!(v["verified"], true);
     assert!(v["gas"].as_u64().unwrap() > 21_000);
     assert!(v["verifier_runtime_bytes"].as_u64().unwrap() <= 24_576);
+    // The self-contained form verifies the same proof, without the key contract's call.
+    let out = zkinfer_cli(&["verify-evm", d, "--proof", p, "--self-contained", "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let sc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sc["verified"], true);
+    assert!(sc["gas"].as_u64().unwrap() < v["gas"].as_u64().unwrap());
 
     let out = zkinfer_cli(&["calldata", d, "--proof", p]);
     assert!(out.status.success());

@@ -35,7 +35,7 @@ const CASES: &[(&str, &str)] = &[
 const LANE_A: usize = 3;
 /// Lanes of a function row: input (or segment index), output (or intercept), second output
 /// (or slope).
-const FN_LANES: [usize; 3] = [2, 3, 4];
+const FN_LANES: [usize; 3] = [2, 3, 1];
 
 fn failures(c: &ModelCircuit, k: u32) -> Vec<VerifyFailure> {
     MockProver::run(k, c, vec![c.instances()])
@@ -47,7 +47,7 @@ fn failures(c: &ModelCircuit, k: u32) -> Vec<VerifyFailure> {
 
 fn function_lookup_failed(fs: &[VerifyFailure]) -> bool {
     fs.iter()
-        .any(|f| matches!(f, VerifyFailure::Lookup { name, .. } if name == "function or last limb"))
+        .any(|f| matches!(f, VerifyFailure::Lookup { name, .. } if name == "limb or function"))
 }
 
 /// The table alone: ends, zero, and one past each end.

@@ -156,13 +156,24 @@ impl ModelCircuit {
         (outputs, inputs)
     }
 
-    /// Rows the layout uses.
+    /// Rows the layout uses (rows of lanes, including the public rows).
     pub fn rows(&self) -> usize {
+        self.sized().0
+    }
+
+    /// Rows of the circuit the layout uses: each layout row is a block of
+    /// [`crate::chip::BLOCK`] cells of the advice column.
+    pub fn circuit_rows(&self) -> usize {
+        self.sized().1
+    }
+
+    /// (layout rows, circuit rows).
+    fn sized(&self) -> (usize, usize) {
         let mut cs = ConstraintSystem::<Fr>::default();
         let cfg = ChipConfig::configure(&mut cs);
         let mut ctx = Ctx::new(&cfg, None, &[], &self.tables, self.public_rows());
         self.layout(&mut ctx);
-        ctx.rows_used()
+        (ctx.rows_used(), ctx.circuit_rows_used())
     }
 
     /// Smallest logrows that fits the rows, the limb table and the blinding rows.
@@ -171,7 +182,7 @@ impl ModelCircuit {
         ChipConfig::configure(&mut cs);
         let reserved = cs.blinding_factors() + 1;
         let rows = self
-            .rows()
+            .circuit_rows()
             .max(ChipConfig::table_rows(&self.tables))
             .max(cs.minimum_rows());
         (1..=MAX_K)

@@ -58,7 +58,7 @@ fn gate_failed(fs: &[VerifyFailure], gate: &str) -> bool {
 
 fn lookup_failed(fs: &[VerifyFailure]) -> bool {
     fs.iter()
-        .any(|f| matches!(f, VerifyFailure::Lookup { name, .. } if name == "limb"))
+        .any(|f| matches!(f, VerifyFailure::Lookup { name, .. } if name == "limb or function"))
 }
 
 fn output(c: &ModelCircuit) -> Vec<i128> {
@@ -418,9 +418,8 @@ fn lookup_tampered_output_or_input_fails_the_function_lookup() {
         vec![2],
     );
     let lookup_fn = |fs: &[VerifyFailure]| {
-        fs.iter().any(
-            |f| matches!(f, VerifyFailure::Lookup { name, .. } if name == "function or last limb"),
-        )
+        fs.iter()
+            .any(|f| matches!(f, VerifyFailure::Lookup { name, .. } if name == "limb or function"))
     };
     // Rows 0, 1 inputs; rows 2, 3 the lookups (x in lane 2, y in lane 3).
     let fs = failures(&circuit(&g, &[vec![3, -2]]).with_tamper(&[t(3, 2, 1)]));

@@ -91,7 +91,7 @@ fn a_malformed_op_is_refused() {
 }
 
 /// One element `x = 21` (segment 5, l = 5, y = 11). Rows (after the output's public row):
-/// 0 the input; 1 the segment lookup (h in lane 2, e in 3, d in 4); 2 the decomposition
+/// 0 the input; 1 the segment lookup (h in lane 2, e in 3, d in 1); 2 the decomposition
 /// (limbs of l in lanes 0–2, h in 3, x in 4); 3 the upper bound of l (same lanes); 4 the
 /// product (e in lane 2, x in 3, d in 4; `x·d + e` in z on row 5); 5 the remainder (limbs in
 /// 0–2, y in 3, the copied product in 4); 6 the signed range check of y (lane 3).
@@ -110,8 +110,8 @@ fn honest_single_element_layout_is_satisfied() {
 
 #[test]
 fn a_forged_slope_fails_the_segment_lookup() {
-    let fs = failures(&one().with_tamper(&[t(4, 1, 1), t(4, 4, 1)]));
-    assert!(lookup_failed(&fs, "function or last limb"), "{fs:?}");
+    let fs = failures(&one().with_tamper(&[t(1, 1, 1), t(4, 4, 1)]));
+    assert!(lookup_failed(&fs, "limb or function"), "{fs:?}");
 }
 
 #[test]
@@ -125,7 +125,7 @@ fn a_wrong_segment_with_its_own_coefficients_fails_the_limb_lookup() {
         t(3, 3, -1),
         t(0, 3, -16),
     ]));
-    assert!(lookup_failed(&fs, "limb"), "{fs:?}");
+    assert!(lookup_failed(&fs, "limb or function"), "{fs:?}");
 }
 
 #[test]
@@ -138,5 +138,5 @@ fn a_forged_slope_in_the_product_fails_the_linear_gate() {
 fn a_forged_output_fails_the_remainder_range_check() {
     // y + 1 wherever it appears; the remainder's low limb then has to drop by 256.
     let fs = failures(&one().with_tamper(&[t(3, 5, 1), t(3, 6, 1), t(0, 5, -256)]));
-    assert!(lookup_failed(&fs, "limb"), "{fs:?}");
+    assert!(lookup_failed(&fs, "limb or function"), "{fs:?}");
 }

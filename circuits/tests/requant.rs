@@ -83,12 +83,15 @@ fn forged_output_fails_the_table_or_the_range_check() {
     let g = graph(requant(vec![0.1], 1, 0, false), 1, None);
     let honest = ModelCircuit::new(g.clone(), &[vec![100]], Visibility::default()).unwrap();
     assert_eq!(output(&honest), vec![10]);
-    // Row 0: the input; row 1: (y, lo, hi) looked up on lanes 2, 3, 4; row 2: acc − lo
+    // Row 0: the input; row 1: (y, lo) looked up on lanes 2, 3 and (hi, y) on lanes 1, 2; row 2: acc − lo
     // (lo copied to lane A) range-checked; row 3: hi (copied to lane A) − acc range-checked.
     let t = |lane, row, delta| Tamper { lane, row, delta };
     // y + 1 alone: (y + 1, lo(y), hi(y)) is no table entry.
     let fs = failures(&honest.clone().with_tamper(&[t(2, 1, 1)]));
-    assert!(lookup_failed(&fs, "function or last limb"), "{fs:?}");
+    assert!(lookup_failed(&fs, "limb or function"), "{fs:?}");
+    // hi + 1 alone: (hi + 1, y) is no entry of the second output's table.
+    let fs = failures(&honest.clone().with_tamper(&[t(1, 1, 1)]));
+    assert!(lookup_failed(&fs, "limb or function"), "{fs:?}");
     // y + 1 with the neighbouring bucket's bounds (a consistent table entry): the range rows
     // no longer add up, since acc − lo(y + 1) is negative.
     let Op::Requant(r) = &g.nodes[0].op else {
@@ -101,12 +104,12 @@ fn forged_output_fails_the_table_or_the_range_check() {
     let fs = failures(&honest.clone().with_tamper(&[
         t(2, 1, 1),
         t(3, 1, dlo),
-        t(4, 1, dhi),
+        t(1, 1, dhi),
         t(LANE_A, 2, dlo),
         t(LANE_A, 3, dhi),
     ]));
     assert!(
-        gate_failed(&fs, "linear") && !lookup_failed(&fs, "function or last limb"),
+        gate_failed(&fs, "linear") && !lookup_failed(&fs, "limb or function"),
         "{fs:?}"
     );
     // A changed public output is rejected.
@@ -158,7 +161,7 @@ fn int8_input_is_range_constrained() {
     ]));
     assert!(
         fs.iter()
-            .any(|f| matches!(f, VerifyFailure::Lookup { name, .. } if name == "limb")),
+            .any(|f| matches!(f, VerifyFailure::Lookup { name, .. } if name == "limb or function")),
         "{fs:?}"
     );
     let uint8 = Affine {

@@ -15,10 +15,11 @@ pub use proof::{prove, verify};
 pub use ptau::{read_ptau_header, PtauHeader};
 pub use srs::{default_cache_dir, write_params, Srs, SrsOrigin, DEV_SEED};
 
-/// Format version of every artifact this crate (and the facade) writes. Version 2: the lean
-/// circuit layout (shared selector columns, one lookup table, no constants column); keys and
-/// proofs of version 1 do not fit it.
-pub const FORMAT_VERSION: u32 = 2;
+/// Format version of every artifact this crate (and the facade) writes. Version 3: the tall
+/// circuit layout (one advice column read through rotations, coefficients packed per block,
+/// one lookup argument over a three-column table); keys and proofs of versions 1 and 2 do
+/// not fit it.
+pub const FORMAT_VERSION: u32 = 3;
 
 pub use halo2_axiom::halo2curves::bn256::{Bn256, Fr, G1Affine};
 pub use halo2_axiom::plonk::{ProvingKey, VerifyingKey};

@@ -306,6 +306,28 @@ impl Plan {
         r
     }
 
+    /// Rotations `r ≠ 0` whose `ω^r` the verifier uses: the queried ones, the blinding rows and
+    /// the last usable row `−(b + 1) ..= −1`.
+    pub fn omega_powers(&self) -> Vec<i32> {
+        let b = self.blinding_factors as i32;
+        let mut r: Vec<i32> = self.rotations().into_iter().chain(-(b + 1)..0).collect();
+        r.sort();
+        r.dedup();
+        r.retain(|r| *r != 0);
+        r
+    }
+
+    /// `(set, point)` of every point of a rotation set with more than one point, in order:
+    /// the points whose barycentric weight `Π_{c ≠ a} 1/(ω^{r_a} − ω^{r_c})` the key holds.
+    pub fn weighted_points(&self) -> Vec<(usize, usize)> {
+        self.sets
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.rotations.len() > 1)
+            .flat_map(|(i, s)| (0..s.rotations.len()).map(move |a| (i, a)))
+            .collect()
+    }
+
     /// Index of the advice/fixed query `(column, rotation)` in the proof's scalars; the
     /// instance column (column 0 at the current row) is `None`.
     pub fn column_eval(&self, column: Any, index: usize, rotation: i32) -> Option<usize> {
@@ -402,11 +424,15 @@ mod tests {
                 assert_eq!(evals.len(), s.rotations.len());
             }
         }
-        // The first set is the current row only; the permutation products (all but the
-        // last) are also opened at the last usable row.
-        assert_eq!(plan.sets[0].rotations, vec![0]);
-        let last = -(plan.blinding_factors as i32 + 1);
-        assert!(plan.sets.iter().any(|s| s.rotations == vec![0, 1, last]));
+        // The advice column is opened at the rows of a block and at the next block's `z`;
+        // its one permutation product at the current and the next row.
+        use zkinfer_circuits::chip::{BLOCK, LANES};
+        let block: Vec<i32> = (0..BLOCK)
+            .chain([BLOCK + LANES])
+            .map(|r| r as i32)
+            .collect();
+        assert_eq!(plan.sets[0].rotations, block);
+        assert!(plan.sets.iter().any(|s| s.rotations == vec![0, 1]));
     }
 
     #[test]

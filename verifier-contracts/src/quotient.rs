@@ -53,15 +53,18 @@ fn expr(plan: &Plan, mem: &Mem, e: &Expression<Fr>) -> String {
 /// Yul statements folding every constraint into `H_EVAL` (`acc = acc·y + c`), then dividing
 /// by `xⁿ − 1` (its inverse is at `inv_xn`).
 pub fn emit(plan: &Plan, mem: &Mem, inv_xn: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let h = mem.at("H_EVAL");
+    // In one block: the running value `h` and `y` stay on the stack.
+    let mut out = vec!["{".to_string(), format!("let y := {}", mem.get("Y"))];
     let s = |name: &str| mem.get(name);
+    let mut first = true;
     let mut fold = |label: &str, c: String| {
         out.push(format!("// {label}"));
-        out.push(format!(
-            "mstore({h}, addmod(mulmod(mload({h}), {y}, R), {c}, R))",
-            y = s("Y")
-        ));
+        if first {
+            out.push(format!("let h := {c}"));
+            first = false;
+        } else {
+            out.push(format!("h := addmod(mulmod(h, y, R), {c}, R)"));
+        }
     };
     for gate in plan.cs.gates() {
         for (i, poly) in gate.polynomials().iter().enumerate() {
@@ -113,10 +116,13 @@ pub fn emit(plan: &Plan, mem: &Mem, inv_xn: usize) -> Vec<String> {
             left = format!(
                 "mulmod({left}, addmod(addmod({value}, mulmod({beta}, {sigma}, R), R), {gamma}, R), R)"
             );
-            right = format!(
-                "mulmod({right}, addmod(addmod({value}, mulmod({beta_x}, {}, R), R), {gamma}, R), R)",
-                constant(&delta_pow)
-            );
+            let shifted = if delta_pow == Fr::ONE {
+                beta_x.clone()
+            } else {
+                format!("mulmod({beta_x}, {}, R)", constant(&delta_pow))
+            };
+            right =
+                format!("mulmod({right}, addmod(addmod({value}, {shifted}, R), {gamma}, R), R)");
             delta_pow *= Fr::DELTA;
         }
         fold(
@@ -130,12 +136,11 @@ pub fn emit(plan: &Plan, mem: &Mem, inv_xn: usize) -> Vec<String> {
         let e = |k: usize| eval(plan, mem, plan.lookup_evals + 5 * i + k);
         let (zx, znext, a, ainv, t) = (e(0), e(1), e(2), e(3), e(4));
         let compress = |exprs: &[Expression<Fr>]| {
-            exprs.iter().fold("0".to_string(), |acc, ex| {
-                format!(
-                    "addmod(mulmod({acc}, {theta}, R), {}, R)",
-                    expr(plan, mem, ex)
-                )
-            })
+            exprs
+                .iter()
+                .map(|ex| expr(plan, mem, ex))
+                .reduce(|acc, ex| format!("addmod(mulmod({acc}, {theta}, R), {ex}, R)"))
+                .expect("a lookup has expressions")
         };
         let name = lookup.name();
         fold(
@@ -170,7 +175,9 @@ pub fn emit(plan: &Plan, mem: &Mem, inv_xn: usize) -> Vec<String> {
         );
     }
     out.push(format!(
-        "mstore({h}, mulmod(mload({h}), mload({inv_xn:#x}), R))"
+        "mstore({}, mulmod(h, mload({inv_xn:#x}), R))",
+        mem.at("H_EVAL")
     ));
+    out.push("}".to_string());
     out
 }

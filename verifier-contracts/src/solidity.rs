@@ -110,6 +110,7 @@ const NAMED: &[&str] = &[
     "COEF",
     "R_INNER",
     "Z_0",
+    "V_POW",
 ];
 
 fn selector(sig: &str) -> String {
@@ -120,9 +121,9 @@ const ERRORS: &[(&str, &str)] = &[
     ("InvalidProofLength", "The proof does not have the length of this circuit's proofs."),
     ("InvalidInstances", "The instance count differs from the key's, or an instance is not below the scalar field order."),
     ("InvalidScalar", "A proof scalar is not below the scalar field order."),
-    ("InvalidPoint", "A proof point has a coordinate not below the base field order or is not on the curve."),
+    ("InvalidPoint", "A proof point has a coordinate not below the base field order or is not on the curve (the elliptic-curve precompiles reject it)."),
     ("InvalidVerifyingKey", "The verifying key contract is missing or is for another circuit shape."),
-    ("PrecompileFailed", "An elliptic-curve or modexp precompile call failed."),
+    ("PrecompileFailed", "The modexp or pairing precompile call failed."),
 ];
 
 /// The name of the verifier's custom error whose selector starts `revert_data`, if any.
@@ -144,6 +145,14 @@ pub fn generate(
 ) -> String {
     let rots = plan.rotations();
     let mut extra: Vec<String> = rots.iter().map(|r| point_name(*r)).collect();
+    extra.extend(rots.iter().map(|r| format!("U_{}", point_name(*r))));
+    let max_set = plan
+        .sets
+        .iter()
+        .map(|s| s.rotations.len())
+        .max()
+        .unwrap_or(1);
+    extra.extend((1..max_set).map(|e| format!("XINV_{e}")));
     for (i, set) in plan.sets.iter().enumerate() {
         for k in 0..set.rotations.len() {
             extra.push(format!("LAG_{i}_{k}"));
@@ -190,8 +199,6 @@ pub fn generate(
     }
     writeln!(w, "\n    /// @notice BN254 scalar field order.").unwrap();
     writeln!(w, "    uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;").unwrap();
-    writeln!(w, "    /// @notice BN254 base field order.").unwrap();
-    writeln!(w, "    uint256 internal constant P = 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47;").unwrap();
     writeln!(
         w,
         "    /// @notice Shape id this verifier accepts in a verifying key."
@@ -339,7 +346,6 @@ fn body(plan: &Plan, mem: &Mem, source: &VkSource) -> Vec<String> {
             selector(&format!("{name}()"))
         ));
     }
-    p("function pow_small(b, e) -> z { z := 1 for {} e { e := sub(e, 1) } { z := mulmod(z, b, R) } }".into());
     p("// Challenge from the proof bytes [from, from + len): keccak256(state || bytes).".into());
     p("function squeeze(src, len) -> c {".into());
     p("    calldatacopy(add(SCRATCH_MPTR, 0x20), src, len)".into());
@@ -348,59 +354,26 @@ fn body(plan: &Plan, mem: &Mem, source: &VkSource) -> Vec<String> {
     p("    c := mod(h, R)".into());
     p("}".into());
     p("// acc += s * (x, y): ecMul then ecAdd, each given exactly its gas (a failure costs no more).".into());
+    p("// The precompiles reject a point not on the curve or with a coordinate not below P: every".into());
+    p("// proof point passes through here, so that is the proof's point check.".into());
     p("function msm_term(x, y, s) {".into());
-    p(
-        "    if iszero(or(x, y)) { leave } // the identity (an all-zero column) adds nothing"
-            .into(),
-    );
     p("    mstore(0xc0, x) mstore(0xe0, y) mstore(0x100, s)".into());
     p("    let ok := staticcall(6000, 0x07, 0xc0, 0x60, 0xc0, 0x40)".into());
     p("    ok := and(ok, staticcall(150, 0x06, 0x80, 0x80, 0x80, 0x40))".into());
-    p("    if iszero(ok) { fail_PrecompileFailed() }".into());
+    p("    if iszero(ok) { fail_InvalidPoint() }".into());
     p("}".into());
     p("function msm_add(x, y) {".into());
     p("    mstore(0xc0, x) mstore(0xe0, y)".into());
     p(
-        "    if iszero(staticcall(150, 0x06, 0x80, 0x80, 0x80, 0x40)) { fail_PrecompileFailed() }"
+        "    if iszero(staticcall(150, 0x06, 0x80, 0x80, 0x80, 0x40)) { fail_InvalidPoint() }"
             .into(),
     );
-    p("}".into());
-    p("// In-place batch inversion of n words at ptr (Montgomery's trick, one modexp).".into());
-    p("function batch_invert(ptr, n) {".into());
-    p("    let prods := add(ptr, shl(5, n))".into());
-    p("    let acc := 1".into());
-    p("    for { let i := 0 } lt(i, n) { i := add(i, 1) } {".into());
-    p("        mstore(add(prods, shl(5, i)), acc)".into());
-    p("        acc := mulmod(acc, mload(add(ptr, shl(5, i))), R)".into());
-    p("    }".into());
-    p("    if iszero(acc) { fail_InvalidScalar() }".into());
-    p("    let m := add(prods, shl(5, n))".into());
-    p("    mstore(m, 0x20) mstore(add(m, 0x20), 0x20) mstore(add(m, 0x40), 0x20)".into());
-    p(
-        "    mstore(add(m, 0x60), acc) mstore(add(m, 0x80), sub(R, 2)) mstore(add(m, 0xa0), R)"
-            .into(),
-    );
-    p(
-        "    if iszero(staticcall(gas(), 0x05, m, 0xc0, m, 0x20)) { fail_PrecompileFailed() }"
-            .into(),
-    );
-    p("    let inv := mload(m)".into());
-    p("    for { let i := n } i {} {".into());
-    p("        i := sub(i, 1)".into());
-    p("        let a := add(ptr, shl(5, i))".into());
-    p("        let v := mload(a)".into());
-    p("        mstore(a, mulmod(inv, mload(add(prods, shl(5, i))), R))".into());
-    p("        inv := mulmod(inv, v, R)".into());
-    p("    }".into());
     p("}".into());
     p(String::new());
     p("// 1. Verifying key.".into());
     match source {
         VkSource::Contract => {
-            p(
-                "if iszero(eq(extcodesize(vk), add(VK_LEN, 1))) { fail_InvalidVerifyingKey() }"
-                    .into(),
-            );
+            // A missing or foreign contract fails the shape check below.
             p("extcodecopy(vk, VK_MPTR, 1, VK_LEN)".into());
         }
         VkSource::Embedded(blob) => {
@@ -415,30 +388,22 @@ fn body(plan: &Plan, mem: &Mem, source: &VkSource) -> Vec<String> {
         vkw(vk::SHAPE)
     ));
     p(String::new());
-    p("// 2. Lengths, canonical scalars, points on the curve.".into());
+    p("// 2. Lengths and canonical scalars (points: see msm_term).".into());
     p("if iszero(eq(proof.length, PROOF_LEN)) { fail_InvalidProofLength() }".into());
     p(format!("let n_inst := {}", vkw(vk::NUM_INSTANCES)));
     p("if iszero(eq(instances.length, n_inst)) { fail_InvalidInstances() }".into());
     p("calldatacopy(PROOF_MPTR, proof.offset, PROOF_LEN)".into());
     let (w1, w2) = plan.opening_points();
-    p(format!(
-        "for {{ let a := add(PROOF_MPTR, {:#x}) }} lt(a, add(PROOF_MPTR, {:#x})) {{ a := add(a, 0x20) }} {{",
-        plan.scalar(0),
-        w1
-    ));
-    p("    if iszero(lt(mload(a), R)) { fail_InvalidScalar() }".into());
-    p("}".into());
-    p("function check_point(a) {".into());
-    p("    let x := mload(a) let y := mload(add(a, 0x20))".into());
-    p("    if iszero(and(lt(x, P), lt(y, P))) { fail_InvalidPoint() }".into());
-    p("    if or(x, y) { if iszero(eq(mulmod(y, y, P), addmod(mulmod(x, mulmod(x, x, P), P), 3, P))) { fail_InvalidPoint() } }".into());
-    p("}".into());
-    p(format!(
-        "for {{ let a := PROOF_MPTR }} lt(a, add(PROOF_MPTR, {:#x})) {{ a := add(a, 0x40) }} {{ check_point(a) }}",
-        plan.scalar(0)
-    ));
-    p(format!("check_point(add(PROOF_MPTR, {w1:#x}))"));
-    p(format!("check_point(add(PROOF_MPTR, {w2:#x}))"));
+    // Unrolled, with one branch per group: a failed check reverts, wherever it is.
+    let scalars: Vec<usize> = (0..plan.num_scalars).map(|i| plan.scalar(i)).collect();
+    for group in scalars.chunks(8) {
+        let all = group
+            .iter()
+            .map(|o| format!("lt(mload({:#x}), R)", mem.proof + o))
+            .reduce(|acc, c| format!("and({acc}, {c})"))
+            .expect("a group is not empty");
+        p(format!("if iszero({all}) {{ fail_InvalidScalar() }}"));
+    }
     p(String::new());
     p("// 3. Transcript: digest and instances, then the proof in order.".into());
     p(format!(
@@ -477,20 +442,27 @@ fn body(plan: &Plan, mem: &Mem, source: &VkSource) -> Vec<String> {
     let u = mem.get("U");
     p(format!("{{ let xn := {x} for {{ let i := 0 }} lt(i, {}) {{ i := add(i, 1) }} {{ xn := mulmod(xn, xn, R) }} mstore({}, xn) }}", vkw(vk::K), mem.at("XN")));
     let wpow = |r: i32| -> String {
-        if r >= 0 {
-            format!("pow_small({}, {r})", vkw(vk::OMEGA))
+        if r == 0 {
+            "1".to_string()
         } else {
-            format!("pow_small({}, {})", vkw(vk::OMEGA_INV), -r)
+            vkw(vk::omega_pow(plan, r))
         }
     };
     let rots = plan.rotations();
     for r in &rots {
+        let pt = if *r == 0 {
+            x.clone()
+        } else {
+            format!("mulmod({x}, {}, R)", wpow(*r))
+        };
+        p(format!("mstore({}, {pt})", mem.at(&point_name(*r))));
         p(format!(
-            "mstore({}, mulmod({x}, {}, R))",
-            mem.at(&point_name(*r)),
-            wpow(*r)
+            "mstore({}, addmod({u}, sub(R, {}), R))",
+            mem.at(&format!("U_{}", point_name(*r))),
+            mem.get(&point_name(*r))
         ));
     }
+    let u_minus = |r: i32| mem.get(&format!("U_{}", point_name(r)));
     let b = plan.blinding_factors as i32;
     let inv = mem.scratch;
     let mut dens: Vec<String> = Vec::new();
@@ -502,34 +474,77 @@ fn body(plan: &Plan, mem: &Mem, source: &VkSource) -> Vec<String> {
         rots.iter()
             .filter(|r| !set.contains(r))
             .fold("1".to_string(), |acc, r| {
-                format!(
-                    "mulmod({acc}, addmod({u}, sub(R, {}), R), R)",
-                    mem.get(&point_name(*r))
-                )
+                format!("mulmod({acc}, {}, R)", u_minus(*r))
             })
     };
     let zdiff0_idx = dens.len();
     dens.push(zdiff(&plan.sets[0].rotations));
-    let mut pair_idx = std::collections::HashMap::new();
-    for (i, set) in plan.sets.iter().enumerate() {
-        for a in 0..set.rotations.len() {
-            for c in a + 1..set.rotations.len() {
-                pair_idx.insert((i, a, c), dens.len());
-                dens.push(format!(
-                    "addmod({}, sub(R, {}), R)",
-                    mem.get(&point_name(set.rotations[a])),
-                    mem.get(&point_name(set.rotations[c]))
-                ));
-            }
-        }
-    }
+    // 1/(x·ω^lo − x·ω^hi) = x⁻¹ · 1/(ω^lo − ω^hi), the latter from the key.
+    let xinv_idx = dens.len();
+    dens.push(x.clone());
     let nfixed = dens.len();
     let slot = |i: usize| format!("{:#x}", inv + 32 * i);
     for (i, d) in dens.iter().enumerate() {
         p(format!("mstore({}, {d})", slot(i)));
     }
     p(format!("{{ let w := 1 for {{ let i := 0 }} lt(i, n_inst) {{ i := add(i, 1) }} {{ mstore(add({}, shl(5, i)), addmod({x}, sub(R, w), R)) w := mulmod(w, {}, R) }} }}", slot(nfixed), vkw(vk::OMEGA)));
-    p(format!("batch_invert({}, add({nfixed}, n_inst))", slot(0)));
+    // Montgomery's batch inversion, with one modexp: prefix products after the
+    // denominators; the known ones unrolled, the instances' in a loop.
+    p("{".into());
+    p(format!(
+        "    let q := add({}, shl(5, add({nfixed}, n_inst)))",
+        slot(0)
+    ));
+    p("    let acc := 1".into());
+    for i in 0..nfixed {
+        p(format!(
+            "    mstore(add(q, {:#x}), acc) acc := mulmod(acc, mload({}), R)",
+            32 * i,
+            slot(i)
+        ));
+    }
+    p(format!("    for {{ let i := {nfixed} }} lt(i, add({nfixed}, n_inst)) {{ i := add(i, 1) }} {{ mstore(add(q, shl(5, i)), acc) acc := mulmod(acc, mload(add({}, shl(5, i))), R) }}", slot(0)));
+    p("    if iszero(acc) { fail_InvalidScalar() }".into());
+    p(format!(
+        "    let m := add(q, shl(5, add({nfixed}, n_inst)))"
+    ));
+    p("    mstore(m, 0x20) mstore(add(m, 0x20), 0x20) mstore(add(m, 0x40), 0x20)".into());
+    p(
+        "    mstore(add(m, 0x60), acc) mstore(add(m, 0x80), sub(R, 2)) mstore(add(m, 0xa0), R)"
+            .into(),
+    );
+    p(
+        "    if iszero(staticcall(gas(), 0x05, m, 0xc0, m, 0x20)) { fail_PrecompileFailed() }"
+            .into(),
+    );
+    p("    let inv := mload(m)".into());
+    p(format!("    for {{ let i := add({nfixed}, n_inst) }} gt(i, {nfixed}) {{}} {{ i := sub(i, 1) let a := add({}, shl(5, i)) let v := mload(a) mstore(a, mulmod(inv, mload(add(q, shl(5, i))), R)) inv := mulmod(inv, v, R) }}", slot(0)));
+    for i in (0..nfixed).rev() {
+        p(format!(
+            "    {{ let v := mload({s}) mstore({s}, mulmod(inv, mload(add(q, {:#x})), R)) inv := mulmod(inv, v, R) }}",
+            32 * i,
+            s = slot(i)
+        ));
+    }
+    p("}".into());
+    let max_set = plan
+        .sets
+        .iter()
+        .map(|s| s.rotations.len())
+        .max()
+        .unwrap_or(1);
+    for e in 1..max_set {
+        let prev = if e == 1 {
+            "1".to_string()
+        } else {
+            mem.get(&format!("XINV_{}", e - 1))
+        };
+        p(format!(
+            "mstore({}, mulmod({prev}, mload({}), R))",
+            mem.at(&format!("XINV_{e}")),
+            slot(xinv_idx)
+        ));
+    }
     p(String::new());
     p("// 5. Lagrange values: l_r(x) = ω^r·(xⁿ − 1)/n/(x − ω^r).".into());
     p(format!(
@@ -548,10 +563,21 @@ fn body(plan: &Plan, mem: &Mem, source: &VkSource) -> Vec<String> {
     };
     p(format!("mstore({}, {})", mem.at("L_LAST"), l(-(b + 1))));
     p(format!("mstore({}, {})", mem.at("L_0"), l(0)));
-    let blind = (-b..0).fold("0".to_string(), |acc, r| {
-        format!("addmod({acc}, {}, R)", l(r))
-    });
-    p(format!("mstore({}, {blind})", mem.at("L_BLIND")));
+    // Σ_r ω^r/(x − ω^r), times the common factor once.
+    let blind = (-b..0)
+        .map(|r| {
+            format!(
+                "mulmod({}, mload({}), R)",
+                wpow(r),
+                slot((1 + r + b + 1) as usize)
+            )
+        })
+        .reduce(|acc, t| format!("addmod({acc}, {t}, R)"))
+        .expect("halo2 has blinding rows");
+    p(format!(
+        "mstore({}, mulmod({blind}, {common}, R))",
+        mem.at("L_BLIND")
+    ));
     p(format!(
         "mstore({}, addmod(1, sub(R, addmod({}, {}, R)), R))",
         mem.at("ACTIVE"),
@@ -566,14 +592,12 @@ fn body(plan: &Plan, mem: &Mem, source: &VkSource) -> Vec<String> {
     ));
     p(String::new());
     p("// 6. The quotient's expected value at x.".into());
-    p(format!("mstore({}, 0)", mem.at("H_EVAL")));
     for line in crate::quotient::emit(plan, mem, inv) {
         p(line);
     }
     p(String::new());
     p("// 7. SHPLONK: one MSM over every commitment, then one pairing.".into());
     p("mstore(0x80, 0) mstore(0xa0, 0)".into());
-    p(format!("mstore({}, 0)", mem.at("R_OUTER")));
     let ev = |e: &Eval| match e {
         Eval::Proof(i) => crate::quotient::eval(plan, mem, *i),
         Eval::Quotient => mem.get("H_EVAL"),
@@ -587,39 +611,39 @@ fn body(plan: &Plan, mem: &Mem, source: &VkSource) -> Vec<String> {
         ));
         let m = set.rotations.len();
         for a in 0..m {
-            let mut t = "1".to_string();
-            for c in 0..m {
-                if c == a {
-                    continue;
+            // Π_{c ≠ a} (u − x·ω^c)/(x·ω^a − x·ω^c) = x^{1−m}·w_a·Π_{c ≠ a} (u − x·ω^c), with
+            // the barycentric weight w_a from the key.
+            let mut t = if m > 1 {
+                format!(
+                    "mulmod({}, {}, R)",
+                    mem.get(&format!("XINV_{}", m - 1)),
+                    vkw(vk::weight(plan, i, a))
+                )
+            } else {
+                "1".to_string()
+            };
+            for (c, rc) in set.rotations.iter().enumerate() {
+                if c != a {
+                    t = format!("mulmod({t}, {}, R)", u_minus(*rc));
                 }
-                let num = format!(
-                    "addmod({u}, sub(R, {}), R)",
-                    mem.get(&point_name(set.rotations[c]))
-                );
-                let (lo, hi) = (a.min(c), a.max(c));
-                let inv_pair = format!("mload({})", slot(pair_idx[&(i, lo, hi)]));
-                let inv_pair = if a < c {
-                    inv_pair
-                } else {
-                    format!("sub(R, {inv_pair})")
-                };
-                t = format!("mulmod({t}, mulmod({num}, {inv_pair}, R), R)");
             }
             p(format!("mstore({}, {t})", mem.at(&format!("LAG_{i}_{a}"))));
         }
         // r_inner = Σ_j y^j r_j(u), by Horner from the last commitment.
         p(format!("mstore({}, 0)", mem.at("R_INNER")));
         for (_, evals) in set.commitments.iter().rev() {
-            let r = evals
-                .iter()
-                .enumerate()
-                .fold("0".to_string(), |acc, (a, e)| {
-                    format!(
-                        "addmod({acc}, mulmod({}, {}, R), R)",
-                        ev(e),
-                        mem.get(&format!("LAG_{i}_{a}"))
-                    )
-                });
+            let r = if m == 1 {
+                ev(&evals[0])
+            } else {
+                evals
+                    .iter()
+                    .enumerate()
+                    .map(|(a, e)| {
+                        format!("mulmod({}, {}, R)", ev(e), mem.get(&format!("LAG_{i}_{a}")))
+                    })
+                    .reduce(|acc, t| format!("addmod({acc}, {t}, R)"))
+                    .expect("a set has a point")
+            };
             p(format!(
                 "mstore({}, addmod(mulmod({}, {sy}, R), {r}, R))",
                 mem.at("R_INNER"),
@@ -627,17 +651,23 @@ fn body(plan: &Plan, mem: &Mem, source: &VkSource) -> Vec<String> {
             ));
         }
         if i == 0 {
-            p(format!("mstore({}, 1)", mem.at("SET_COEF")));
             p(format!(
                 "mstore({}, {})",
                 mem.at("Z_0"),
                 set.rotations.iter().fold("1".to_string(), |acc, r| format!(
-                    "mulmod({acc}, addmod({u}, sub(R, {}), R), R)",
-                    mem.get(&point_name(*r))
+                    "mulmod({acc}, {}, R)",
+                    u_minus(*r)
                 ))
             ));
+            p(format!("mstore({}, 1)", mem.at("V_POW")));
         } else {
-            let vi = format!("pow_small({}, {i})", mem.get("V"));
+            p(format!(
+                "mstore({}, mulmod({}, {}, R))",
+                mem.at("V_POW"),
+                mem.get("V_POW"),
+                mem.get("V")
+            ));
+            let vi = mem.get("V_POW");
             p(format!(
                 "mstore({}, mulmod(mulmod({vi}, {}, R), mload({}), R))",
                 mem.at("SET_COEF"),
@@ -645,18 +675,28 @@ fn body(plan: &Plan, mem: &Mem, source: &VkSource) -> Vec<String> {
                 slot(zdiff0_idx)
             ));
         }
-        p(format!(
-            "mstore({}, addmod({}, mulmod({}, {}, R), R))",
-            mem.at("R_OUTER"),
-            mem.get("R_OUTER"),
-            mem.get("SET_COEF"),
-            mem.get("R_INNER")
-        ));
-        p(format!(
-            "mstore({}, {})",
-            mem.at("COEF"),
-            mem.get("SET_COEF")
-        ));
+        if i == 0 {
+            // The first set's coefficient is 1.
+            p(format!(
+                "mstore({}, {})",
+                mem.at("R_OUTER"),
+                mem.get("R_INNER")
+            ));
+            p(format!("mstore({}, 1)", mem.at("COEF")));
+        } else {
+            p(format!(
+                "mstore({}, addmod({}, mulmod({}, {}, R), R))",
+                mem.at("R_OUTER"),
+                mem.get("R_OUTER"),
+                mem.get("SET_COEF"),
+                mem.get("R_INNER")
+            ));
+            p(format!(
+                "mstore({}, {})",
+                mem.at("COEF"),
+                mem.get("SET_COEF")
+            ));
+        }
         for (j, (c, _)) in set.commitments.iter().enumerate() {
             let coef = mem.get("COEF");
             match c {
@@ -670,17 +710,28 @@ fn body(plan: &Plan, mem: &Mem, source: &VkSource) -> Vec<String> {
                         other => mem.proof + plan.proof_point(*other).expect("proof point"),
                     };
                     let xy = format!("mload({addr:#x}), mload({:#x})", addr + 32);
-                    if i == 0 && j == 0 {
-                        p(format!("msm_add({xy}) // {c:?}"));
+                    let call = if i == 0 && j == 0 {
+                        format!("msm_add({xy})")
                     } else {
-                        p(format!("msm_term({xy}, {coef}) // {c:?}"));
+                        format!("msm_term({xy}, {coef})")
+                    };
+                    if matches!(c, Commitment::Fixed(_) | Commitment::Sigma(_)) {
+                        // The identity (a column a model leaves empty) adds nothing.
+                        p(format!(
+                            "if or(mload({addr:#x}), mload({:#x})) {{ {call} }} // {c:?}",
+                            addr + 32
+                        ));
+                    } else {
+                        p(format!("{call} // {c:?}"));
                     }
                 }
             }
-            p(format!(
-                "mstore({}, mulmod({coef}, {sy}, R))",
-                mem.at("COEF")
-            ));
+            if j + 1 < set.commitments.len() {
+                p(format!(
+                    "mstore({}, mulmod({coef}, {sy}, R))",
+                    mem.at("COEF")
+                ));
+            }
         }
     }
     p("msm_term(1, 2, sub(R, mload(R_OUTER_MPTR))) // -r·G1".into());

@@ -13,12 +13,14 @@
 //! | 7 | shape id: the circuit shape the verifier was generated for |
 //! | 8–11 | `[s]₂` of the SRS: `x.c1, x.c0, y.c1, y.c0` (EIP-197 order) |
 //! | 12… | fixed commitments, then permutation (sigma) commitments, `x, y` each |
+//! | then | `ω^r` for each of [`Plan::omega_powers`] |
+//! | then | the barycentric weight of each of [`Plan::weighted_points`] |
 //!
 //! The VK contract's runtime code is `0x00` (STOP) followed by the blob.
 
 use crate::plan::Plan;
 use halo2_axiom::halo2curves::bn256::{Bn256, Fq, Fr, G1Affine};
-use halo2_axiom::halo2curves::ff::PrimeField;
+use halo2_axiom::halo2curves::ff::{Field, PrimeField};
 use halo2_axiom::plonk::VerifyingKey;
 use halo2_axiom::poly::commitment::Params;
 use halo2_axiom::poly::kzg::commitment::ParamsKZG;
@@ -48,7 +50,28 @@ pub const FIXED: usize = 12;
 
 /// Number of words of a VK blob for `plan`.
 pub fn words(plan: &Plan) -> usize {
+    weight_start(plan) + plan.weighted_points().len()
+}
+
+fn omega_start(plan: &Plan) -> usize {
     FIXED + 2 * (plan.cs.num_fixed_columns() + plan.cs.permutation().get_columns().len())
+}
+
+fn weight_start(plan: &Plan) -> usize {
+    omega_start(plan) + plan.omega_powers().len()
+}
+
+/// Word index of `ω^r` (`r` one of [`Plan::omega_powers`]).
+pub fn omega_pow(plan: &Plan, r: i32) -> usize {
+    let i = plan.omega_powers().iter().position(|p| *p == r);
+    omega_start(plan) + i.expect("a rotation the plan uses")
+}
+
+/// Word index of the barycentric weight `Π_{c ≠ a} 1/(ω^{r_a} − ω^{r_c})` of point `a` of
+/// rotation set `set` (one of [`Plan::weighted_points`]).
+pub fn weight(plan: &Plan, set: usize, a: usize) -> usize {
+    let i = plan.weighted_points().iter().position(|p| *p == (set, a));
+    weight_start(plan) + i.expect("a point of a set of several")
 }
 
 /// Word index of sigma commitment `i`.
@@ -59,7 +82,8 @@ pub fn sigma(plan: &Plan, i: usize) -> usize {
 /// The shape id of a plan: keccak256 of the pinned constraint system and the quotient
 /// piece count. Verifiers accept only VK blobs of their own shape.
 pub fn shape_id(plan: &Plan) -> [u8; 32] {
-    let text = format!("{:?}/{}", plan.cs.pinned(), plan.quotient_pieces);
+    // "vk2": the blob's layout (ω powers and pair inverses after the commitments).
+    let text = format!("vk2/{:?}/{}", plan.cs.pinned(), plan.quotient_pieces);
     Keccak256::digest(text.as_bytes()).into()
 }
 
@@ -108,6 +132,31 @@ pub fn blob(
         let b = point_bytes(p);
         w.push(b[..32].try_into().expect("32 bytes"));
         w.push(b[32..].try_into().expect("32 bytes"));
+    }
+    let omega_pow = |r: i32| {
+        let base = if r < 0 {
+            domain.get_omega_inv()
+        } else {
+            domain.get_omega()
+        };
+        base.pow_vartime([u64::from(r.unsigned_abs())])
+    };
+    for r in plan.omega_powers() {
+        w.push(scalar_word(&omega_pow(r)));
+    }
+    for (set, a) in plan.weighted_points() {
+        let rots = &plan.sets[set].rotations;
+        let denominator = rots
+            .iter()
+            .enumerate()
+            .filter(|(c, _)| *c != a)
+            .fold(Fr::ONE, |acc, (_, rc)| {
+                acc * (omega_pow(rots[a]) - omega_pow(*rc))
+            });
+        let weight = denominator
+            .invert()
+            .expect("distinct rotations give distinct points");
+        w.push(scalar_word(&weight));
     }
     debug_assert_eq!(w.len(), words(plan));
     w.concat()

@@ -1,6 +1,6 @@
 //! Column allocation, custom gates and lookup arguments.
 
-use super::{FN_LANES, LANES, LANE_A, LANE_B, LIMBS, LIMB_BITS};
+use super::{BLOCK, FN_LANES, LANES, LANE_A, LANE_B, LIMB_BITS, SECOND_LANE};
 use halo2_axiom::circuit::{Layouter, Value};
 use halo2_axiom::halo2curves::bn256::Fr;
 use halo2_axiom::plonk::{
@@ -11,36 +11,65 @@ use halo2_axiom::poly::Rotation;
 /// Columns of the zkinfer circuit. See the [module docs](super) for the gates.
 ///
 /// The layout is kept lean because every column costs the on-chain verifier a commitment
-/// (an elliptic-curve multiplication, ~6,500 gas) and an evaluation: selectors share columns
-/// (`s`, `m`), the function lookup is enabled by its tag, the limb table lives in the
-/// function table under tag 0, and constants are fixed by the linear gate rather than a
-/// constants column.
+/// (an elliptic-curve multiplication, ~6,500 gas) and an evaluation: all advice cells live in
+/// one column `a` (a row of lanes is a block of [`BLOCK`] consecutive cells, read by the
+/// gates through rotations), selectors share columns (`s`, `m`), one lookup argument serves
+/// the limbs and the function tables, the limb table lives in the function table under tag 0,
+/// and constants are fixed by the linear gate rather than a constants column.
 #[derive(Clone, Debug)]
 pub struct ChipConfig {
-    /// Advice lanes.
-    pub x: [Column<Advice>; LANES],
-    /// Accumulator column.
-    pub z: Column<Advice>,
-    /// Per-lane coefficients of the linear gate.
-    pub f: [Column<Fixed>; LANES],
-    /// Chains rows through `z`: 1 makes the row's sum `z_next`, 2 makes `z + sum` `z_next`.
-    pub chain: Column<Fixed>,
-    /// Constant term of the linear gate.
-    pub c: Column<Fixed>,
-    /// Product term of the linear gate: 1 adds `x_A·x_B`, 2 adds `Σ_j x_{2j}·x_{2j+1}`.
-    pub s: Column<Fixed>,
-    /// Enables the limb lookups.
+    /// The advice column: lane `j` of the block starting at row `p` is the cell `p + j`, its
+    /// accumulator `z` the cell `p + LANES`.
+    pub a: Column<Advice>,
+    /// 1 on the first row of every block: turns its gates on.
+    pub q: Column<Fixed>,
+    /// A block's coefficients, one per row of the block ([`Coef::column_and_slot`]): the
+    /// lanes' factors, then the constant term.
+    pub coef: Column<Fixed>,
+    /// A block's selectors, one per row of the block: chain, product, max.
+    pub sel: Column<Fixed>,
+    /// 1 on the public rows: `x_A = instance` (see `Ctx::public`).
+    pub public: Column<Fixed>,
+    /// Enables the limb lookup of the cell on its row.
     pub q_lk: Column<Fixed>,
-    /// Max chain: 1 on its first row, 2 on the rows that continue the product.
-    pub m: Column<Fixed>,
     /// Public instances: outputs, then public inputs.
     pub instance: Column<Instance>,
-    /// Tag of the function table a row looks up in (0: no function lookup).
+    /// Tag of the function table looked up from this row's cell on (0: no function lookup).
     pub ftag: Column<Fixed>,
-    /// The lookup table: tag, input, output, second output. Tag 0 holds the limbs
-    /// `(0, i, 0, 0)` for `i ∈ [0, 2^LIMB_BITS)`; a function table with tag `t ≥ 1` holds
-    /// `(t, t·x, t·f(x), t·g(x))`.
-    pub table: [TableColumn; 4],
+    /// The lookup table: tag, first value, second value. Tag 0 holds the limbs `(0, i, 0)`
+    /// for `i ∈ [0, 2^LIMB_BITS)`; a function table with tag `t ≥ 1` holds `(t, t·x, t·f(x))`,
+    /// and its second output `g`, if any, has tag `t + 1`: `(t + 1, (t + 1)·g(x), (t + 1)·x)`
+    /// (see [`ChipConfig::tags`]).
+    pub table: [TableColumn; 3],
+}
+
+/// A fixed value of a block's gates, stored in the block's rows of [`ChipConfig::coef`] or
+/// [`ChipConfig::sel`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Coef {
+    /// Factor of lane `j` in the linear gate.
+    Lane(usize),
+    /// Constant term of the linear gate.
+    Const,
+    /// Chains blocks through `z`: 1 makes the block's sum `z_next`, 2 makes `z + sum` `z_next`.
+    Chain,
+    /// Product term of the linear gate: 1 adds `x_A·x_B`, 2 adds `Σ_j x_{2j}·x_{2j+1}`.
+    Prod,
+    /// Max chain: 1 on its first block, 2 on the blocks that continue the product.
+    Max,
+}
+
+impl Coef {
+    /// The column (`false`: `coef`, `true`: `sel`) and the row of the block holding it.
+    pub fn column_and_slot(self) -> (bool, usize) {
+        match self {
+            Coef::Lane(j) => (false, j),
+            Coef::Const => (false, LANES),
+            Coef::Chain => (true, 0),
+            Coef::Prod => (true, 1),
+            Coef::Max => (true, 2),
+        }
+    }
 }
 
 /// A constant expression.
@@ -67,117 +96,135 @@ fn nonzero(v: &Expression<Fr>) -> Expression<Fr> {
     v.clone() * (k(3) - v.clone()) * half()
 }
 
+/// Rotation of the cell in `slot` of the block (`LANES` is `z`), or of the next block.
+fn at(slot: usize, next_block: bool) -> Rotation {
+    Rotation((slot + if next_block { BLOCK } else { 0 }) as i32)
+}
+
 impl ChipConfig {
     /// Allocates the columns and registers gates and lookups.
     pub fn configure(meta: &mut ConstraintSystem<Fr>) -> Self {
-        let x = [(); LANES].map(|_| meta.advice_column());
-        let z = meta.advice_column();
-        let f = [(); LANES].map(|_| meta.fixed_column());
-        let [chain, c, s, q_lk, m, ftag] = [(); 6].map(|_| meta.fixed_column());
-        let table = [(); 4].map(|_| meta.lookup_table_column());
+        let a = meta.advice_column();
+        let [q, coef, sel, public, q_lk, ftag] = [(); 6].map(|_| meta.fixed_column());
+        let table = [(); 3].map(|_| meta.lookup_table_column());
         let instance = meta.instance_column();
-        for col in x.iter().chain([&z]) {
-            meta.enable_equality(*col);
-        }
+        meta.enable_equality(a);
+        type Cells<'v> = halo2_axiom::plonk::VirtualCells<'v, Fr>;
+        let x = |mq: &mut Cells<'_>, j: usize| mq.query_advice(a, at(j, false));
+        let z = |mq: &mut Cells<'_>| mq.query_advice(a, at(LANES, false));
+        let z_next = |mq: &mut Cells<'_>| mq.query_advice(a, at(LANES, true));
+        let fixed = |mq: &mut Cells<'_>, k: Coef| {
+            let (is_sel, slot) = k.column_and_slot();
+            mq.query_fixed(if is_sel { sel } else { coef }, at(slot, false))
+        };
 
+        // A block's gates are multiplied by `q`, which is 1 on its first row only: the
+        // fixed values they read from the block's other rows belong to that block.
         meta.create_gate("linear", |mq| {
-            let adv = |mq: &mut halo2_axiom::plonk::VirtualCells<'_, Fr>, j: usize| {
-                mq.query_advice(x[j], Rotation::cur())
-            };
-            // The instance column is nonzero only on the public rows (`Ctx::public`).
-            let mut sum =
-                mq.query_fixed(c, Rotation::cur()) - mq.query_instance(instance, Rotation::cur());
-            for (j, fj) in f.iter().enumerate() {
-                sum = sum + mq.query_fixed(*fj, Rotation::cur()) * adv(mq, j);
+            let mut sum = fixed(mq, Coef::Const);
+            for j in 0..LANES {
+                sum = sum + fixed(mq, Coef::Lane(j)) * x(mq, j);
             }
             // + [chain = 2]·z − [chain ≠ 0]·z_next. Degree 3.
-            let ch = mq.query_fixed(chain, Rotation::cur());
-            sum = sum + is_two(&ch) * mq.query_advice(z, Rotation::cur())
-                - nonzero(&ch) * mq.query_advice(z, Rotation::next());
-            let sel = mq.query_fixed(s, Rotation::cur());
-            let mul = adv(mq, LANE_A) * adv(mq, LANE_B);
-            let mut pairs = adv(mq, 0) * adv(mq, 1);
+            let ch = fixed(mq, Coef::Chain);
+            sum = sum + is_two(&ch) * z(mq) - nonzero(&ch) * z_next(mq);
+            let prod = fixed(mq, Coef::Prod);
+            let mul = x(mq, LANE_A) * x(mq, LANE_B);
+            let mut pairs = x(mq, 0) * x(mq, 1);
             for j in 1..LANES / 2 {
-                pairs = pairs + adv(mq, 2 * j) * adv(mq, 2 * j + 1);
+                pairs = pairs + x(mq, 2 * j) * x(mq, 2 * j + 1);
             }
-            // + [s = 1]·x_A·x_B + [s = 2]·pairs. Degree 4.
-            sum = sum + is_one(&sel) * mul + is_two(&sel) * pairs;
-            vec![sum]
+            // + [prod = 1]·x_A·x_B + [prod = 2]·pairs. Degree 4.
+            sum = sum + is_one(&prod) * mul + is_two(&prod) * pairs;
+            // The public rows: `x_A − instance = 0` (both columns are zero on every other
+            // row). Degree 5 in all.
+            let public = mq.query_fixed(public, Rotation::cur()) * x(mq, LANE_A)
+                - mq.query_instance(instance, Rotation::cur());
+            vec![mq.query_fixed(q, Rotation::cur()) * sum + public]
         });
         meta.create_gate("max chain", |mq| {
-            let mv = mq.query_fixed(m, Rotation::cur());
-            let diff = mq.query_advice(x[LANE_A], Rotation::cur())
-                - mq.query_advice(x[LANE_B], Rotation::cur());
-            // On where m ≠ 0; the previous product is 1 on the first row (m = 1) and `z`
-            // after it (m = 2): `(m − 1)·z + 2 − m`. Degree 5.
-            let prev =
-                (mv.clone() - k(1)) * mq.query_advice(z, Rotation::cur()) + k(2) - mv.clone();
-            vec![nonzero(&mv) * (mq.query_advice(z, Rotation::next()) - diff * prev)]
+            let mv = fixed(mq, Coef::Max);
+            let diff = x(mq, LANE_A) - x(mq, LANE_B);
+            // On where m ≠ 0 (m itself is the factor: 1 or 2); the previous product is 1 on
+            // the first block (m = 1) and `z` after it (m = 2): `(m − 1)·z + 2 − m`. Degree 5.
+            let prev = (mv.clone() - k(1)) * z(mq) + k(2) - mv.clone();
+            let on = mq.query_fixed(q, Rotation::cur()) * mv;
+            vec![on * (z_next(mq) - diff * prev)]
         });
-        // Limbs 0 .. LIMBS − 1 have a lookup each; the last limb shares the function lookup,
-        // whose second entry is `(t + q_lk)·x_{LIMBS−1}`: `t·x` on function rows (tag t, lanes
-        // FN_LANES), the limb on range rows. No row does both (`Ctx` keeps function lookups on
-        // rows of their own).
-        for lane in x.iter().take(LIMBS - 1) {
-            meta.lookup("limb", |mq| {
-                let q = mq.query_fixed(q_lk, Rotation::cur());
-                let zero = Expression::Constant(Fr::zero());
-                vec![
-                    (zero.clone(), table[0]),
-                    (q * mq.query_advice(*lane, Rotation::cur()), table[1]),
-                    (zero.clone(), table[2]),
-                    (zero, table[3]),
-                ]
-            });
-        }
-        debug_assert_eq!(FN_LANES[0], LIMBS - 1);
-        meta.lookup("function or last limb", |mq| {
+        // One lookup per row of `a`: `(t, (t + q_lk)·a, t·a_next)`. On a limb cell
+        // (`q_lk = 1`, `t = 0`) it is the limb entry `(0, a, 0)`; on a function block's lane
+        // `FN_LANES[0]` (tag `t`) it is `(t, t·x, t·y)`, on its lane `SECOND_LANE` (tag
+        // `t + 1`) `(t + 1, (t + 1)·y2, (t + 1)·x)`. No cell is both (`Ctx` keeps function
+        // lookups in blocks of their own).
+        debug_assert!(FN_LANES[1] == FN_LANES[0] + 1 && SECOND_LANE + 1 == FN_LANES[0]);
+        meta.lookup("limb or function", |mq| {
             let t = mq.query_fixed(ftag, Rotation::cur());
             let q = mq.query_fixed(q_lk, Rotation::cur());
-            let [a, b, c] = FN_LANES.map(|j| mq.query_advice(x[j], Rotation::cur()));
+            let [first, second] = [0, 1].map(|r| mq.query_advice(a, Rotation(r)));
             vec![
                 (t.clone(), table[0]),
-                ((t.clone() + q) * a, table[1]),
-                (t.clone() * b, table[2]),
-                (t * c, table[3]),
+                ((t.clone() + q) * first, table[1]),
+                (t * second, table[2]),
             ]
         });
         Self {
-            x,
-            z,
-            f,
-            chain,
-            c,
-            s,
+            a,
+            q,
+            coef,
+            sel,
+            public,
             q_lk,
-            m,
             instance,
             ftag,
             table,
         }
     }
 
-    /// Rows the lookup table needs for `tables`: the limbs, then each function table.
+    /// Rows the lookup table needs for `tables`: the limbs, then each function table (twice
+    /// for a table with a second output).
     pub fn table_rows(tables: &[crate::ops::FnTable]) -> usize {
-        (1 << LIMB_BITS) + tables.iter().map(|t| t.values.len()).sum::<usize>()
+        let entries = |t: &crate::ops::FnTable| t.values.len() * (1 + t.has_second() as usize);
+        (1 << LIMB_BITS) + tables.iter().map(entries).sum::<usize>()
+    }
+
+    /// The tag of each table's first output, in order from 1; a table with a second output
+    /// takes the next tag for it too.
+    pub fn tags(tables: &[crate::ops::FnTable]) -> Vec<i128> {
+        let mut next = 1;
+        tables
+            .iter()
+            .map(|t| {
+                let tag = next;
+                next += 1 + i128::from(t.has_second());
+                tag
+            })
+            .collect()
     }
 
     /// Fills the lookup table: the limbs under tag 0, then each function table's
-    /// `(t, t·x, t·f(x), t·g(x))` with tags `t` from 1 in order.
+    /// `(t, t·x, t·f(x))` and, with a second output, `(t + 1, (t + 1)·g(x), (t + 1)·x)`.
     pub fn load_table(
         &self,
         layouter: &mut impl Layouter<Fr>,
         tables: &[crate::ops::FnTable],
     ) -> Result<(), Error> {
         use crate::field::to_field;
-        let limbs = (0..1i128 << LIMB_BITS).map(|i| [0, i, 0, 0]);
-        let functions = tables.iter().enumerate().flat_map(|(tag, table)| {
-            let t = tag as i128 + 1;
-            table.values.iter().enumerate().map(move |(i, y)| {
-                let second = table.second.get(i).map_or(0, |v| i128::from(*v));
-                let x = i128::from(table.in_min) + i as i128;
-                [t, t * x, t * i128::from(*y), t * second]
-            })
+        let limbs = (0..1i128 << LIMB_BITS).map(|i| [0, i, 0]);
+        let tags = Self::tags(tables);
+        let functions = tables.iter().zip(tags).flat_map(|(table, t)| {
+            let x = move |i: usize| i128::from(table.in_min) + i as i128;
+            let first = table
+                .values
+                .iter()
+                .enumerate()
+                .map(move |(i, y)| [t, t * x(i), t * i128::from(*y)]);
+            let t2 = t + 1;
+            let second = table
+                .second
+                .iter()
+                .enumerate()
+                .map(move |(i, g)| [t2, t2 * i128::from(*g), t2 * x(i)]);
+            first.chain(second)
         });
         layouter.assign_table(
             || "limbs and functions",

@@ -3,11 +3,14 @@
 //! A `Ctx` without a region only counts rows; with one it assigns cells. Both run the same
 //! code, so the row count used to pick `k` is exactly what synthesis uses.
 
-use super::{ChipConfig, FN_LANES, LANES, LANE_A, LANE_B, LIMBS, LIMB_BITS, RANGE_BITS};
+use super::{
+    ChipConfig, Coef, BLOCK, FN_LANES, LANES, LANE_A, LANE_B, LIMBS, LIMB_BITS, RANGE_BITS,
+    SECOND_LANE,
+};
 use crate::field::to_field;
 use halo2_axiom::circuit::{Cell, Region, Value};
 use halo2_axiom::halo2curves::bn256::Fr;
-use halo2_axiom::plonk::{Advice, Column, Fixed};
+use halo2_axiom::plonk::{Column, Fixed};
 
 /// An assigned advice cell and the integer it holds.
 #[derive(Clone, Copy, Debug)]
@@ -36,7 +39,10 @@ pub struct Ctx<'a, 'r> {
     cfg: &'a ChipConfig,
     region: Option<&'a mut Region<'r, Fr>>,
     row: usize,
+    /// Layout rows used so far.
     used: usize,
+    /// Circuit rows used so far.
+    used_at: usize,
     public: usize,
     constants: std::collections::HashMap<i128, Wire>,
     tamper: &'a [Tamper],
@@ -59,6 +65,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
             region,
             row: public,
             used: public,
+            used_at: 0,
             public,
             constants: std::collections::HashMap::new(),
             tamper,
@@ -66,9 +73,27 @@ impl<'a, 'r> Ctx<'a, 'r> {
         }
     }
 
-    /// Rows used so far (including the last `z` written).
+    /// Layout rows (rows of lanes) used so far, including the public rows and the last `z`
+    /// written.
     pub fn rows_used(&self) -> usize {
         self.used.max(self.row)
+    }
+
+    /// Circuit rows used so far: the public rows, then a block of [`BLOCK`] rows per layout
+    /// row.
+    pub fn circuit_rows_used(&self) -> usize {
+        self.used_at.max(self.at(self.row, 0))
+    }
+
+    /// The circuit row of `slot` (a lane, or `LANES` for `z`) of layout row `row`. Public row
+    /// `i` is circuit row `i` (its cell in lane A is `i + LANE_A`); the blocks follow, from
+    /// the first row after the public rows' cells.
+    fn at(&self, row: usize, slot: usize) -> usize {
+        if row < self.public {
+            row + slot
+        } else {
+            self.public + LANE_A + (row - self.public) * BLOCK + slot
+        }
     }
 
     /// The row the next gadget starts on, counted from the first row after the public rows.
@@ -76,22 +101,25 @@ impl<'a, 'r> Ctx<'a, 'r> {
         self.row - self.public
     }
 
-    /// Binds public instance `index` to `w`: row `index` copies `w` into lane A, and the
-    /// linear gate subtracts the instance column there (`x_A − instance = 0`; the instance
-    /// column is zero below the instances, so the term is inert on every other row).
+    /// Binds public instance `index` to `w`: circuit row `index` copies `w` into its lane A
+    /// (cell `index + LANE_A`) and sets `public`, so the linear gate states
+    /// `x_A − instance = 0` there (both columns are zero on every other row).
     pub fn public(&mut self, index: usize, w: &Wire) {
         assert!(index < self.public, "public row {index} was not reserved");
         self.lane(LANE_A, index, w.value, Some(w));
-        self.fixed(self.cfg.f[LANE_A], index, 1);
+        self.fixed_at(self.cfg.public, index, 1);
     }
 
-    fn advice(&mut self, col: Column<Advice>, lane: usize, row: usize, value: i128) -> Wire {
-        let cell = self.advice_fr(col, lane, row, to_field(value));
+    fn advice(&mut self, lane: usize, row: usize, value: i128) -> Wire {
+        let cell = self.advice_fr(lane, row, to_field(value));
         Wire { cell, value }
     }
 
-    fn advice_fr(&mut self, col: Column<Advice>, lane: usize, row: usize, value: Fr) -> Cell {
+    /// Assigns `value` to `lane` (`LANES`: `z`) of layout row `row`.
+    fn advice_fr(&mut self, lane: usize, row: usize, value: Fr) -> Cell {
+        let (col, at) = (self.cfg.a, self.at(row, lane));
         self.used = self.used.max(row + 1);
+        self.used_at = self.used_at.max(at + 1);
         if let Some(region) = self.region.as_deref_mut() {
             let mut v = value;
             for t in self
@@ -101,20 +129,29 @@ impl<'a, 'r> Ctx<'a, 'r> {
             {
                 v += to_field(t.delta);
             }
-            region.assign_advice(col, row, Value::known(v));
+            region.assign_advice(col, at, Value::known(v));
         }
         Cell {
-            row_offset: row,
+            row_offset: at,
             column: col.into(),
         }
     }
 
-    fn fixed(&mut self, col: Column<Fixed>, row: usize, value: i128) {
+    /// Sets a fixed value of layout row `row`'s gates (and turns them on).
+    fn coef(&mut self, k: Coef, row: usize, value: i128) {
+        debug_assert!(row >= self.public, "public rows hold no gate");
+        let (is_sel, slot) = k.column_and_slot();
+        let col = if is_sel { self.cfg.sel } else { self.cfg.coef };
+        self.fixed_at(col, self.at(row, slot), value);
+        self.fixed_at(self.cfg.q, self.at(row, 0), 1);
+    }
+
+    fn fixed_at(&mut self, col: Column<Fixed>, at: usize, value: i128) {
         if value == 0 {
             return;
         }
         if let Some(region) = self.region.as_deref_mut() {
-            region.assign_fixed(col, row, to_field(value));
+            region.assign_fixed(col, at, to_field(value));
         }
     }
 
@@ -126,7 +163,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
 
     /// Assigns `value` in `lane` of `row`, copy-constrained to `from` when given.
     fn lane(&mut self, lane: usize, row: usize, value: i128, from: Option<&Wire>) -> Wire {
-        let w = self.advice(self.cfg.x[lane], lane, row, value);
+        let w = self.advice(lane, row, value);
         if let Some(src) = from {
             debug_assert_eq!(src.value, value);
             self.equal(src.cell, w.cell);
@@ -136,7 +173,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
 
     /// Assigns `z` on `row`.
     fn z(&mut self, row: usize, value: i128) -> Wire {
-        self.advice(self.cfg.z, LANES, row, value)
+        self.advice(LANES, row, value)
     }
 
     /// A cell holding 0 (see [`Ctx::constant`]).
@@ -153,8 +190,8 @@ impl<'a, 'r> Ctx<'a, 'r> {
         }
         let row = self.row;
         let w = self.lane(LANE_A, row, value, None);
-        self.fixed(self.cfg.f[LANE_A], row, 1);
-        self.fixed(self.cfg.c, row, -value);
+        self.coef(Coef::Lane(LANE_A), row, 1);
+        self.coef(Coef::Const, row, -value);
         self.row += 1;
         self.constants.insert(value, w);
         w
@@ -170,11 +207,11 @@ impl<'a, 'r> Ctx<'a, 'r> {
             let row = start + r;
             for (j, (x, w)) in terms.iter().skip(r * LANES).take(LANES).enumerate() {
                 self.lane(j, row, x.value, Some(x));
-                self.fixed(self.cfg.f[j], row, *w);
+                self.coef(Coef::Lane(j), row, *w);
                 acc += x.value * *w;
             }
             if r == 0 {
-                self.fixed(self.cfg.c, row, bias);
+                self.coef(Coef::Const, row, bias);
             }
             self.chain(row, r > 0);
             if r + 1 < nrows {
@@ -210,18 +247,20 @@ impl<'a, 'r> Ctx<'a, 'r> {
             };
             self.lane(j, row, limb, None);
             if j < nlimbs {
-                self.fixed(self.cfg.f[j], row, 1i128 << (LIMB_BITS * j as u32));
+                self.coef(Coef::Lane(j), row, 1i128 << (LIMB_BITS * j as u32));
             }
         }
-        self.fixed(self.cfg.q_lk, row, 1);
+        for j in 0..LIMBS {
+            self.fixed_at(self.cfg.q_lk, self.at(row, j), 1);
+        }
         let wires = operands
             .iter()
             .map(|(lane, v, from, coef)| {
-                self.fixed(self.cfg.f[*lane], row, -coef);
+                self.coef(Coef::Lane(*lane), row, -coef);
                 self.lane(*lane, row, *v, *from)
             })
             .collect();
-        self.fixed(self.cfg.c, row, -constant);
+        self.coef(Coef::Const, row, -constant);
         self.row += 1;
         wires
     }
@@ -292,9 +331,9 @@ impl<'a, 'r> Ctx<'a, 'r> {
                 0,
             );
             y_wire.get_or_insert(w[0]);
-            self.fixed(self.cfg.m, row, if i == 0 { 1 } else { 2 });
+            self.coef(Coef::Max, row, if i == 0 { 1 } else { 2 });
             prod *= to_field(y - a.value);
-            let z = self.advice_fr(self.cfg.z, LANES, row + 1, prod);
+            let z = self.advice_fr(LANES, row + 1, prod);
             if i + 1 == candidates.len() {
                 self.equal(z, zero.cell);
             }
@@ -309,18 +348,19 @@ impl<'a, 'r> Ctx<'a, 'r> {
         let row = self.row;
         self.lane(FN_LANES[0], row, x.value, Some(x));
         let w = self.lane(FN_LANES[1], row, y, None);
-        self.fixed(self.cfg.ftag, row, tag);
+        self.fixed_at(self.cfg.ftag, self.at(row, FN_LANES[0]), tag);
         self.row += 1;
         w
     }
 
-    /// The tag of a registered function table.
+    /// The tag of a registered function table (its second output's is the next one).
     fn tag(&self, table: &crate::ops::FnTable) -> i128 {
-        self.tables
+        let i = self
+            .tables
             .iter()
             .position(|t| t == table)
-            .expect("every lookup table is registered with the circuit") as i128
-            + 1
+            .expect("every lookup table is registered with the circuit");
+        ChipConfig::tags(self.tables)[i]
     }
 
     /// `y` with `lo(y) ≤ acc ≤ hi(y)`, in three rows: the first looks up `(y, lo, hi)` in the
@@ -352,15 +392,29 @@ impl<'a, 'r> Ctx<'a, 'r> {
         yw
     }
 
-    /// A row that looks `(tag, values)` up in `table` (lanes `FN_LANES`) and nothing else:
-    /// the function lookup shares its argument with the last limb's, so a row never does
-    /// both.
+    /// A row that looks `(x, y)` up in `table` (lanes `FN_LANES`) and `(y2, x)` in its second
+    /// output's table (lane `SECOND_LANE`, then `x`), and nothing else: the function lookup
+    /// shares its argument with the limbs', so a row never does both. A table without a
+    /// second output has `y2 = 0`: the constant zero.
     fn function_row(&mut self, table: &crate::ops::FnTable, values: [i128; 3]) -> [Wire; 3] {
         let tag = self.tag(table);
+        let zero = (!table.has_second()).then(|| self.zero());
         let row = self.row;
-        self.fixed(self.cfg.ftag, row, tag);
+        self.fixed_at(self.cfg.ftag, self.at(row, FN_LANES[0]), tag);
         self.row += 1;
-        [0, 1, 2].map(|i| self.lane(FN_LANES[i], row, values[i], None))
+        let x = self.lane(FN_LANES[0], row, values[0], None);
+        let y = self.lane(FN_LANES[1], row, values[1], None);
+        let y2 = match zero {
+            Some(z) => {
+                debug_assert_eq!(values[2], 0);
+                z
+            }
+            None => {
+                self.fixed_at(self.cfg.ftag, self.at(row, SECOND_LANE), tag + 1);
+                self.lane(SECOND_LANE, row, values[2], None)
+            }
+        };
+        [x, y, y2]
     }
 
     /// `y = round((x·d_h + e_h) / 2^out_shift)` on `x`'s segment (see [`crate::ops::Interp`]):
@@ -417,7 +471,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
         self.lane(LANE_B, row, d, Some(&dw));
         // Lane LIMBS − 1 is free on a row without limbs.
         self.lane(LIMBS - 1, row, e, Some(&ew));
-        self.fixed(self.cfg.f[LIMBS - 1], row, 1);
+        self.coef(Coef::Lane(LIMBS - 1), row, 1);
         self.product_row(row);
         self.row += 1;
         let p = self.z(row + 1, x.value * d + e);
@@ -437,9 +491,9 @@ impl<'a, 'r> Ctx<'a, 'r> {
         let yw = self.signed_input(y);
         let row = self.row;
         self.lane(LANE_A, row, x.value, Some(x));
-        self.fixed(self.cfg.f[LANE_A], row, 1);
+        self.coef(Coef::Lane(LANE_A), row, 1);
         self.lane(LANE_B, row, y, Some(&yw));
-        self.fixed(self.cfg.f[LANE_B], row, -(1i128 << shift));
+        self.coef(Coef::Lane(LANE_B), row, -(1i128 << shift));
         self.row += 1;
         yw
     }
@@ -464,7 +518,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
                 self.lane(2 * j + 1, row, b.value, Some(b));
                 acc += a.value * b.value;
             }
-            self.fixed(self.cfg.s, row, 2);
+            self.coef(Coef::Prod, row, 2);
             self.chain(row, r > 0);
             if r + 1 < nrows {
                 self.z(row + 1, acc);
@@ -531,14 +585,14 @@ impl<'a, 'r> Ctx<'a, 'r> {
 
     /// Makes `row` state `z_next = x_A·x_B` on the linear gate.
     fn product_row(&mut self, row: usize) {
-        self.fixed(self.cfg.s, row, 1);
+        self.coef(Coef::Prod, row, 1);
         self.chain(row, false);
     }
 
     /// Makes the linear gate on `row` define `z_next`: the row's sum, plus `z` when
     /// `continues` (a chain of dot-product or bilinear rows).
     fn chain(&mut self, row: usize, continues: bool) {
-        self.fixed(self.cfg.chain, row, if continues { 2 } else { 1 });
+        self.coef(Coef::Chain, row, if continues { 2 } else { 1 });
     }
 
     /// `a·b`, proven by the linear gate's product term.

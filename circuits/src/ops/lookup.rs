@@ -27,6 +27,13 @@ pub struct FnTable {
     pub second: Vec<i64>,
 }
 
+impl FnTable {
+    /// Whether the table has a second output.
+    pub fn has_second(&self) -> bool {
+        !self.second.is_empty()
+    }
+}
+
 /// `y = table(x)` elementwise.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lookup {
