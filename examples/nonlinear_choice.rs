@@ -31,8 +31,8 @@ fn main() -> anyhow::Result<()> {
     let samples = read_data_dir(&dir.join("inputs"))?;
     println!("{}", dir.display());
     println!(
-        "{:<7} {:>7} {:>11} {:>8} {:>12}",
-        "mode", "rows", "table rows", "logrows", "max abs err"
+        "{:<7} {:>7} {:>13} {:>11} {:>8} {:>12}",
+        "mode", "rows", "circuit rows", "table rows", "logrows", "max abs err"
     );
     let mut auto = None;
     for mode in [Nonlinear::Table, Nonlinear::Interp, Nonlinear::Auto] {
@@ -45,12 +45,13 @@ fn main() -> anyhow::Result<()> {
             .nodes
             .iter()
             .flat_map(|n| n.op.tables())
-            .map(|t| t.values.len())
+            .map(|t| t.values.len() * (1 + usize::from(t.has_second())))
             .sum();
         println!(
-            "{:<7} {:>7} {:>11} {:>8} {:>12.3e}",
+            "{:<7} {:>7} {:>13} {:>11} {:>8} {:>12.3e}",
             format!("{mode:?}").to_lowercase(),
             settings.rows,
+            settings.circuit_rows,
             table_rows,
             settings.logrows,
             report.max_abs_error
@@ -67,8 +68,8 @@ fn main() -> anyhow::Result<()> {
                 node.name,
                 elements,
                 i.seg_bits,
-                i.segments(),
-                3 + usize::from(i.seg_bits % 8 != 0)
+                i.segments() * (1 + usize::from(i.table.has_second())),
+                i.rows_per_element()
             ),
             Op::Lookup(l) => println!(
                 "  {:<40} {:>6} elements: table of {} entries ({})",

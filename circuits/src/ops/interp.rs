@@ -11,9 +11,9 @@
 //! coordinate `x`), so the table has one row per segment instead of one per input value.
 //! An input outside the segments is an error, never an extrapolation.
 //!
-//! Rows per element: 3 when `seg_bits` is a multiple of the limb width, else 4 (a second
-//! range row bounds `l` from above): the same as a table lookup behind a rescale, with
-//! `2^seg_bits` times fewer table rows.
+//! Rows per element: 5 when `seg_bits` is a multiple of the limb width, else 6 (a second
+//! range row bounds `l` from above; [`Interp::rows_per_element`]): two or three more than a
+//! table lookup behind a rescale, with `2^seg_bits` times fewer table rows.
 
 use super::rescale::round_shift;
 use super::{activation, per_element, FnTable, OpImpl};

@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
 use tract_onnx::tract_core::ops::math::PowConst;
+use zkinfer_circuits::chip::BLOCK;
 use zkinfer_circuits::ops::{Cand, FnTable, Interp, Lookup, Max, Op, Rescale};
 
 /// Fraction of the calibrated range (and of its largest magnitude) added on each side.
@@ -239,10 +240,12 @@ pub(crate) fn tabulate(
 }
 
 /// The segments interpolating `f` over `[lo, hi]` (input scale `s`, output scale `act`) for
-/// `elements` inputs when the settings ask for them, or (in `Auto`) when they cost fewer rows
-/// than the table of `entries` entries at grid `t`: a table costs its entries plus, per element, the lookup
-/// and the rescale to its grid (2 or 3 rows unless `t = s`); segments cost their count plus
-/// [`Interp::rows_per_element`] per element. Their error is within a quarter of the target's output step.
+/// `elements` inputs when the settings ask for them, or (in `Auto`) when they cost fewer
+/// circuit rows than the table of `entries` entries at grid `t`: a table costs its entries
+/// plus, per element, the lookup and the rescale to its grid (2 or 3 layout rows unless
+/// `t = s`); segments cost their table (two outputs: twice their count) plus
+/// [`Interp::rows_per_element`] layout rows per element. A layout row is
+/// [`BLOCK`] circuit rows. Their error is within a quarter of the target's output step.
 fn interpolation(
     b: &Builder,
     function: &str,
@@ -275,8 +278,9 @@ fn interpolation(
         _ => 4,
     };
     let interp_per = op.rows_per_element() as i64;
-    let cost = |fixed: i64, per: i64| fixed + per * elements as i64;
-    (cost(op.segments() as i64, interp_per) < cost(entries, table_per)).then_some(op)
+    let interp_table = (op.segments() * (1 + usize::from(op.table.has_second()))) as i64;
+    let cost = |fixed: i64, per: i64| fixed + per * (BLOCK * elements) as i64;
+    (cost(interp_table, interp_per) < cost(entries, table_per)).then_some(op)
 }
 
 fn square(b: &mut Builder, node: &TypedNode) -> Result<()> {
