@@ -22,8 +22,9 @@ pub struct Wire {
 }
 
 /// A deliberate corruption of one advice cell, for soundness tests: the value assigned at
-/// (`lane`, `row`) is shifted by `delta`. Lane `LANES` is the `z` column; rows count from the
-/// first row after the public rows (see [`Ctx::new`]).
+/// (`lane`, `row`) is shifted by `delta`. Lane `LANES` is `z`; rows are layout rows, counted
+/// from the first one after the public rows (see [`Ctx::new`]), whatever circuit rows their
+/// block takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tamper {
     /// Advice lane (`0..LANES`), or `LANES` for `z`.
