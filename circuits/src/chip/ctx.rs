@@ -365,7 +365,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
     }
 
     /// `y` with `lo(y) ≤ acc ≤ hi(y)`, in three rows: the first looks up `(y, lo, hi)` in the
-    /// table ([`Ctx::function_row`]), the second range-checks `acc − lo`, the third `hi − acc`.
+    /// table (a function row), the second range-checks `acc − lo`, the third `hi − acc`.
     /// The table's buckets partition the accumulators, so `y` is unique (see
     /// [`crate::ops::Requant`]).
     pub fn requant(&mut self, acc: &Wire, y: i128, table: &crate::ops::FnTable) -> Wire {
