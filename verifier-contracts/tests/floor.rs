@@ -8,19 +8,14 @@
 //! needs at least this much. Its proofs are accepted in revm, a changed output is rejected,
 //! and the gas is printed (`--nocapture`) for `docs/evm.md`.
 
+mod common;
+
 use halo2_axiom::circuit::{Layouter, SimpleFloorPlanner, Value};
-use halo2_axiom::halo2curves::bn256::{Bn256, Fr};
+use halo2_axiom::halo2curves::bn256::Fr;
 use halo2_axiom::plonk::{
-    create_proof, keygen_pk, keygen_vk, Advice, Circuit, Column, ConstraintSystem, Error, Fixed,
-    Selector, TableColumn,
+    Advice, Circuit, Column, ConstraintSystem, Error, Fixed, Selector, TableColumn,
 };
-use halo2_axiom::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
-use halo2_axiom::poly::kzg::multiopen::ProverSHPLONK;
 use halo2_axiom::poly::Rotation;
-use halo2_axiom::transcript::TranscriptWriterBuffer;
-use rand::SeedableRng;
-use zkinfer_prover::transcript::{EvmChallenge, EvmTranscript};
-use zkinfer_verifier_contracts::{deploy_and_verify, generate, solc, Chain, CONTRACT};
 
 /// Requantization shift: outputs are `acc >> SHIFT`, remainders are looked up in `[0, 2^SHIFT)`.
 const SHIFT: u32 = 8;
@@ -161,38 +156,17 @@ impl Circuit<Fr> for Layer {
 
 #[test]
 fn gas_floor_of_a_linear_layer() {
-    let k = 9;
-    let params = ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(1));
-    let vk = keygen_vk(&params, &Layer).unwrap();
-    let pk = keygen_pk(&params, vk, &Layer).unwrap();
     let instances: Vec<Fr> = outputs().into_iter().map(fr).collect();
-    let mut t = EvmTranscript::new(vec![]);
-    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, EvmChallenge, _, _, _>(
-        &params,
-        &pk,
-        &[Layer],
-        &[&[&instances]],
-        rand_chacha::ChaCha20Rng::seed_from_u64(2),
-        &mut t,
-    )
-    .unwrap();
-    let proof = t.finalize();
-    zkinfer_prover::verify(&params, pk.get_vk(), &proof, &instances).unwrap();
-
-    let g = generate(&params, pk.get_vk(), instances.len(), false, "test params").unwrap();
-    let compiled = solc::compile(&g.solidity, CONTRACT).unwrap();
-    let out = deploy_and_verify(&mut Chain::new(), &g, &compiled, &proof, &instances).unwrap();
-    assert!(out.verified, "{out:?}");
-    let cs = pk.get_vk().cs();
+    let run = common::prove_and_run(9, Layer, &instances);
+    let cs = &run.cs;
     eprintln!(
         "linear-layer floor (1 advice, {} fixed, 1 lookup, degree {}): {} gas, proof {} bytes",
         cs.num_fixed_columns(),
         cs.degree(),
-        out.gas,
-        proof.len()
+        run.gas,
+        run.proof.len()
     );
     let mut wrong = instances.clone();
     wrong[2] += Fr::one();
-    let out = deploy_and_verify(&mut Chain::new(), &g, &compiled, &proof, &wrong).unwrap();
-    assert!(!out.verified && !out.halted, "{out:?}");
+    common::assert_rejected(&run, &wrong);
 }

@@ -3,20 +3,15 @@
 //! public values) gets a verifier that accepts its proofs in revm and rejects a changed
 //! public value. It also measures the gas of a minimal layout (printed).
 
+mod common;
+
 use halo2_axiom::circuit::{Layouter, SimpleFloorPlanner, Value};
-use halo2_axiom::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_axiom::halo2curves::bn256::{Fr, G1Affine};
 use halo2_axiom::plonk::{
-    create_proof, keygen_pk, keygen_vk, Advice, Circuit, Column, ConstraintSystem, Error, Instance,
-    Selector, TableColumn,
+    Advice, Circuit, Column, ConstraintSystem, Error, Instance, Selector, TableColumn,
 };
 use halo2_axiom::poly::commitment::ParamsProver;
-use halo2_axiom::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
-use halo2_axiom::poly::kzg::multiopen::ProverSHPLONK;
 use halo2_axiom::poly::Rotation;
-use halo2_axiom::transcript::TranscriptWriterBuffer;
-use rand::SeedableRng;
-use zkinfer_prover::transcript::{EvmChallenge, EvmTranscript};
-use zkinfer_verifier_contracts::{deploy_and_verify, generate, solc, Chain, CONTRACT};
 
 const ROWS: usize = 10;
 
@@ -116,37 +111,16 @@ impl Circuit<Fr> for Fib {
 
 #[test]
 fn verifier_of_another_shape() {
-    let k = 5;
-    let params = ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(1));
-    let vk = keygen_vk(&params, &Fib).unwrap();
-    let pk = keygen_pk(&params, vk, &Fib).unwrap();
     let instances = [Fr::from(1), Fr::from(fib()[ROWS - 1])];
-    let mut t = EvmTranscript::new(vec![]);
-    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, EvmChallenge, _, _, _>(
-        &params,
-        &pk,
-        &[Fib],
-        &[&[&instances]],
-        rand_chacha::ChaCha20Rng::seed_from_u64(2),
-        &mut t,
-    )
-    .unwrap();
-    let proof = t.finalize();
-    zkinfer_prover::verify(&params, pk.get_vk(), &proof, &instances).unwrap();
-    assert_eq!(params.get_g()[0], G1Affine::generator());
-
-    let g = generate(&params, pk.get_vk(), instances.len(), false, "test params").unwrap();
-    assert_eq!(g.proof_len, proof.len());
-    let compiled = solc::compile(&g.solidity, CONTRACT).unwrap();
-    let out = deploy_and_verify(&mut Chain::new(), &g, &compiled, &proof, &instances).unwrap();
-    assert!(out.verified, "{out:?}");
+    let run = common::prove_and_run(5, Fib, &instances);
+    assert_eq!(run.params.get_g()[0], G1Affine::generator());
+    assert_eq!(run.generated.proof_len, run.proof.len());
     eprintln!(
         "minimal layout (2 advice, 1 lookup, 2 equality columns): {} gas, proof {} bytes, runtime {} bytes",
-        out.gas,
-        proof.len(),
-        compiled.runtime.len()
+        run.gas,
+        run.proof.len(),
+        run.compiled.runtime.len()
     );
     let wrong = [Fr::from(1), Fr::from(fib()[ROWS - 1] + 1)];
-    let out = deploy_and_verify(&mut Chain::new(), &g, &compiled, &proof, &wrong).unwrap();
-    assert!(!out.verified && !out.halted, "{out:?}");
+    common::assert_rejected(&run, &wrong);
 }
