@@ -317,6 +317,15 @@ impl Plan {
         r
     }
 
+    /// Points of the largest rotation set.
+    pub fn max_set_len(&self) -> usize {
+        self.sets
+            .iter()
+            .map(|s| s.rotations.len())
+            .max()
+            .unwrap_or(1)
+    }
+
     /// `(set, point)` of every point of a rotation set with more than one point, in order:
     /// the points whose barycentric weight `Π_{c ≠ a} 1/(ω^{r_a} − ω^{r_c})` the key holds.
     pub fn weighted_points(&self) -> Vec<(usize, usize)> {

@@ -146,13 +146,7 @@ pub fn generate(
     let rots = plan.rotations();
     let mut extra: Vec<String> = rots.iter().map(|r| point_name(*r)).collect();
     extra.extend(rots.iter().map(|r| format!("U_{}", point_name(*r))));
-    let max_set = plan
-        .sets
-        .iter()
-        .map(|s| s.rotations.len())
-        .max()
-        .unwrap_or(1);
-    extra.extend((1..max_set).map(|e| format!("XINV_{e}")));
+    extra.extend((1..plan.max_set_len()).map(|e| format!("XINV_{e}")));
     for (i, set) in plan.sets.iter().enumerate() {
         for k in 0..set.rotations.len() {
             extra.push(format!("LAG_{i}_{k}"));
@@ -527,13 +521,8 @@ fn body(plan: &Plan, mem: &Mem, source: &VkSource) -> Vec<String> {
         ));
     }
     p("}".into());
-    let max_set = plan
-        .sets
-        .iter()
-        .map(|s| s.rotations.len())
-        .max()
-        .unwrap_or(1);
-    for e in 1..max_set {
+    // x^{-e} for every e a rotation set's interpolation needs.
+    for e in 1..plan.max_set_len() {
         let prev = if e == 1 {
             "1".to_string()
         } else {
