@@ -240,15 +240,15 @@ pub fn compile_with(
             (Some(quant), graph)
         }
     };
-    let circuit = ModelCircuit::blank(Arc::new(graph.clone()), visibility)?;
+    let size = ModelCircuit::blank(Arc::new(graph.clone()), visibility)?.size()?;
     Ok(Settings {
         format_version: FORMAT_VERSION,
         model_sha256: model.sha256.clone(),
         quant,
         visibility,
-        rows: circuit.rows(),
-        circuit_rows: circuit.circuit_rows(),
-        logrows: circuit.min_k()?,
+        rows: size.rows,
+        circuit_rows: size.circuit_rows,
+        logrows: size.logrows,
         graph,
     })
 }

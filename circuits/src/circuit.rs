@@ -20,6 +20,18 @@ pub struct Visibility {
     pub public_input: bool,
 }
 
+/// How big a circuit is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Size {
+    /// Layout rows (rows of lanes), the public rows included.
+    pub rows: usize,
+    /// Circuit rows they take: each layout row is a block of [`crate::chip::BLOCK`] cells
+    /// of the advice column.
+    pub circuit_rows: usize,
+    /// Smallest logrows that fits them, the lookup table and the blinding rows.
+    pub logrows: u32,
+}
+
 /// A quantized graph with one assignment of its inputs.
 #[derive(Clone, Debug)]
 pub struct ModelCircuit {
@@ -161,12 +173,6 @@ impl ModelCircuit {
         self.sized().0
     }
 
-    /// Rows of the circuit the layout uses: each layout row is a block of
-    /// [`crate::chip::BLOCK`] cells of the advice column.
-    pub fn circuit_rows(&self) -> usize {
-        self.sized().1
-    }
-
     /// (layout rows, circuit rows).
     fn sized(&self) -> (usize, usize) {
         let mut cs = ConstraintSystem::<Fr>::default();
@@ -178,16 +184,29 @@ impl ModelCircuit {
 
     /// Smallest logrows that fits the rows, the limb table and the blinding rows.
     pub fn min_k(&self) -> Result<u32> {
+        Ok(self.size()?.logrows)
+    }
+
+    /// Layout rows, circuit rows and logrows, from one dry run of the layout.
+    pub fn size(&self) -> Result<Size> {
+        let (rows, circuit_rows) = self.sized();
         let mut cs = ConstraintSystem::<Fr>::default();
         ChipConfig::configure(&mut cs);
         let reserved = cs.blinding_factors() + 1;
-        let rows = self
-            .circuit_rows()
+        let needed = circuit_rows
             .max(ChipConfig::table_rows(&self.tables))
             .max(cs.minimum_rows());
-        (1..=MAX_K)
-            .find(|k| (1usize << k) >= rows + reserved)
-            .ok_or(CircuitError::TooLarge { rows, max_k: MAX_K })
+        let logrows = (1..=MAX_K)
+            .find(|k| (1usize << k) >= needed + reserved)
+            .ok_or(CircuitError::TooLarge {
+                rows: needed,
+                max_k: MAX_K,
+            })?;
+        Ok(Size {
+            rows,
+            circuit_rows,
+            logrows,
+        })
     }
 }
 

@@ -26,7 +26,7 @@ mod graph;
 pub mod ops;
 mod tensor;
 
-pub use circuit::{ModelCircuit, Visibility, MAX_K};
+pub use circuit::{ModelCircuit, Size, Visibility, MAX_K};
 pub use error::{CircuitError, Result};
 pub use graph::{Affine, Graph, GraphInput, Node, TensorId};
 pub use tensor::Tensor;

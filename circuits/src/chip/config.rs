@@ -23,7 +23,7 @@ pub struct ChipConfig {
     pub a: Column<Advice>,
     /// 1 on the first row of every block: turns its gates on.
     pub q: Column<Fixed>,
-    /// A block's coefficients, one per row of the block ([`Coef::column_and_slot`]): the
+    /// A block's coefficients, one per row of the block ([`Coef::place`]): the
     /// lanes' factors, then the constant term.
     pub coef: Column<Fixed>,
     /// A block's selectors, one per row of the block: chain, product, max.
@@ -60,14 +60,14 @@ pub enum Coef {
 }
 
 impl Coef {
-    /// The column (`false`: `coef`, `true`: `sel`) and the row of the block holding it.
-    pub fn column_and_slot(self) -> (bool, usize) {
+    /// The column (`coef` or `sel`) and the row of the block holding it.
+    pub fn place(self, coef: Column<Fixed>, sel: Column<Fixed>) -> (Column<Fixed>, usize) {
         match self {
-            Coef::Lane(j) => (false, j),
-            Coef::Const => (false, LANES),
-            Coef::Chain => (true, 0),
-            Coef::Prod => (true, 1),
-            Coef::Max => (true, 2),
+            Coef::Lane(j) => (coef, j),
+            Coef::Const => (coef, LANES),
+            Coef::Chain => (sel, 0),
+            Coef::Prod => (sel, 1),
+            Coef::Max => (sel, 2),
         }
     }
 }
@@ -114,8 +114,8 @@ impl ChipConfig {
         let z = |mq: &mut Cells<'_>| mq.query_advice(a, at(LANES, false));
         let z_next = |mq: &mut Cells<'_>| mq.query_advice(a, at(LANES, true));
         let fixed = |mq: &mut Cells<'_>, k: Coef| {
-            let (is_sel, slot) = k.column_and_slot();
-            mq.query_fixed(if is_sel { sel } else { coef }, at(slot, false))
+            let (col, slot) = k.place(coef, sel);
+            mq.query_fixed(col, at(slot, false))
         };
 
         // A block's gates are multiplied by `q`, which is 1 on its first row only: the

@@ -48,6 +48,10 @@ pub struct Ctx<'a, 'r> {
     constants: std::collections::HashMap<i128, Wire>,
     tamper: &'a [Tamper],
     tables: &'a [crate::ops::FnTable],
+    /// Each table's tag ([`ChipConfig::tags`]).
+    tags: Vec<i128>,
+    /// The last layout row whose `q` was set.
+    gated: Option<usize>,
 }
 
 impl<'a, 'r> Ctx<'a, 'r> {
@@ -71,6 +75,8 @@ impl<'a, 'r> Ctx<'a, 'r> {
             constants: std::collections::HashMap::new(),
             tamper,
             tables,
+            tags: ChipConfig::tags(tables),
+            gated: None,
         }
     }
 
@@ -141,10 +147,12 @@ impl<'a, 'r> Ctx<'a, 'r> {
     /// Sets a fixed value of layout row `row`'s gates (and turns them on).
     fn coef(&mut self, k: Coef, row: usize, value: i128) {
         debug_assert!(row >= self.public, "public rows hold no gate");
-        let (is_sel, slot) = k.column_and_slot();
-        let col = if is_sel { self.cfg.sel } else { self.cfg.coef };
+        let (col, slot) = k.place(self.cfg.coef, self.cfg.sel);
         self.fixed_at(col, self.at(row, slot), value);
-        self.fixed_at(self.cfg.q, self.at(row, 0), 1);
+        if self.gated != Some(row) {
+            self.fixed_at(self.cfg.q, self.at(row, 0), 1);
+            self.gated = Some(row);
+        }
     }
 
     fn fixed_at(&mut self, col: Column<Fixed>, at: usize, value: i128) {
@@ -361,7 +369,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
             .iter()
             .position(|t| t == table)
             .expect("every lookup table is registered with the circuit");
-        ChipConfig::tags(self.tables)[i]
+        self.tags[i]
     }
 
     /// `y` with `lo(y) ≤ acc ≤ hi(y)`, in three rows: the first looks up `(y, lo, hi)` in the
