@@ -54,7 +54,7 @@ pub fn words(plan: &Plan) -> usize {
 }
 
 fn omega_start(plan: &Plan) -> usize {
-    FIXED + 2 * (plan.cs.num_fixed_columns() + plan.cs.permutation().get_columns().len())
+    sigma(plan, plan.cs.permutation().get_columns().len())
 }
 
 fn weight_start(plan: &Plan) -> usize {
@@ -82,7 +82,7 @@ pub fn sigma(plan: &Plan, i: usize) -> usize {
 /// The shape id of a plan: keccak256 of the pinned constraint system and the quotient
 /// piece count. Verifiers accept only VK blobs of their own shape.
 pub fn shape_id(plan: &Plan) -> [u8; 32] {
-    // "vk2": the blob's layout (ω powers and pair inverses after the commitments).
+    // "vk2": the blob's layout (ω powers and barycentric weights after the commitments).
     let text = format!("vk2/{:?}/{}", plan.cs.pinned(), plan.quotient_pieces);
     Keccak256::digest(text.as_bytes()).into()
 }
