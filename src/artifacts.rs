@@ -134,9 +134,13 @@ impl ModelDir {
         Ok(info)
     }
 
+    /// The SRS of the setup. A development SRS is recognised from its points, whatever
+    /// `setup.json` says; other parameters take the origin recorded at setup.
     fn srs(&self, settings: &Settings, info: &SetupInfo) -> Result<Srs> {
         let mut srs = Srs::read(&self.path("srs.params"), settings.logrows)?;
-        srs.origin = info.srs.clone();
+        if !srs.origin.is_insecure() && !info.srs.is_insecure() {
+            srs.origin = info.srs.clone();
+        }
         Ok(srs)
     }
 

@@ -11,21 +11,7 @@ pub use zkinfer_verifier_contracts::EvmOutcome;
 
 /// Number of public instances of `settings`: outputs, then public inputs.
 pub fn num_instances(settings: &Settings) -> usize {
-    let g = &settings.graph;
-    let outputs: usize = g
-        .outputs
-        .iter()
-        .map(|o| g.shape(*o).iter().product::<usize>())
-        .sum();
-    let inputs: usize = if settings.visibility.public_input {
-        g.inputs
-            .iter()
-            .map(|i| i.shape.iter().product::<usize>())
-            .sum()
-    } else {
-        0
-    };
-    outputs + inputs
+    settings.visibility.num_instances(&settings.graph)
 }
 
 /// A generated and compiled verifier.

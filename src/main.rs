@@ -163,6 +163,10 @@ enum Cmd {
         /// Hex private key of the deploying account.
         #[arg(long)]
         private_key: String,
+        /// Deploy even if DIR was set up with the development SRS (anyone can forge proofs
+        /// under it): for test chains only.
+        #[arg(long)]
+        allow_insecure_srs: bool,
     },
     /// Verify a proof with a deployed verifier (`eth_call`; exit 0 valid, 1 rejected); with
     /// `--send`, also as a mined transaction, reporting its gas.
@@ -331,7 +335,15 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             let settings = d.settings()?;
             let p = read_proof(proof)?;
             let (srs, vk) = d.verifier(&settings)?;
-            verdict(j, zkinfer::verify(&settings, &srs, &vk, &p), &p.outputs)
+            let insecure = evm_cmd::warn_if_insecure(dir, &srs);
+            // Shown as verified: the checked public outputs, never the file's own `outputs`.
+            let outputs = settings.dequantize_outputs(&p.public_outputs);
+            verdict(
+                j,
+                zkinfer::verify(&settings, &srs, &vk, &p),
+                &outputs,
+                insecure,
+            )
         }
         Cmd::Calibrate {
             model,
@@ -378,8 +390,12 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             dir,
             rpc_url,
             private_key,
+            allow_insecure_srs,
         } => {
-            report(j, evm_cmd::deploy(dir, rpc_url, private_key)?);
+            report(
+                j,
+                evm_cmd::deploy(dir, rpc_url, private_key, *allow_insecure_srs)?,
+            );
             Ok(0)
         }
         Cmd::VerifyOnchain {
@@ -437,18 +453,32 @@ fn report(json: bool, value: serde_json::Value) {
     }
 }
 
-fn verdict(json: bool, result: zkinfer::Result<()>, outputs: &[f64]) -> Result<i32> {
+fn verdict(
+    json: bool,
+    result: zkinfer::Result<()>,
+    outputs: &[f64],
+    insecure_srs: bool,
+) -> Result<i32> {
     match result {
         Ok(()) => {
-            report(json, json!({ "verified": true, "outputs": outputs }));
+            report(
+                json,
+                json!({ "verified": true, "outputs": outputs, "insecure_srs": insecure_srs }),
+            );
             Ok(0)
         }
         Err(zkinfer::Error::Prover(zkinfer_prover::ProverError::Rejected { reason })) => {
-            report(json, json!({ "verified": false, "reason": reason }));
+            report(
+                json,
+                json!({ "verified": false, "reason": reason, "insecure_srs": insecure_srs }),
+            );
             Ok(1)
         }
         Err(e @ zkinfer::Error::Mismatch { .. }) => {
-            report(json, json!({ "verified": false, "reason": e.to_string() }));
+            report(
+                json,
+                json!({ "verified": false, "reason": e.to_string(), "insecure_srs": insecure_srs }),
+            );
             Ok(1)
         }
         Err(e) => Err(e.into()),

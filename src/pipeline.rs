@@ -387,7 +387,14 @@ pub fn verify(
     proof: &Proof,
 ) -> Result<()> {
     check_binding(settings, vk, proof)?;
-    zkinfer_prover::verify(&srs.params, vk, &proof.bytes()?, &proof.instances())?;
+    let expected = settings.visibility.num_instances(&settings.graph);
+    zkinfer_prover::verify(
+        &srs.params,
+        vk,
+        &proof.bytes()?,
+        &proof.instances(),
+        expected,
+    )?;
     Ok(())
 }
 

@@ -157,6 +157,11 @@ fn imported_ceremony_srs_proves_and_verifies() {
             "{args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        // A ceremony SRS draws no development-SRS warning.
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("warning"),
+            "{args:?}"
+        );
     }
     let setup_json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("setup.json")).unwrap()).unwrap();

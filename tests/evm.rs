@@ -28,6 +28,7 @@ fn native_accepts(case: &Case, bytes: &[u8], instances: &[Fr]) -> bool {
         case.keys.pk.get_vk(),
         bytes,
         instances,
+        zkinfer::evm::num_instances(&case.settings),
     )
     .is_ok()
 }
@@ -223,6 +224,9 @@ fn cli_create_verifier_verify_evm_calldata() {
     let (d, p) = (dir.to_str().unwrap(), proof.to_str().unwrap());
     let out = zkinfer_cli(&["create-verifier", d, "--json"]);
     assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["insecure_srs"], true);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("development SRS"));
     for f in [
         "Verifier.sol",
         "Verifier.abi.json",
@@ -238,6 +242,7 @@ fn cli_create_verifier_verify_evm_calldata() {
     assert!(out.status.success(), "{out:?}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["verified"], true);
+    assert_eq!(v["insecure_srs"], true);
     assert!(v["gas"].as_u64().unwrap() > 21_000);
     assert!(v["verifier_runtime_bytes"].as_u64().unwrap() <= 24_576);
     // The self-contained form verifies the same proof, without the key contract's call.

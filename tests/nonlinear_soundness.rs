@@ -5,16 +5,12 @@
 //! answer at their range ends and at zero, and refuse an input one past either end.
 //! (Rounding ties are covered in `circuits`' rescale and interp tests.)
 
-/// The chip tests' one-node graphs and MockProver helper.
-#[path = "../circuits/tests/common/mod.rs"]
-mod chip;
 mod common;
 
-use chip::one_node;
-use halo2_axiom::dev::{MockProver, VerifyFailure};
 use zkinfer::{calibrate, compile_with, Nonlinear, Target, Visibility};
-use zkinfer_circuits::chip::Tamper;
+use zkinfer_circuits::chip::{FN_LANES, LANE_A, SECOND_LANE};
 use zkinfer_circuits::ops::{Interp, Lookup, Op};
+use zkinfer_circuits::testing::{check_honest, failures_with, lookup_failed, one_node, Tamper};
 use zkinfer_circuits::{CircuitError, ModelCircuit};
 
 /// One conformance case per nonlinear op.
@@ -32,24 +28,6 @@ const CASES: &[(&str, &str)] = &[
     ("Pow", "test_pow_example"),
 ];
 
-const LANE_A: usize = 3;
-/// Lanes of a function row: input (or segment index), output (or intercept), second output
-/// (or slope).
-const FN_LANES: [usize; 3] = [2, 3, 1];
-
-fn failures(c: &ModelCircuit, k: u32) -> Vec<VerifyFailure> {
-    MockProver::run(k, c, vec![c.instances()])
-        .unwrap()
-        .verify()
-        .err()
-        .unwrap_or_default()
-}
-
-fn function_lookup_failed(fs: &[VerifyFailure]) -> bool {
-    fs.iter()
-        .any(|f| matches!(f, VerifyFailure::Lookup { name, .. } if name == "limb or function"))
-}
-
 /// The table alone: ends, zero, and one past each end.
 fn check_table_edges(op: &str, lookup: &Lookup) {
     let t = &lookup.table;
@@ -66,7 +44,7 @@ fn check_table_edges(op: &str, lookup: &Lookup) {
         .map(|v| i128::from(t.values[(v - lo) as usize]))
         .collect();
     assert_eq!(c.graph().outputs_of(c.values())[0].data, want, "{op}");
-    assert!(chip::failures(&c).is_empty(), "{op}");
+    check_honest(&c).expect(op);
     for beyond in [lo - 1, hi + 1] {
         let mut x: Vec<i128> = xs.iter().map(|v| i128::from(*v)).collect();
         x[0] = i128::from(beyond);
@@ -117,23 +95,19 @@ fn check(op: &str, model: &zkinfer::Model, floats: &[Vec<f32>]) {
         let q = settings.quantize_inputs(floats).unwrap();
         let circuit = settings.circuit(&q).unwrap();
         let k = settings.logrows;
-        assert!(failures(&circuit, k).is_empty(), "{op} {mode:?}: honest");
+        check_honest(&circuit).unwrap_or_else(|e| panic!("{op} {mode:?}: {e}"));
         let rows = circuit.node_rows();
         let mut found = 0;
         for (n, node) in settings.graph.nodes.iter().enumerate() {
             let row = rows[n].start;
             let tamper = |lane, row| {
-                let c = circuit.clone().with_tamper(&[Tamper {
-                    lane,
-                    row,
-                    delta: 1,
-                }]);
-                failures(&c, k)
+                let c = circuit.clone().with_tamper(&[Tamper::shift(lane, row, 1)]);
+                failures_with(&c, k, c.instances())
             };
             match &node.op {
                 Op::Lookup(lookup) => {
                     let fs = tamper(FN_LANES[1], row);
-                    assert!(function_lookup_failed(&fs), "{op} node {n}: output {fs:?}");
+                    assert!(lookup_failed(&fs), "{op} node {n}: output {fs:?}");
                     assert!(!tamper(FN_LANES[0], row).is_empty(), "{op} node {n}: input");
                     check_table_edges(op, lookup);
                 }
@@ -141,9 +115,9 @@ fn check(op: &str, model: &zkinfer::Model, floats: &[Vec<f32>]) {
                     // Row 0: the segment lookup (h, e, d in FN_LANES); row 1 the
                     // decomposition; flat segments may share coefficients, so a moved index
                     // can still be in the table: the decomposition then fails.
-                    for lane in [FN_LANES[1], FN_LANES[2]] {
+                    for lane in [FN_LANES[1], SECOND_LANE] {
                         let fs = tamper(lane, row);
-                        assert!(function_lookup_failed(&fs), "{op} node {n}: lane {lane}");
+                        assert!(lookup_failed(&fs), "{op} node {n}: lane {lane}");
                     }
                     assert!(!tamper(FN_LANES[0], row).is_empty(), "{op} node {n}: index");
                     // The output, where the remainder row (the element's second to last)
@@ -171,7 +145,7 @@ fn check_segment_edges(op: &str, interp: &Interp) {
     let c = ModelCircuit::new(graph.clone(), &[xs.clone()], Visibility::default()).unwrap();
     let want: Vec<i128> = xs.iter().map(|x| interp.apply(*x).unwrap()).collect();
     assert_eq!(c.graph().outputs_of(c.values())[0].data, want, "{op}");
-    assert!(chip::failures(&c).is_empty(), "{op}");
+    check_honest(&c).expect(op);
     for beyond in [lo - 1, hi + 1] {
         let mut x = xs.clone();
         x[0] = beyond;

@@ -56,17 +56,27 @@ fn cli_deploy_and_verify_onchain() {
     let (dir, proof) = cli_proven_iris(tmp.path());
     let (d, p) = (dir.to_str().unwrap(), proof.to_str().unwrap());
     let url = anvil.url.as_str();
-    let out = zkinfer(&[
-        "deploy",
-        d,
-        "--rpc-url",
-        url,
-        "--private-key",
-        DEV_KEY,
-        "--json",
-    ]);
+    // The directory was set up with the development SRS: refused without the flag, nothing
+    // deployed or written.
+    let deploy = |extra: &[&str]| {
+        let mut args = vec!["deploy", d, "--rpc-url", url, "--private-key", DEV_KEY];
+        args.extend_from_slice(extra);
+        zkinfer(&args)
+    };
+    let out = deploy(&["--json"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let msg = err["error"].as_str().unwrap();
+    assert!(
+        msg.contains("development SRS") && msg.contains("--allow-insecure-srs"),
+        "{msg}"
+    );
+    assert!(!dir.join("evm/deployment.json").exists());
+    let out = deploy(&["--allow-insecure-srs", "--json"]);
     assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: "));
     let dep: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(dep["insecure_srs"], true);
     assert_eq!(dep["chain_id"], 31337);
     assert!(dep["verifier"]["gas_used"].as_u64().unwrap() > 0);
     assert!(dir.join("evm/deployment.json").exists());
@@ -81,6 +91,8 @@ fn cli_deploy_and_verify_onchain() {
     assert!(out.status.success(), "{out:?}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["verified"], true);
+    assert_eq!(v["insecure_srs"], true);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("development SRS"));
     let out = verify_onchain(&["--send", "--private-key", DEV_KEY, "--json"]);
     assert!(out.status.success(), "{out:?}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -112,6 +124,7 @@ fn cli_deploy_and_verify_onchain() {
         "http://127.0.0.1:9",
         "--private-key",
         DEV_KEY,
+        "--allow-insecure-srs",
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("127.0.0.1:9"));

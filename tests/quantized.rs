@@ -38,6 +38,12 @@ fn prove_quantized(model: &str, format: QuantFormat) -> (u32, f64) {
     let mut seconds = 0.0;
     for i in 0..10 {
         let input = read_inputs(&data(model).join(format!("inputs/input_{i:02}.json"))).unwrap();
+        if i == 0 {
+            // The free-cell guard over the model's circuit.
+            let q = settings.quantize_inputs(&input).unwrap();
+            zkinfer_circuits::testing::check_honest(&settings.circuit(&q).unwrap())
+                .unwrap_or_else(|e| panic!("{model}: {e}"));
+        }
         let proof = prove(&settings, &keys, &input).unwrap();
         verify(&settings, &keys.srs, keys.pk.get_vk(), &proof).unwrap();
         seconds += proof.prove_seconds;

@@ -6,10 +6,10 @@
 //! Ops whose onnxruntime kernels compute in float over whole windows (QLinearAveragePool,
 //! QLinearSoftmax) are not supported yet: importing them must be a clear error naming the op.
 
-use halo2_axiom::dev::MockProver;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use zkinfer::{compile, Model, Visibility};
+use zkinfer_circuits::testing::check_honest;
 
 /// Op types the importer refuses, with the reason recorded in `docs/quantized.md`.
 const UNSUPPORTED: &[&str] = &["QLinearAveragePool", "QLinearSoftmax"];
@@ -82,9 +82,7 @@ fn every_case_matches_onnxruntime_or_is_a_clear_error() {
             assert_eq!(ours, expected, "{name} sample {s}");
             let q = settings.quantize_inputs(&inputs).unwrap();
             let circuit = settings.circuit(&q).unwrap();
-            let prover =
-                MockProver::run(settings.logrows, &circuit, vec![circuit.instances()]).unwrap();
-            assert!(prover.verify().is_ok(), "{name} sample {s}");
+            check_honest(&circuit).unwrap_or_else(|e| panic!("{name} sample {s}: {e}"));
         }
         proven += 1;
     }

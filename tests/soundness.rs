@@ -167,6 +167,20 @@ fn cli_flow_and_artifact_mismatches() {
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["verified"], true);
+    // Set up with the development SRS: said on stderr and in the JSON.
+    assert_eq!(v["insecure_srs"], true);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("development SRS"));
+    // What is shown as verified comes from the checked public outputs, not the file's own
+    // (unchecked) `outputs` field.
+    let mut edited = read_proof(&proof).unwrap();
+    let honest = edited.outputs.clone();
+    edited.outputs = vec![999.0; honest.len()];
+    let ed = tmp.path().join("edited.json");
+    write_json(&ed, &edited).unwrap();
+    let out = zkinfer(&["verify", d, "--proof", ed.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["outputs"], serde_json::json!(honest));
 
     // A changed public output: exit 1 with the reason.
     let mut pr = read_proof(&proof).unwrap();

@@ -47,6 +47,10 @@ fn prove_zoo(model: &str, classifier: bool) -> f64 {
     let settings = compile(&m, &calibration, Visibility::default()).unwrap();
     let keys = setup(&settings, None, &zkinfer::default_cache_dir()).unwrap();
     let mut max_err = 0f64;
+    // The free-cell guard over the model's circuit (one sample: the layout is the same).
+    let q = settings.quantize_inputs(&samples[0].0).unwrap();
+    zkinfer_circuits::testing::check_honest(&settings.circuit(&q).unwrap())
+        .unwrap_or_else(|e| panic!("{model}: {e}"));
     for (i, (input, reference)) in samples.iter().enumerate() {
         let proof = prove(&settings, &keys, input).unwrap();
         verify(&settings, &keys.srs, keys.pk.get_vk(), &proof).unwrap();

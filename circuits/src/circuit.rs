@@ -1,6 +1,6 @@
 //! The whole graph as one halo2 circuit, and its sizing.
 
-use crate::chip::{ChipConfig, Ctx, Tamper, Wire};
+use crate::chip::{ChipConfig, Ctx, Wire};
 use crate::error::{CircuitError, Result};
 use crate::field::to_field;
 use crate::graph::Graph;
@@ -18,6 +18,28 @@ pub const MAX_K: u32 = 26;
 pub struct Visibility {
     /// Expose the inputs as public instances after the outputs.
     pub public_input: bool,
+}
+
+impl Visibility {
+    /// Public instances of `graph`'s circuit: every output element, then every input
+    /// element when inputs are public. A verifier must be given exactly this many.
+    pub fn num_instances(&self, graph: &Graph) -> usize {
+        let outputs: usize = graph
+            .outputs
+            .iter()
+            .map(|o| graph.shape(*o).iter().product::<usize>())
+            .sum();
+        let inputs: usize = if self.public_input {
+            graph
+                .inputs
+                .iter()
+                .map(|i| i.shape.iter().product::<usize>())
+                .sum()
+        } else {
+            0
+        };
+        outputs + inputs
+    }
 }
 
 /// How big a circuit is.
@@ -38,7 +60,8 @@ pub struct ModelCircuit {
     graph: Arc<Graph>,
     values: Arc<Vec<Tensor>>,
     visibility: Visibility,
-    tamper: Vec<Tamper>,
+    #[cfg(feature = "test-support")]
+    tamper: Vec<crate::testing::Tamper>,
     tables: Arc<Vec<crate::ops::FnTable>>,
 }
 
@@ -74,16 +97,38 @@ impl ModelCircuit {
             graph,
             values: Arc::new(values),
             visibility,
+            #[cfg(feature = "test-support")]
             tamper: Vec::new(),
             tables: Arc::new(tables),
         }
     }
 
-    /// Corrupts advice cells (soundness tests only).
-    #[doc(hidden)]
-    pub fn with_tamper(mut self, tamper: &[Tamper]) -> Self {
+    /// Changes advice cells after the honest layout, assigned or not (soundness tests).
+    #[cfg(feature = "test-support")]
+    pub fn with_tamper(mut self, tamper: &[crate::testing::Tamper]) -> Self {
         self.tamper = tamper.to_vec();
         self
+    }
+
+    /// A circuit laid out from `values` as they are, not from the oracle: a dishonest
+    /// evaluation, for soundness tests that forge a witness.
+    #[cfg(feature = "test-support")]
+    pub fn forged(graph: Arc<Graph>, values: Vec<Tensor>, visibility: Visibility) -> Self {
+        Self::with_values(graph, values, visibility)
+    }
+
+    /// The circuit rows of the tampered cells, sorted (empty outside soundness tests).
+    fn tamper_rows(&self) -> Vec<usize> {
+        #[cfg(feature = "test-support")]
+        {
+            let public = self.public_rows();
+            let mut rows: Vec<usize> = self.tamper.iter().map(|t| t.circuit_row(public)).collect();
+            rows.sort_unstable();
+            rows.dedup();
+            rows
+        }
+        #[cfg(not(feature = "test-support"))]
+        Vec::new()
     }
 
     /// The graph.
@@ -113,7 +158,7 @@ impl ModelCircuit {
     }
 
     /// Rows kept for the public instances, one per instance, before the layout.
-    fn public_rows(&self) -> usize {
+    pub(crate) fn public_rows(&self) -> usize {
         self.instances().len()
     }
 
@@ -122,7 +167,7 @@ impl ModelCircuit {
     pub fn node_rows(&self) -> Vec<std::ops::Range<usize>> {
         let mut cs = ConstraintSystem::<Fr>::default();
         let cfg = ChipConfig::configure(&mut cs);
-        let mut ctx = Ctx::new(&cfg, None, &[], &self.tables, self.public_rows());
+        let mut ctx = Ctx::new(&cfg, None, &self.tables, self.public_rows());
         let mut rows = Vec::with_capacity(self.graph.nodes.len());
         self.layout_with(&mut ctx, &mut |n, start, end| {
             debug_assert_eq!(n, rows.len());
@@ -177,7 +222,7 @@ impl ModelCircuit {
     fn sized(&self) -> (usize, usize) {
         let mut cs = ConstraintSystem::<Fr>::default();
         let cfg = ChipConfig::configure(&mut cs);
-        let mut ctx = Ctx::new(&cfg, None, &[], &self.tables, self.public_rows());
+        let mut ctx = Ctx::new(&cfg, None, &self.tables, self.public_rows());
         self.layout(&mut ctx);
         (ctx.rows_used(), ctx.circuit_rows_used())
     }
@@ -233,7 +278,8 @@ impl Circuit<Fr> for ModelCircuit {
             || "model",
             |mut region| {
                 let public = self.public_rows();
-                let mut ctx = Ctx::new(&cfg, Some(&mut region), &self.tamper, &self.tables, public);
+                let watch = self.tamper_rows();
+                let mut ctx = Ctx::new(&cfg, Some(&mut region), &self.tables, public).watch(&watch);
                 let (outputs, inputs) = self.layout(&mut ctx);
                 let public_inputs = if self.visibility.public_input {
                     inputs
@@ -242,6 +288,21 @@ impl Circuit<Fr> for ModelCircuit {
                 };
                 for (i, w) in outputs.iter().chain(&public_inputs).enumerate() {
                     ctx.public(i, w);
+                }
+                #[cfg(feature = "test-support")]
+                {
+                    let mut current = ctx.watched().to_vec();
+                    drop(ctx);
+                    for t in &self.tamper {
+                        let at = t.circuit_row(public);
+                        let i = watch.binary_search(&at).expect("watched");
+                        current[i] = t.apply(current[i]);
+                        region.assign_advice(
+                            cfg.a,
+                            at,
+                            halo2_axiom::circuit::Value::known(current[i]),
+                        );
+                    }
                 }
                 Ok(())
             },

@@ -25,6 +25,8 @@ pub mod field;
 mod graph;
 pub mod ops;
 mod tensor;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 pub use circuit::{ModelCircuit, Size, Visibility, MAX_K};
 pub use error::{CircuitError, Result};

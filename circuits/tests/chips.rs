@@ -1,64 +1,20 @@
 //! Every chip against the reference evaluator (MockProver), with tampered witnesses that must
 //! fail the specific constraint, and fixed-point edge cases.
 
-use halo2_axiom::dev::{MockProver, VerifyFailure};
 use proptest::prelude::*;
 use std::sync::Arc;
-use zkinfer_circuits::chip::{Tamper, ACT_BOUND, LANES, RANGE_BITS};
+use zkinfer_circuits::chip::{ACT_BOUND, LANES, LANE_A, LANE_B, RANGE_BITS};
 use zkinfer_circuits::ops::{Add, AffineRow, Cand, Gather, Linear, Max, Mul, Op, Relu, Rescale};
-use zkinfer_circuits::{CircuitError, Graph, GraphInput, ModelCircuit, Node, Visibility};
+use zkinfer_circuits::testing::{
+    check_honest, copy_failed, failures, failures_with, gate_at, gate_failed, graph, lookup_failed,
+    Failure, Tamper,
+};
+use zkinfer_circuits::{CircuitError, Graph, ModelCircuit, Node, Visibility};
 
 const Z: usize = LANES;
-const LANE_A: usize = 3;
-const LANE_B: usize = 4;
-
-fn graph(op: Op, in_shapes: &[Vec<usize>], out_shape: Vec<usize>) -> Arc<Graph> {
-    let inputs = in_shapes
-        .iter()
-        .enumerate()
-        .map(|(i, s)| GraphInput {
-            name: format!("x{i}"),
-            shape: s.clone(),
-            scale: 0,
-            affine: None,
-        })
-        .collect();
-    let n = in_shapes.len();
-    Arc::new(Graph {
-        inputs,
-        nodes: vec![Node {
-            name: "op".into(),
-            op,
-            inputs: (0..n).collect(),
-            shape: out_shape,
-            scale: 0,
-            affine: None,
-        }],
-        outputs: vec![n],
-        sources: vec![],
-    })
-}
 
 fn circuit(g: &Arc<Graph>, inputs: &[Vec<i128>]) -> ModelCircuit {
     ModelCircuit::new(g.clone(), inputs, Visibility::default()).expect("evaluates")
-}
-
-fn failures(c: &ModelCircuit) -> Vec<VerifyFailure> {
-    let k = c.min_k().unwrap();
-    MockProver::run(k, c, vec![c.instances()])
-        .unwrap()
-        .verify()
-        .err()
-        .unwrap_or_default()
-}
-
-fn gate_failed(fs: &[VerifyFailure], gate: &str) -> bool {
-    fs.iter().any(|f| matches!(f, VerifyFailure::ConstraintNotSatisfied { constraint, .. } if format!("{constraint:?}").contains(&format!("\"{gate}\""))))
-}
-
-fn lookup_failed(fs: &[VerifyFailure]) -> bool {
-    fs.iter()
-        .any(|f| matches!(f, VerifyFailure::Lookup { name, .. } if name == "limb or function"))
 }
 
 fn output(c: &ModelCircuit) -> Vec<i128> {
@@ -66,7 +22,7 @@ fn output(c: &ModelCircuit) -> Vec<i128> {
 }
 
 fn t(lane: usize, row: usize, delta: i128) -> Tamper {
-    Tamper { lane, row, delta }
+    Tamper::shift(lane, row, delta)
 }
 
 fn linear9(weights: &[i64; 9], bias: i64) -> Arc<Graph> {
@@ -93,7 +49,7 @@ proptest! {
         let c = circuit(&g, std::slice::from_ref(&x));
         let expect: i128 = i128::from(b) + x.iter().zip(w).map(|(a, w)| a * i128::from(w)).sum::<i128>();
         prop_assert_eq!(output(&c), vec![expect]);
-        prop_assert!(failures(&c).is_empty());
+        prop_assert!(check_honest(&c).is_ok(), "{:?}", check_honest(&c));
     }
 
     #[test]
@@ -101,7 +57,7 @@ proptest! {
         let g = graph(Op::Rescale(Rescale { shift }), &[vec![4]], vec![4]);
         let x: Vec<i128> = x.into_iter().map(|v| v >> (40 - shift)).collect();
         let c = circuit(&g, &[x.iter().map(|v| v.clamp(&-(ACT_BOUND - 1), &(ACT_BOUND - 1))).copied().collect()]);
-        prop_assert!(failures(&c).is_empty());
+        prop_assert!(check_honest(&c).is_ok(), "{:?}", check_honest(&c));
     }
 
     #[test]
@@ -109,7 +65,7 @@ proptest! {
         let g = graph(Op::Relu(Relu {}), &[vec![6]], vec![6]);
         let c = circuit(&g, std::slice::from_ref(&x));
         prop_assert_eq!(output(&c), x.iter().map(|v| (*v).max(0)).collect::<Vec<_>>());
-        prop_assert!(failures(&c).is_empty());
+        prop_assert!(check_honest(&c).is_ok(), "{:?}", check_honest(&c));
     }
 
     #[test]
@@ -119,7 +75,7 @@ proptest! {
         let c = circuit(&g, std::slice::from_ref(&x));
         let expect = vec![*x[..4].iter().max().unwrap(), *x[4..].iter().max().unwrap(), x[1].max(x[6])];
         prop_assert_eq!(output(&c), expect);
-        prop_assert!(failures(&c).is_empty());
+        prop_assert!(check_honest(&c).is_ok(), "{:?}", check_honest(&c));
     }
 
     #[test]
@@ -128,11 +84,11 @@ proptest! {
         let gm = graph(Op::Mul(Mul { lhs: idx.clone(), rhs: idx.clone() }), &[vec![3], vec![3]], vec![3]);
         let c = circuit(&gm, &[x.clone(), u.clone()]);
         prop_assert_eq!(output(&c), x.iter().zip(&u).map(|(a, b)| a * b).collect::<Vec<_>>());
-        prop_assert!(failures(&c).is_empty());
+        prop_assert!(check_honest(&c).is_ok(), "{:?}", check_honest(&c));
         let ga = graph(Op::Add(Add { lhs_mul: 4, rhs_mul: -1, lhs: idx.clone(), rhs: idx }), &[vec![3], vec![3]], vec![3]);
         let c = circuit(&ga, &[x.clone(), u.clone()]);
         prop_assert_eq!(output(&c), x.iter().zip(&u).map(|(a, b)| 4 * a - b).collect::<Vec<_>>());
-        prop_assert!(failures(&c).is_empty());
+        prop_assert!(check_honest(&c).is_ok(), "{:?}", check_honest(&c));
     }
 }
 
@@ -186,12 +142,12 @@ fn rescale_edge_cases() {
     let h = 1 << 15;
     let c = circuit(&g, &[vec![0, h, -h, h - 1, -h - 1, (ACT_BOUND - 1)]]);
     assert_eq!(output(&c), vec![0, 1, 0, 0, -1, 128]);
-    assert!(failures(&c).is_empty());
+    check_honest(&c).unwrap();
     // A shift that is not a multiple of the limb width takes the two-sided remainder check.
     let g = graph(Op::Rescale(Rescale { shift: 12 }), &[vec![2]], vec![2]);
     let c = circuit(&g, &[vec![4095, -2048]]);
     assert_eq!(output(&c), vec![1, 0]);
-    assert!(failures(&c).is_empty());
+    check_honest(&c).unwrap();
     let c = circuit(&g, &[vec![4095, -2048]]).with_tamper(&[t(0, 2, 1)]);
     assert!(gate_failed(&failures(&c), "linear"));
 }
@@ -221,7 +177,7 @@ fn relu_edges_and_range() {
     let g = graph(Op::Relu(Relu {}), &[vec![5]], vec![5]);
     let c = circuit(&g, &[vec![0, 1, -1, ACT_BOUND - 1, -ACT_BOUND]]);
     assert_eq!(output(&c), vec![0, 1, 0, ACT_BOUND - 1, 0]);
-    assert!(failures(&c).is_empty());
+    check_honest(&c).unwrap();
     let big = graph(Op::Relu(Relu {}), &[vec![1]], vec![1]);
     let lin = Graph {
         nodes: vec![
@@ -317,13 +273,15 @@ fn changed_public_output_fails() {
     let c = circuit(&g, &[vec![3, -3]]);
     let mut inst = c.instances();
     inst[0] += halo2_axiom::halo2curves::bn256::Fr::one();
-    let k = c.min_k().unwrap();
-    let fs = MockProver::run(k, &c, vec![inst])
-        .unwrap()
-        .verify()
-        .unwrap_err();
-    // The public row of output 0 (row 0) no longer adds up.
-    assert!(gate_failed(&fs, "linear"), "{fs:?}");
+    let fs = failures_with(&c, c.min_k().unwrap(), inst);
+    // The public row of output 0 (circuit row 0) no longer holds.
+    assert_eq!(
+        fs,
+        vec![Failure::Gate {
+            gate: "linear".into(),
+            row: 0
+        }]
+    );
 }
 
 #[test]
@@ -342,7 +300,7 @@ fn min_with_constants_and_its_forgery() {
     );
     let c = circuit(&g, &[vec![9, -4]]);
     assert_eq!(output(&c), vec![5, -4]);
-    assert!(failures(&c).is_empty());
+    check_honest(&c).unwrap();
     // Rows 0, 1 inputs; row 2 the constant 0 (chain end); row 3 the constant 5; rows 4, 5
     // the first window. Claim min(9, 5) = 4: a − y grows by one in both rows, limbs agree,
     // only the product fails.
@@ -365,14 +323,10 @@ fn gather_moves_cells_and_pins_constants() {
     );
     let c = circuit(&g, &[vec![10, 20, 30]]);
     assert_eq!(output(&c), vec![30, -7, 10]);
-    assert!(failures(&c).is_empty());
+    check_honest(&c).unwrap();
     // Rows 0..3 inputs, row 3 the constant -7: changing it breaks the constant constraint.
     let fs = failures(&circuit(&g, &[vec![10, 20, 30]]).with_tamper(&[t(LANE_A, 3, 1)]));
-    assert!(
-        fs.iter()
-            .any(|f| matches!(f, VerifyFailure::Permutation { .. })),
-        "{fs:?}"
-    );
+    assert!(copy_failed(&fs), "{fs:?}");
 }
 
 fn square_table() -> zkinfer_circuits::ops::FnTable {
@@ -396,7 +350,7 @@ fn lookup_matches_table_at_range_ends_and_zero() {
     );
     let c = circuit(&g, &[vec![-4, 0, 4]]);
     assert_eq!(output(&c), vec![16, 0, 16]);
-    assert!(failures(&c).is_empty());
+    check_honest(&c).unwrap();
     for bad in [-5, 5] {
         let err =
             ModelCircuit::new(g.clone(), &[vec![0, bad, 0]], Visibility::default()).unwrap_err();
@@ -417,29 +371,20 @@ fn lookup_tampered_output_or_input_fails_the_function_lookup() {
         &[vec![2]],
         vec![2],
     );
-    let lookup_fn = |fs: &[VerifyFailure]| {
-        fs.iter()
-            .any(|f| matches!(f, VerifyFailure::Lookup { name, .. } if name == "limb or function"))
-    };
+    let lookup_fn = |fs: &[_]| lookup_failed(fs);
     // Rows 0, 1 inputs; rows 2, 3 the lookups (x in lane 2, y in lane 3).
     let fs = failures(&circuit(&g, &[vec![3, -2]]).with_tamper(&[t(3, 2, 1)]));
     assert!(lookup_fn(&fs), "{fs:?}");
     // A consistent pair (x, y) = (4, 16) in place of (3, 9): the table accepts it, the copy of
     // the input does not.
     let fs = failures(&circuit(&g, &[vec![3, -2]]).with_tamper(&[t(2, 2, 1), t(3, 2, 7)]));
-    assert!(
-        !lookup_fn(&fs)
-            && fs
-                .iter()
-                .any(|f| matches!(f, VerifyFailure::Permutation { .. })),
-        "{fs:?}"
-    );
+    assert!(!lookup_fn(&fs) && copy_failed(&fs), "{fs:?}");
 }
 
 #[test]
 fn bilinear_matches_oracle_and_tamper_fails_the_linear_gate() {
     use zkinfer_circuits::ops::Bilinear;
-    // y0 = x·u over 5 pairs (two rows), y1 = x0·u4.
+    // y0 = x·u over 5 pairs (three rows, the last pair beside a copy of zero), y1 = x0·u4.
     let rows = vec![(0..5).map(|i| (i, i)).collect(), vec![(0, 4)]];
     let g = graph(
         Op::Bilinear(Bilinear { rows }),
@@ -449,10 +394,12 @@ fn bilinear_matches_oracle_and_tamper_fails_the_linear_gate() {
     let (x, u) = (vec![1, -2, 3, -4, 5], vec![6, 7, -8, 9, 10]);
     let c = circuit(&g, &[x.clone(), u.clone()]);
     assert_eq!(output(&c), vec![6 - 14 - 24 - 36 + 50, 10]);
-    assert!(failures(&c).is_empty());
-    // Rows 0..10 inputs; rows 10, 11 the first inner product (partial sum in z on row 11).
-    let fs = failures(&circuit(&g, &[x, u]).with_tamper(&[t(Z, 11, 1)]));
-    assert!(gate_failed(&fs, "linear"), "{fs:?}");
+    check_honest(&c).unwrap();
+    // Rows 0..10 inputs; row 10 the constant zero; rows 11..14 the first inner product
+    // (partial sums in z on rows 12 and 13): a moved partial sum breaks the row that writes
+    // it and the row that reads it.
+    let fs = failures(&circuit(&g, &[x, u]).with_tamper(&[t(Z, 12, 1)]));
+    assert_eq!(fs, vec![gate_at("linear", 2, 11), gate_at("linear", 2, 12)]);
 }
 
 #[test]
@@ -482,7 +429,7 @@ fn comparisons_and_where_match_oracle_and_reject_a_flipped_bit() {
         );
         let c = circuit(&g, &[a.clone(), b.clone()]);
         assert_eq!(output(&c), expect.to_vec(), "{kind:?}");
-        assert!(failures(&c).is_empty(), "{kind:?}");
+        check_honest(&c).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
     }
     // Gt of one pair: rows 0, 1 inputs; row 2 d = a − b (z on 3); row 3 t·d (z on 4); row 4
     // t·t (z on 5); row 5 the range row of 2td − d − t, t copied into lane 5. Claim 3 > 3 by
@@ -516,7 +463,7 @@ fn comparisons_and_where_match_oracle_and_reject_a_flipped_bit() {
     );
     let c = circuit(&w, &[vec![1, 0], vec![7, 8]]);
     assert_eq!(output(&c), vec![7, 8]);
-    assert!(failures(&c).is_empty());
+    check_honest(&c).unwrap();
 }
 
 #[test]
@@ -534,7 +481,7 @@ fn argmax_first_and_last_occurrence_and_forgery() {
         );
         let c = circuit(&g, &[vec![2, 7, -3, 7]]);
         assert_eq!(output(&c), vec![expect]);
-        assert!(failures(&c).is_empty());
+        check_honest(&c).unwrap();
     }
     // Claim index 3 (the second 7) for first occurrence: re-laid out with that witness, the
     // flag of position 1 forces 7 − 7 − 1 ≥ 0, which fails.
@@ -547,14 +494,15 @@ fn argmax_first_and_last_occurrence_and_forgery() {
         vec![1],
     );
     let honest = circuit(&g, &[vec![2, 7, -3, 7]]);
-    let k = honest.min_k().unwrap();
-    let prover = MockProver::run(k, &honest, vec![honest.instances()]).unwrap();
-    assert!(prover.verify().is_ok());
+    check_honest(&honest).unwrap();
     let mut inst = honest.instances();
     inst[0] = halo2_axiom::halo2curves::bn256::Fr::from(3);
-    let fs = MockProver::run(k, &honest, vec![inst])
-        .unwrap()
-        .verify()
-        .unwrap_err();
-    assert!(!fs.is_empty());
+    let fs = failures_with(&honest, honest.min_k().unwrap(), inst);
+    assert_eq!(
+        fs,
+        vec![Failure::Gate {
+            gate: "linear".into(),
+            row: 0
+        }]
+    );
 }

@@ -13,7 +13,7 @@ pub use error::{ProverError, PtauError, Result};
 pub use keys::{keygen, read_pk, read_vk, vk_hash, write_pk, write_vk};
 pub use proof::{prove, verify};
 pub use ptau::{read_ptau_header, PtauHeader};
-pub use srs::{default_cache_dir, write_params, Srs, SrsOrigin, DEV_SEED};
+pub use srs::{default_cache_dir, is_dev_params, write_params, Srs, SrsOrigin, DEV_SEED};
 
 /// Format version of every artifact this crate (and the facade) writes. Version 3: the tall
 /// circuit layout (one advice column read through rotations, coefficients packed per block,

@@ -33,14 +33,24 @@ pub fn prove(srs: &Srs, pk: &ProvingKey<G1Affine>, circuit: ModelCircuit) -> Res
     Ok(transcript.finalize())
 }
 
-/// Verifies `proof` against `vk` and the public `instances`; `Err(Rejected)` if invalid,
-/// including when bytes follow the proof.
+/// Verifies `proof` against `vk` and the public `instances`, of which the circuit has
+/// `expected` ([`zkinfer_circuits::Visibility::num_instances`]); `Err(Rejected)` if invalid,
+/// including when the count differs or bytes follow the proof.
 pub fn verify(
     params: &ParamsKZG<Bn256>,
     vk: &VerifyingKey<G1Affine>,
     proof: &[u8],
     instances: &[Fr],
+    expected: usize,
 ) -> Result<()> {
+    if instances.len() != expected {
+        return Err(ProverError::Rejected {
+            reason: format!(
+                "the circuit has {expected} public instances, {} were given",
+                instances.len()
+            ),
+        });
+    }
     let mut transcript = EvmTranscript::new(proof);
     verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, EvmChallenge, _, _>(
         params,

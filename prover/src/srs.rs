@@ -120,6 +120,19 @@ fn dev_rng(k: u32) -> ChaCha20Rng {
     ChaCha20Rng::from_seed(seed)
 }
 
+/// Largest size at which a development SRS is recognised ([`is_dev_params`]).
+const DEV_MAX_K: u32 = 28;
+
+/// Whether `params` are a development SRS, of any size and downsized or not: their `[τ]G2`
+/// is that of the development SRS generated for some `2^k` rows, whose `τ` anyone can
+/// recompute from [`DEV_SEED`]. This reads the parameters themselves, never a label.
+pub fn is_dev_params(params: &ParamsKZG<Bn256>) -> bool {
+    use halo2_axiom::halo2curves::bn256::{Fr, G2Affine};
+    use halo2_axiom::halo2curves::ff::Field;
+    let s_g2 = params.s_g2();
+    (0..=DEV_MAX_K).any(|k| G2Affine::from(params.g2() * Fr::random(dev_rng(k))) == s_g2)
+}
+
 impl Srs {
     /// The development SRS for `2^k` rows, generated from [`DEV_SEED`] and cached in `cache`.
     pub fn dev(k: u32, cache: &Path) -> Result<Self> {
@@ -134,7 +147,11 @@ impl Srs {
         }
         let params = ParamsKZG::<Bn256>::setup(k, dev_rng(k));
         std::fs::create_dir_all(cache).map_err(io_err(cache))?;
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        // A name of this writer's own: threads of one process may generate the same size
+        // at once (the last rename wins; both files are identical).
+        static WRITERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = WRITERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
         let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(io_err(&tmp))?);
         params.write(&mut f).map_err(io_err(&tmp))?;
         drop(f);
@@ -166,6 +183,12 @@ impl Srs {
             params.downsize(k);
         }
         let sha256 = hex::encode(Sha256::digest(&bytes));
+        if is_dev_params(&params) {
+            let origin = SrsOrigin::DevInsecure {
+                seed: DEV_SEED.into(),
+            };
+            return Ok(Self { params, origin });
+        }
         let origin = match read_sidecar(path)? {
             Some(side) if side.params_sha256 == sha256 => side.origin,
             Some(_) => {
@@ -218,6 +241,35 @@ pub fn write_params(srs: &Srs, w: &mut impl std::io::Write) -> std::io::Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_dev_srs_is_recognised_from_its_points_whatever_its_label() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dev = Srs::dev(5, tmp.path()).unwrap();
+        assert!(is_dev_params(&dev.params));
+        let mut small = dev.params.clone();
+        small.downsize(3);
+        assert!(is_dev_params(&small));
+        let other = ParamsKZG::<Bn256>::setup(5, ChaCha20Rng::seed_from_u64(7));
+        assert!(!is_dev_params(&other));
+        // A copy that claims to come from a ceremony is still the development SRS.
+        let path = tmp.path().join("copy.params");
+        Srs {
+            params: dev.params.clone(),
+            origin: SrsOrigin::Ceremony {
+                file: "p.ptau".into(),
+                sha256: "00".into(),
+                power: 5,
+                ceremony_power: 5,
+                contributions: 1,
+            },
+        }
+        .save(&path)
+        .unwrap();
+        assert!(Srs::read(&path, 4).unwrap().origin.is_insecure());
+        std::fs::remove_file(sidecar_path(&path)).unwrap();
+        assert!(Srs::read(&path, 4).unwrap().origin.is_insecure());
+    }
 
     #[test]
     fn saved_params_keep_their_origin_and_a_stale_sidecar_is_an_error() {

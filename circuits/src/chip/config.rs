@@ -136,10 +136,11 @@ impl ChipConfig {
             }
             // + [prod = 1]·x_A·x_B + [prod = 2]·pairs. Degree 4.
             sum = sum + is_one(&prod) * mul + is_two(&prod) * pairs;
-            // The public rows: `x_A − instance = 0` (both columns are zero on every other
-            // row). Degree 5 in all.
-            let public = mq.query_fixed(public, Rotation::cur()) * x(mq, LANE_A)
-                - mq.query_instance(instance, Rotation::cur());
+            // The public rows: `public·(x_A − instance) = 0`. The instance is read on the
+            // public rows only, so an instance value anywhere else constrains nothing (and
+            // cannot stand in for a block's sum). Degree 5 in all.
+            let public = mq.query_fixed(public, Rotation::cur())
+                * (x(mq, LANE_A) - mq.query_instance(instance, Rotation::cur()));
             vec![mq.query_fixed(q, Rotation::cur()) * sum + public]
         });
         meta.create_gate("max chain", |mq| {

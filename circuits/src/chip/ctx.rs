@@ -4,8 +4,7 @@
 //! code, so the row count used to pick `k` is exactly what synthesis uses.
 
 use super::{
-    ChipConfig, Coef, BLOCK, FN_LANES, LANES, LANE_A, LANE_B, LIMBS, LIMB_BITS, RANGE_BITS,
-    SECOND_LANE,
+    ChipConfig, Coef, FN_LANES, LANES, LANE_A, LANE_B, LIMBS, LIMB_BITS, RANGE_BITS, SECOND_LANE,
 };
 use crate::field::to_field;
 use halo2_axiom::circuit::{Cell, Region, Value};
@@ -21,20 +20,6 @@ pub struct Wire {
     pub value: i128,
 }
 
-/// A deliberate corruption of one advice cell, for soundness tests: the value assigned at
-/// (`lane`, `row`) is shifted by `delta`. Lane `LANES` is `z`; rows are layout rows, counted
-/// from the first one after the public rows (see [`Ctx::new`]), whatever circuit rows their
-/// block takes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Tamper {
-    /// Advice lane (`0..LANES`), or `LANES` for `z`.
-    pub lane: usize,
-    /// Row of the layout (0 is the first row after the public rows).
-    pub row: usize,
-    /// Added to the honest value.
-    pub delta: i128,
-}
-
 /// Row allocator and gadget library over [`ChipConfig`].
 pub struct Ctx<'a, 'r> {
     cfg: &'a ChipConfig,
@@ -46,7 +31,10 @@ pub struct Ctx<'a, 'r> {
     used_at: usize,
     public: usize,
     constants: std::collections::HashMap<i128, Wire>,
-    tamper: &'a [Tamper],
+    /// Circuit rows of `a` whose assigned values are recorded (sorted; empty outside
+    /// soundness tests), and those values (zero until assigned).
+    watch: &'a [usize],
+    seen: Vec<Fr>,
     tables: &'a [crate::ops::FnTable],
     /// Each table's tag ([`ChipConfig::tags`]).
     tags: Vec<i128>,
@@ -61,7 +49,6 @@ impl<'a, 'r> Ctx<'a, 'r> {
     pub fn new(
         cfg: &'a ChipConfig,
         region: Option<&'a mut Region<'r, Fr>>,
-        tamper: &'a [Tamper],
         tables: &'a [crate::ops::FnTable],
         public: usize,
     ) -> Self {
@@ -73,7 +60,8 @@ impl<'a, 'r> Ctx<'a, 'r> {
             used_at: 0,
             public,
             constants: std::collections::HashMap::new(),
-            tamper,
+            watch: &[],
+            seen: Vec::new(),
             tables,
             tags: ChipConfig::tags(tables),
             gated: None,
@@ -92,15 +80,24 @@ impl<'a, 'r> Ctx<'a, 'r> {
         self.used_at.max(self.at(self.row, 0))
     }
 
-    /// The circuit row of `slot` (a lane, or `LANES` for `z`) of layout row `row`. Public row
-    /// `i` is circuit row `i` (its cell in lane A is `i + LANE_A`); the blocks follow, from
-    /// the first row after the public rows' cells.
+    /// The circuit row of `slot` (a lane, or `LANES` for `z`) of layout row `row`.
     fn at(&self, row: usize, slot: usize) -> usize {
-        if row < self.public {
-            row + slot
-        } else {
-            self.public + LANE_A + (row - self.public) * BLOCK + slot
-        }
+        super::circuit_row(self.public, row, slot)
+    }
+
+    /// Records the values this context assigns to the cells of `a` at `rows` (sorted), for
+    /// soundness tests that change a cell relative to its honest value ([`Ctx::watched`]).
+    pub fn watch(mut self, rows: &'a [usize]) -> Self {
+        debug_assert!(rows.is_sorted());
+        self.watch = rows;
+        self.seen = vec![Fr::zero(); rows.len()];
+        self
+    }
+
+    /// The values assigned so far to the watched cells (zero where nothing was assigned, as
+    /// in the proof).
+    pub fn watched(&self) -> &[Fr] {
+        &self.seen
     }
 
     /// The row the next gadget starts on, counted from the first row after the public rows.
@@ -127,16 +124,11 @@ impl<'a, 'r> Ctx<'a, 'r> {
         let (col, at) = (self.cfg.a, self.at(row, lane));
         self.used = self.used.max(row + 1);
         self.used_at = self.used_at.max(at + 1);
+        if let Ok(i) = self.watch.binary_search(&at) {
+            self.seen[i] = value;
+        }
         if let Some(region) = self.region.as_deref_mut() {
-            let mut v = value;
-            for t in self
-                .tamper
-                .iter()
-                .filter(|t| t.lane == lane && t.row + self.public == row)
-            {
-                v += to_field(t.delta);
-            }
-            region.assign_advice(col, at, Value::known(v));
+            region.assign_advice(col, at, Value::known(value));
         }
         Cell {
             row_offset: at,
@@ -241,25 +233,16 @@ impl<'a, 'r> Ctx<'a, 'r> {
         operands: &[(usize, i128, Option<&Wire>, i128)],
         constant: i128,
     ) -> Vec<Wire> {
+        // An honest `value` lies in `[0, 2^bits)` (the oracle checks it); a forged one (a
+        // soundness test) is split as it is, and its row then fails.
         debug_assert!(bits <= RANGE_BITS && bits.is_multiple_of(LIMB_BITS));
-        debug_assert!(
-            value >= 0 && value < (1i128 << bits),
-            "range row value {value}"
-        );
         let row = self.row;
-        let nlimbs = (bits / LIMB_BITS) as usize;
-        for j in 0..LIMBS {
-            let limb = if j < nlimbs {
-                (value >> (LIMB_BITS * j as u32)) & ((1 << LIMB_BITS) - 1)
-            } else {
-                0
-            };
+        // Only the limbs the value needs are assigned and looked up: the lanes above them
+        // are read by no term.
+        for j in 0..(bits / LIMB_BITS) as usize {
+            let limb = (value >> (LIMB_BITS * j as u32)) & ((1 << LIMB_BITS) - 1);
             self.lane(j, row, limb, None);
-            if j < nlimbs {
-                self.coef(Coef::Lane(j), row, 1i128 << (LIMB_BITS * j as u32));
-            }
-        }
-        for j in 0..LIMBS {
+            self.coef(Coef::Lane(j), row, 1i128 << (LIMB_BITS * j as u32));
             self.fixed_at(self.cfg.q_lk, self.at(row, j), 1);
         }
         let wires = operands
@@ -514,15 +497,25 @@ impl<'a, 'r> Ctx<'a, 'r> {
     }
 
     /// `Σ a_i·b_i` over chained bilinear rows of `LANES / 2` products; the result is the `z`
-    /// cell after the last row.
+    /// cell after the last row. Every lane a product term reads is a copy: the pairs the
+    /// last row lacks are copies of the constant zero (a free lane there would move the
+    /// result by any amount), and an empty sum is the constant zero itself.
     pub fn bilinear(&mut self, pairs: &[(&Wire, &Wire)]) -> Wire {
+        let zero = self.zero();
+        if pairs.is_empty() {
+            return zero;
+        }
         let start = self.row;
         let per_row = LANES / 2;
-        let nrows = pairs.len().div_ceil(per_row).max(1);
+        let nrows = pairs.len().div_ceil(per_row);
         let mut acc = 0i128;
         for r in 0..nrows {
             let row = start + r;
-            for (j, (a, b)) in pairs.iter().skip(r * per_row).take(per_row).enumerate() {
+            for j in 0..per_row {
+                let (a, b) = pairs
+                    .get(r * per_row + j)
+                    .copied()
+                    .unwrap_or((&zero, &zero));
                 self.lane(2 * j, row, a.value, Some(a));
                 self.lane(2 * j + 1, row, b.value, Some(b));
                 acc += a.value * b.value;

@@ -28,8 +28,9 @@
 //! column, one lookup, one permutation column, six fixed columns and the three table columns
 //! (see `docs/evm.md`). The price is rows: `BLOCK` circuit rows per layout row.
 //!
-//! The first circuit rows bind the public instances: on public row `i`, `x_A − instance = 0`
-//! through the `public` column (the instance column is zero on every other row), with the
+//! The first circuit rows bind the public instances: on public row `i`,
+//! `public·(x_A − instance) = 0` with `public = 1` (on every other row `public = 0`, so the
+//! instance column is read nowhere else and a verifier must check the instance count), with the
 //! cell at `i + LANE_A`; the blocks start after them. A gadget never assigns `z` on its first
 //! row, so consecutive gadgets pack without gaps.
 
@@ -37,7 +38,19 @@ mod config;
 mod ctx;
 
 pub use config::{ChipConfig, Coef};
-pub use ctx::{Ctx, Tamper, Wire};
+pub use ctx::{Ctx, Wire};
+
+/// The circuit row of `slot` (a lane, or `LANES` for `z`) of layout row `row` (counted from
+/// the first circuit row, public rows included) in a circuit with `public` public rows.
+/// Public row `i` is circuit row `i` (its cell in lane A is `i + LANE_A`); the blocks follow,
+/// from the first row after the public rows' cells.
+pub fn circuit_row(public: usize, row: usize, slot: usize) -> usize {
+    if row < public {
+        row + slot
+    } else {
+        public + LANE_A + (row - public) * BLOCK + slot
+    }
+}
 
 /// Advice lanes per row.
 pub const LANES: usize = 5;
@@ -53,11 +66,11 @@ pub const RANGE_BITS: u32 = LIMB_BITS * LIMBS as u32;
 /// `[-ACT_BOUND, ACT_BOUND)`.
 pub const ACT_BOUND: i128 = 1 << (RANGE_BITS - 1);
 /// Lane of the first operand of range, max and mul rows.
-pub(crate) const LANE_A: usize = LIMBS;
+pub const LANE_A: usize = LIMBS;
 /// Lane of the second operand of range, max and mul rows.
-pub(crate) const LANE_B: usize = LIMBS + 1;
+pub const LANE_B: usize = LIMBS + 1;
 /// Lanes of a function row's input and output: the last limb lane and lane A (a function row
 /// holds no limbs).
-pub(crate) const FN_LANES: [usize; 2] = [LIMBS - 1, LANE_A];
+pub const FN_LANES: [usize; 2] = [LIMBS - 1, LANE_A];
 /// Lane of a function row's second output, just before its input: looked up as `(y2, x)`.
-pub(crate) const SECOND_LANE: usize = LIMBS - 2;
+pub const SECOND_LANE: usize = LIMBS - 2;

@@ -10,7 +10,8 @@
 //! `(y, lo, hi)` is an entry of a table (`lo = T_y`, `hi = T_(y+1) − 1`; one row per output
 //! value) and range-checks `acc − lo` and `hi − acc` to `[0, 2^RANGE_BITS)`: exact for every
 //! accumulator, float rounding included, with two rows per element. The outer buckets are closed at
-//! `2^RANGE_BITS − 1` beyond the saturation threshold; an accumulator further out is an error.
+//! `2^RANGE_BITS − 1` beyond the saturation threshold and at the int32 range (`i32::MIN`,
+//! `i32::MAX`), where onnxruntime's accumulator ends; an accumulator further out is an error.
 
 use super::{FnTable, OpImpl};
 use crate::chip::{Ctx, Wire, RANGE_BITS};
@@ -136,9 +137,16 @@ impl Requant {
             .collect();
         let mut lo = Vec::with_capacity(n);
         let mut hi = Vec::with_capacity(n);
+        // The outer buckets close at one range row's width past the saturation threshold,
+        // and never past the int32 range: onnxruntime has no accumulator beyond it (its
+        // arithmetic would wrap), so neither does the table.
         for k in 0..n {
-            hi.push(t.get(k).map_or(t[n - 2] + SPAN, |t| t - 1));
-            lo.push(if k == 0 { t[0] - SPAN } else { t[k - 1] });
+            hi.push(t.get(k).map_or((t[n - 2] + SPAN).min(ACC_MAX), |t| t - 1));
+            lo.push(if k == 0 {
+                (t[0] - SPAN).max(ACC_MIN)
+            } else {
+                t[k - 1]
+            });
         }
         FnTable {
             function: format!(

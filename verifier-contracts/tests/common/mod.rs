@@ -46,7 +46,7 @@ pub fn prove_and_run<C: Circuit<Fr, Params = ()>>(k: u32, circuit: C, instances:
     )
     .unwrap();
     let proof = t.finalize();
-    zkinfer_prover::verify(&params, pk.get_vk(), &proof, instances).unwrap();
+    zkinfer_prover::verify(&params, pk.get_vk(), &proof, instances, instances.len()).unwrap();
     let generated = generate(&params, pk.get_vk(), instances.len(), false, "test params").unwrap();
     let compiled = solc::compile(&generated.solidity, CONTRACT).unwrap();
     let out =

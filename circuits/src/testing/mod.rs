@@ -1,0 +1,365 @@
+//! Test support (feature `test-support`): everything a soundness test needs, in one place.
+//!
+//! * [`Tamper`]: overwrite or shift any advice cell after the honest layout, assigned or not
+//!   ([`ModelCircuit::with_tamper`]), and [`ModelCircuit::forged`] to lay out a dishonest
+//!   evaluation (a witness the oracle would never produce).
+//! * [`failures`] / [`failures_with`]: MockProver's verdict as [`Failure`] values that name
+//!   the gate or lookup and the row, to assert a specific failure exactly.
+//! * [`check_no_free_cells`]: the free-cell guard ([`guard`]) over a whole circuit, with
+//!   failures located by op, node, layout row and lane ([`Locator`]).
+//! * [`one_node`], [`graph`]: one-op graphs for chip tests.
+
+pub mod capture;
+pub mod guard;
+pub mod terms;
+
+use crate::chip::{circuit_row, BLOCK, LANES, LANE_A};
+use crate::graph::{Affine, Graph, GraphInput, Node};
+use crate::ops::Op;
+use crate::ModelCircuit;
+use capture::{Capture, CellRef};
+use halo2_axiom::dev::metadata::{Constraint, Gate};
+use halo2_axiom::dev::{FailureLocation, MockProver, VerifyFailure};
+use halo2_axiom::halo2curves::bn256::Fr;
+use std::sync::Arc;
+
+/// The cell a [`Tamper`] changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spot {
+    /// Lane `lane` (`LANES`: `z`) of layout row `row`, counted from the first row after the
+    /// public rows (whatever circuit rows its block takes).
+    Lane {
+        /// Advice lane, or `LANES` for `z`.
+        lane: usize,
+        /// Layout row after the public rows.
+        row: usize,
+    },
+    /// The cell of the advice column at this circuit row (public rows included).
+    Row(usize),
+}
+
+/// How a [`Tamper`] changes its cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// Adds to the honest value (zero where the layout assigns nothing).
+    Add(Fr),
+    /// Replaces the value.
+    Set(Fr),
+}
+
+/// A deliberate change of one advice cell after the honest layout, for soundness tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tamper {
+    /// The cell.
+    pub spot: Spot,
+    /// The change.
+    pub change: Change,
+}
+
+impl Tamper {
+    /// Adds `delta` to lane `lane` of layout row `row`.
+    pub fn shift(lane: usize, row: usize, delta: i128) -> Self {
+        Self {
+            spot: Spot::Lane { lane, row },
+            change: Change::Add(crate::field::to_field(delta)),
+        }
+    }
+
+    /// Writes `value` into lane `lane` of layout row `row`.
+    pub fn set(lane: usize, row: usize, value: i128) -> Self {
+        Self {
+            spot: Spot::Lane { lane, row },
+            change: Change::Set(crate::field::to_field(value)),
+        }
+    }
+
+    /// Adds `delta` to the cell at circuit row `row`.
+    pub fn shift_row(row: usize, delta: Fr) -> Self {
+        Self {
+            spot: Spot::Row(row),
+            change: Change::Add(delta),
+        }
+    }
+
+    /// Writes `value` into the cell at circuit row `row`.
+    pub fn set_row(row: usize, value: Fr) -> Self {
+        Self {
+            spot: Spot::Row(row),
+            change: Change::Set(value),
+        }
+    }
+
+    /// The circuit row of the cell, in a circuit with `public` public rows.
+    pub fn circuit_row(&self, public: usize) -> usize {
+        match self.spot {
+            Spot::Lane { lane, row } => circuit_row(public, row + public, lane),
+            Spot::Row(r) => r,
+        }
+    }
+
+    /// The cell's new value given its current one.
+    pub fn apply(&self, current: Fr) -> Fr {
+        match self.change {
+            Change::Add(d) => current + d,
+            Change::Set(v) => v,
+        }
+    }
+}
+
+/// A constraint MockProver found violated, by name and circuit row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// A gate (`"linear"`, `"max chain"`) does not vanish at `row`.
+    Gate {
+        /// Gate name.
+        gate: String,
+        /// Circuit row.
+        row: usize,
+    },
+    /// The lookup's input at `row` is not in the table.
+    Lookup {
+        /// Circuit row.
+        row: usize,
+    },
+    /// A copy constraint is broken at the cell of circuit row `row`.
+    Copy {
+        /// Circuit row.
+        row: usize,
+    },
+    /// Anything else, as MockProver prints it.
+    Other(String),
+}
+
+fn row_of(location: &FailureLocation) -> usize {
+    match location {
+        FailureLocation::InRegion { offset, .. } => *offset,
+        FailureLocation::OutsideRegion { row } => *row,
+    }
+}
+
+/// MockProver's failures of `c` at `k` rows with `instances`, named.
+pub fn failures_with(c: &ModelCircuit, k: u32, instances: Vec<Fr>) -> Vec<Failure> {
+    let prover = MockProver::run(k, c, vec![instances]).expect("synthesis succeeds");
+    let mut cs = halo2_axiom::plonk::ConstraintSystem::<Fr>::default();
+    crate::chip::ChipConfig::configure(&mut cs);
+    let gate_name = |constraint: &Constraint| {
+        cs.gates().iter().enumerate().find_map(|(gi, g)| {
+            (0..g.polynomials().len()).find_map(|pi| {
+                let meta =
+                    Constraint::from((Gate::from((gi, g.name())), pi, g.constraint_name(pi)));
+                (meta == *constraint).then(|| g.name().to_string())
+            })
+        })
+    };
+    let mut out: Vec<Failure> = prover
+        .verify()
+        .err()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|f| match &f {
+            VerifyFailure::ConstraintNotSatisfied {
+                constraint,
+                location,
+                ..
+            } => match gate_name(constraint) {
+                Some(gate) => Failure::Gate {
+                    gate,
+                    row: row_of(location),
+                },
+                None => Failure::Other(f.to_string()),
+            },
+            VerifyFailure::Lookup { location, .. } => Failure::Lookup {
+                row: row_of(location),
+            },
+            VerifyFailure::Permutation { location, .. } => Failure::Copy {
+                row: row_of(location),
+            },
+            other => Failure::Other(other.to_string()),
+        })
+        .collect();
+    out.sort_by_key(|f| format!("{f:?}"));
+    out.dedup();
+    out
+}
+
+/// MockProver's failures of `c` with its own instances at its smallest size (empty when
+/// satisfied).
+pub fn failures(c: &ModelCircuit) -> Vec<Failure> {
+    failures_with(c, c.min_k().expect("sized"), c.instances())
+}
+
+/// A gate failure at the first circuit row of layout row `row` (after `public` public rows).
+pub fn gate_at(gate: &str, public: usize, row: usize) -> Failure {
+    Failure::Gate {
+        gate: gate.into(),
+        row: circuit_row(public, row + public, 0),
+    }
+}
+
+/// The circuit row of lane `lane` of layout row `row` (after `public` public rows).
+pub fn cell_row(public: usize, lane: usize, row: usize) -> usize {
+    circuit_row(public, row + public, lane)
+}
+
+/// Where a circuit row of a [`ModelCircuit`] lies: a public row, an input's rows, or a node's.
+pub struct Locator {
+    public: usize,
+    nodes: Vec<(String, String, std::ops::Range<usize>)>,
+}
+
+impl Locator {
+    /// The layout of `c`.
+    pub fn new(c: &ModelCircuit) -> Self {
+        let nodes = c
+            .graph()
+            .nodes
+            .iter()
+            .zip(c.node_rows())
+            .map(|(n, rows)| (n.name.clone(), n.op.name().to_string(), rows))
+            .collect();
+        Self {
+            public: c.public_rows(),
+            nodes,
+        }
+    }
+
+    /// `node 'fc1' (linear), layout row 12, lane 3` (or `z`, or a public row, or an input).
+    pub fn describe(&self, circuit_row: usize) -> String {
+        let first_block = self.public + LANE_A;
+        if circuit_row < first_block {
+            return format!("public rows (circuit row {circuit_row})");
+        }
+        let (row, slot) = (
+            (circuit_row - first_block) / BLOCK,
+            (circuit_row - first_block) % BLOCK,
+        );
+        let lane = if slot == LANES {
+            "z".to_string()
+        } else {
+            format!("lane {slot}")
+        };
+        let owner = self
+            .nodes
+            .iter()
+            .find(|(_, _, r)| r.contains(&row))
+            .map_or_else(
+                || "the graph inputs".to_string(),
+                |(name, op, _)| format!("node '{name}' ({op})"),
+            );
+        format!("{owner}, layout row {row}, {lane} (circuit row {circuit_row})")
+    }
+}
+
+/// Runs the free-cell guard ([`guard`]) on `c` at its smallest size: `Err` lists every
+/// coverage hole and every accepted change of a live cell, located by node, layout row and
+/// lane. Also checks that the honest assignment satisfies every constraint the guard models.
+pub fn check_no_free_cells(c: &ModelCircuit) -> Result<guard::Report, String> {
+    let k = c.min_k().map_err(|e| e.to_string())?;
+    let cap = Capture::run(k, c, vec![c.instances()]).map_err(|e| format!("{e:?}"))?;
+    let g = guard::Guard::new(&cap);
+    if let Some((name, row)) = g.honest_failure() {
+        return Err(format!(
+            "the honest assignment fails {name} at circuit row {row}"
+        ));
+    }
+    let report = g.run(8);
+    if report.holes.is_empty() && report.findings.is_empty() {
+        return Ok(report);
+    }
+    let at = Locator::new(c);
+    let cell = |c: &CellRef| at.describe(c.row);
+    let mut msg = String::new();
+    for h in report.holes.iter().take(8) {
+        msg += &format!(
+            "coverage: {} at circuit row {} reads {} , which the layout neither assigns nor copies\n",
+            h.constraint,
+            h.row,
+            cell(&h.cell)
+        );
+    }
+    if report.holes.len() > 8 {
+        msg += &format!("… {} coverage holes in all\n", report.holes.len());
+    }
+    for f in &report.findings {
+        let cells: Vec<String> = f.changes.iter().map(|(c, _)| cell(c)).collect();
+        msg += &format!("fuzzer: {} accepted on {}\n", f.kind, cells.join(" and "));
+    }
+    Err(msg)
+}
+
+/// `op` applied to one input `x` of `n` elements at fixed-point `scale` (or `affine`), with
+/// an output of the same shape.
+pub fn one_node(op: Op, n: usize, scale: i32, affine: Option<Affine>) -> Arc<Graph> {
+    Arc::new(Graph {
+        inputs: vec![GraphInput {
+            name: "x".into(),
+            shape: vec![n],
+            scale,
+            affine,
+        }],
+        nodes: vec![Node {
+            name: "op".into(),
+            op,
+            inputs: vec![0],
+            shape: vec![n],
+            scale: 0,
+            affine: None,
+        }],
+        outputs: vec![1],
+        sources: vec![],
+    })
+}
+
+/// `op` over inputs of `in_shapes` (scale 0) with output shape `out_shape`.
+pub fn graph(op: Op, in_shapes: &[Vec<usize>], out_shape: Vec<usize>) -> Arc<Graph> {
+    let inputs = in_shapes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| GraphInput {
+            name: format!("x{i}"),
+            shape: s.clone(),
+            scale: 0,
+            affine: None,
+        })
+        .collect();
+    let n = in_shapes.len();
+    Arc::new(Graph {
+        inputs,
+        nodes: vec![Node {
+            name: "op".into(),
+            op,
+            inputs: (0..n).collect(),
+            shape: out_shape,
+            scale: 0,
+            affine: None,
+        }],
+        outputs: vec![n],
+        sources: vec![],
+    })
+}
+
+/// Whether gate `gate` failed somewhere.
+pub fn gate_failed(fs: &[Failure], gate: &str) -> bool {
+    fs.iter()
+        .any(|f| matches!(f, Failure::Gate { gate: g, .. } if g == gate))
+}
+
+/// Whether the lookup failed somewhere.
+pub fn lookup_failed(fs: &[Failure]) -> bool {
+    fs.iter().any(|f| matches!(f, Failure::Lookup { .. }))
+}
+
+/// Whether a copy constraint failed somewhere.
+pub fn copy_failed(fs: &[Failure]) -> bool {
+    fs.iter().any(|f| matches!(f, Failure::Copy { .. }))
+}
+
+/// An honest circuit's two checks: MockProver accepts it, and the free-cell guard finds
+/// nothing ([`check_no_free_cells`]). `Err` says what failed.
+pub fn check_honest(c: &ModelCircuit) -> Result<(), String> {
+    let fs = failures(c);
+    if !fs.is_empty() {
+        return Err(format!("MockProver: {fs:?}"));
+    }
+    check_no_free_cells(c).map(|_| ())
+}

@@ -1,0 +1,315 @@
+//! The forgeries of the soundness audit, each written as the malicious witness it is (cells
+//! overwritten after the honest layout, assigned or not) and rejected by a named constraint
+//! at a named row, next to the control where the plain lie fails:
+//!
+//! * a Bilinear sum with a free lane pair on its last row (odd pair counts) or no row at all
+//!   (no pairs): `x2·x3 = δ·1` moved the result by `δ`;
+//! * ArgMax over an odd window, which inherited it through `Σ e_i·x_i = y`;
+//! * a requantization accumulator past `i32::MAX`, accepted by an outer bucket that ran past
+//!   the int32 range.
+
+use halo2_axiom::halo2curves::bn256::Fr;
+use std::sync::Arc;
+use zkinfer_circuits::chip::{ChipConfig, Coef, LANES, LANE_A};
+use zkinfer_circuits::ops::{AffineRow, ArgMax, Bilinear, Linear, Op, Requant};
+use zkinfer_circuits::testing::capture::Capture;
+use zkinfer_circuits::testing::{
+    cell_row, check_no_free_cells, failures, failures_with, gate_at, graph, Failure, Tamper,
+};
+use zkinfer_circuits::{Graph, GraphInput, ModelCircuit, Node, Tensor, Visibility};
+
+const OUTPUTS: usize = 3;
+
+/// Layout rows (after the public rows) whose block has `prod = value`: the bilinear rows.
+fn rows_with_prod(c: &ModelCircuit, value: u64) -> Vec<usize> {
+    let k = c.min_k().unwrap();
+    let cap = Capture::run(k, c, vec![c.instances()]).unwrap();
+    let mut cs = halo2_axiom::plonk::ConstraintSystem::<Fr>::default();
+    let cfg = ChipConfig::configure(&mut cs);
+    let (col, slot) = Coef::Prod.place(cfg.coef, cfg.sel);
+    let public = c.instances().len();
+    (0..c.rows() - public)
+        .filter(|r| {
+            let at = cell_row(public, slot, *r);
+            at < cap.n && cap.fixed[col.index()][at] == Fr::from(value)
+        })
+        .collect()
+}
+
+/// Groups consecutive rows.
+fn runs(rows: &[usize]) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for &r in rows {
+        match out.last_mut() {
+            Some(run) if run.last() == Some(&(r - 1)) => run.push(r),
+            _ => out.push(vec![r]),
+        }
+    }
+    out
+}
+
+/// Only the expected gate and lookup failures, and copies broken at least at `copies`
+/// (MockProver also reports each broken cycle's other end).
+fn assert_rejected(fs: &[Failure], exact: &[Failure], copies: &[usize]) {
+    let non_copy: Vec<&Failure> = fs
+        .iter()
+        .filter(|f| !matches!(f, Failure::Copy { .. }))
+        .collect();
+    assert_eq!(non_copy, exact.iter().collect::<Vec<_>>(), "all: {fs:?}");
+    for row in copies {
+        assert!(
+            fs.contains(&Failure::Copy { row: *row }),
+            "copy at {row}: {fs:?}"
+        );
+    }
+    let n_copy = fs.len() - non_copy.len();
+    assert!(n_copy <= 2 * copies.len(), "stray copy failures: {fs:?}");
+}
+
+fn bilinear_graph(pairs: usize) -> Arc<Graph> {
+    let rows = (0..OUTPUTS)
+        .map(|o| (0..pairs as u32).map(|i| (i, (i + o as u32) % 5)).collect())
+        .collect();
+    graph(
+        Op::Bilinear(Bilinear { rows }),
+        &[vec![5], vec![5]],
+        vec![OUTPUTS],
+    )
+}
+
+#[test]
+fn bilinear_free_lane_forgeries_fail_the_copy_to_zero() {
+    let (x, u) = (vec![3, -2, 5, 7, -1], vec![4, 6, -3, 2, 9]);
+    let delta = 1000i128;
+    for pairs in 0..=5usize {
+        let g = bilinear_graph(pairs);
+        let honest =
+            ModelCircuit::new(g.clone(), &[x.clone(), u.clone()], Visibility::default()).unwrap();
+        assert!(failures(&honest).is_empty(), "{pairs} pairs");
+        check_no_free_cells(&honest).unwrap();
+        let k = honest.min_k().unwrap();
+        let public = OUTPUTS;
+        // Each output's rows, in order (consecutive outputs' rows are adjacent).
+        let rows = rows_with_prod(&honest, 2);
+        assert_eq!(rows.len(), OUTPUTS * pairs.div_ceil(2));
+        let runs: Vec<&[usize]> = rows.chunks(pairs.div_ceil(2).max(1)).collect();
+        let node = honest.node_rows()[0].clone();
+        for o in [0, OUTPUTS / 2, OUTPUTS - 1] {
+            // The lie: output o and its public row move by δ, and so does the instance.
+            let mut inst = honest.instances();
+            inst[o] += Fr::from(delta as u64);
+            let (out_cell, lie_row) = if pairs == 0 {
+                // The sum of nothing is the zero constant, the node's first row.
+                (cell_row(public, LANE_A, node.start), node.start)
+            } else {
+                let last = *runs[o].last().unwrap();
+                (cell_row(public, LANES, last + 1), last)
+            };
+            let lie = [
+                Tamper::shift_row(out_cell, Fr::from(delta as u64)),
+                Tamper::shift_row(o + LANE_A, Fr::from(delta as u64)),
+            ];
+            let fs = failures_with(&honest.clone().with_tamper(&lie), k, inst.clone());
+            let gate = gate_at("linear", public, lie_row);
+            if pairs == 0 {
+                // The constant row `x_A − 0 = 0` fails; the other outputs' copies of zero too.
+                assert!(fs.contains(&gate), "{fs:?}");
+                assert!(fs
+                    .iter()
+                    .all(|f| *f == gate || matches!(f, Failure::Copy { .. })));
+                continue;
+            }
+            assert_rejected(&fs, &[gate], &[]);
+            // The forgery: lanes 2 and 3 of the last row say δ·1 (the old layout left them
+            // free on an odd pair count). Now they copy the zero constant (or a real pair).
+            let last = *runs[o].last().unwrap();
+            // With an even count the lanes hold a real pair, whose product p they keep.
+            let j = 2 * (runs[o].len() - 1) + 1;
+            let p = if j < pairs { x[j] * u[(j + o) % 5] } else { 0 };
+            let mut forged = lie.to_vec();
+            forged.push(Tamper::set(2, last, p + delta));
+            forged.push(Tamper::set(3, last, 1));
+            let fs = failures_with(&honest.clone().with_tamper(&forged), k, inst);
+            assert_rejected(
+                &fs,
+                &[],
+                &[cell_row(public, 2, last), cell_row(public, 3, last)],
+            );
+        }
+    }
+}
+
+fn argmax_graph(window: usize) -> Arc<Graph> {
+    let windows = (0..OUTPUTS)
+        .map(|o| (0..window).map(|i| (o * window + i) as u32).collect())
+        .collect();
+    graph(
+        Op::ArgMax(ArgMax {
+            last: false,
+            windows,
+        }),
+        &[vec![OUTPUTS * window]],
+        vec![OUTPUTS],
+    )
+}
+
+#[test]
+fn argmax_claiming_the_first_index_fails_the_copy_to_zero() {
+    for window in 1..=5usize {
+        let g = argmax_graph(window);
+        // Increasing windows: the maximum is last, the forgery claims index 0.
+        let x: Vec<i128> = (0..OUTPUTS * window).map(|i| 10 * i as i128 + 1).collect();
+        let honest =
+            ModelCircuit::new(g.clone(), std::slice::from_ref(&x), Visibility::default()).unwrap();
+        assert!(failures(&honest).is_empty(), "window {window}");
+        check_no_free_cells(&honest).unwrap();
+        let public = OUTPUTS;
+        for o in [0, OUTPUTS / 2, OUTPUTS - 1] {
+            let mut values = honest.values().to_vec();
+            values[1].data[o] = 0;
+            let y = x[o * window + window - 1];
+            let claimed = x[o * window];
+            let forged = ModelCircuit::forged(g.clone(), values, Visibility::default());
+            let k = forged.min_k().unwrap();
+            let picked = runs(&rows_with_prod(&forged, 2));
+            let last = *picked[o].last().unwrap();
+            // Σ e_i·x_i must equal y: with e one-hot at 0 the sum is x_0, so the picked
+            // value's cell is set to y (its copy of y holds) …
+            let lie = [Tamper::set(LANES, last + 1, y)];
+            let fs = failures_with(&forged.clone().with_tamper(&lie), k, forged.instances());
+            if window > 1 {
+                assert_rejected(&fs, &[gate_at("linear", public, last)], &[]);
+            } else {
+                assert!(
+                    fs.is_empty(),
+                    "a window of one has nothing to forge: {fs:?}"
+                );
+            }
+            // … and lanes 2, 3 of the last row supply the difference as δ·1 (a window of
+            // one has no difference: they add 7·1 to its sum instead).
+            let mut attack = lie.to_vec();
+            let delta = if window > 1 { y - claimed } else { 7 };
+            attack.push(Tamper::set(2, last, delta));
+            attack.push(Tamper::set(3, last, 1));
+            let fs = failures_with(&forged.clone().with_tamper(&attack), k, forged.instances());
+            let gate = if window > 1 {
+                vec![]
+            } else {
+                vec![gate_at("linear", public, last)]
+            };
+            assert_rejected(
+                &fs,
+                &gate,
+                &[cell_row(public, 2, last), cell_row(public, 3, last)],
+            );
+        }
+    }
+}
+
+#[test]
+fn requant_accumulator_past_int32_is_rejected() {
+    // y = requant(512·x): with m = 5.92e-8, onnxruntime saturates at 127 from acc ≈ 2.137e9,
+    // and an accumulator of 2^31 does not exist in its int32 arithmetic.
+    let g = Arc::new(Graph {
+        inputs: vec![GraphInput {
+            name: "x".into(),
+            shape: vec![1],
+            scale: 0,
+            affine: None,
+        }],
+        nodes: vec![
+            Node {
+                name: "acc".into(),
+                op: Op::Linear(Linear {
+                    rows: vec![AffineRow {
+                        bias: 0,
+                        terms: vec![(0, 512)],
+                    }],
+                }),
+                inputs: vec![0],
+                shape: vec![1],
+                scale: 0,
+                affine: None,
+            },
+            Node {
+                name: "requant".into(),
+                op: Op::Requant(Requant {
+                    multipliers: vec![5.92e-8],
+                    inner: 1,
+                    zero_point: 0,
+                    qmin: -128,
+                    qmax: 127,
+                    float_zero_point: false,
+                }),
+                inputs: vec![1],
+                shape: vec![1],
+                scale: 0,
+                affine: None,
+            },
+        ],
+        outputs: vec![2],
+        sources: vec![],
+    });
+    let top = Requant {
+        multipliers: vec![5.92e-8],
+        inner: 1,
+        zero_point: 0,
+        qmin: -128,
+        qmax: 127,
+        float_zero_point: false,
+    }
+    .table(0);
+    assert_eq!(*top.second.last().unwrap(), i64::from(i32::MAX));
+    let honest =
+        ModelCircuit::new(g.clone(), &[vec![(1 << 22) - 1]], Visibility::default()).unwrap();
+    assert_eq!(honest.values()[2].data, vec![127]);
+    assert!(failures(&honest).is_empty());
+    check_no_free_cells(&honest).unwrap();
+    // The oracle refuses 2^31; laid out anyway, the bucket's upper range row fails.
+    assert!(ModelCircuit::new(g.clone(), &[vec![1 << 22]], Visibility::default()).is_err());
+    let values = vec![
+        Tensor::new(vec![1], vec![1 << 22]),
+        Tensor::new(vec![1], vec![1 << 31]),
+        Tensor::new(vec![1], vec![127]),
+    ];
+    let forged = ModelCircuit::forged(g, values, Visibility::default());
+    // Rows: input, the dot row, then the requant rows: function row, acc − lo, hi − acc.
+    let public = 1;
+    let fs = failures(&forged);
+    assert_rejected(&fs, &[gate_at("linear", public, 4)], &[]);
+}
+
+#[test]
+fn an_instance_past_the_public_rows_constrains_nothing() {
+    let g = graph(
+        Op::Linear(Linear {
+            rows: vec![AffineRow {
+                bias: 5,
+                terms: vec![(0, 2), (1, -3), (2, 7)],
+            }],
+        }),
+        &[vec![3]],
+        vec![1],
+    );
+    let honest = ModelCircuit::new(g, &[vec![4, 1, -2]], Visibility::default()).unwrap();
+    assert_eq!(honest.values()[1].data, vec![5 + 8 - 3 - 14]);
+    let (public, k) = (1, honest.min_k().unwrap());
+    // Rows: three input rows, the dot row 3 (its sum in z on row 4).
+    let delta = Fr::from(1000);
+    let lie = [
+        Tamper::shift_row(cell_row(public, LANES, 4), delta),
+        Tamper::shift_row(LANE_A, delta),
+    ];
+    let mut inst = honest.instances();
+    inst[0] += delta;
+    let tampered = honest.clone().with_tamper(&lie);
+    let control = failures_with(&tampered, k, inst.clone());
+    assert_eq!(control, vec![gate_at("linear", public, 3)]);
+    // The forgery appends instance values up to the dot row's first circuit row, where the
+    // gate once read `q·sum − instance`: the value −δ there cancelled the moved sum. Now the
+    // instance is read on public rows only, and the dot row still fails.
+    let dot = cell_row(public, 0, 3);
+    inst.resize(dot + 1, Fr::zero());
+    inst[dot] = -delta;
+    assert_eq!(failures_with(&tampered, k, inst), control);
+}
