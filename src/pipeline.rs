@@ -296,11 +296,22 @@ pub struct Keys {
 /// Generates keys: with `srs_file`, from that params file; otherwise from the development
 /// SRS (**insecure**), cached in `cache`.
 pub fn setup(settings: &Settings, srs_file: Option<&Path>, cache: &Path) -> Result<Keys> {
+    let blank = ModelCircuit::blank(Arc::new(settings.graph.clone()), settings.visibility)?;
+    // Settings sized below the circuit would put gates on the blinding rows.
+    let need = blank.size()?.logrows;
+    if settings.logrows < need {
+        return Err(Error::Mismatch {
+            path: "<settings>".into(),
+            reason: format!(
+                "logrows {} is below the {need} the circuit needs; compile the model again",
+                settings.logrows
+            ),
+        });
+    }
     let srs = match srs_file {
         Some(p) => Srs::read(p, settings.logrows)?,
         None => Srs::dev(settings.logrows, cache)?,
     };
-    let blank = ModelCircuit::blank(Arc::new(settings.graph.clone()), settings.visibility)?;
     let pk = zkinfer_prover::keygen(&srs, &blank)?;
     Ok(Keys { srs, pk })
 }

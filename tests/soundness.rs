@@ -234,3 +234,15 @@ fn cli_flow_and_artifact_mismatches() {
     let out = zkinfer(&["verify", d, "--proof", p]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn settings_sized_below_the_circuit_are_refused_at_setup() {
+    let (m, input) = iris();
+    let mut settings = compile(&m, &[input], Visibility::default()).unwrap();
+    settings.logrows -= 1;
+    let err = setup(&settings, None, &zkinfer::default_cache_dir()).unwrap_err();
+    assert!(
+        matches!(&err, Error::Mismatch { reason, .. } if reason.contains("below")),
+        "{err}"
+    );
+}

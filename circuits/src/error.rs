@@ -70,6 +70,14 @@ pub enum CircuitError {
         /// The value (dequantized).
         value: f64,
     },
+    /// An integer result of the oracle does not fit its 128-bit arithmetic.
+    #[error("node `{node}`: the value at index {index} overflows 128-bit integers")]
+    Overflow {
+        /// Node name.
+        node: String,
+        /// Flat index of the element.
+        index: usize,
+    },
     /// halo2 rejected the synthesis.
     #[error("synthesis failed: {0}")]
     Synthesis(String),

@@ -135,7 +135,9 @@ impl Graph {
         }
     }
 
-    /// Checks that every node only reads earlier tensors and outputs exist.
+    /// Checks that every node only reads earlier tensors, that its op's parameters are
+    /// valid ([`Op::check`]), that every Where condition is proven boolean, and that outputs
+    /// exist.
     pub fn validate(&self) -> Result<()> {
         for (n, node) in self.nodes.iter().enumerate() {
             let limit = self.inputs.len() + n;
@@ -143,6 +145,15 @@ impl Graph {
                 return Err(CircuitError::MalformedGraph {
                     node: node.name.clone(),
                     reason: format!("reads tensor {bad} before it is defined"),
+                });
+            }
+            node.op.check(&node.name)?;
+            if matches!(node.op, Op::Where(_)) && !self.is_boolean(node.inputs[0]) {
+                return Err(CircuitError::MalformedGraph {
+                    node: node.name.clone(),
+                    reason: "a Where condition must come from a comparison (the circuit \
+                             proves its values are 0 or 1; another tensor's are not)"
+                        .into(),
                 });
             }
         }
@@ -170,6 +181,29 @@ impl Graph {
             });
         }
         Ok(())
+    }
+
+    /// Whether the circuit proves every value of tensor `id` is 0 or 1: a comparison's output
+    /// (`Ctx::is_positive` and products of such), moved by Reshape or Gather (with constants 0
+    /// and 1), or selected between such tensors by Where.
+    fn is_boolean(&self, id: TensorId) -> bool {
+        let Some(node) = id.checked_sub(self.inputs.len()).map(|n| &self.nodes[n]) else {
+            return false;
+        };
+        let cand = |c: &crate::ops::Cand| match *c {
+            crate::ops::Cand::Const(v) => v == 0 || v == 1,
+            crate::ops::Cand::Elem { input, .. } => node
+                .inputs
+                .get(input as usize)
+                .is_some_and(|t| self.is_boolean(*t)),
+        };
+        match &node.op {
+            Op::Compare(_) => true,
+            Op::Reshape(_) => self.is_boolean(node.inputs[0]),
+            Op::Gather(g) => g.items.iter().all(cand),
+            Op::Where(w) => w.then.iter().chain(&w.otherwise).all(cand),
+            _ => false,
+        }
     }
 
     /// Checks quantized inputs against the graph: count, lengths and the representable range.

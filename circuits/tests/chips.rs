@@ -452,16 +452,32 @@ fn comparisons_and_where_match_oracle_and_reject_a_flipped_bit() {
     ];
     let fs = failures(&circuit(&g, &[vec![3], vec![3]]).with_tamper(&forged));
     assert!(gate_failed(&fs, "linear"), "{fs:?}");
-    let w = graph(
-        Op::Where(Where {
+    // Where on a comparison's output (the only condition the circuit proves boolean):
+    // c = [a > 0] for a = (1, 0).
+    let mut w = (*graph(
+        Op::Compare(Compare {
+            kind: CmpKind::Gt,
+            lhs: cands(2, 0),
+            rhs: vec![Cand::Const(0); 2],
+        }),
+        &[vec![2], vec![2]],
+        vec![2],
+    ))
+    .clone();
+    w.nodes.push(Node {
+        name: "where".into(),
+        op: Op::Where(Where {
             cond: vec![0, 1],
             then: vec![Cand::Elem { input: 1, index: 0 }, Cand::Const(9)],
             otherwise: vec![Cand::Const(-1), Cand::Elem { input: 1, index: 1 }],
         }),
-        &[vec![2], vec![2]],
-        vec![2],
-    );
-    let c = circuit(&w, &[vec![1, 0], vec![7, 8]]);
+        inputs: vec![2, 1],
+        shape: vec![2],
+        scale: 0,
+        affine: None,
+    });
+    w.outputs = vec![3];
+    let c = circuit(&Arc::new(w), &[vec![1, 0], vec![7, 8]]);
     assert_eq!(output(&c), vec![7, 8]);
     check_honest(&c).unwrap();
 }

@@ -313,3 +313,114 @@ fn an_instance_past_the_public_rows_constrains_nothing() {
     inst[dot] = -delta;
     assert_eq!(failures_with(&tampered, k, inst), control);
 }
+
+#[test]
+fn a_where_condition_that_is_no_comparison_is_refused() {
+    use zkinfer_circuits::ops::{Cand, CmpKind, Compare, Where};
+    // Where(c = graph input): nothing proves c ∈ {0, 1}, and c = 2 would give 2x − y.
+    let where_op = |input: u32| {
+        Op::Where(Where {
+            cond: vec![0],
+            then: vec![Cand::Elem { input, index: 0 }],
+            otherwise: vec![Cand::Const(0)],
+        })
+    };
+    let g = graph(where_op(1), &[vec![1], vec![1]], vec![1]);
+    let err = ModelCircuit::blank(g, Visibility::default()).unwrap_err();
+    assert!(err.to_string().contains("Where condition"), "{err}");
+    // From a comparison it is accepted, also through a Gather.
+    let mut g = (*graph(
+        Op::Compare(Compare {
+            kind: CmpKind::Gt,
+            lhs: vec![Cand::of(0)],
+            rhs: vec![Cand::Const(0)],
+        }),
+        &[vec![1]],
+        vec![1],
+    ))
+    .clone();
+    g.nodes.push(Node {
+        name: "moved".into(),
+        op: Op::Gather(zkinfer_circuits::ops::Gather {
+            items: vec![Cand::of(0)],
+        }),
+        inputs: vec![1],
+        shape: vec![1],
+        scale: 0,
+        affine: None,
+    });
+    g.nodes.push(Node {
+        name: "where".into(),
+        op: where_op(1),
+        inputs: vec![2, 0],
+        shape: vec![1],
+        scale: 0,
+        affine: None,
+    });
+    g.outputs = vec![3];
+    let c = ModelCircuit::new(Arc::new(g), &[vec![5]], Visibility::default()).unwrap();
+    assert_eq!(c.values()[3].data, vec![5]);
+    zkinfer_circuits::testing::check_honest(&c).unwrap();
+}
+
+#[test]
+fn the_oracle_is_defined_where_the_comparison_is_proven() {
+    use zkinfer_circuits::ops::{Cand, CmpKind, Compare};
+    // a − b = 2^23 + 9: beyond one activation's range, inside the sign check's.
+    for (kind, want) in [(CmpKind::Gt, 1), (CmpKind::Lt, 0), (CmpKind::Eq, 0)] {
+        let g = graph(
+            Op::Compare(Compare {
+                kind,
+                lhs: vec![Cand::Elem { input: 0, index: 0 }],
+                rhs: vec![Cand::Elem { input: 1, index: 0 }],
+            }),
+            &[vec![1], vec![1]],
+            vec![1],
+        );
+        let c =
+            ModelCircuit::new(g, &[vec![(1 << 23) - 1], vec![-10]], Visibility::default()).unwrap();
+        assert_eq!(c.values()[2].data, vec![want], "{kind:?}");
+        zkinfer_circuits::testing::check_honest(&c).unwrap();
+    }
+}
+
+#[test]
+fn oracle_overflow_and_bad_parameters_are_errors_before_any_layout() {
+    use zkinfer_circuits::ops::{Mul, Rescale};
+    // (2^63·x)² overflows i128 (the field would hold it): an error, not a wrapped value.
+    let mut g = (*graph(
+        Op::Linear(Linear {
+            rows: vec![AffineRow {
+                bias: 0,
+                terms: vec![(0, i64::MAX)],
+            }],
+        }),
+        &[vec![1]],
+        vec![1],
+    ))
+    .clone();
+    for n in 0..3 {
+        g.nodes.push(Node {
+            name: format!("square{n}"),
+            op: Op::Mul(Mul {
+                lhs: vec![0],
+                rhs: vec![0],
+            }),
+            inputs: vec![n + 1, n + 1],
+            shape: vec![1],
+            scale: 0,
+            affine: None,
+        });
+    }
+    g.outputs = vec![4];
+    let err =
+        ModelCircuit::new(Arc::new(g), &[vec![(1 << 23) - 1]], Visibility::default()).unwrap_err();
+    assert!(
+        matches!(&err, zkinfer_circuits::CircuitError::Overflow { node, index: 0 } if node == "square0"),
+        "{err}"
+    );
+    // A rescale by 2^32 has no layout (the remainder would need four limbs): refused at keygen.
+    let g = graph(Op::Rescale(Rescale { shift: 32 }), &[vec![1]], vec![1]);
+    let err = ModelCircuit::blank(g, Visibility::default()).unwrap_err();
+    assert!(err.to_string().contains("rescale shift 32"), "{err}");
+}

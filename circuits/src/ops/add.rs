@@ -3,7 +3,7 @@
 //! Broadcasting and scale alignment are resolved by the importer into the index maps and the
 //! integer multipliers `a`, `b`. One linear row per element.
 
-use super::{check_indices, OpImpl};
+use super::{check_indices, checked_sum, OpImpl};
 use crate::chip::{Ctx, Wire};
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -32,8 +32,12 @@ impl OpImpl for Add {
             .lhs
             .iter()
             .zip(&self.rhs)
-            .map(|(l, r)| a * x.data[*l as usize] + b * u.data[*r as usize])
-            .collect();
+            .enumerate()
+            .map(|(o, (l, r))| {
+                let terms = [(a, x.data[*l as usize]), (b, u.data[*r as usize])];
+                checked_sum(node, o, 0, terms)
+            })
+            .collect::<Result<_>>()?;
         Ok(Tensor::new(out_shape.to_vec(), data))
     }
 

@@ -32,6 +32,16 @@ fn position(vals: &[i128], last: bool) -> usize {
 }
 
 impl OpImpl for ArgMax {
+    fn check(&self, node: &str) -> Result<()> {
+        match self.windows.iter().position(Vec::is_empty) {
+            Some(o) => Err(CircuitError::MalformedGraph {
+                node: node.into(),
+                reason: format!("empty argmax window for output {o}"),
+            }),
+            None => Ok(()),
+        }
+    }
+
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
         let x = inputs[0];
         let mut data = Vec::with_capacity(self.windows.len());

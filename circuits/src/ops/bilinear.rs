@@ -1,8 +1,9 @@
 //! Inner products of two computed tensors: `y[o] = Σ_k x[l[o,k]]·u[r[o,k]]` (MatMul and
-//! EinSum with no constant operand, as attention's `Q·Kᵀ` and `softmax(·)·V`). Four products
-//! per row on the bilinear gate; the output carries both operands' scales.
+//! EinSum with no constant operand, as attention's `Q·Kᵀ` and `softmax(·)·V`). Two products
+//! per row on the linear gate's pair term (`Ctx::bilinear`; a missing pair is a copy of zero);
+//! the output carries both operands' scales.
 
-use super::{check_indices, check_outputs, OpImpl};
+use super::{check_indices, check_outputs, checked_sum, OpImpl};
 use crate::chip::{Ctx, Wire};
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -20,15 +21,14 @@ impl OpImpl for Bilinear {
         let (x, u) = (inputs[0], inputs[1]);
         check_outputs(node, self.rows.len(), out_shape)?;
         let mut data = Vec::with_capacity(self.rows.len());
-        for row in &self.rows {
+        for (o, row) in self.rows.iter().enumerate() {
             let (l, r): (Vec<u32>, Vec<u32>) = row.iter().copied().unzip();
             check_indices(node, "lhs", &l, x.len())?;
             check_indices(node, "rhs", &r, u.len())?;
-            data.push(
-                row.iter()
-                    .map(|(a, b)| x.data[*a as usize] * u.data[*b as usize])
-                    .sum(),
-            );
+            let terms = row
+                .iter()
+                .map(|(a, b)| (x.data[*a as usize], u.data[*b as usize]));
+            data.push(checked_sum(node, o, 0, terms)?);
         }
         Ok(Tensor::new(out_shape.to_vec(), data))
     }

@@ -58,12 +58,13 @@ impl OpImpl for Compare {
             diffs.push(a - b);
             data.push(i128::from(self.kind.holds(a, b)));
         }
-        // |a − b| ± 1 must stay inside the signed range the sign check decides.
+        // The sign check decides `d = a − b (+ 1)` for `d ∈ (−2^24, 2^24]` (`Ctx::is_positive`),
+        // for every kind: the oracle is defined exactly where the circuit is.
         check_range(
             node,
             &Tensor::new(vec![diffs.len()], diffs),
-            -ACT_BOUND + 2,
-            ACT_BOUND - 2,
+            -2 * ACT_BOUND + 1,
+            2 * ACT_BOUND - 1,
         )?;
         Ok(Tensor::new(out_shape.to_vec(), data))
     }

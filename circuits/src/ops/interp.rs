@@ -71,7 +71,7 @@ impl Interp {
         Some(round_shift(x * d + e, self.out_shift))
     }
 
-    fn check(&self, node: &str) -> Result<()> {
+    fn check_params(&self, node: &str) -> Result<()> {
         let bad = |reason: String| {
             Err(CircuitError::MalformedGraph {
                 node: node.into(),
@@ -101,7 +101,7 @@ impl Interp {
 
 impl OpImpl for Interp {
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
-        self.check(node)?;
+        self.check_params(node)?;
         let data = inputs[0]
             .data
             .iter()
@@ -117,6 +117,10 @@ impl OpImpl for Interp {
             })
             .collect::<Result<_>>()?;
         activation(node, out_shape, data)
+    }
+
+    fn check(&self, node: &str) -> Result<()> {
+        self.check_params(node)
     }
 
     fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], out: &Tensor) -> Vec<Wire> {

@@ -4,7 +4,7 @@
 //! the importer. Each output is one dot-product chain of `⌈terms / LANES⌉` rows whose weights
 //! are fixed cells; the input cells are copy-constrained into the lanes.
 
-use super::{check_indices, check_outputs, OpImpl};
+use super::{check_indices, check_outputs, checked_sum, OpImpl};
 use crate::chip::{Ctx, Wire};
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -31,15 +31,14 @@ impl OpImpl for Linear {
         let x = inputs[0];
         check_outputs(node, self.rows.len(), out_shape)?;
         let mut data = Vec::with_capacity(self.rows.len());
-        for row in &self.rows {
+        for (o, row) in self.rows.iter().enumerate() {
             let idx: Vec<u32> = row.terms.iter().map(|t| t.0).collect();
             check_indices(node, "input", &idx, x.len())?;
-            let sum: i128 = row
+            let terms = row
                 .terms
                 .iter()
-                .map(|(i, w)| x.data[*i as usize] * i128::from(*w))
-                .sum();
-            data.push(i128::from(row.bias) + sum);
+                .map(|(i, w)| (x.data[*i as usize], i128::from(*w)));
+            data.push(checked_sum(node, o, i128::from(row.bias), terms)?);
         }
         Ok(Tensor::new(out_shape.to_vec(), data))
     }

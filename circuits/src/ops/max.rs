@@ -22,6 +22,16 @@ pub struct Max {
 }
 
 impl OpImpl for Max {
+    fn check(&self, node: &str) -> Result<()> {
+        match self.windows.iter().position(Vec::is_empty) {
+            Some(o) => Err(CircuitError::MalformedGraph {
+                node: node.into(),
+                reason: format!("empty window for output {o}"),
+            }),
+            None => Ok(()),
+        }
+    }
+
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
         let mut data = Vec::with_capacity(self.windows.len());
         for (o, w) in self.windows.iter().enumerate() {

@@ -83,6 +83,11 @@ pub(crate) trait OpImpl {
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor>;
     /// Lays out constraints proving `out` from the input wires.
     fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], out: &Tensor) -> Vec<Wire>;
+    /// Checks the op's parameters (shifts, tables, windows) before anything is laid out: the
+    /// gadgets rely on them, keygen included.
+    fn check(&self, _node: &str) -> Result<()> {
+        Ok(())
+    }
 }
 
 impl Op {
@@ -110,6 +115,12 @@ impl Op {
     /// Evaluates the op's integer semantics.
     pub fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
         self.inner().eval(node, inputs, out_shape)
+    }
+
+    /// Checks the op's parameters ([`Graph::validate`](crate::Graph::validate) runs it for
+    /// every node, so keygen does too).
+    pub fn check(&self, node: &str) -> Result<()> {
+        self.inner().check(node)
     }
 
     /// Lays the op out; `out` is the oracle's output for the wires' values.
@@ -219,6 +230,24 @@ pub(crate) fn activation(node: &str, out_shape: &[usize], data: Vec<i128>) -> Re
         crate::chip::ACT_BOUND - 1,
     )?;
     Ok(out)
+}
+
+/// `bias + Σ a·b` in checked `i128` arithmetic: an overflow is an error naming the node and
+/// the output element, never a wrapped value (the circuit computes in a field of 254 bits and
+/// would prove the exact sum).
+pub(crate) fn checked_sum(
+    node: &str,
+    index: usize,
+    bias: i128,
+    terms: impl IntoIterator<Item = (i128, i128)>,
+) -> Result<i128> {
+    terms
+        .into_iter()
+        .try_fold(bias, |acc, (a, b)| a.checked_mul(b)?.checked_add(acc))
+        .ok_or_else(|| crate::CircuitError::Overflow {
+            node: node.to_string(),
+            index,
+        })
 }
 
 /// Checks that every value lies in `[min, max]`.

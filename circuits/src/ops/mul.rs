@@ -1,7 +1,7 @@
 //! Elementwise product of two tensors: `y[i] = x[l[i]]·u[r[i]]`, one mul-gate row each.
 //! The product carries the sum of the operands' scales; the importer rescales after it.
 
-use super::{check_indices, OpImpl};
+use super::{check_indices, checked_sum, OpImpl};
 use crate::chip::{Ctx, Wire};
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -25,8 +25,11 @@ impl OpImpl for Mul {
             .lhs
             .iter()
             .zip(&self.rhs)
-            .map(|(l, r)| x.data[*l as usize] * u.data[*r as usize])
-            .collect();
+            .enumerate()
+            .map(|(o, (l, r))| {
+                checked_sum(node, o, 0, [(x.data[*l as usize], u.data[*r as usize])])
+            })
+            .collect::<Result<_>>()?;
         Ok(Tensor::new(out_shape.to_vec(), data))
     }
 

@@ -85,7 +85,7 @@ impl Requant {
         (i / self.inner.max(1) as usize) % self.multipliers.len()
     }
 
-    fn check(&self, node: &str) -> Result<()> {
+    fn check_params(&self, node: &str) -> Result<()> {
         let bad = |reason: String| {
             Err(CircuitError::MalformedGraph {
                 node: node.into(),
@@ -175,7 +175,7 @@ impl Requant {
 
 impl OpImpl for Requant {
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
-        self.check(node)?;
+        self.check_params(node)?;
         let tables = self.all_tables();
         let mut data = Vec::with_capacity(inputs[0].len());
         for (index, acc) in inputs[0].data.iter().enumerate() {
@@ -197,6 +197,10 @@ impl OpImpl for Requant {
             data.push(i128::from(y));
         }
         Ok(Tensor::new(out_shape.to_vec(), data))
+    }
+
+    fn check(&self, node: &str) -> Result<()> {
+        self.check_params(node)
     }
 
     fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], out: &Tensor) -> Vec<Wire> {

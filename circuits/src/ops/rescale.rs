@@ -25,13 +25,18 @@ pub fn round_shift(x: i128, shift: u32) -> i128 {
 }
 
 impl OpImpl for Rescale {
-    fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
+    fn check(&self, node: &str) -> Result<()> {
         if self.shift == 0 || self.shift > RANGE_BITS {
             return Err(CircuitError::MalformedGraph {
                 node: node.into(),
                 reason: format!("rescale shift {} outside 1..={RANGE_BITS}", self.shift),
             });
         }
+        Ok(())
+    }
+
+    fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
+        self.check(node)?;
         let data = inputs[0]
             .data
             .iter()

@@ -17,13 +17,18 @@ pub struct ToInt {
 }
 
 impl OpImpl for ToInt {
-    fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
+    fn check(&self, node: &str) -> Result<()> {
         if self.shift > RANGE_BITS {
             return Err(CircuitError::MalformedGraph {
                 node: node.into(),
                 reason: format!("cast shift {} above {RANGE_BITS}", self.shift),
             });
         }
+        Ok(())
+    }
+
+    fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
+        self.check(node)?;
         let d = 1i128 << self.shift;
         let mut data = Vec::with_capacity(inputs[0].len());
         for (index, x) in inputs[0].data.iter().enumerate() {
