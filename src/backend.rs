@@ -344,15 +344,26 @@ fn describe(status: &std::process::ExitStatus) -> String {
     }
 }
 
-/// The last lines of the child's stderr, for an error message.
+/// What the child said before it died, for an error message: a panic's location and
+/// message (a backtrace's frames left out), else its last lines.
 fn stderr_tail(stderr: &[u8]) -> String {
     let text = String::from_utf8_lossy(stderr);
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    if lines.is_empty() {
+    let Some(last) = lines.last() else {
         return String::new();
+    };
+    let mut keep: Vec<&str> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if line.contains("panicked at") {
+            keep.extend(lines.get(i..i + 2).unwrap_or(&lines[i..]));
+        }
     }
-    let tail = &lines[lines.len().saturating_sub(8)..];
-    format!("; its stderr ends with:\n  {}", tail.join("\n  "))
+    if keep.is_empty() {
+        keep.extend(&lines[lines.len().saturating_sub(8)..]);
+    } else if keep.last() != Some(last) {
+        keep.push(last);
+    }
+    format!("; its stderr says:\n  {}", keep.join("\n  "))
 }
 
 /// A private temporary directory, removed on drop.
@@ -415,6 +426,17 @@ mod tests {
             other
         );
         std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    #[test]
+    fn a_panic_is_quoted_without_its_backtrace() {
+        let err = b"\nthread '<unnamed>' panicked at vm_pool.rs:165:38:\ncalled `Result::unwrap()` \
+            on an `Err` value: CudaError { code: 35 }\nstack backtrace:\n   0: frame\n   1: frame\n\
+            thread caused non-unwinding panic. aborting.\n";
+        let tail = stderr_tail(err);
+        assert!(tail.contains("panicked at") && tail.contains("code: 35"), "{tail}");
+        assert!(tail.contains("aborting") && !tail.contains("frame"), "{tail}");
+        assert_eq!(stderr_tail(b"a\nb\n"), "; its stderr says:\n  a\n  b");
     }
 
     #[test]
