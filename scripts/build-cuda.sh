@@ -7,6 +7,7 @@
 #   scripts/build-cuda.sh            # release build in target/cuda (its own target dir, so
 #                                    # the test suite's feature-less zkinfer-cuda never
 #                                    # overwrites it, nor it theirs)
+#   scripts/build-cuda.sh clippy     # clippy -D warnings on the crate with the feature instead
 #
 # What it sets up, in $ZKINFER_CACHE/cuda (default ~/.cache/zkinfer/cuda):
 # - wheels-13.0/: nvcc 13.0 and the CUDA runtime (pinned wheels, `pip install --target`);
@@ -59,6 +60,11 @@ fi
 export CUDA_LIB_DIR=$LIB
 export CUDA_PATH=$CU
 
+if [ "${1:-}" = clippy ]; then
+    CARGO_TARGET_DIR=$ROOT/target/cuda cargo clippy --release -p zkinfer-cuda --features cuda \
+        --all-targets -- -D warnings
+    exit
+fi
 say "cargo build --release -p zkinfer-cuda --features cuda (CUDA_ARCH=$CUDA_ARCH, target/cuda)"
 CARGO_TARGET_DIR=$ROOT/target/cuda cargo build --release -p zkinfer-cuda --features cuda >&2
 BIN=$ROOT/target/cuda/release/zkinfer-cuda

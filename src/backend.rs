@@ -102,6 +102,9 @@ pub struct CudaReport {
     pub device: String,
     /// Seconds to read settings, keys and SRS.
     pub load_seconds: f64,
+    /// Seconds to start the device (CUDA context, streams, memory pool) before anything else.
+    #[serde(default)]
+    pub device_init_seconds: f64,
     /// Seconds to convert the SRS to halo2-axiom-gpu's params (a byte round trip).
     pub params_seconds: f64,
     /// Bytes of the proving key's polynomials, uploaded to the device by every proof.
@@ -430,12 +433,19 @@ mod tests {
 
     #[test]
     fn a_panic_is_quoted_without_its_backtrace() {
-        let err = b"\nthread '<unnamed>' panicked at vm_pool.rs:165:38:\ncalled `Result::unwrap()` \
+        let err =
+            b"\nthread '<unnamed>' panicked at vm_pool.rs:165:38:\ncalled `Result::unwrap()` \
             on an `Err` value: CudaError { code: 35 }\nstack backtrace:\n   0: frame\n   1: frame\n\
             thread caused non-unwinding panic. aborting.\n";
         let tail = stderr_tail(err);
-        assert!(tail.contains("panicked at") && tail.contains("code: 35"), "{tail}");
-        assert!(tail.contains("aborting") && !tail.contains("frame"), "{tail}");
+        assert!(
+            tail.contains("panicked at") && tail.contains("code: 35"),
+            "{tail}"
+        );
+        assert!(
+            tail.contains("aborting") && !tail.contains("frame"),
+            "{tail}"
+        );
         assert_eq!(stderr_tail(b"a\nb\n"), "; its stderr says:\n  a\n  b");
     }
 

@@ -196,6 +196,17 @@ pub(crate) fn prove(
         ..CudaReport::default()
     };
     let start = Instant::now();
+    let one = [Fr::from(1u64)];
+    let probe = one
+        .to_device_on(&HALO2_GPU_CTX)
+        .map_err(|e| gpu_failure(&format!("{e:?}")))?;
+    HALO2_GPU_CTX
+        .stream
+        .synchronize()
+        .map_err(|e| gpu_failure(&format!("{e:?}")))?;
+    drop(probe);
+    report.device_init_seconds = start.elapsed().as_secs_f64();
+    let start = Instant::now();
     let params = convert_params(&keys.srs.params)?;
     report.params_seconds = start.elapsed().as_secs_f64();
     let (key_bytes, upload) = time_key_upload(&keys.pk)?;

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use zkinfer::artifacts::ModelDir;
-use zkinfer::backend::{CudaFailure, CudaProver};
+use zkinfer::backend::CudaProver;
 use zkinfer::{compile, setup, verify, Error, Settings, Visibility};
 
 const CHILD: &str = env!("CARGO_BIN_EXE_zkinfer-cuda");
@@ -66,6 +66,7 @@ fn hex_encode(bytes: &[u8]) -> String {
 #[cfg(not(feature = "cuda"))]
 #[test]
 fn without_the_feature_the_gpu_is_refused_with_exit_2() {
+    use zkinfer::backend::CudaFailure;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("iris");
     let (settings, input) = iris(&dir);
