@@ -136,6 +136,8 @@ def verdict(m, want_rc):
 def table(out, order_file=None):
     rows = []
     notes = []
+    accept = []
+    breakdown_rows = []
     names = sorted(os.listdir(out))
     if order_file and os.path.exists(order_file):
         order = open(order_file).read().split()
@@ -179,10 +181,25 @@ def table(out, order_file=None):
         ratio = ""
         if runs and cpu_s:
             ratio = f"{runs[0] / cpu_s:.3f}"
+            if name in ("gen_k20", "gen_k22"):
+                ok = "yes" if runs[0] <= 0.1 * cpu_s else "NO"
+                accept.append(f"{name}: GPU {runs[0]:.2f} s (key upload included) against "
+                              f"CPU {cpu_s:.2f} s = {runs[0] / cpu_s:.3f} x: {ok}")
         breakdown = ", ".join(f"{p['name']} {p['seconds']:.2f}" for p in phases
                               if p["name"] in ("synthesize", "batch_invert_witness", "phase1",
                                                "phase2", "phase3", "phase4a", "phase4b",
                                                "phase5"))
+        if g:
+            breakdown_rows.append([
+                name,
+                fmt_s(g.get("load_seconds")),
+                fmt_s(g.get("device_init_seconds")),
+                fmt_s(g.get("params_seconds")),
+                fmt_gib(g.get("key_bytes")),
+                fmt_s(upload),
+                fmt_gib(sum(t["bytes"] for t in g.get("h2d") or [])),
+                ", ".join(f"{p['name']} {p['seconds']:.3f}" for p in phases),
+            ])
         rows.append([
             name,
             str(info.get("logrows", "")),
@@ -209,14 +226,29 @@ def table(out, order_file=None):
             "GPU/CPU", "host RSS GiB (CPU)", "host RSS GiB (GPU)", "device GiB (nvidia-smi)",
             "device GiB (allocator)", "GPU proof verifies", "verifies in revm",
             "flipped byte: native / revm", "same as built here", "GPU phases s"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    print("\n".join(lines))
+    print_table(head, rows)
     if notes:
         print()
         for n in notes:
             print(f"- {n}")
+    if breakdown_rows:
+        print()
+        print("GPU breakdown (child process; phases of the last proof, nested sections overlap):")
+        print()
+        print_table(["model", "load s", "device init s", "params convert s", "key GiB",
+                     "key upload s (apart)", "H2D GiB (last proof)", "phases s"], breakdown_rows)
+    if accept:
+        print("\nGPU prove <= 0.1 x 16-core CPU prove:")
+        for a in accept:
+            print(f"- {a}")
     return 0
+
+
+def print_table(head, rows):
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
 
 
 def main():
