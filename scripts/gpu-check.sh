@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The GPU check: runs on the GPU machine from the folder scripts/gpu-bundle.sh made (no cargo,
 # no network; python3 and, for device memory, nvidia-smi), within GPU_CHECK_BUDGET_S seconds
-# (default 285), and prints a Markdown table last. Per model (the zoo, then the generated
-# CNNs of logrows 16-22): compile (checked against the bundle's record), the development SRS, setup
+# (default 285), and prints a Markdown table last. Per model (the generated CNNs of logrows
+# 16-22, then the zoo): compile (checked against the bundle's record), the development SRS, setup
 # (keygen and key files), the GPU proof (`zkinfer prove --backend cuda --cuda-runs 2`: the
 # first proof of the process, then a second with the device warm; the key upload timed apart
 # in the child), its verification natively and in revm against the generated Solidity verifier

@@ -112,6 +112,15 @@ def load(d, step):
         return json.load(f)
 
 
+def why(m):
+    """The error a measured command reported: its --json error, else its last stderr line."""
+    err = (m.get("json") or {}).get("error")
+    if err:
+        return " ".join(err.split())
+    lines = open(m["err_file"]).read().strip().splitlines() if m.get("err_file") else []
+    return lines[-1] if lines else ""
+
+
 def fmt_s(x):
     return "" if x is None else f"{x:.2f}"
 
@@ -161,8 +170,7 @@ def table(out, order_file=None):
             if m is not None and m["timed_out"]:
                 notes.append(f"{name}: {step} timed out after {m['wall_s']:.0f} s (budget)")
             elif m is not None and m["rc"] != 0:
-                err = open(m["err_file"]).read().strip().splitlines() if m.get("err_file") else []
-                notes.append(f"{name}: {step} failed (exit {m['rc']}): {err[-1] if err else ''}")
+                notes.append(f"{name}: {step} failed (exit {m['rc']}): {why(m)}")
         same = []
         sha_path = os.path.join(d, "settings.sha256")
         if info.get("settings_sha256_here") and os.path.exists(sha_path):
@@ -176,8 +184,7 @@ def table(out, order_file=None):
         if ve and ve["rc"] == 0 and ve.get("json"):
             evm += f" ({ve['json'].get('gas')} gas)"
         elif ve and ve["rc"] == 2:
-            err = open(os.path.join(d, "verify_evm.err")).read().strip().splitlines()
-            notes.append(f"{name}: verify-evm error: {err[-1] if err else ''}")
+            notes.append(f"{name}: verify-evm error: {why(ve)}")
         ratio = ""
         if runs and cpu_s:
             ratio = f"{runs[0] / cpu_s:.3f}"
