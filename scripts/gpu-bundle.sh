@@ -13,7 +13,7 @@
 #   scripts/gpu-bundle.sh --cpu-test   # .gpu-bundle-cpu/ with the feature-less child, to run
 #                                      # `NO_GPU=1 bash .gpu-bundle-cpu/gpu-check.sh` anywhere
 #
-# Environment: VK_MAX_LOGROWS (default 18: set up here, for the expected vk hashes, the models
+# Environment: VK_MAX_LOGROWS (default 20: set up here, for the expected vk hashes, the models
 # up to this size), PYTHON (with numpy and onnx; else a venv is made in $ZKINFER_CACHE),
 # ZKINFER_NODE_MODULES (solc-js; default verifier-contracts/node_modules).
 set -euo pipefail
@@ -25,7 +25,7 @@ if [ "${1:-}" = --cpu-test ]; then
     MODE=cpu
     DEST=$ROOT/.gpu-bundle-cpu
 fi
-VK_MAX=${VK_MAX_LOGROWS:-18}
+VK_MAX=${VK_MAX_LOGROWS:-20}
 CACHE=${ZKINFER_CACHE:-$HOME/.cache/zkinfer}
 say() { echo "gpu-bundle: $*" >&2; }
 
