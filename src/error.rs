@@ -52,6 +52,14 @@ pub enum Error {
         /// What does not match.
         reason: String,
     },
+    /// The CUDA prover (the `zkinfer-cuda` child process) made no proof.
+    #[error("{kind}: {detail}")]
+    Cuda {
+        /// What went wrong.
+        kind: crate::backend::CudaFailure,
+        /// Details: the binary, its exit status, its last words.
+        detail: String,
+    },
     /// File I/O failed.
     #[error("{path}: {source}")]
     Io {

@@ -18,6 +18,7 @@
 //! ```
 
 pub mod artifacts;
+pub mod backend;
 pub mod bundled;
 pub mod calibration;
 mod error;
@@ -25,9 +26,11 @@ pub mod evm;
 pub mod input;
 mod pipeline;
 
+pub use backend::{prove_with, Backend, CudaProver};
 pub use error::{Error, Result};
 pub use pipeline::{
-    calibrate, compile, compile_with, prove, setup, verify, Keys, Model, Proof, Settings, Source,
+    calibrate, compile, compile_with, prove, prove_by, setup, verify, Keys, Model, Proof, Settings,
+    Source,
 };
 pub use zkinfer_circuits::Visibility;
 pub use zkinfer_onnx_import::{Nonlinear, QuantSettings, Target};

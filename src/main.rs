@@ -19,6 +19,7 @@ macro_rules! say {
     }};
 }
 
+mod cli_backend;
 mod cli_calibration;
 use cli_calibration::{NonlinearArg, TargetArg};
 mod evm_cmd;
@@ -75,6 +76,8 @@ enum Cmd {
         /// Where to write the proof.
         #[arg(long)]
         proof: PathBuf,
+        #[command(flatten)]
+        backend: cli_backend::BackendArgs,
     },
     /// Verify a proof (exit 0 valid, 1 rejected).
     Verify {
@@ -213,6 +216,8 @@ enum Cmd {
         /// SRS params file.
         #[arg(long)]
         srs: Option<PathBuf>,
+        #[command(flatten)]
+        backend: cli_backend::BackendArgs,
     },
 }
 
@@ -310,7 +315,15 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             );
             Ok(0)
         }
-        Cmd::Prove { dir, input, proof } => {
+        Cmd::Prove {
+            dir,
+            input,
+            proof,
+            backend,
+        } => {
+            if let Some(cuda) = backend.cuda()? {
+                return cli_backend::prove(j, dir, input, proof, &cuda);
+            }
             let d = ModelDir::new(dir)?;
             let settings = d.settings()?;
             let inputs = read_inputs(input)?;
@@ -432,6 +445,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             out,
             public_input,
             srs,
+            backend,
         } => run(
             j,
             model.as_deref(),
@@ -439,6 +453,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             out.as_deref(),
             *public_input,
             srs.as_deref(),
+            backend,
         ),
     }
 }
@@ -540,6 +555,7 @@ fn run(
     out: Option<&Path>,
     public_input: bool,
     srs: Option<&Path>,
+    backend: &cli_backend::BackendArgs,
 ) -> Result<i32> {
     let (m, inputs) = match (model, input) {
         (Some(m), Some(i)) => (Model::from_path(m)?, read_inputs(i)?),
@@ -561,7 +577,16 @@ fn run(
         write_json(&dir.join("settings.json"), &settings)?;
         d.write_keys(&settings, &keys)?;
     }
-    let (proof, _) = step(j, "prove", || zkinfer::prove(&settings, &keys, &inputs))?;
+    let (proof, cuda_report) = match backend.cuda()? {
+        None => (
+            step(j, "prove", || zkinfer::prove(&settings, &keys, &inputs))?.0,
+            None,
+        ),
+        Some(cuda) => {
+            let (p, r) = cli_backend::prove_run(j, out, &settings, &keys, &inputs, &cuda)?;
+            (p, Some(r))
+        }
+    };
     if let Some(dir) = out {
         write_json(&dir.join("proof.json"), &proof)?;
     }
@@ -596,6 +621,11 @@ fn run(
         "proof_bytes": proof.proof.len() / 2,
         "srs": proof.srs,
     });
+    let mut value = value;
+    if let Some(r) = cuda_report {
+        value["backend"] = json!("cuda");
+        value["cuda"] = json!(r);
+    }
     if j {
         report(true, value);
     } else {

@@ -360,6 +360,20 @@ impl Proof {
 
 /// Proves inference of `inputs` (floats, one vector per model input).
 pub fn prove(settings: &Settings, keys: &Keys, inputs: &[Vec<f32>]) -> Result<Proof> {
+    prove_by(settings, keys, inputs, |srs, pk, circuit| {
+        Ok(zkinfer_prover::prove(srs, pk, circuit)?)
+    })
+}
+
+/// [`prove`] with another prover of the circuit: `prover(srs, pk, circuit)` returns the
+/// proof bytes (the CUDA prover, `zkinfer-cuda`, passes halo2-axiom-gpu's here). The proof
+/// file is the same whichever prover made it.
+pub fn prove_by(
+    settings: &Settings,
+    keys: &Keys,
+    inputs: &[Vec<f32>],
+    prover: impl FnOnce(&Srs, &ProvingKey<G1Affine>, ModelCircuit) -> Result<Vec<u8>>,
+) -> Result<Proof> {
     let q = settings.quantize_inputs(inputs)?;
     let circuit = settings.circuit(&q)?;
     let to_i64 = |v: &i128| i64::try_from(*v).expect("range-checked values fit i64");
@@ -375,7 +389,7 @@ pub fn prove(settings: &Settings, keys: &Keys, inputs: &[Vec<f32>]) -> Result<Pr
         vec![]
     };
     let start = Instant::now();
-    let bytes = zkinfer_prover::prove(&keys.srs, &keys.pk, circuit)?;
+    let bytes = prover(&keys.srs, &keys.pk, circuit)?;
     Ok(Proof {
         format_version: FORMAT_VERSION,
         settings_hash: settings.hash(),

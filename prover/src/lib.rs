@@ -2,6 +2,7 @@
 //! BN254, SHPLONK, the
 //! Keccak-256 [`transcript`] an EVM verifier reads), with versioned key files.
 
+mod dev_srs;
 mod error;
 mod keys;
 mod proof;

@@ -115,7 +115,7 @@ pub fn default_cache_dir() -> PathBuf {
     }
 }
 
-fn dev_rng(k: u32) -> ChaCha20Rng {
+pub(crate) fn dev_rng(k: u32) -> ChaCha20Rng {
     let seed: [u8; 32] = Sha256::digest(format!("{DEV_SEED} k={k}")).into();
     ChaCha20Rng::from_seed(seed)
 }
@@ -145,7 +145,7 @@ impl Srs {
                 return Ok(Self { origin, ..srs });
             }
         }
-        let params = ParamsKZG::<Bn256>::setup(k, dev_rng(k));
+        let params = crate::dev_srs::setup(k, dev_rng(k));
         std::fs::create_dir_all(cache).map_err(io_err(cache))?;
         // A name of this writer's own: threads of one process may generate the same size
         // at once (the last rename wins; both files are identical).

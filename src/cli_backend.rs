@@ -1,0 +1,110 @@
+//! `--backend cpu|cuda` of `prove` and `run`: the CUDA path (the `zkinfer-cuda` child
+//! process, [`zkinfer::backend`]). The CPU path stays in `main.rs`, unchanged.
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use serde_json::json;
+use std::path::Path;
+use zkinfer::artifacts::{write_json, ModelDir};
+use zkinfer::backend::{CudaProver, CudaReport};
+use zkinfer::input::read_inputs;
+use zkinfer::{Keys, Proof, Settings};
+
+/// Which prover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// halo2-axiom's CPU prover, in this process.
+    Cpu,
+    /// halo2-axiom-gpu in the `zkinfer-cuda` binary (next to zkinfer, or $ZKINFER_CUDA_BIN).
+    Cuda,
+}
+
+/// The backend options of `prove` and `run`.
+#[derive(Args, Clone, Debug)]
+pub struct BackendArgs {
+    /// Prover backend: cpu, or cuda (the zkinfer-cuda binary next to zkinfer, or
+    /// $ZKINFER_CUDA_BIN; built by scripts/build-cuda.sh).
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub backend: BackendArg,
+    /// With --backend cuda: proofs in a row in the CUDA prover, for timing (the first pays
+    /// the device's start-up and SRS upload); the last one is kept.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub cuda_runs: u32,
+}
+
+impl BackendArgs {
+    /// The CUDA prover, if `--backend cuda`.
+    pub fn cuda(&self) -> Result<Option<CudaProver>> {
+        Ok(match self.backend {
+            BackendArg::Cpu => None,
+            BackendArg::Cuda => Some(CudaProver {
+                runs: self.cuda_runs,
+                ..CudaProver::locate()?
+            }),
+        })
+    }
+}
+
+/// `zkinfer prove DIR --input INPUT --proof PROOF --backend cuda`: the child reads the keys
+/// itself (the parent never loads them).
+pub fn prove(json: bool, dir: &Path, input: &Path, proof: &Path, cuda: &CudaProver) -> Result<i32> {
+    let d = ModelDir::new(dir)?;
+    let settings = d.settings()?;
+    let inputs = read_inputs(input)?;
+    let (p, report) = crate::step(json, "prove (cuda)", || cuda.prove(dir, &settings, &inputs))?.0;
+    write_json(proof, &p)?;
+    let float = d.model(&settings)?.float_outputs(&inputs)?;
+    crate::report(
+        json,
+        json!({
+            "outputs": p.outputs,
+            "public_outputs": p.public_outputs,
+            "float_outputs": float,
+            "prove_seconds": p.prove_seconds,
+            "proof_bytes": p.proof.len() / 2,
+            "backend": "cuda",
+            "cuda": report,
+        }),
+    );
+    Ok(0)
+}
+
+/// The proving step of `zkinfer run --backend cuda`: the keys go to `out` (or a temporary
+/// directory) for the child to read.
+pub fn prove_run(
+    json: bool,
+    out: Option<&Path>,
+    settings: &Settings,
+    keys: &Keys,
+    inputs: &[Vec<f32>],
+    cuda: &CudaProver,
+) -> Result<(Proof, CudaReport)> {
+    let tmp;
+    let dir = match out {
+        Some(dir) => dir.to_path_buf(),
+        None => {
+            tmp = TempDir::new()?;
+            let d = ModelDir::new(&tmp.0)?;
+            write_json(&tmp.0.join("settings.json"), settings)?;
+            d.write_keys(settings, keys)?;
+            tmp.0.clone()
+        }
+    };
+    Ok(crate::step(json, "prove (cuda)", || cuda.prove(&dir, settings, inputs))?.0)
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new() -> Result<Self> {
+        let path = std::env::temp_dir().join(format!("zkinfer-run-{}", std::process::id()));
+        std::fs::create_dir_all(&path)?;
+        Ok(Self(path))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
