@@ -15,7 +15,8 @@
 #   links statically) and a link-time-only stub `libcuda.so` (SONAME `libcuda.so.1`) exporting
 #   the driver API's names: the binary then needs only the driver's own libcuda.so.1 at run
 #   time. The stub must never be on LD_LIBRARY_PATH at run time.
-# Environment: CUDA_ARCH (default 90: H100/H200), PYTHON (default python3).
+# Environment: CUDA_ARCH (default 90: H100/H200), PYTHON (default python3), CUDA_TARGET_DIR
+# (default target/cuda).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -24,6 +25,7 @@ WHEELS=$CACHE/wheels-13.0
 LIB=$CACHE/lib
 PYTHON=${PYTHON:-python3}
 export CUDA_ARCH=${CUDA_ARCH:-90}
+TARGET=${CUDA_TARGET_DIR:-$ROOT/target/cuda}
 
 say() { echo "build-cuda: $*" >&2; }
 
@@ -61,13 +63,13 @@ export CUDA_LIB_DIR=$LIB
 export CUDA_PATH=$CU
 
 if [ "${1:-}" = clippy ]; then
-    CARGO_TARGET_DIR=$ROOT/target/cuda cargo clippy --release -p zkinfer-cuda --features cuda \
+    CARGO_TARGET_DIR=$TARGET cargo clippy --release -p zkinfer-cuda --features cuda \
         --all-targets -- -D warnings
     exit
 fi
-say "cargo build --release -p zkinfer-cuda --features cuda (CUDA_ARCH=$CUDA_ARCH, target/cuda)"
-CARGO_TARGET_DIR=$ROOT/target/cuda cargo build --release -p zkinfer-cuda --features cuda >&2
-BIN=$ROOT/target/cuda/release/zkinfer-cuda
+say "cargo build --release -p zkinfer-cuda --features cuda (CUDA_ARCH=$CUDA_ARCH, $TARGET)"
+CARGO_TARGET_DIR=$TARGET cargo build --release -p zkinfer-cuda --features cuda >&2
+BIN=$TARGET/release/zkinfer-cuda
 # The binary must load the driver's libcuda.so.1, not the stub.
 if readelf -d "$BIN" | grep -q "RUNPATH\|RPATH"; then
     readelf -d "$BIN" | grep "RUNPATH\|RPATH" >&2
