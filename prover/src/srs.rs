@@ -295,7 +295,9 @@ mod tests {
         // Other params under the same name: the sidecar no longer describes them.
         let other = Srs {
             params: ParamsKZG::<Bn256>::setup(2, ChaCha20Rng::seed_from_u64(4)),
-            origin: SrsOrigin::File { sha256: "00".into() },
+            origin: SrsOrigin::File {
+                sha256: "00".into(),
+            },
         };
         let mut f = std::fs::File::create(&path).unwrap();
         write_params(&other, &mut f).unwrap();
