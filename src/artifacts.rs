@@ -103,11 +103,7 @@ impl ModelDir {
     /// Stores keys and SRS.
     pub fn write_keys(&self, settings: &Settings, keys: &Keys) -> Result<SetupInfo> {
         let hash = settings.hash();
-        let params = self.path("srs.params");
-        let mut f =
-            std::io::BufWriter::new(std::fs::File::create(&params).map_err(io_err(&params))?);
-        zkinfer_prover::write_params(&keys.srs, &mut f).map_err(io_err(&params))?;
-        drop(f);
+        keys.srs.save(&self.path("srs.params"))?;
         zkinfer_prover::write_pk(&self.path("pk.bin"), &keys.pk, &hash)?;
         zkinfer_prover::write_vk(&self.path("vk.bin"), keys.pk.get_vk(), &hash)?;
         let info = SetupInfo {
@@ -134,28 +130,25 @@ impl ModelDir {
         Ok(info)
     }
 
-    /// The SRS of the setup. A development SRS is recognised from its points, whatever
-    /// `setup.json` says; other parameters take the origin recorded at setup.
-    fn srs(&self, settings: &Settings, info: &SetupInfo) -> Result<Srs> {
-        let mut srs = Srs::read(&self.path("srs.params"), settings.logrows)?;
-        if !srs.origin.is_insecure() && !info.srs.is_insecure() {
-            srs.origin = info.srs.clone();
-        }
-        Ok(srs)
+    /// The SRS of the setup, with the origin its own file records (checksummed with the
+    /// parameters; `setup.json`'s copy is for people), and a development SRS recognised
+    /// from its points whatever any file says.
+    fn srs(&self, settings: &Settings) -> Result<Srs> {
+        Ok(Srs::read(&self.path("srs.params"), settings.logrows)?)
     }
 
     /// Reads SRS and proving key.
     pub fn keys(&self, settings: &Settings) -> Result<Keys> {
-        let info = self.setup_info(settings)?;
-        let srs = self.srs(settings, &info)?;
+        self.setup_info(settings)?;
+        let srs = self.srs(settings)?;
         let pk = zkinfer_prover::read_pk(&self.path("pk.bin"), &settings.hash())?;
         Ok(Keys { srs, pk })
     }
 
     /// Reads SRS and verifying key.
     pub fn verifier(&self, settings: &Settings) -> Result<(Srs, VerifyingKey<G1Affine>)> {
-        let info = self.setup_info(settings)?;
-        let srs = self.srs(settings, &info)?;
+        self.setup_info(settings)?;
+        let srs = self.srs(settings)?;
         let vk = zkinfer_prover::read_vk(&self.path("vk.bin"), &settings.hash())?;
         Ok((srs, vk))
     }
@@ -164,4 +157,85 @@ impl ModelDir {
 /// Reads a proof file.
 pub fn read_proof(path: &Path) -> Result<Proof> {
     read_json(path)
+}
+
+/// One deployment made from a model directory: the chain, the settings and key it serves,
+/// and where to call it. `DIR/evm/deployment.json` keeps every one, newest last.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentRecord {
+    /// `eth_chainId` of the node deployed to.
+    pub chain_id: u64,
+    /// Hash of the settings the key contract belongs to.
+    pub settings_hash: String,
+    /// Hash of the verifying key it holds.
+    pub vk_hash: String,
+    /// The verifier to call.
+    pub verifier: String,
+    /// The key contract to name in `verifyProof(key, proof, instances)`, when the verifier
+    /// was deployed with another key of the same circuit shape (`deploy --verifier`); absent
+    /// when the verifier's own key is this one.
+    pub key: Option<String>,
+    /// What this deployment mined: the key contract, then the verifier (if it made one).
+    pub transactions: Vec<zkinfer_verifier_contracts::node::Deployed>,
+}
+
+/// The contents of `DIR/evm/deployment.json`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Deployments {
+    format_version: u32,
+    deployments: Vec<DeploymentRecord>,
+}
+
+impl ModelDir {
+    /// Where deployments are recorded.
+    pub fn deployment_path(&self) -> PathBuf {
+        self.dir.join("evm").join("deployment.json")
+    }
+
+    /// Every deployment recorded in this directory, oldest first (none if the file is
+    /// missing).
+    pub fn deployments(&self) -> Result<Vec<DeploymentRecord>> {
+        let path = self.deployment_path();
+        if !path.exists() {
+            return Ok(vec![]);
+        }
+        let d: Deployments = read_json(&path).map_err(|_| Error::BadFile {
+            path: path.display().to_string(),
+            reason: "not a deployment record of this zkinfer (an older one wrote it?): deploy \
+                     again, or pass --address"
+                .into(),
+        })?;
+        Ok(d.deployments)
+    }
+
+    /// Appends a deployment to the record; returns the file written.
+    pub fn record_deployment(&self, record: DeploymentRecord) -> Result<PathBuf> {
+        let mut all = self.deployments()?;
+        all.push(record);
+        let path = self.deployment_path();
+        let parent = path.parent().expect("evm/deployment.json has a parent");
+        std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+        write_json(
+            &path,
+            &Deployments {
+                format_version: FORMAT_VERSION,
+                deployments: all,
+            },
+        )?;
+        Ok(path)
+    }
+
+    /// The newest deployment, on chain `chain_id`, of these settings and this key: a
+    /// deployment of settings this directory no longer holds (compiled or set up again
+    /// since) is never used.
+    pub fn deployment_for(
+        &self,
+        chain_id: u64,
+        settings_hash: &str,
+        vk_hash: &str,
+    ) -> Result<Option<DeploymentRecord>> {
+        Ok(self.deployments()?.into_iter().rev().find(|d| {
+            d.chain_id == chain_id && d.settings_hash == settings_hash && d.vk_hash == vk_hash
+        }))
+    }
 }

@@ -79,7 +79,7 @@ pub fn verify_evm_checked(
     verifier: &EvmVerifier,
     proof: &Proof,
 ) -> Result<EvmOutcome> {
-    crate::pipeline::check_binding(settings, vk, proof)?;
+    crate::verdict::check_binding(settings, vk, proof)?;
     verify_evm(verifier, proof)
 }
 

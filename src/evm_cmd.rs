@@ -4,9 +4,9 @@
 use anyhow::Result;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use zkinfer::artifacts::{read_proof, ModelDir};
+use zkinfer::artifacts::{read_proof, DeploymentRecord, ModelDir};
 use zkinfer::evm::{calldata, create_verifier, verify_evm_checked, write_verifier};
-use zkinfer_verifier_contracts::node::Node;
+use zkinfer_verifier_contracts::node::{Address, Node};
 
 /// Says on stderr that `dir`'s SRS is the development one, when it is (read from the
 /// parameters, [`zkinfer_prover::is_dev_params`]); returns whether it is.
@@ -80,18 +80,22 @@ pub fn encode(dir: &Path, proof: &Path) -> Result<String> {
     Ok(format!("0x{}", hex::encode(calldata(&p)?)))
 }
 
-/// Where `deploy` records a deployment.
-fn deployment_path(dir: &Path) -> PathBuf {
-    dir.join("evm").join("deployment.json")
+fn address(text: &str, what: &str) -> Result<Address> {
+    text.parse()
+        .map_err(|e| anyhow::anyhow!("{what} {text}: not an address ({e})"))
 }
 
-/// `zkinfer deploy DIR --rpc-url URL --private-key KEY [--allow-insecure-srs]`. A directory
-/// set up with the development SRS is refused unless `allow_insecure`: a verifier under it
-/// accepts proofs anyone can forge.
+/// `zkinfer deploy DIR --rpc-url URL [--verifier ADDR] [--allow-insecure-srs]`. Deploys the
+/// key contract and a verifier, or with `verifier` only the key contract, for a verifier
+/// already on chain (one serves every key of its circuit shape); appends the deployment,
+/// bound to the settings and key, to `DIR/evm/deployment.json`. A directory set up with the
+/// development SRS is refused unless `allow_insecure`: a verifier under it accepts proofs
+/// anyone can forge.
 pub fn deploy(
     dir: &Path,
     rpc_url: &str,
     private_key: &str,
+    verifier: Option<&str>,
     allow_insecure: bool,
 ) -> Result<serde_json::Value> {
     let d = ModelDir::new(dir)?;
@@ -110,67 +114,112 @@ pub fn deploy(
     let insecure = warn_if_insecure(dir, &srs);
     let v = create_verifier(&settings, &srs, &vk, false)?;
     let node = Node::new(rpc_url)?.with_key(private_key)?;
-    let deployment = node.deploy_verifier(&v.generated, &v.compiled)?;
-    let path = deployment_path(dir);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", parent.display()))?;
-    }
-    zkinfer::artifacts::write_json(&path, &deployment)?;
-    let mut value = serde_json::to_value(&deployment)?;
-    value["settings_hash"] = json!(settings.hash());
+    let chain_id = node.chain_id()?;
+    let record = match verifier {
+        Some(text) => {
+            let at = address(text, "--verifier")?;
+            if node.code_size(at)? == 0 {
+                anyhow::bail!("--verifier {at}: no contract there on chain {chain_id}");
+            }
+            let key = node.deploy_key(&v.generated)?;
+            DeploymentRecord {
+                chain_id,
+                settings_hash: settings.hash(),
+                vk_hash: zkinfer_prover::vk_hash(&vk),
+                verifier: format!("{at:#x}"),
+                key: Some(format!("{:#x}", key.address)),
+                transactions: vec![key],
+            }
+        }
+        None => {
+            let dep = node.deploy_verifier(&v.generated, &v.compiled)?;
+            DeploymentRecord {
+                chain_id,
+                settings_hash: settings.hash(),
+                vk_hash: zkinfer_prover::vk_hash(&vk),
+                verifier: format!("{:#x}", dep.verifier.address),
+                key: None,
+                transactions: dep
+                    .verifying_key
+                    .into_iter()
+                    .chain([dep.verifier])
+                    .collect(),
+            }
+        }
+    };
+    let path = d.record_deployment(record.clone())?;
+    let mut value = serde_json::to_value(&record)?;
     value["insecure_srs"] = json!(insecure);
     value["written"] = json!(path);
     Ok(value)
 }
 
-/// `zkinfer verify-onchain DIR --proof PROOF.json --rpc-url URL [--address ADDR]`, sent as a
-/// transaction when `key` is given: returns (exit code, report).
+/// `zkinfer verify-onchain DIR --proof PROOF.json --rpc-url URL [--address ADDR [--key
+/// ADDR]]`, sent as a transaction when `private_key` is given: returns (exit code, report).
+/// Without `--address`, the newest deployment of DIR's settings and key on that chain.
 pub fn verify_onchain(
     dir: &Path,
     proof: &Path,
     rpc_url: &str,
-    address: Option<&str>,
-    key: Option<&str>,
+    at: (Option<&str>, Option<&str>),
+    private_key: Option<&str>,
 ) -> Result<(i32, serde_json::Value)> {
     let p = proof_for(dir, proof)?;
-    // The verifier on chain was generated from DIR's setup: warn when that is the dev SRS.
     let d = ModelDir::new(dir)?;
-    let insecure = match d.verifier(&d.settings()?) {
-        Ok((srs, _)) => Some(warn_if_insecure(dir, &srs)),
-        Err(_) => None,
-    };
-    let address = match address {
-        Some(a) => a
-            .parse()
-            .map_err(|e| anyhow::anyhow!("--address {a}: {e}"))?,
-        None => {
-            let path = deployment_path(dir);
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                anyhow::anyhow!(
-                    "{}: {e} (run `zkinfer deploy` or pass --address)",
-                    path.display()
-                )
-            })?;
-            let dep: serde_json::Value = serde_json::from_str(&text)?;
-            dep["verifier"]["address"]
-                .as_str()
-                .ok_or_else(|| anyhow::anyhow!("{}: no verifier address", path.display()))?
-                .parse()?
-        }
-    };
+    let settings = d.settings()?;
+    // The verifier on chain was generated from DIR's setup: warn when that is the dev SRS.
+    let setup = d.verifier(&settings);
+    let insecure = setup
+        .as_ref()
+        .ok()
+        .map(|(srs, _)| warn_if_insecure(dir, srs));
     let mut node = Node::new(rpc_url)?;
-    if let Some(k) = key {
+    if let Some(k) = private_key {
         node = node.with_key(k)?;
     }
+    let (verifier, key) = match at {
+        (Some(a), k) => (
+            address(a, "--address")?,
+            k.map(|k| address(k, "--key")).transpose()?,
+        ),
+        (None, Some(_)) => anyhow::bail!("--key needs --address (the verifier to call)"),
+        (None, None) => {
+            let (_, vk) = setup.map_err(|e| {
+                anyhow::anyhow!(
+                    "{e} (the recorded deployment is matched against DIR's key; or pass --address)"
+                )
+            })?;
+            let chain_id = node.chain_id()?;
+            let rec = d
+                .deployment_for(chain_id, &settings.hash(), &zkinfer_prover::vk_hash(&vk))?
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{} records no deployment of these settings and key on chain {chain_id} \
+                         (compiled or set up again since the last deploy?): run `zkinfer \
+                         deploy`, or pass --address",
+                        d.deployment_path().display()
+                    )
+                })?;
+            (
+                address(&rec.verifier, "recorded verifier")?,
+                rec.key
+                    .as_deref()
+                    .map(|k| address(k, "recorded key"))
+                    .transpose()?,
+            )
+        }
+    };
     let (bytes, instances) = (p.bytes()?, p.instances());
-    let out = if key.is_some() {
-        node.verify_tx(address, &bytes, &instances)?
+    let out = if private_key.is_some() {
+        node.verify_tx(verifier, key, &bytes, &instances)?
     } else {
-        node.verify(address, &bytes, &instances)?
+        node.verify(verifier, key, &bytes, &instances)?
     };
     let mut value = serde_json::to_value(&out)?;
-    value["address"] = json!(address);
+    value["address"] = json!(verifier);
+    if let Some(k) = key {
+        value["key"] = json!(k);
+    }
     value["insecure_srs"] = json!(insecure);
     Ok((if out.verified { 0 } else { 1 }, value))
 }

@@ -5,15 +5,17 @@
 //! produced the (public) output, with the weights baked into the verifying key.
 //!
 //! ```
-//! use zkinfer::{compile, prove, setup, verify, Model, Visibility};
+//! use zkinfer::{compile, prove, setup, verify, Model, Verdict, Visibility};
 //! # fn main() -> zkinfer::Result<()> {
 //! let model = Model::from_bytes(zkinfer::bundled::MLP_IRIS_ONNX)?;
 //! let input = zkinfer::input::parse_inputs(zkinfer::bundled::MLP_IRIS_INPUT, "sample")?;
 //! let settings = compile(&model, std::slice::from_ref(&input), Visibility::default())?;
 //! let keys = setup(&settings, None, &zkinfer::default_cache_dir())?;
 //! let proof = prove(&settings, &keys, &input)?;
-//! verify(&settings, &keys.srs, keys.pk.get_vk(), &proof)?;
-//! println!("outputs {:?}, float {:?}", proof.outputs, model.float_outputs(&input)?);
+//! match verify(&settings, &keys.srs, keys.pk.get_vk(), &proof)? {
+//!     Verdict::Verified(v) => println!("outputs {:?}, float {:?}", v.outputs, model.float_outputs(&input)?),
+//!     rejected => println!("rejected: {:?}", rejected.reason()),
+//! }
 //! # Ok(()) }
 //! ```
 
@@ -25,13 +27,15 @@ mod error;
 pub mod evm;
 pub mod input;
 mod pipeline;
+mod verdict;
 
 pub use backend::{prove_with, Backend, CudaProver};
 pub use error::{Error, Result};
 pub use pipeline::{
-    calibrate, compile, compile_with, prove, prove_by, setup, verify, Keys, Model, Proof, Settings,
-    Source,
+    calibrate, compile, compile_with, prove, prove_by, setup, Keys, Model, Proof, Settings, Source,
 };
+pub use verdict::{verify, Verdict, Verified};
 pub use zkinfer_circuits::Visibility;
 pub use zkinfer_onnx_import::{Nonlinear, QuantSettings, Target};
 pub use zkinfer_prover::default_cache_dir;
+pub use zkinfer_prover::{ProverError, Srs, SrsOrigin};

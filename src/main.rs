@@ -124,7 +124,7 @@ enum Cmd {
     ImportSrs {
         /// The `.ptau` file.
         ptau: PathBuf,
-        /// Where to write the params (and their origin, beside them in `PARAMS.origin.json`).
+        /// Where to write the SRS file (parameters and origin, checksummed together).
         #[arg(long)]
         out: PathBuf,
         /// Keep only 2^LOGROWS powers (default: all the file has).
@@ -156,16 +156,20 @@ enum Cmd {
         self_contained: bool,
     },
     /// Deploy the verifying-key contract and the verifier to a chain through its JSON-RPC
-    /// endpoint; writes DIR/evm/deployment.json (chain id, addresses, transactions, gas).
+    /// endpoint (or, with --verifier, only the key contract); appends the deployment, bound
+    /// to the settings and key, to DIR/evm/deployment.json.
     Deploy {
         /// Compiled directory with keys.
         dir: PathBuf,
         /// JSON-RPC endpoint (`http://…`).
         #[arg(long)]
         rpc_url: String,
-        /// Hex private key of the deploying account.
+        #[command(flatten)]
+        key: KeyArgs,
+        /// A verifier already on chain (one serves every key of its circuit shape): deploy
+        /// only the key contract, and call it through `verifyProof(key, …)`.
         #[arg(long)]
-        private_key: String,
+        verifier: Option<String>,
         /// Deploy even if DIR was set up with the development SRS (anyone can forge proofs
         /// under it): for test chains only.
         #[arg(long)]
@@ -182,15 +186,19 @@ enum Cmd {
         /// JSON-RPC endpoint (`http://…`).
         #[arg(long)]
         rpc_url: String,
-        /// Verifier address; default: the one in DIR/evm/deployment.json.
+        /// Verifier address; default: the newest deployment of DIR's settings and key on
+        /// that chain, from DIR/evm/deployment.json.
         #[arg(long)]
         address: Option<String>,
-        /// Send the call as a transaction (needs `--private-key`).
+        /// With --address: the key contract to name in `verifyProof(key, …)` (a verifier
+        /// shared by keys of one circuit shape).
+        #[arg(long)]
+        key: Option<String>,
+        /// Send the call as a transaction (needs a private key).
         #[arg(long)]
         send: bool,
-        /// Hex private key of the sending account.
-        #[arg(long)]
-        private_key: Option<String>,
+        #[command(flatten)]
+        signer: KeyArgs,
     },
     /// Print the hex calldata of `verifyProof(bytes proof, uint256[] instances)`.
     Calldata {
@@ -219,6 +227,42 @@ enum Cmd {
         #[command(flatten)]
         backend: cli_backend::BackendArgs,
     },
+}
+
+/// The private key of the account that signs transactions.
+#[derive(clap::Args)]
+struct KeyArgs {
+    /// Hex private key (visible to other users of this machine in the process list: prefer
+    /// --private-key-file or ZKINFER_PRIVATE_KEY).
+    #[arg(long, conflicts_with = "private_key_file")]
+    private_key: Option<String>,
+    /// A file holding the hex private key.
+    #[arg(long)]
+    private_key_file: Option<PathBuf>,
+}
+
+impl KeyArgs {
+    /// The key: --private-key, else --private-key-file, else `$ZKINFER_PRIVATE_KEY`.
+    fn get(&self) -> Result<Option<String>> {
+        if let Some(k) = &self.private_key {
+            return Ok(Some(k.clone()));
+        }
+        if let Some(path) = &self.private_key_file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("--private-key-file {}", path.display()))?;
+            return Ok(Some(text.trim().to_string()));
+        }
+        Ok(std::env::var("ZKINFER_PRIVATE_KEY").ok())
+    }
+
+    fn required(&self, why: &str) -> Result<String> {
+        self.get()?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "{why} needs a private key: --private-key-file FILE, $ZKINFER_PRIVATE_KEY or \
+                 --private-key KEY"
+            )
+        })
+    }
 }
 
 fn step<T>(json: bool, msg: &str, f: impl FnOnce() -> zkinfer::Result<T>) -> Result<(T, f64)> {
@@ -349,14 +393,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             let p = read_proof(proof)?;
             let (srs, vk) = d.verifier(&settings)?;
             let insecure = evm_cmd::warn_if_insecure(dir, &srs);
-            // Shown as verified: the checked public outputs, never the file's own `outputs`.
-            let outputs = settings.dequantize_outputs(&p.public_outputs);
-            verdict(
-                j,
-                zkinfer::verify(&settings, &srs, &vk, &p),
-                &outputs,
-                insecure,
-            )
+            verdict(j, zkinfer::verify(&settings, &srs, &vk, &p)?, insecure)
         }
         Cmd::Calibrate {
             model,
@@ -402,12 +439,20 @@ fn dispatch(cli: &Cli) -> Result<i32> {
         Cmd::Deploy {
             dir,
             rpc_url,
-            private_key,
+            key,
+            verifier,
             allow_insecure_srs,
         } => {
+            let private_key = key.required("deploy")?;
             report(
                 j,
-                evm_cmd::deploy(dir, rpc_url, private_key, *allow_insecure_srs)?,
+                evm_cmd::deploy(
+                    dir,
+                    rpc_url,
+                    &private_key,
+                    verifier.as_deref(),
+                    *allow_insecure_srs,
+                )?,
             );
             Ok(0)
         }
@@ -416,17 +461,22 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             proof,
             rpc_url,
             address,
+            key,
             send,
-            private_key,
+            signer,
         } => {
-            let key = if *send {
-                Some(private_key.as_deref().ok_or_else(|| {
-                    anyhow::anyhow!("--send needs --private-key to sign the transaction")
-                })?)
+            let private_key = if *send {
+                Some(signer.required("--send")?)
             } else {
                 None
             };
-            let (code, v) = evm_cmd::verify_onchain(dir, proof, rpc_url, address.as_deref(), key)?;
+            let (code, v) = evm_cmd::verify_onchain(
+                dir,
+                proof,
+                rpc_url,
+                (address.as_deref(), key.as_deref()),
+                private_key.as_deref(),
+            )?;
             report(j, v);
             Ok(code)
         }
@@ -468,35 +518,33 @@ fn report(json: bool, value: serde_json::Value) {
     }
 }
 
-fn verdict(
-    json: bool,
-    result: zkinfer::Result<()>,
-    outputs: &[f64],
-    insecure_srs: bool,
-) -> Result<i32> {
-    match result {
-        Ok(()) => {
+/// Reports a verdict: what is shown as verified comes from the verdict (the checked public
+/// instances), never from the proof file's own fields. Exit 0 verified, 1 rejected.
+fn verdict(json: bool, verdict: zkinfer::Verdict, insecure_srs: bool) -> Result<i32> {
+    match verdict {
+        zkinfer::Verdict::Verified(v) => {
             report(
                 json,
-                json!({ "verified": true, "outputs": outputs, "insecure_srs": insecure_srs }),
+                json!({
+                    "verified": true,
+                    "outputs": v.outputs,
+                    "public_outputs": v.public_outputs,
+                    "insecure_srs": insecure_srs,
+                }),
             );
             Ok(0)
         }
-        Err(zkinfer::Error::Prover(zkinfer_prover::ProverError::Rejected { reason })) => {
+        rejected => {
             report(
                 json,
-                json!({ "verified": false, "reason": reason, "insecure_srs": insecure_srs }),
+                json!({
+                    "verified": false,
+                    "reason": rejected.reason().unwrap_or("rejected"),
+                    "insecure_srs": insecure_srs,
+                }),
             );
             Ok(1)
         }
-        Err(e @ zkinfer::Error::Mismatch { .. }) => {
-            report(
-                json,
-                json!({ "verified": false, "reason": e.to_string(), "insecure_srs": insecure_srs }),
-            );
-            Ok(1)
-        }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -590,24 +638,21 @@ fn run(
     if let Some(dir) = out {
         write_json(&dir.join("proof.json"), &proof)?;
     }
-    let (verified, verify_s) = step(j, "verify", || {
-        Ok(zkinfer::verify(
-            &settings,
-            &keys.srs,
-            keys.pk.get_vk(),
-            &proof,
-        ))
+    let (verdict, verify_s) = step(j, "verify", || {
+        zkinfer::verify(&settings, &keys.srs, keys.pk.get_vk(), &proof)
     })?;
     let float = m.float_outputs(&inputs)?;
-    let max_abs_err = proof
-        .outputs
+    // Outputs shown are the verified ones; a rejected proof shows none.
+    let outputs = verdict.clone().verified().map(|v| v.outputs);
+    let max_abs_err = outputs
         .iter()
+        .flatten()
         .zip(&float)
         .map(|(a, b)| (a - f64::from(*b)).abs())
         .fold(0f64, f64::max);
     let value = json!({
-        "verified": verified.is_ok(),
-        "outputs": proof.outputs,
+        "verified": verdict.is_verified(),
+        "outputs": outputs,
         "float_outputs": float,
         "reference": if m.float().is_some() { "float" } else { "quantized" },
         "max_abs_error": max_abs_err,
@@ -631,9 +676,9 @@ fn run(
     } else {
         print_run(&value);
     }
-    if let Err(e) = verified {
+    if let Some(reason) = verdict.reason() {
         if !j {
-            eprintln!("verification failed: {e}");
+            eprintln!("verification failed: {reason}");
         }
         return Ok(1);
     }

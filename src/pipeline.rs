@@ -32,15 +32,32 @@ pub enum Source {
     Quantized(QuantModel),
 }
 
+/// Runs an import step, turning a panic inside the ONNX parser (tract assumes things of a
+/// graph it does not always check) into an import error naming it.
+fn no_panic<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        Err(Error::Import(zkinfer_onnx_import::ImportError::Malformed {
+            reason: format!("the ONNX parser failed on this file ({what})"),
+        }))
+    })
+}
+
 impl Model {
     /// Parses ONNX bytes; a model with QuantizeLinear, QLinear* or *Integer ops is
-    /// pre-quantized.
+    /// pre-quantized. Malformed bytes are an error, never a panic.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let source = if is_prequantized(bytes)? {
-            Source::Quantized(QuantModel::from_bytes(bytes)?)
-        } else {
-            Source::Float(FloatModel::from_bytes(bytes)?)
-        };
+        let source = no_panic(|| {
+            Ok(if is_prequantized(bytes)? {
+                Source::Quantized(QuantModel::from_bytes(bytes)?)
+            } else {
+                Source::Float(FloatModel::from_bytes(bytes)?)
+            })
+        })?;
         Ok(Self {
             source,
             sha256: hex::encode(Sha256::digest(bytes)),
@@ -53,8 +70,9 @@ impl Model {
         bytes: &[u8],
         constants: Vec<zkinfer_onnx_import::TensorProto>,
     ) -> Result<Self> {
+        let float = no_panic(move || Ok(FloatModel::from_bytes_folding(bytes, constants)?))?;
         Ok(Self {
-            source: Source::Float(FloatModel::from_bytes_folding(bytes, constants)?),
+            source: Source::Float(float),
             sha256: hex::encode(Sha256::digest(bytes)),
         })
     }
@@ -331,7 +349,9 @@ pub struct Proof {
     pub public_outputs: Vec<i64>,
     /// Quantized inputs, when public.
     pub public_inputs: Vec<i64>,
-    /// The outputs dequantized (informative; the verifier uses `public_outputs`).
+    /// The outputs dequantized, as the prover computed them. **Not verified**: nothing
+    /// checks this field; what a proof proves is [`crate::Verified::outputs`], from
+    /// [`crate::verify`].
     pub outputs: Vec<f64>,
     /// The proof bytes, hex.
     pub proof: String,
@@ -401,89 +421,4 @@ pub fn prove_by(
         proof: hex::encode(bytes),
         prove_seconds: start.elapsed().as_secs_f64(),
     })
-}
-
-/// Verifies a proof; `Err(Prover(Rejected))` if it does not hold, `Err(Mismatch)` if it was
-/// made for other settings or another key.
-pub fn verify(
-    settings: &Settings,
-    srs: &Srs,
-    vk: &zkinfer_prover::VerifyingKey<G1Affine>,
-    proof: &Proof,
-) -> Result<()> {
-    check_binding(settings, vk, proof)?;
-    let expected = settings.visibility.num_instances(&settings.graph);
-    zkinfer_prover::verify(
-        &srs.params,
-        vk,
-        &proof.bytes()?,
-        &proof.instances(),
-        expected,
-    )?;
-    Ok(())
-}
-
-/// Checks that `proof` was made for these settings and key, with as many public values as
-/// they have; `Err(Mismatch)` or `Err(Prover(Rejected))` otherwise.
-pub(crate) fn check_binding(
-    settings: &Settings,
-    vk: &zkinfer_prover::VerifyingKey<G1Affine>,
-    proof: &Proof,
-) -> Result<()> {
-    if proof.format_version != FORMAT_VERSION {
-        return Err(Error::Mismatch {
-            path: "<proof>".into(),
-            reason: format!(
-                "format version {}, this build reads {FORMAT_VERSION}",
-                proof.format_version
-            ),
-        });
-    }
-    if proof.settings_hash != settings.hash() {
-        return Err(Error::Mismatch {
-            path: "<proof>".into(),
-            reason: format!(
-                "proof made for settings {}, these are {}",
-                proof.settings_hash,
-                settings.hash()
-            ),
-        });
-    }
-    let vk_hash = zkinfer_prover::vk_hash(vk);
-    if proof.vk_hash != vk_hash {
-        return Err(Error::Mismatch {
-            path: "<proof>".into(),
-            reason: format!(
-                "proof made for verifying key {}, this key is {vk_hash}",
-                proof.vk_hash
-            ),
-        });
-    }
-    let n_out: usize = settings
-        .graph
-        .outputs
-        .iter()
-        .map(|o| settings.graph.shape(*o).iter().product::<usize>())
-        .sum();
-    let n_in: usize = if settings.visibility.public_input {
-        settings
-            .graph
-            .inputs
-            .iter()
-            .map(|i| i.shape.iter().product::<usize>())
-            .sum()
-    } else {
-        0
-    };
-    if proof.public_outputs.len() != n_out || proof.public_inputs.len() != n_in {
-        return Err(zkinfer_prover::ProverError::Rejected {
-            reason: format!(
-                "expected {n_out} public outputs and {n_in} public inputs, proof has {} and {}",
-                proof.public_outputs.len(),
-                proof.public_inputs.len()
-            ),
-        }
-        .into());
-    }
-    Ok(())
 }

@@ -64,7 +64,9 @@ fn per_tensor_scales_fix_the_global_scale_error_of_linreg() {
     // And it still proves.
     let keys = setup(&settings, None, &zkinfer::default_cache_dir()).unwrap();
     let proof = prove(&settings, &keys, &data[0]).unwrap();
-    verify(&settings, &keys.srs, keys.pk.get_vk(), &proof).unwrap();
+    assert!(verify(&settings, &keys.srs, keys.pk.get_vk(), &proof)
+        .unwrap()
+        .is_verified());
 }
 
 #[test]

@@ -12,7 +12,9 @@ fn cast_to_int_of_integral_values_proves_and_others_are_refused() {
     let settings = compile(&model, std::slice::from_ref(&input), Visibility::default()).unwrap();
     let keys = setup(&settings, None, &zkinfer::default_cache_dir()).unwrap();
     let proof = prove(&settings, &keys, &input).unwrap();
-    verify(&settings, &keys.srs, keys.pk.get_vk(), &proof).unwrap();
+    assert!(verify(&settings, &keys.srs, keys.pk.get_vk(), &proof)
+        .unwrap()
+        .is_verified());
     assert_eq!(proof.outputs, vec![2.0, -1.0, 8.0, 13.0, 1.0, -8.0]);
     let mut bad = input.clone();
     bad[0][0] = 0.3;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use zkinfer::artifacts::read_proof;
-use zkinfer::{compile, input::read_inputs, prove, setup, verify, Error, Model, Visibility};
+use zkinfer::{compile, input::read_inputs, prove, setup, verify, Model, Visibility};
 use zkinfer_prover::{ProverError, PtauError, Srs, SrsOrigin};
 
 fn root() -> &'static Path {
@@ -113,7 +113,9 @@ fn imported_ceremony_srs_proves_and_verifies() {
     assert_eq!((file.as_str(), *power), ("tau.ptau", POWER));
     let proof = prove(&settings, &keys, &input).unwrap();
     assert_eq!(proof.srs, keys.srs.origin);
-    verify(&settings, &keys.srs, keys.pk.get_vk(), &proof).unwrap();
+    assert!(verify(&settings, &keys.srs, keys.pk.get_vk(), &proof)
+        .unwrap()
+        .is_verified());
 
     // A proof under the dev SRS, relabelled with the ceremony key's hash, does not verify.
     let dev = setup(&settings, None, &zkinfer::default_cache_dir()).unwrap();
@@ -122,7 +124,7 @@ fn imported_ceremony_srs_proves_and_verifies() {
     dev_proof.vk_hash = proof.vk_hash.clone();
     assert!(matches!(
         verify(&settings, &keys.srs, keys.pk.get_vk(), &dev_proof),
-        Err(Error::Prover(ProverError::Rejected { .. }))
+        Ok(zkinfer::Verdict::Rejected { .. })
     ));
 
     // The CLI path: setup --srs, prove, verify; the artifacts name the ceremony.

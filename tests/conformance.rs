@@ -60,13 +60,18 @@ fn run_case(dir: &Path, op: &str, real_proof: bool) -> Result<(), String> {
         let keys = zkinfer::setup(&settings, None, &zkinfer::default_cache_dir())
             .map_err(|e| e.to_string())?;
         let proof = zkinfer::prove(&settings, &keys, &floats).map_err(|e| e.to_string())?;
-        zkinfer::verify(&settings, &keys.srs, keys.pk.get_vk(), &proof)
+        let verdict = zkinfer::verify(&settings, &keys.srs, keys.pk.get_vk(), &proof)
             .map_err(|e| format!("real proof: {e}"))?;
+        if let Some(reason) = verdict.reason() {
+            return Err(format!("real proof rejected: {reason}"));
+        }
         let mut forged = proof.clone();
         // (A zero-size output has nothing to change.)
         if let Some(first) = forged.public_outputs.first_mut() {
             *first += 1;
-            if zkinfer::verify(&settings, &keys.srs, keys.pk.get_vk(), &forged).is_ok() {
+            let verdict = zkinfer::verify(&settings, &keys.srs, keys.pk.get_vk(), &forged)
+                .map_err(|e| e.to_string())?;
+            if verdict.is_verified() {
                 return Err("a changed output verified".into());
             }
         }

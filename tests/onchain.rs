@@ -28,9 +28,9 @@ fn zoo_verifiers_accept_valid_and_reject_corrupted_proofs_on_anvil() {
         let at = dep.verifier.address;
         let (bytes, instances) = (case.proof.bytes().unwrap(), case.proof.instances());
 
-        let call = node.verify(at, &bytes, &instances).unwrap();
+        let call = node.verify(at, None, &bytes, &instances).unwrap();
         assert!(call.verified, "{model}: {call:?}");
-        let sent = node.verify_tx(at, &bytes, &instances).unwrap();
+        let sent = node.verify_tx(at, None, &bytes, &instances).unwrap();
         assert!(sent.verified, "{model}: {sent:?}");
         let gas = sent.gas_used.unwrap();
         // The same transaction as in revm (Osaka): the same gas.
@@ -38,7 +38,7 @@ fn zoo_verifiers_accept_valid_and_reject_corrupted_proofs_on_anvil() {
         assert_eq!(gas, revm.gas, "{model}: anvil and revm disagree on gas");
 
         for (what, b, inst) in corruptions(&bytes, &instances) {
-            let out = node.verify(at, &b, &inst).unwrap();
+            let out = node.verify(at, None, &b, &inst).unwrap();
             assert!(!out.verified, "{model}: {what} accepted on anvil");
         }
         let vk_gas = dep.verifying_key.as_ref().map_or(0, |d| d.gas_used);
@@ -78,7 +78,8 @@ fn cli_deploy_and_verify_onchain() {
     let dep: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(dep["insecure_srs"], true);
     assert_eq!(dep["chain_id"], 31337);
-    assert!(dep["verifier"]["gas_used"].as_u64().unwrap() > 0);
+    let mined = dep["transactions"].as_array().unwrap();
+    assert!(mined.iter().all(|t| t["gas_used"].as_u64().unwrap() > 0));
     assert!(dir.join("evm/deployment.json").exists());
 
     let verify_onchain = |extra: &[&str]| {
@@ -199,4 +200,160 @@ fn digit_registry_records_only_proven_digits() {
     fewer.truncate(fewer.len() - 32);
     assert!(node.call(at, fewer).unwrap().is_err());
     assert_eq!(read_word(&node, at, call_words("count()", &[])), 1);
+}
+
+/// The CLI with extra environment variables.
+fn zkinfer_env(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_zkinfer"));
+    cmd.args(args).env_remove("ZKINFER_PRIVATE_KEY");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn json_of(out: &std::process::Output) -> Value {
+    assert!(out.status.success(), "{out:?}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn cli_deployments_are_recorded_bound_to_their_settings_and_share_a_verifier() {
+    let anvil = Anvil::start();
+    let url = anvil.url.as_str();
+    let tmp = tempfile::tempdir().unwrap();
+    let (iris, iris_proof) = cli_proven_iris(tmp.path());
+    let (di, pi) = (iris.to_str().unwrap(), iris_proof.to_str().unwrap());
+    // A second model, proven the same way.
+    let digits = tmp.path().join("digits");
+    let digits_proof = tmp.path().join("digits.json");
+    let (dd, pd) = (digits.to_str().unwrap(), digits_proof.to_str().unwrap());
+    let zoo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zoo/mlp_digits");
+    let (m, i) = (zoo.join("model.onnx"), zoo.join("inputs/input_00.json"));
+    let (m, i) = (m.to_str().unwrap(), i.to_str().unwrap());
+    for args in [
+        vec!["compile", m, "--calibration", i, "--out", dd],
+        vec!["setup", dd],
+        vec!["prove", dd, "--input", i, "--proof", pd],
+    ] {
+        assert!(zkinfer(&args).status.success(), "{args:?}");
+    }
+    let key_file = tmp.path().join("key.hex");
+    std::fs::write(&key_file, format!("{DEV_KEY}\n")).unwrap();
+    let kf = key_file.to_str().unwrap();
+
+    // No key anywhere: an error naming the ways to give one.
+    let out = zkinfer_env(
+        &["deploy", di, "--rpc-url", url, "--allow-insecure-srs"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ZKINFER_PRIVATE_KEY"));
+
+    // iris: key contract and verifier, the key from a file.
+    let first = json_of(&zkinfer_env(
+        &[
+            "deploy",
+            di,
+            "--rpc-url",
+            url,
+            "--private-key-file",
+            kf,
+            "--allow-insecure-srs",
+            "--json",
+        ],
+        &[],
+    ));
+    let verifier = first["verifier"].as_str().unwrap().to_string();
+    assert_eq!(first["key"], Value::Null);
+    assert_eq!(first["transactions"].as_array().unwrap().len(), 2);
+    // digits: only its key contract, against iris's verifier (same circuit shape); the key
+    // from the environment.
+    let shared = json_of(&zkinfer_env(
+        &[
+            "deploy",
+            dd,
+            "--rpc-url",
+            url,
+            "--verifier",
+            &verifier,
+            "--allow-insecure-srs",
+            "--json",
+        ],
+        &[("ZKINFER_PRIVATE_KEY", DEV_KEY)],
+    ));
+    assert_eq!(shared["verifier"].as_str().unwrap(), verifier);
+    assert!(shared["key"].is_string());
+    assert_eq!(shared["transactions"].as_array().unwrap().len(), 1);
+    for (d, p) in [(dd, pd), (di, pi)] {
+        let v = json_of(&zkinfer(&[
+            "verify-onchain",
+            d,
+            "--proof",
+            p,
+            "--rpc-url",
+            url,
+            "--json",
+        ]));
+        assert_eq!(v["verified"], true, "{d}: {v}");
+        assert_eq!(v["address"].as_str().unwrap(), verifier);
+    }
+    // A second deployment of iris is added, not written over; the newest one is used.
+    let second = json_of(&zkinfer_env(
+        &[
+            "deploy",
+            di,
+            "--rpc-url",
+            url,
+            "--private-key-file",
+            kf,
+            "--allow-insecure-srs",
+            "--json",
+        ],
+        &[],
+    ));
+    let record: Value =
+        serde_json::from_str(&std::fs::read_to_string(iris.join("evm/deployment.json")).unwrap())
+            .unwrap();
+    assert_eq!(record["deployments"].as_array().unwrap().len(), 2);
+    let v = json_of(&zkinfer(&[
+        "verify-onchain",
+        di,
+        "--proof",
+        pi,
+        "--rpc-url",
+        url,
+        "--json",
+    ]));
+    assert_eq!(v["address"], second["verifier"]);
+    // Compiled again (the input made public: other settings): the recorded deployments
+    // belong to the old settings, and verify-onchain says so instead of reporting a
+    // rejection.
+    let iris_zoo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zoo/mlp_iris");
+    let (m, i1) = (
+        iris_zoo.join("model.onnx"),
+        iris_zoo.join("inputs/input_01.json"),
+    );
+    for args in [
+        vec![
+            "compile",
+            m.to_str().unwrap(),
+            "--calibration",
+            i1.to_str().unwrap(),
+            "--out",
+            di,
+            "--public-input",
+        ],
+        vec!["setup", di],
+        vec!["prove", di, "--input", i1.to_str().unwrap(), "--proof", pi],
+    ] {
+        assert!(zkinfer(&args).status.success(), "{args:?}");
+    }
+    let out = zkinfer(&["verify-onchain", di, "--proof", pi, "--rpc-url", url]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("records no deployment of these settings"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

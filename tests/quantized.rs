@@ -45,9 +45,12 @@ fn prove_quantized(model: &str, format: QuantFormat) -> (u32, f64) {
                 .unwrap_or_else(|e| panic!("{model}: {e}"));
         }
         let proof = prove(&settings, &keys, &input).unwrap();
-        verify(&settings, &keys.srs, keys.pk.get_vk(), &proof).unwrap();
+        let verified = verify(&settings, &keys.srs, keys.pk.get_vk(), &proof)
+            .unwrap()
+            .verified()
+            .unwrap_or_else(|| panic!("{model} input {i}: rejected"));
         seconds += proof.prove_seconds;
-        let ours: Vec<f32> = proof.outputs.iter().map(|v| *v as f32).collect();
+        let ours: Vec<f32> = verified.outputs.iter().map(|v| *v as f32).collect();
         assert_eq!(ours, reference(model, i), "{model} input {i}");
         // The reference evaluator gives the same (what `zkinfer run` shows beside the proof).
         assert_eq!(m.float_outputs(&input).unwrap(), ours, "{model} input {i}");

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use zkinfer::artifacts::{read_proof, write_json, ModelDir};
 use zkinfer::{compile, input::read_inputs, prove, setup, verify, Error, Model, Visibility};
-use zkinfer_prover::ProverError;
 
 fn zoo(model: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -21,8 +20,8 @@ fn iris() -> (Model, Vec<Vec<f32>>) {
     )
 }
 
-fn rejected(r: zkinfer::Result<()>) -> bool {
-    matches!(r, Err(Error::Prover(ProverError::Rejected { .. })))
+fn rejected(r: zkinfer::Result<zkinfer::Verdict>) -> bool {
+    matches!(r, Ok(zkinfer::Verdict::Rejected { .. }))
 }
 
 #[test]
@@ -37,7 +36,9 @@ fn tampered_proof_and_public_values_are_rejected() {
     let keys = setup(&settings, None, &zkinfer::default_cache_dir()).unwrap();
     let proof = prove(&settings, &keys, &input).unwrap();
     let vk = keys.pk.get_vk();
-    verify(&settings, &keys.srs, vk, &proof).unwrap();
+    assert!(verify(&settings, &keys.srs, vk, &proof)
+        .unwrap()
+        .is_verified());
 
     let bytes = proof.bytes().unwrap();
     for pos in [0, 100, bytes.len() / 2, bytes.len() - 1] {

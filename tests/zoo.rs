@@ -53,7 +53,11 @@ fn prove_zoo(model: &str, classifier: bool) -> f64 {
         .unwrap_or_else(|e| panic!("{model}: {e}"));
     for (i, (input, reference)) in samples.iter().enumerate() {
         let proof = prove(&settings, &keys, input).unwrap();
-        verify(&settings, &keys.srs, keys.pk.get_vk(), &proof).unwrap();
+        let verified = verify(&settings, &keys.srs, keys.pk.get_vk(), &proof)
+            .unwrap()
+            .verified()
+            .unwrap_or_else(|| panic!("{model} sample {i}: rejected"));
+        assert_eq!(verified.outputs, proof.outputs, "{model} sample {i}");
         // The proven outputs are the reference evaluator's, exactly.
         let q = settings.quantize_inputs(input).unwrap();
         let values = settings.graph.eval(&q).unwrap();
@@ -67,18 +71,18 @@ fn prove_zoo(model: &str, classifier: bool) -> f64 {
         if classifier && reference.len() == 1 {
             // A single probability: the decision at 0.5.
             assert_eq!(
-                proof.outputs[0] > 0.5,
+                verified.outputs[0] > 0.5,
                 reference[0] > 0.5,
                 "{model} sample {i}: decision differs from onnxruntime"
             );
         } else if classifier {
             assert_eq!(
-                argmax(proof.outputs.iter().take(reference.len()).copied()),
+                argmax(verified.outputs.iter().take(reference.len()).copied()),
                 argmax(reference.iter().map(|x| f64::from(*x))),
                 "{model} sample {i}: argmax differs from onnxruntime"
             );
         }
-        for (a, b) in proof.outputs.iter().zip(reference) {
+        for (a, b) in verified.outputs.iter().zip(reference) {
             max_err = max_err.max((a - f64::from(*b)).abs());
         }
     }

@@ -112,6 +112,7 @@ impl FloatModel {
             graph.initializer.push(c);
         }
         let graph = &*graph;
+        crate::proto::check_graph(graph)?;
         if let Some(node) = graph
             .node
             .iter()

@@ -10,6 +10,44 @@ fn malformed(e: impl std::fmt::Display) -> ImportError {
     }
 }
 
+/// Checks what tract assumes of a graph and would panic on: every graph output and every
+/// node input (a name, not the empty "absent" one) is a graph input, an initializer or the
+/// output of a node.
+pub(crate) fn check_graph(graph: &tract_onnx::pb::GraphProto) -> Result<()> {
+    let mut defined: std::collections::HashSet<&str> = graph
+        .input
+        .iter()
+        .map(|i| i.name.as_str())
+        .chain(graph.initializer.iter().map(|t| t.name.as_str()))
+        .collect();
+    for node in &graph.node {
+        defined.extend(node.output.iter().map(String::as_str));
+    }
+    if let Some(o) = graph
+        .output
+        .iter()
+        .find(|o| !defined.contains(o.name.as_str()))
+    {
+        return Err(malformed(format!(
+            "graph output `{}` is produced by no node, input or initializer",
+            o.name
+        )));
+    }
+    for node in &graph.node {
+        if let Some(i) = node
+            .input
+            .iter()
+            .find(|i| !i.is_empty() && !defined.contains(i.as_str()))
+        {
+            return Err(malformed(format!(
+                "node `{}` ({}) reads `{i}`, which no node, input or initializer defines",
+                node.name, node.op_type
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Names of the graph inputs that are not initializers, in order.
 pub fn graph_input_names(model_bytes: &[u8]) -> Result<Vec<String>> {
     let proto = tract_onnx::onnx()

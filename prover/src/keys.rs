@@ -1,18 +1,14 @@
-//! Key generation and key files. Each file starts with a header binding it to the settings
-//! it was made for: `ZKINFER\0`, kind, format version, settings hash; a key read for other
-//! settings is a [`ProverError::Mismatch`], never a silent misuse.
+//! Key generation and key files. Each file is an artifact ([`crate::artifact`]) labelled with
+//! the settings hash it was made for: a key read for other settings is a
+//! [`ProverError::Mismatch`], never a silent misuse.
 
-use crate::error::{io_err, ProverError, Result};
+use crate::error::{ProverError, Result};
 use crate::srs::Srs;
-use crate::FORMAT_VERSION;
 use halo2_axiom::halo2curves::bn256::G1Affine;
 use halo2_axiom::plonk::{keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
 use halo2_axiom::SerdeFormat;
-use std::io::{Read, Write};
 use std::path::Path;
 use zkinfer_circuits::ModelCircuit;
-
-const MAGIC: &[u8; 8] = b"ZKINFER\0";
 
 /// Generates the verifying and proving keys of `circuit`'s shape.
 pub fn keygen(srs: &Srs, circuit: &ModelCircuit) -> Result<ProvingKey<G1Affine>> {
@@ -25,44 +21,16 @@ pub fn keygen(srs: &Srs, circuit: &ModelCircuit) -> Result<ProvingKey<G1Affine>>
     keygen_pk(&srs.params, vk, &blank).map_err(backend)
 }
 
-fn write_header(w: &mut impl Write, kind: &str, settings_hash: &str) -> std::io::Result<()> {
-    w.write_all(MAGIC)?;
-    let kind = format!("{kind:<4}");
-    w.write_all(kind.as_bytes())?;
-    w.write_all(&FORMAT_VERSION.to_le_bytes())?;
-    w.write_all(&(settings_hash.len() as u32).to_le_bytes())?;
-    w.write_all(settings_hash.as_bytes())
+/// Writes a key artifact bound to `settings_hash` ([`crate::artifact`]).
+fn write_artifact(path: &Path, kind: &str, settings_hash: &str, payload: &[u8]) -> Result<()> {
+    crate::artifact::write(path, kind, settings_hash, payload)
 }
 
-fn read_header(
-    r: &mut impl Read,
-    path: &Path,
-    kind: &'static str,
-    settings_hash: &str,
-) -> Result<()> {
-    let bad = |reason: String| ProverError::BadArtifact {
-        path: path.display().to_string(),
-        kind,
-        reason,
-    };
-    let mut head = [0u8; 20];
-    r.read_exact(&mut head).map_err(|e| bad(e.to_string()))?;
-    if &head[..8] != MAGIC || head[8..12] != *format!("{kind:<4}").as_bytes() {
-        return Err(bad("wrong magic or kind".into()));
-    }
-    let version = u32::from_le_bytes(head[12..16].try_into().expect("4 bytes"));
-    if version != FORMAT_VERSION {
-        return Err(bad(format!(
-            "format version {version}, this build reads {FORMAT_VERSION}"
-        )));
-    }
-    let len = u32::from_le_bytes(head[16..20].try_into().expect("4 bytes")) as usize;
-    if len > 256 {
-        return Err(bad("corrupt header".into()));
-    }
-    let mut hash = vec![0u8; len];
-    r.read_exact(&mut hash).map_err(|e| bad(e.to_string()))?;
-    let found = String::from_utf8_lossy(&hash).to_string();
+/// Reads a key artifact, checking container, checksum and that it was made for
+/// `settings_hash`, before halo2 parses it.
+fn read_artifact(path: &Path, kind: &'static str, settings_hash: &str) -> Result<Vec<u8>> {
+    let bytes = crate::artifact::read_file(path, 1 << 40)?;
+    let (found, payload) = crate::artifact::parse(&bytes, path, kind)?;
     if found != settings_hash {
         return Err(ProverError::Mismatch {
             path: path.display().to_string(),
@@ -71,37 +39,7 @@ fn read_header(
             found,
         });
     }
-    Ok(())
-}
-
-/// Writes header, SHA-256 of the payload, payload.
-fn write_artifact(path: &Path, kind: &str, settings_hash: &str, payload: &[u8]) -> Result<()> {
-    use sha2::{Digest, Sha256};
-    let mut w = std::io::BufWriter::new(std::fs::File::create(path).map_err(io_err(path))?);
-    write_header(&mut w, kind, settings_hash).map_err(io_err(path))?;
-    w.write_all(&Sha256::digest(payload))
-        .map_err(io_err(path))?;
-    w.write_all(payload).map_err(io_err(path))?;
-    w.flush().map_err(io_err(path))
-}
-
-/// Reads an artifact written by [`write_artifact`], checking header and checksum, so a
-/// truncated or corrupted key is an error before halo2 parses it.
-fn read_artifact(path: &Path, kind: &'static str, settings_hash: &str) -> Result<Vec<u8>> {
-    use sha2::{Digest, Sha256};
-    let mut r = std::io::BufReader::new(std::fs::File::open(path).map_err(io_err(path))?);
-    read_header(&mut r, path, kind, settings_hash)?;
-    let mut rest = Vec::new();
-    r.read_to_end(&mut rest).map_err(io_err(path))?;
-    if rest.len() < 32 || Sha256::digest(&rest[32..]).as_slice() != &rest[..32] {
-        return Err(ProverError::BadArtifact {
-            path: path.display().to_string(),
-            kind,
-            reason: "checksum mismatch (truncated or corrupted file)".into(),
-        });
-    }
-    rest.drain(..32);
-    Ok(rest)
+    Ok(payload.to_vec())
 }
 
 fn parse_err(path: &Path, kind: &'static str) -> impl FnOnce(std::io::Error) -> ProverError {

@@ -2,6 +2,7 @@
 //! BN254, SHPLONK, the
 //! Keccak-256 [`transcript`] an EVM verifier reads), with versioned key files.
 
+mod artifact;
 mod dev_srs;
 mod error;
 mod keys;
@@ -14,13 +15,13 @@ pub use error::{ProverError, PtauError, Result};
 pub use keys::{keygen, read_pk, read_vk, vk_hash, write_pk, write_vk};
 pub use proof::{prove, verify};
 pub use ptau::{read_ptau_header, PtauHeader};
-pub use srs::{default_cache_dir, is_dev_params, write_params, Srs, SrsOrigin, DEV_SEED};
+pub use srs::{default_cache_dir, is_dev_params, Srs, SrsOrigin, DEV_SEED};
 
-/// Format version of every artifact this crate (and the facade) writes. Version 3: the tall
-/// circuit layout (one advice column read through rotations, coefficients packed per block,
-/// one lookup argument over a three-column table); keys and proofs of versions 1 and 2 do
-/// not fit it.
-pub const FORMAT_VERSION: u32 = 3;
+/// Format version of every artifact this crate (and the facade) writes. Version 4: the public
+/// rows read the instance column only where `public = 1` (keys of version 3 belong to the
+/// old gate), and keys and SRS files share one container whose checksum covers the label
+/// (a key's settings hash, an SRS's origin). Version 3 was the tall circuit layout.
+pub const FORMAT_VERSION: u32 = 4;
 
 pub use halo2_axiom::halo2curves::bn256::{Bn256, Fr, G1Affine};
 pub use halo2_axiom::plonk::{ProvingKey, VerifyingKey};

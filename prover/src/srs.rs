@@ -1,15 +1,19 @@
 //! Structured reference strings: a deterministic development setup (insecure: anyone can
 //! recompute its toxic waste from the public seed), a Powers-of-Tau ceremony file imported by
-//! [`Srs::from_ptau`], and params files written by [`Srs::save`] or [`write_params`].
+//! [`Srs::from_ptau`], and SRS files written by [`Srs::save`].
 //!
-//! [`Srs::save`] writes, beside the params file, a sidecar `<file>.origin.json` holding the
-//! origin and the params' SHA-256, so that params imported from a ceremony still say so when
-//! [`Srs::read`] loads them later.
+//! An SRS file is an artifact (`crate::artifact`: magic, kind `srs`, format version, the
+//! origin as its label, a SHA-256 over origin and parameters), so a truncated or flipped
+//! file, or an edited origin, is an error before the points are parsed. [`Srs::read`] also
+//! takes the raw parameters other halo2 tools write (their size checked against their `k`,
+//! every point checked on the curve), of unknown origin. Whatever a file says, a development
+//! SRS is recognised from its points ([`is_dev_params`]).
 
 use crate::error::{io_err, ProverError, Result};
 use halo2_axiom::halo2curves::bn256::Bn256;
 use halo2_axiom::poly::commitment::Params;
 use halo2_axiom::poly::kzg::commitment::ParamsKZG;
+use halo2_axiom::SerdeFormat;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
@@ -47,19 +51,6 @@ pub enum SrsOrigin {
         /// Contributions recorded in the file.
         contributions: u32,
     },
-}
-
-/// The sidecar [`Srs::save`] writes beside a params file.
-#[derive(Serialize, Deserialize)]
-struct Sidecar {
-    origin: SrsOrigin,
-    params_sha256: String,
-}
-
-fn sidecar_path(params: &Path) -> PathBuf {
-    let mut name = params.as_os_str().to_owned();
-    name.push(".origin.json");
-    PathBuf::from(name)
 }
 
 impl SrsOrigin {
@@ -133,46 +124,115 @@ pub fn is_dev_params(params: &ParamsKZG<Bn256>) -> bool {
     (0..=DEV_MAX_K).any(|k| G2Affine::from(params.g2() * Fr::random(dev_rng(k))) == s_g2)
 }
 
+/// The largest parameters read: `2^MAX_K` points (the dev SRS is recognised up to
+/// [`DEV_MAX_K`] too).
+const MAX_K: u32 = DEV_MAX_K;
+/// Bytes of a G1 and a G2 point in the raw format.
+const G1_RAW: u64 = 64;
+const G2_RAW: u64 = 128;
+
+/// Bytes of raw parameters of `2^k` points: `k`, `g` and its Lagrange form, `g2`, `[τ]g2`.
+fn raw_len(k: u32) -> u64 {
+    4 + 2 * G1_RAW * (1u64 << k) + 2 * G2_RAW
+}
+
+/// Parses raw parameters (`ParamsKZG::write_custom`), checking the size against their `k`
+/// before anything is allocated; `checked` also checks every point (files of unknown origin;
+/// a checksummed artifact skips it).
+fn parse_params(bytes: &[u8], path: &Path, checked: bool) -> Result<ParamsKZG<Bn256>> {
+    let bad = |reason: String| ProverError::BadArtifact {
+        path: path.display().to_string(),
+        kind: "srs",
+        reason,
+    };
+    let Some(head) = bytes.get(..4) else {
+        return Err(bad(format!("{} bytes: not an SRS file", bytes.len())));
+    };
+    let k = u32::from_le_bytes(head.try_into().expect("4 bytes"));
+    if k > MAX_K {
+        return Err(bad(format!(
+            "starts with k = {k} (at most {MAX_K}): not an SRS file"
+        )));
+    }
+    if bytes.len() as u64 != raw_len(k) {
+        return Err(bad(format!(
+            "{} bytes, parameters of 2^{k} points take {} (truncated, or not an SRS file)",
+            bytes.len(),
+            raw_len(k)
+        )));
+    }
+    if checked {
+        // Every point canonical and on its curve (the raw format's own reader checks only
+        // the coordinates), in parallel.
+        use halo2_axiom::halo2curves::bn256::{G1Affine, G2Affine};
+        use halo2_axiom::halo2curves::serde::SerdeObject;
+        use rayon::prelude::*;
+        let g1_end = 4 + (2 * G1_RAW * (1u64 << k)) as usize;
+        let bad_g1 = bytes[4..g1_end]
+            .par_chunks(G1_RAW as usize)
+            .position_any(|c| G1Affine::from_raw_bytes(c).is_none());
+        let bad_g2 = bytes[g1_end..]
+            .chunks(G2_RAW as usize)
+            .position(|c| G2Affine::from_raw_bytes(c).is_none());
+        if let Some(i) = bad_g1 {
+            return Err(bad(format!("G1 point {i} is not on the curve")));
+        }
+        if let Some(i) = bad_g2 {
+            return Err(bad(format!("G2 point {i} is not on the curve")));
+        }
+    }
+    ParamsKZG::<Bn256>::read_custom(&mut &bytes[..], SerdeFormat::RawBytesUnchecked)
+        .map_err(|e| bad(format!("invalid point: {e}")))
+}
+
 impl Srs {
     /// The development SRS for `2^k` rows, generated from [`DEV_SEED`] and cached in `cache`.
+    /// A cached file that fails its checks (corrupt, or not the development SRS) is made
+    /// again.
     pub fn dev(k: u32, cache: &Path) -> Result<Self> {
         let path = cache.join(format!("dev-srs-k{k}.params"));
-        let origin = SrsOrigin::DevInsecure {
-            seed: DEV_SEED.into(),
-        };
         if path.exists() {
-            if let Ok(srs) = Self::read(&path, k) {
-                return Ok(Self { origin, ..srs });
+            match Self::read(&path, k) {
+                Ok(srs) if srs.origin.is_insecure() && srs.params.k() == k => return Ok(srs),
+                _ => {}
             }
         }
-        let params = crate::dev_srs::setup(k, dev_rng(k));
+        let srs = Self {
+            params: crate::dev_srs::setup(k, dev_rng(k)),
+            origin: SrsOrigin::DevInsecure {
+                seed: DEV_SEED.into(),
+            },
+        };
         std::fs::create_dir_all(cache).map_err(io_err(cache))?;
-        // A name of this writer's own: threads of one process may generate the same size
-        // at once (the last rename wins; both files are identical).
-        static WRITERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = WRITERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(io_err(&tmp))?);
-        params.write(&mut f).map_err(io_err(&tmp))?;
-        drop(f);
-        std::fs::rename(&tmp, &path).map_err(io_err(&path))?;
-        Ok(Self { params, origin })
+        srs.save(&path)?;
+        Ok(srs)
     }
 
-    /// Reads a params file, downsized to `2^k` rows, with the origin its sidecar records
-    /// (else [`SrsOrigin::File`]). A `.ptau` file is imported with [`Srs::from_ptau`].
+    /// Reads an SRS file, downsized to `2^k` rows: an SRS artifact ([`Srs::save`]), with the
+    /// origin it records; a snarkjs `.ptau` file ([`Srs::from_ptau`]); or raw halo2
+    /// parameters, of origin [`SrsOrigin::File`]. A development SRS is
+    /// [`SrsOrigin::DevInsecure`] whatever the file says. Any other file is a clear error.
     pub fn read(path: &Path, k: u32) -> Result<Self> {
         if crate::ptau::is_ptau(path) {
             return Self::from_ptau(path, k);
         }
-        let bytes = std::fs::read(path).map_err(io_err(path))?;
-        let mut params = ParamsKZG::<Bn256>::read(&mut bytes.as_slice()).map_err(|e| {
-            ProverError::BadArtifact {
-                path: path.display().to_string(),
-                kind: "params",
-                reason: e.to_string(),
-            }
-        })?;
+        let bytes = crate::artifact::read_file(path, 64 + 4096 + raw_len(MAX_K))?;
+        let (mut params, origin) = if crate::artifact::is_artifact(&bytes) {
+            let (label, payload) = crate::artifact::parse(&bytes, path, "srs")?;
+            let origin: SrsOrigin =
+                serde_json::from_str(&label).map_err(|e| ProverError::BadArtifact {
+                    path: path.display().to_string(),
+                    kind: "srs",
+                    reason: format!("origin: {e}"),
+                })?;
+            (parse_params(payload, path, false)?, origin)
+        } else {
+            let sha256 = hex::encode(Sha256::digest(&bytes));
+            (
+                parse_params(&bytes, path, true)?,
+                SrsOrigin::File { sha256 },
+            )
+        };
         if params.k() < k {
             return Err(ProverError::SrsTooSmall {
                 have: params.k(),
@@ -182,65 +242,40 @@ impl Srs {
         if params.k() > k {
             params.downsize(k);
         }
-        let sha256 = hex::encode(Sha256::digest(&bytes));
-        if is_dev_params(&params) {
-            let origin = SrsOrigin::DevInsecure {
+        let origin = if is_dev_params(&params) {
+            SrsOrigin::DevInsecure {
                 seed: DEV_SEED.into(),
-            };
-            return Ok(Self { params, origin });
-        }
-        let origin = match read_sidecar(path)? {
-            Some(side) if side.params_sha256 == sha256 => side.origin,
-            Some(_) => {
-                return Err(ProverError::BadArtifact {
-                    path: sidecar_path(path).display().to_string(),
-                    kind: "params origin",
-                    reason: "it describes another params file (SHA-256 differs)".into(),
-                })
             }
-            None => SrsOrigin::File { sha256 },
+        } else {
+            origin
         };
         Ok(Self { params, origin })
     }
 
-    /// Writes the parameters to `path` and their origin to the sidecar beside it.
+    /// Writes the parameters with their origin as an SRS artifact ([`Srs::read`] reads it).
     pub fn save(&self, path: &Path) -> Result<()> {
         let mut bytes = Vec::new();
-        write_params(self, &mut bytes).map_err(io_err(path))?;
-        std::fs::write(path, &bytes).map_err(io_err(path))?;
-        let side = Sidecar {
-            origin: self.origin.clone(),
-            params_sha256: hex::encode(Sha256::digest(&bytes)),
-        };
-        let json = serde_json::to_string_pretty(&side).expect("sidecar serializes");
-        let sp = sidecar_path(path);
-        std::fs::write(&sp, json).map_err(io_err(&sp))
+        self.params
+            .write_custom(&mut bytes, SerdeFormat::RawBytesUnchecked)
+            .map_err(io_err(path))?;
+        let origin = serde_json::to_string(&self.origin).expect("an origin serializes");
+        crate::artifact::write(path, "srs", &origin, &bytes)
     }
-}
-
-fn read_sidecar(params: &Path) -> Result<Option<Sidecar>> {
-    let sp = sidecar_path(params);
-    if !sp.exists() {
-        return Ok(None);
-    }
-    let text = std::fs::read_to_string(&sp).map_err(io_err(&sp))?;
-    serde_json::from_str(&text)
-        .map(Some)
-        .map_err(|e| ProverError::BadArtifact {
-            path: sp.display().to_string(),
-            kind: "params origin",
-            reason: e.to_string(),
-        })
-}
-
-/// Writes the parameters of `srs` (the format [`Srs::read`] reads).
-pub fn write_params(srs: &Srs, w: &mut impl std::io::Write) -> std::io::Result<()> {
-    srs.params.write(w)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ceremony() -> SrsOrigin {
+        SrsOrigin::Ceremony {
+            file: "p.ptau".into(),
+            sha256: "00".into(),
+            power: 5,
+            ceremony_power: 5,
+            contributions: 1,
+        }
+    }
 
     #[test]
     fn the_dev_srs_is_recognised_from_its_points_whatever_its_label() {
@@ -252,67 +287,106 @@ mod tests {
         assert!(is_dev_params(&small));
         let other = ParamsKZG::<Bn256>::setup(5, ChaCha20Rng::seed_from_u64(7));
         assert!(!is_dev_params(&other));
-        // A copy that claims to come from a ceremony is still the development SRS.
+        // A copy saved as a ceremony's, or as raw parameters, is still the development SRS.
         let path = tmp.path().join("copy.params");
         Srs {
             params: dev.params.clone(),
-            origin: SrsOrigin::Ceremony {
-                file: "p.ptau".into(),
-                sha256: "00".into(),
-                power: 5,
-                ceremony_power: 5,
-                contributions: 1,
-            },
+            origin: ceremony(),
         }
         .save(&path)
         .unwrap();
         assert!(Srs::read(&path, 4).unwrap().origin.is_insecure());
-        std::fs::remove_file(sidecar_path(&path)).unwrap();
+        let mut raw = Vec::new();
+        dev.params
+            .write_custom(&mut raw, SerdeFormat::RawBytesUnchecked)
+            .unwrap();
+        std::fs::write(&path, raw).unwrap();
         assert!(Srs::read(&path, 4).unwrap().origin.is_insecure());
     }
 
     #[test]
-    fn saved_params_keep_their_origin_and_a_stale_sidecar_is_an_error() {
+    fn saved_params_keep_their_origin_and_any_change_is_an_error() {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("srs.params");
-        let origin = SrsOrigin::Ceremony {
-            file: "x.ptau".into(),
-            sha256: "00".into(),
-            power: 3,
-            ceremony_power: 3,
-            contributions: 1,
-        };
-        // Not the development SRS (that is recognised whatever its sidecar says).
+        // Not the development SRS (that is recognised whatever its file says).
         let srs = Srs {
             params: ParamsKZG::<Bn256>::setup(3, ChaCha20Rng::seed_from_u64(3)),
-            origin: origin.clone(),
+            origin: ceremony(),
         };
         srs.save(&path).unwrap();
         let back = Srs::read(&path, 2).unwrap();
-        assert_eq!(back.origin, origin);
+        assert_eq!(back.origin, ceremony());
         assert_eq!(back.params.k(), 2);
-
-        // Other params under the same name: the sidecar no longer describes them.
-        let other = Srs {
-            params: ParamsKZG::<Bn256>::setup(2, ChaCha20Rng::seed_from_u64(4)),
-            origin: SrsOrigin::File {
-                sha256: "00".into(),
-            },
-        };
-        let mut f = std::fs::File::create(&path).unwrap();
-        write_params(&other, &mut f).unwrap();
-        drop(f);
+        let bytes = std::fs::read(&path).unwrap();
+        // The origin rewritten, a flipped byte anywhere, a truncation: refused.
+        let text = String::from_utf8_lossy(&bytes).replace("ceremony", "ceremonx");
+        std::fs::write(&path, text.as_bytes()).unwrap();
         assert!(matches!(
             Srs::read(&path, 2),
-            Err(ProverError::BadArtifact {
-                kind: "params origin",
-                ..
-            })
+            Err(ProverError::BadArtifact { .. })
         ));
-        std::fs::remove_file(sidecar_path(&path)).unwrap();
+        for at in [9, 30, bytes.len() / 2, bytes.len() - 1] {
+            let mut b = bytes.clone();
+            b[at] ^= 0x10;
+            std::fs::write(&path, &b).unwrap();
+            assert!(
+                matches!(Srs::read(&path, 2), Err(ProverError::BadArtifact { .. })),
+                "{at}"
+            );
+        }
+        std::fs::write(&path, &bytes[..bytes.len() - 7]).unwrap();
+        assert!(matches!(
+            Srs::read(&path, 2),
+            Err(ProverError::BadArtifact { .. })
+        ));
+    }
+
+    #[test]
+    fn foreign_files_are_clear_errors_never_panics() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x");
+        let raw = {
+            let p = ParamsKZG::<Bn256>::setup(2, ChaCha20Rng::seed_from_u64(9));
+            let mut v = Vec::new();
+            p.write_custom(&mut v, SerdeFormat::RawBytesUnchecked)
+                .unwrap();
+            v
+        };
+        let mut off_curve = raw.clone();
+        off_curve[4 + 64 + 3] ^= 1;
+        for (what, bytes) in [
+            ("json", br#"{"format_version": 4}"#.to_vec()),
+            ("empty", vec![]),
+            ("huge k", vec![0xff; 64]),
+            ("truncated", raw[..raw.len() - 1].to_vec()),
+            ("a point off the curve", off_curve),
+        ] {
+            std::fs::write(&path, &bytes).unwrap();
+            let err = Srs::read(&path, 2).map(|_| ()).unwrap_err();
+            assert!(
+                matches!(err, ProverError::BadArtifact { .. }),
+                "{what}: {err}"
+            );
+        }
+        // Raw parameters of unknown origin are read, and say so.
+        std::fs::write(&path, &raw).unwrap();
         assert!(matches!(
             Srs::read(&path, 2).unwrap().origin,
             SrsOrigin::File { .. }
         ));
+    }
+
+    #[test]
+    fn a_corrupt_cached_dev_srs_is_made_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let first = Srs::dev(4, tmp.path()).unwrap();
+        let path = tmp.path().join("dev-srs-k4.params");
+        let mut b = std::fs::read(&path).unwrap();
+        let at = b.len() / 2;
+        b[at] ^= 1;
+        std::fs::write(&path, &b).unwrap();
+        let again = Srs::dev(4, tmp.path()).unwrap();
+        assert_eq!(again.params.s_g2(), first.params.s_g2());
+        assert!(Srs::read(&path, 4).is_ok());
     }
 }

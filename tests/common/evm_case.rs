@@ -32,7 +32,9 @@ pub fn prove_model(model: &str, public_input: bool) -> Case {
     let settings = compile(&m, &samples, Visibility { public_input }).unwrap();
     let keys = setup(&settings, None, &zkinfer::default_cache_dir()).unwrap();
     let proof = prove(&settings, &keys, &samples[0]).unwrap();
-    verify(&settings, &keys.srs, keys.pk.get_vk(), &proof).unwrap();
+    assert!(verify(&settings, &keys.srs, keys.pk.get_vk(), &proof)
+        .unwrap()
+        .is_verified());
     Case {
         settings,
         keys,

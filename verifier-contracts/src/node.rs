@@ -13,7 +13,7 @@ use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::transports::http::reqwest::Url;
 use halo2_axiom::halo2curves::bn256::Fr;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A 20-byte account address.
 pub use alloy::primitives::Address;
@@ -26,7 +26,7 @@ pub struct Node {
 }
 
 /// A mined contract creation.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deployed {
     /// The contract's address.
     pub address: Address,
@@ -37,7 +37,7 @@ pub struct Deployed {
 }
 
 /// The verifier and its verifying-key contract on one chain.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deployment {
     /// `eth_chainId` of the node.
     pub chain_id: u64,
@@ -188,6 +188,16 @@ impl Node {
         })
     }
 
+    /// Deploys only the verifying-key contract, for a verifier already on chain that reads
+    /// keys through `verifyProof(address, bytes, uint256[])` (one verifier serves every key of
+    /// its circuit shape).
+    pub fn deploy_key(&self, generated: &Generated) -> Result<Deployed, EvmError> {
+        if generated.vk_deploy.is_empty() {
+            return Err(self.err("a self-contained verifier has no key contract to deploy"));
+        }
+        self.deploy("VerifyingKey", generated.vk_deploy.clone())
+    }
+
     /// `eth_call` of `data` to `to`: `Ok(Ok(output))`, or `Ok(Err(revert data))` when it
     /// reverted.
     pub fn call(&self, to: Address, data: Vec<u8>) -> Result<Result<Vec<u8>, Vec<u8>>, EvmError> {
@@ -207,14 +217,25 @@ impl Node {
         }
     }
 
-    /// Calls `verifyProof(proof, instances)` on the verifier at `verifier` with `eth_call`.
+    /// The calldata of `verifyProof`: with the verifier's own key, or with the key contract
+    /// at `key`.
+    fn calldata(key: Option<Address>, proof: &[u8], instances: &[Fr]) -> Vec<u8> {
+        match key {
+            None => abi::verify_calldata(proof, instances),
+            Some(k) => abi::verify_with_key_calldata(k.into_array(), proof, instances),
+        }
+    }
+
+    /// Calls `verifyProof(proof, instances)` on the verifier at `verifier` with `eth_call`,
+    /// or `verifyProof(key, proof, instances)` when the key contract is given.
     pub fn verify(
         &self,
         verifier: Address,
+        key: Option<Address>,
         proof: &[u8],
         instances: &[Fr],
     ) -> Result<NodeOutcome, EvmError> {
-        let data = abi::verify_calldata(proof, instances);
+        let data = Self::calldata(key, proof, instances);
         Ok(match self.call(verifier, data)? {
             // A call to an address without code succeeds with no output: say so.
             Ok(out) if out.is_empty() && self.code_size(verifier)? == 0 => {
@@ -242,14 +263,15 @@ impl Node {
     pub fn verify_tx(
         &self,
         verifier: Address,
+        key: Option<Address>,
         proof: &[u8],
         instances: &[Fr],
     ) -> Result<NodeOutcome, EvmError> {
-        let mut outcome = self.verify(verifier, proof, instances)?;
+        let mut outcome = self.verify(verifier, key, proof, instances)?;
         if !outcome.verified {
             return Ok(outcome);
         }
-        let (hash, gas, ok) = self.transact(verifier, abi::verify_calldata(proof, instances))?;
+        let (hash, gas, ok) = self.transact(verifier, Self::calldata(key, proof, instances))?;
         outcome.verified = ok;
         outcome.gas_used = Some(gas);
         outcome.tx_hash = Some(hash);

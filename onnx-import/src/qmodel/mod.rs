@@ -135,6 +135,7 @@ impl QuantModel {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let proto = parse(bytes)?;
         let g = proto.graph.as_ref().ok_or_else(|| malformed("no graph"))?;
+        crate::proto::check_graph(g)?;
         let mut imp = Importer::new(g)?;
         for node in &g.node {
             imp.node(node)?;
