@@ -1,8 +1,11 @@
 //! On a real node: anvil (npm `@foundry-rs/anvil-linux-amd64`, started on 127.0.0.1 by the
 //! test). The verifier and its VK contract are deployed with alloy; valid proofs verify by
 //! `eth_call` and as mined transactions; every corruption of `tests/evm.rs` is rejected (a
-//! revert or `false`); the CLI's `deploy` and `verify-onchain` work end to end; and the
-//! example consumer contract `examples/DigitRegistry.sol` records a digit only with a proof.
+//! revert or `false`); the CLI's `deploy` and `verify-onchain` work end to end, deployments
+//! are recorded bound to their settings and a verifier is shared by keys of one shape; the
+//! JavaScript example (`verifier-contracts/examples/verify-onchain.mjs`, ethers) verifies and
+//! reads the outputs; and the example consumer contract `examples/DigitRegistry.sol` records
+//! a digit only with a proof.
 
 #[path = "common/anvil.rs"]
 mod anvil;
@@ -298,6 +301,34 @@ fn cli_deployments_are_recorded_bound_to_their_settings_and_share_a_verifier() {
         assert_eq!(v["verified"], true, "{d}: {v}");
         assert_eq!(v["address"].as_str().unwrap(), verifier);
     }
+    // The JavaScript example (ethers) finds the same deployments, verifies, and reads the
+    // outputs at their scales: the values `zkinfer verify` shows as verified.
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("verifier-contracts/examples/verify-onchain.mjs");
+    for (d, p) in [(dd, pd), (di, pi)] {
+        let js = json_of(
+            &std::process::Command::new("node")
+                .arg(&script)
+                .args([url, d, p])
+                .output()
+                .unwrap(),
+        );
+        let cli = json_of(&zkinfer(&["verify", d, "--proof", p, "--json"]));
+        assert_eq!(js["verified"], true, "{d}: {js}");
+        assert_eq!(js["outputs"], cli["outputs"], "{d}");
+    }
+    let mut bad: Value = serde_json::from_str(&std::fs::read_to_string(pd).unwrap()).unwrap();
+    let mut b = hex::decode(bad["proof"].as_str().unwrap()).unwrap();
+    b[1000] ^= 0x40;
+    bad["proof"] = Value::String(hex::encode(b));
+    let bad_path = tmp.path().join("bad.json");
+    std::fs::write(&bad_path, bad.to_string()).unwrap();
+    let out = std::process::Command::new("node")
+        .arg(&script)
+        .args([url, dd, bad_path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
     // A second deployment of iris is added, not written over; the newest one is used.
     let second = json_of(&zkinfer_env(
         &[
@@ -356,4 +387,74 @@ fn cli_deployments_are_recorded_bound_to_their_settings_and_share_a_verifier() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// An https endpoint in front of `anvil` (`tests/common/tls_proxy.mjs`, the test certificate
+/// of `tests/data/tls`): its URL, and the proxy process to kill.
+fn tls_proxy(anvil: &Anvil) -> (String, std::process::Child) {
+    use std::io::BufRead;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut child = std::process::Command::new("node")
+        .arg(root.join("tests/common/tls_proxy.mjs"))
+        .arg(root.join("tests/data/tls"))
+        .arg(&anvil.url)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("node runs the TLS proxy");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line.trim().parse().expect("the proxy prints its port");
+    (format!("https://127.0.0.1:{port}"), child)
+}
+
+#[test]
+fn cli_deploys_and_verifies_over_https() {
+    let anvil = Anvil::start();
+    let (url, mut proxy) = tls_proxy(&anvil);
+    let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tls/ca.pem");
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, proof) = cli_proven_iris(tmp.path());
+    let (d, p) = (dir.to_str().unwrap(), proof.to_str().unwrap());
+    let key = [("ZKINFER_PRIVATE_KEY", DEV_KEY)];
+    // The test CA is no root of this machine: the certificate is refused, and said so.
+    let out = zkinfer_env(
+        &["deploy", d, "--rpc-url", &url, "--allow-insecure-srs"],
+        &key,
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr).to_lowercase();
+    assert!(err.contains("certificate"), "{err}");
+    // Trusted through SSL_CERT_FILE: deployed and verified over TLS.
+    let trusted = [key[0], ("SSL_CERT_FILE", ca.to_str().unwrap())];
+    let dep = json_of(&zkinfer_env(
+        &[
+            "deploy",
+            d,
+            "--rpc-url",
+            &url,
+            "--allow-insecure-srs",
+            "--json",
+        ],
+        &trusted,
+    ));
+    assert_eq!(dep["chain_id"], 31337);
+    let v = json_of(&zkinfer_env(
+        &[
+            "verify-onchain",
+            d,
+            "--proof",
+            p,
+            "--rpc-url",
+            &url,
+            "--send",
+            "--json",
+        ],
+        &trusted,
+    ));
+    assert_eq!(v["verified"], true, "{v}");
+    assert!(v["gas_used"].as_u64().unwrap() > 21_000);
+    proxy.kill().unwrap();
+    let _ = proxy.wait();
 }

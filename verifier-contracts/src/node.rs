@@ -63,12 +63,28 @@ pub struct NodeOutcome {
 }
 
 impl Node {
-    /// A client of the endpoint at `rpc_url` (`http://…`); nothing is sent yet.
+    /// A client of the endpoint at `rpc_url` (`http://…` or `https://…`: TLS by rustls, the
+    /// server's certificate checked against the system's roots, which `SSL_CERT_FILE` can
+    /// replace); nothing is sent yet.
     pub fn new(rpc_url: &str) -> Result<Self, EvmError> {
-        let url = rpc_url.parse().map_err(|e| EvmError::Node {
+        let url: Url = rpc_url.parse().map_err(|e| EvmError::Node {
             url: rpc_url.into(),
             reason: format!("not a URL: {e}"),
         })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(EvmError::Node {
+                url: rpc_url.into(),
+                reason: format!(
+                    "scheme `{}`: an RPC URL is http:// or https://",
+                    url.scheme()
+                ),
+            });
+        }
+        // rustls' crypto provider, once per process (a second install is refused, harmlessly).
+        // ring, not aws-lc-rs: it builds in seconds rather than minutes; its deprecation is
+        // about post-quantum key exchange, which an RPC connection does not need.
+        #[allow(deprecated)]
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -102,6 +118,21 @@ impl Node {
         }
     }
 
+    /// An error of the RPC stack, with its causes (a transport error's text alone says only
+    /// "error sending request"; its sources say why: refused connection, bad certificate, …).
+    fn rpc_err(&self, e: impl std::error::Error) -> EvmError {
+        let mut reason = e.to_string();
+        let mut source = e.source();
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if !reason.contains(&text) {
+                reason = format!("{reason}: {text}");
+            }
+            source = cause.source();
+        }
+        self.err(reason)
+    }
+
     fn signer(&self) -> Result<EthereumWallet, EvmError> {
         self.signer
             .clone()
@@ -116,7 +147,7 @@ impl Node {
         let provider = ProviderBuilder::new().connect_http(self.url.clone());
         self.rt
             .block_on(async { provider.get_chain_id().await })
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.rpc_err(e))
     }
 
     /// Sends `tx` and waits for its receipt: `(hash, gas used, success, created address)`.
@@ -131,8 +162,8 @@ impl Node {
             let pending = provider
                 .send_transaction(tx)
                 .await
-                .map_err(|e| self.err(e))?;
-            let receipt = pending.get_receipt().await.map_err(|e| self.err(e))?;
+                .map_err(|e| self.rpc_err(e))?;
+            let receipt = pending.get_receipt().await.map_err(|e| self.rpc_err(e))?;
             Ok((
                 format!("{:#x}", receipt.transaction_hash),
                 receipt.gas_used,
@@ -212,7 +243,7 @@ impl Node {
                     .as_revert_data()
                     .map(|b| b.to_vec())
                     .unwrap_or_default())),
-                _ => Err(self.err(e)),
+                _ => Err(self.rpc_err(e)),
             },
         }
     }
@@ -294,6 +325,6 @@ impl Node {
         self.rt
             .block_on(async { provider.get_code_at(address).await })
             .map(|c| c.len())
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.rpc_err(e))
     }
 }
