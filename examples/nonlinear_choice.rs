@@ -13,8 +13,8 @@
 
 use std::path::PathBuf;
 use zkinfer::calibration::{accuracy, calibrate, read_data_dir};
+use zkinfer::circuits::ops::Op;
 use zkinfer::{compile_with, Model, Nonlinear, Target, Visibility};
-use zkinfer_circuits::ops::Op;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);

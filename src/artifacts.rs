@@ -1,6 +1,11 @@
 //! A compiled model as a directory: `settings.json` and `model.onnx` from `compile`;
 //! `srs.params`, `pk.bin`, `vk.bin` and `setup.json` from `setup`. Every file carries the
 //! format version and is bound to the settings hash.
+//!
+//! Only the commands that make a directory create one ([`ModelDir::new`]: `compile --out`,
+//! `run --out`; and `create-verifier`'s output directory): every other command opens an
+//! existing one ([`ModelDir::open`]) and creates nothing when it is missing. Outputs are
+//! checked before the work that produces them ([`check_output_file`], [`check_output_dir`]).
 
 use crate::error::{io_err, Error, Result};
 use crate::pipeline::{Keys, Proof, Settings};
@@ -30,6 +35,157 @@ pub struct ModelDir {
     pub dir: PathBuf,
 }
 
+/// What a model directory lacks ([`Error::ModelDir`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DirProblem {
+    /// The directory does not exist.
+    Missing,
+    /// The path is not a directory.
+    NotADirectory,
+    /// It has no `settings.json`: nothing was compiled into it.
+    NotCompiled,
+    /// It has settings but no `model.onnx` (a directory an older `run --out` made).
+    NoModel,
+    /// It has no `setup.json`: no keys were made for it.
+    NotSetUp,
+}
+
+impl DirProblem {
+    /// The problem in words, with the command that fixes it.
+    pub fn describe(&self, dir: &str) -> String {
+        let compile = format!("zkinfer compile MODEL --calibration INPUT.json --out {dir}");
+        match self {
+            DirProblem::Missing => format!(
+                "{dir} does not exist: run `{compile}` first (or `zkinfer run MODEL --input \
+                 INPUT.json --out {dir}`)"
+            ),
+            DirProblem::NotADirectory => {
+                format!("{dir} is not a directory: give the directory `{compile}` made")
+            }
+            DirProblem::NotCompiled => format!(
+                "{dir} is not a compiled model directory (it has no settings.json): run \
+                 `{compile}` first"
+            ),
+            DirProblem::NoModel => format!(
+                "{dir} has no model.onnx (an older `zkinfer run --out` made it?): run \
+                 `{compile}` again"
+            ),
+            DirProblem::NotSetUp => {
+                format!("{dir} has no keys (no setup.json): run `zkinfer setup {dir}` first")
+            }
+        }
+    }
+}
+
+/// Why an output cannot be written ([`Error::Output`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OutputProblem {
+    /// The directory a file is to go in does not exist: zkinfer does not create it.
+    #[error(
+        "the directory {dir} does not exist; create it first (zkinfer creates no directory \
+         for a file it writes)"
+    )]
+    NoDirectory {
+        /// The missing directory.
+        dir: String,
+    },
+    /// A path that must be a directory is something else.
+    #[error("{path} is not a directory")]
+    NotADirectory {
+        /// The path concerned.
+        path: String,
+    },
+    /// A file is to be written where a directory is.
+    #[error("is a directory; give a file name")]
+    IsADirectory,
+    /// The place cannot be written (permissions, read-only file system).
+    #[error("cannot write there: {error}")]
+    NotWritable {
+        /// What the system said.
+        error: std::io::Error,
+    },
+}
+
+/// Checks, before the work that produces it, that a file can be written at `path`: its
+/// directory exists (none is created for a file), it is not a directory, and it opens for
+/// writing. An existing file is left as it is; nothing is left behind.
+pub fn check_output_file(path: &Path) -> Result<()> {
+    let err = |problem| Error::Output {
+        path: path.display().to_string(),
+        problem,
+    };
+    if path.is_dir() {
+        return Err(err(OutputProblem::IsADirectory));
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.exists() {
+        return Err(err(OutputProblem::NoDirectory {
+            dir: parent.display().to_string(),
+        }));
+    }
+    if !parent.is_dir() {
+        return Err(err(OutputProblem::NotADirectory {
+            path: parent.display().to_string(),
+        }));
+    }
+    let opened = if path.exists() {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map(drop)
+    } else {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .and_then(|f| {
+                drop(f);
+                std::fs::remove_file(path)
+            })
+    };
+    opened.map_err(|error| err(OutputProblem::NotWritable { error }))
+}
+
+/// Checks, before the work that fills it, that `dir` is a directory that can be written
+/// into, or can be made (with its parents) and written into. Creates nothing.
+pub fn check_output_dir(dir: &Path) -> Result<()> {
+    let err = |problem| Error::Output {
+        path: dir.display().to_string(),
+        problem,
+    };
+    let existing = dir
+        .ancestors()
+        .find(|a| a.as_os_str().is_empty() || a.exists())
+        .map(|a| {
+            if a.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                a
+            }
+        })
+        .unwrap_or(Path::new("."));
+    if !existing.is_dir() {
+        return Err(err(OutputProblem::NotADirectory {
+            path: existing.display().to_string(),
+        }));
+    }
+    let probe = existing.join(format!(".zkinfer-write-check-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .and_then(|f| {
+            drop(f);
+            std::fs::remove_file(&probe)
+        })
+        .map_err(|error| err(OutputProblem::NotWritable { error }))
+}
+
 fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
     let text = std::fs::read_to_string(path).map_err(io_err(path))?;
     serde_json::from_str(&text).map_err(|e| Error::BadFile {
@@ -45,7 +201,8 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
 }
 
 impl ModelDir {
-    /// A directory (created if missing).
+    /// A directory to write a compiled model into, created (with its parents) if missing:
+    /// for `compile --out` and `run --out`. Commands that read one use [`ModelDir::open`].
     pub fn new(dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         Ok(Self {
@@ -53,8 +210,44 @@ impl ModelDir {
         })
     }
 
+    /// An existing compiled directory (it holds `settings.json`); creates nothing. A missing
+    /// or uncompiled directory is [`Error::ModelDir`], naming the command that makes it.
+    pub fn open(dir: &Path) -> Result<Self> {
+        let err = |problem| Error::ModelDir {
+            dir: dir.display().to_string(),
+            problem,
+        };
+        if !dir.exists() {
+            return Err(err(DirProblem::Missing));
+        }
+        if !dir.is_dir() {
+            return Err(err(DirProblem::NotADirectory));
+        }
+        if !dir.join("settings.json").exists() {
+            return Err(err(DirProblem::NotCompiled));
+        }
+        Ok(Self {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    fn problem(&self, problem: DirProblem) -> Error {
+        Error::ModelDir {
+            dir: self.dir.display().to_string(),
+            problem,
+        }
+    }
+
     fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
+    }
+
+    /// Stores compiled settings and the model they came from (its bytes: a model that is no
+    /// file, such as the bundled one).
+    pub fn write_compiled_bytes(&self, settings: &Settings, onnx: &[u8]) -> Result<()> {
+        write_json(&self.path("settings.json"), settings)?;
+        let dst = self.path("model.onnx");
+        std::fs::write(&dst, onnx).map_err(io_err(&dst))
     }
 
     /// Stores compiled settings and the model they came from.
@@ -87,7 +280,10 @@ impl ModelDir {
     /// The ONNX model stored by `compile`, checked against the settings' hash.
     pub fn model(&self, settings: &Settings) -> Result<crate::Model> {
         let path = self.path("model.onnx");
-        let model = crate::Model::from_path(&path)?;
+        if !path.exists() {
+            return Err(self.problem(DirProblem::NoModel));
+        }
+        let model = crate::Model::from_path_pinned(&path, &settings.dims)?;
         if model.sha256 != settings.model_sha256 {
             return Err(Error::Mismatch {
                 path: path.display().to_string(),
@@ -120,6 +316,9 @@ impl ModelDir {
     /// Reads the setup record, checking it belongs to `settings`.
     pub fn setup_info(&self, settings: &Settings) -> Result<SetupInfo> {
         let path = self.path("setup.json");
+        if !path.exists() {
+            return Err(self.problem(DirProblem::NotSetUp));
+        }
         let info: SetupInfo = read_json(&path)?;
         if info.settings_hash != settings.hash() || info.format_version != FORMAT_VERSION {
             return Err(Error::Mismatch {

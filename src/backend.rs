@@ -312,7 +312,7 @@ pub fn prove_with(
 ) -> Result<(Proof, Option<CudaReport>)> {
     match backend {
         Backend::Cpu => {
-            let keys: Keys = crate::artifacts::ModelDir::new(dir)?.keys(settings)?;
+            let keys: Keys = crate::artifacts::ModelDir::open(dir)?.keys(settings)?;
             Ok((crate::prove(settings, &keys, inputs)?, None))
         }
         Backend::Cuda(prover) => {

@@ -7,7 +7,7 @@ use crate::pipeline::{Model, Settings};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use zkinfer_onnx_import::{QuantSettings, Target};
+use zkinfer_onnx_import::{check_values, QuantSettings, Target};
 
 /// What `zkinfer calibrate` writes and `zkinfer compile --calibrated` reads: the scales and
 /// the samples they were chosen on (the samples also size the lookup tables).
@@ -59,6 +59,45 @@ pub struct AccuracyReport {
 
 /// Reads every `*.json` input file of `dir`, sorted by name.
 pub fn read_data_dir(dir: &Path) -> Result<Vec<Vec<Vec<f32>>>> {
+    data_files(dir)?
+        .iter()
+        .map(|f| crate::input::read_inputs(f))
+        .collect()
+}
+
+/// [`read_data_dir`] with each file checked against `model`'s inputs (their number, each
+/// one's length and declared shape, finite values): a file that does not fit is an error
+/// naming it.
+pub fn read_data_dir_for(dir: &Path, model: &Model) -> Result<Vec<Vec<Vec<f32>>>> {
+    let decl = crate::input::model_inputs(model)?;
+    data_files(dir)?
+        .iter()
+        .map(|f| {
+            let file = crate::input::read_input_file(f)?;
+            file.check_shape(&decl)?;
+            let fits = if file.values.len() == decl.len() {
+                decl.iter()
+                    .zip(&file.values)
+                    .try_for_each(|((name, shape), v)| check_values(name, shape, v))
+                    .map_err(|e| e.to_string())
+            } else {
+                Err(format!(
+                    "{} inputs, the model has {}",
+                    file.values.len(),
+                    decl.len()
+                ))
+            };
+            fits.map_err(|reason| Error::BadFile {
+                path: f.display().to_string(),
+                reason,
+            })?;
+            Ok(file.values)
+        })
+        .collect()
+}
+
+/// The `.json` files of a data directory, sorted; none is an error.
+fn data_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(io_err(dir))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -71,7 +110,7 @@ pub fn read_data_dir(dir: &Path) -> Result<Vec<Vec<Vec<f32>>>> {
             reason: "no input .json files".into(),
         });
     }
-    files.iter().map(|f| crate::input::read_inputs(f)).collect()
+    Ok(files)
 }
 
 /// Chooses scales for `target` on `samples` and packages them with the samples.

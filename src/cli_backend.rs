@@ -1,13 +1,12 @@
 //! `--backend cpu|cuda` of `prove` and `run`: the CUDA path (the `zkinfer-cuda` child
 //! process, [`zkinfer::backend`]). The CPU path stays in `main.rs`, unchanged.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use serde_json::json;
 use std::path::Path;
-use zkinfer::artifacts::{write_json, ModelDir};
+use zkinfer::artifacts::{check_output_file, write_json, ModelDir};
 use zkinfer::backend::{CudaProver, CudaReport};
-use zkinfer::input::read_inputs;
 use zkinfer::{Keys, Proof, Settings};
 
 /// Which prover.
@@ -48,12 +47,14 @@ impl BackendArgs {
 /// `zkinfer prove DIR --input INPUT --proof PROOF --backend cuda`: the child reads the keys
 /// itself (the parent never loads them).
 pub fn prove(json: bool, dir: &Path, input: &Path, proof: &Path, cuda: &CudaProver) -> Result<i32> {
-    let d = ModelDir::new(dir)?;
+    let d = ModelDir::open(dir)?;
     let settings = d.settings()?;
-    let inputs = read_inputs(input)?;
+    check_output_file(proof).context("--proof")?;
+    let inputs = crate::read_model_inputs(input, &settings)?;
+    d.setup_info(&settings)?;
+    let float = d.model(&settings)?.float_outputs(&inputs)?;
     let (p, report) = crate::step(json, "prove (cuda)", || cuda.prove(dir, &settings, &inputs))?.0;
     write_json(proof, &p)?;
-    let float = d.model(&settings)?.float_outputs(&inputs)?;
     crate::report(
         json,
         json!({

@@ -1,10 +1,11 @@
 //! The `calibrate` and `accuracy` commands: choosing a float model's scales on a data set and
 //! reporting how far the quantized model (what the circuit proves) is from float inference.
 
-use anyhow::Result;
+use crate::cli_model::ModelArgs;
+use anyhow::{Context, Result};
 use serde_json::json;
 use std::path::Path;
-use zkinfer::calibration::{accuracy, calibrate, read_data_dir, AccuracyReport};
+use zkinfer::calibration::{accuracy, calibrate, read_data_dir_for, AccuracyReport};
 use zkinfer::{artifacts::write_json, compile_with, Model, Nonlinear, Target, Visibility};
 
 /// `--target`.
@@ -55,9 +56,11 @@ fn choose(
     m: &Model,
     samples: &[Vec<Vec<f32>>],
     (target, nonlinear): (TargetArg, NonlinearArg),
+    args: &ModelArgs,
 ) -> Result<zkinfer::calibration::Calibration> {
     let mut c = calibrate(m, samples, target.into())?;
     c.quant.nonlinear = nonlinear.into();
+    c.quant = args.apply(c.quant);
     Ok(c)
 }
 
@@ -67,11 +70,13 @@ pub fn run_calibrate(
     model: &Path,
     data: &Path,
     choice: (TargetArg, NonlinearArg),
+    args: &ModelArgs,
     out: &Path,
 ) -> Result<i32> {
-    let m = Model::from_path(model)?;
-    let samples = read_data_dir(data)?;
-    let c = choose(&m, &samples, choice)?;
+    zkinfer::artifacts::check_output_file(out).context("--out")?;
+    let m = args.load(model)?;
+    let samples = read_data_dir_for(data, &m)?;
+    let c = choose(&m, &samples, choice, args)?;
     let settings = compile_with(&m, &samples, Some(c.quant.clone()), Visibility::default())?;
     let report = accuracy(&m, &settings, &samples)?;
     write_json(out, &c)?;
@@ -122,10 +127,11 @@ pub fn run_accuracy(
     model: &Path,
     data: &Path,
     choice: (TargetArg, NonlinearArg),
+    args: &ModelArgs,
 ) -> Result<i32> {
-    let m = Model::from_path(model)?;
-    let samples = read_data_dir(data)?;
-    let c = choose(&m, &samples, choice)?;
+    let m = args.load(model)?;
+    let samples = read_data_dir_for(data, &m)?;
+    let c = choose(&m, &samples, choice, args)?;
     let settings = compile_with(&m, &samples, Some(c.quant), Visibility::default())?;
     let report = accuracy(&m, &settings, &samples)?;
     if json {

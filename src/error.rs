@@ -36,6 +36,21 @@ pub enum Error {
         /// Fixed-point scale exponent.
         scale: i32,
     },
+    /// A value of a float model's circuit, for this input, is beyond the range the circuit
+    /// was sized for on its calibration samples (a table's or segments' input range, or the
+    /// fixed-point interval).
+    #[error(
+        "{error}. The circuit was sized on its calibration samples and this input goes beyond \
+         them: recalibrate on samples that cover inputs like it (`zkinfer calibrate MODEL \
+         --data DIR`, then `zkinfer compile MODEL --calibrated calibration.json --out DIR`), \
+         or widen the tables with `--range-margin M` (now {margin})"
+    )]
+    BeyondCalibration {
+        /// The out-of-range value, its node and the range.
+        error: Box<zkinfer_circuits::CircuitError>,
+        /// The range margin the circuit was compiled with, in words.
+        margin: String,
+    },
     /// A JSON input, settings or proof file is malformed.
     #[error("{path}: {reason}")]
     BadFile {
@@ -60,7 +75,27 @@ pub enum Error {
         /// Details: the binary, its exit status, its last words.
         detail: String,
     },
-    /// File I/O failed.
+    /// A model directory a command reads is missing, or lacks what the command needs; the
+    /// message says which command makes it. Nothing is created in its place.
+    #[error("{}", problem.describe(dir))]
+    ModelDir {
+        /// The directory given.
+        dir: String,
+        /// What is missing.
+        problem: crate::artifacts::DirProblem,
+    },
+    /// A file or directory a command is to write cannot be written there: checked before the
+    /// work that produces it.
+    #[error("{path}: {problem}")]
+    Output {
+        /// The output path given.
+        path: String,
+        /// Why it cannot be written.
+        problem: crate::artifacts::OutputProblem,
+    },
+    /// File I/O failed. Its text already holds the I/O error's (which is also its
+    /// [`source`](std::error::Error::source)): a printer of the whole chain shows each cause
+    /// once by skipping a cause whose text is already shown.
     #[error("{path}: {source}")]
     Io {
         /// File concerned.

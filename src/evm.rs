@@ -5,9 +5,9 @@ use crate::error::{io_err, Result};
 use crate::pipeline::{Proof, Settings};
 use std::path::{Path, PathBuf};
 use zkinfer_prover::{G1Affine, Srs, VerifyingKey};
-use zkinfer_verifier_contracts::{abi, solc, Chain, Compiled, Generated, CONTRACT};
+use zkinfer_verifier_contracts::{abi, solc, Chain, CONTRACT};
 
-pub use zkinfer_verifier_contracts::EvmOutcome;
+pub use zkinfer_verifier_contracts::{Compiled, EvmOutcome, Generated};
 
 /// Number of public instances of `settings`: outputs, then public inputs.
 pub fn num_instances(settings: &Settings) -> usize {

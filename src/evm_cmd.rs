@@ -4,7 +4,7 @@
 use anyhow::Result;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use zkinfer::artifacts::{read_proof, DeploymentRecord, ModelDir};
+use zkinfer::artifacts::{check_output_dir, read_proof, DeploymentRecord, ModelDir};
 use zkinfer::evm::{calldata, create_verifier, verify_evm_checked, write_verifier};
 use zkinfer_verifier_contracts::node::{Address, Node};
 
@@ -26,12 +26,13 @@ pub fn warn_if_insecure(dir: &Path, srs: &zkinfer_prover::Srs) -> bool {
 
 /// `zkinfer create-verifier DIR [--out DIR/evm] [--self-contained]`.
 pub fn create(dir: &Path, out: Option<&Path>, self_contained: bool) -> Result<serde_json::Value> {
-    let d = ModelDir::new(dir)?;
+    let d = ModelDir::open(dir)?;
     let settings = d.settings()?;
     let (srs, vk) = d.verifier(&settings)?;
+    let out: PathBuf = out.map_or_else(|| dir.join("evm"), Path::to_path_buf);
+    check_output_dir(&out)?;
     let insecure = warn_if_insecure(dir, &srs);
     let v = create_verifier(&settings, &srs, &vk, self_contained)?;
-    let out: PathBuf = out.map_or_else(|| dir.join("evm"), Path::to_path_buf);
     let files = write_verifier(&out, &v)?;
     Ok(json!({
         "out": out,
@@ -47,7 +48,7 @@ pub fn create(dir: &Path, out: Option<&Path>, self_contained: bool) -> Result<se
 /// `zkinfer verify-evm DIR --proof PROOF.json [--self-contained]`: returns (exit code,
 /// report).
 pub fn verify(dir: &Path, proof: &Path, self_contained: bool) -> Result<(i32, serde_json::Value)> {
-    let d = ModelDir::new(dir)?;
+    let d = ModelDir::open(dir)?;
     let settings = d.settings()?;
     let (srs, vk) = d.verifier(&settings)?;
     let insecure = warn_if_insecure(dir, &srs);
@@ -98,7 +99,7 @@ pub fn deploy(
     verifier: Option<&str>,
     allow_insecure: bool,
 ) -> Result<serde_json::Value> {
-    let d = ModelDir::new(dir)?;
+    let d = ModelDir::open(dir)?;
     let settings = d.settings()?;
     let (srs, vk) = d.verifier(&settings)?;
     if srs.origin.is_insecure() && !allow_insecure {
@@ -165,7 +166,7 @@ pub fn verify_onchain(
     private_key: Option<&str>,
 ) -> Result<(i32, serde_json::Value)> {
     let p = proof_for(dir, proof)?;
-    let d = ModelDir::new(dir)?;
+    let d = ModelDir::open(dir)?;
     let settings = d.settings()?;
     // The verifier on chain was generated from DIR's setup: warn when that is the dev SRS.
     let setup = d.verifier(&settings);
@@ -226,7 +227,7 @@ pub fn verify_onchain(
 
 /// Reads `proof`, refusing one made for other settings than the compiled model in `dir`.
 fn proof_for(dir: &Path, proof: &Path) -> Result<zkinfer::Proof> {
-    let settings = ModelDir::new(dir)?.settings()?;
+    let settings = ModelDir::open(dir)?.settings()?;
     let p = read_proof(proof)?;
     if p.settings_hash != settings.hash() {
         anyhow::bail!(

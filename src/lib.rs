@@ -18,6 +18,14 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! Every type the API names is reachable from this crate alone: the ones the pipeline's
+//! signatures use at the root ([`Graph`], [`ModelCircuit`], [`ProvingKey`], [`VerifyingKey`]
+//! over [`G1Affine`], [`Fr`], the errors of each stage), and the crates behind the facade
+//! whole, for what those types lead to: [`circuits`] (the op set and the reference
+//! evaluator), [`onnx_import`], [`prover`], [`verifier_contracts`] and [`halo2`] (the
+//! `halo2-axiom` these types come from, so a caller never pins a second copy).
+//! `examples/embed.rs` runs the whole path, EVM included, through `zkinfer::` paths only.
 
 pub mod artifacts;
 pub mod backend;
@@ -35,7 +43,23 @@ pub use pipeline::{
     calibrate, compile, compile_with, prove, prove_by, setup, Keys, Model, Proof, Settings, Source,
 };
 pub use verdict::{verify, Verdict, Verified};
-pub use zkinfer_circuits::Visibility;
-pub use zkinfer_onnx_import::{Nonlinear, QuantSettings, Target};
-pub use zkinfer_prover::default_cache_dir;
-pub use zkinfer_prover::{ProverError, Srs, SrsOrigin};
+pub use zkinfer_circuits::{CircuitError, Graph, ModelCircuit, Visibility};
+pub use zkinfer_onnx_import::{
+    Dims, FloatModel, ImportError, Nonlinear, QuantModel, QuantSettings, Target, TensorProto,
+};
+pub use zkinfer_prover::{
+    default_cache_dir, Fr, G1Affine, ProverError, ProvingKey, Srs, SrsOrigin, VerifyingKey,
+};
+pub use zkinfer_verifier_contracts::EvmError;
+
+/// `halo2-axiom`, the proof system (the [`ProvingKey`], [`VerifyingKey`] and curve types above
+/// are its own, and [`Srs::params`] is its `ParamsKZG`).
+pub use halo2_axiom as halo2;
+/// The op set, the quantized [`Graph`] and its reference evaluator, and the circuit.
+pub use zkinfer_circuits as circuits;
+/// ONNX import: the float and pre-quantized models, calibration and lowering.
+pub use zkinfer_onnx_import as onnx_import;
+/// SRS, keygen, proving and verification, and the key and proof file formats.
+pub use zkinfer_prover as prover;
+/// The Solidity verifier generator and the in-process EVM ([`evm`] wraps both).
+pub use zkinfer_verifier_contracts as verifier_contracts;

@@ -7,8 +7,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use zkinfer::artifacts::{read_proof, write_json, ModelDir};
-use zkinfer::{input::read_inputs, Model, Visibility};
+use zkinfer::artifacts::{check_output_dir, check_output_file, read_proof, write_json, ModelDir};
+use zkinfer::{input::read_inputs, Visibility};
 
 /// `println!` that stops quietly when stdout is closed (`zkinfer … | head`) instead of
 /// panicking.
@@ -21,6 +21,7 @@ macro_rules! say {
 
 mod cli_backend;
 mod cli_calibration;
+mod cli_model;
 use cli_calibration::{NonlinearArg, TargetArg};
 mod evm_cmd;
 
@@ -57,6 +58,8 @@ enum Cmd {
         /// Make the input a public instance.
         #[arg(long)]
         public_input: bool,
+        #[command(flatten)]
+        model_args: cli_model::ModelArgs,
     },
     /// Generate keys for a compiled DIR (development SRS unless --srs is given).
     Setup {
@@ -104,6 +107,8 @@ enum Cmd {
         /// Calibration file to write.
         #[arg(long, default_value = "calibration.json")]
         out: PathBuf,
+        #[command(flatten)]
+        model_args: cli_model::ModelArgs,
     },
     /// Compare the quantized model (what the circuit proves) with float inference on a data
     /// set: top-1 agreement, output errors and a per-layer error table.
@@ -119,6 +124,8 @@ enum Cmd {
         /// How nonlinear functions are proven.
         #[arg(long, value_enum, default_value = "auto")]
         nonlinear: NonlinearArg,
+        #[command(flatten)]
+        model_args: cli_model::ModelArgs,
     },
     /// Import a snarkjs Powers-of-Tau file (bn128 `.ptau`) as SRS params for `--srs`.
     ImportSrs {
@@ -209,24 +216,30 @@ enum Cmd {
         proof: PathBuf,
     },
     /// Compile (calibrated on the input), set up, prove and verify in one go.
-    Run {
-        /// ONNX model; default: the bundled mlp_digits.
-        model: Option<PathBuf>,
-        /// Input JSON; default: the bundled sample.
-        #[arg(long)]
-        input: Option<PathBuf>,
-        /// Directory for artifacts; default: a temporary one.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Make the input a public instance.
-        #[arg(long)]
-        public_input: bool,
-        /// SRS params file.
-        #[arg(long)]
-        srs: Option<PathBuf>,
-        #[command(flatten)]
-        backend: cli_backend::BackendArgs,
-    },
+    Run(RunArgs),
+}
+
+/// `zkinfer run`'s arguments.
+#[derive(clap::Args)]
+struct RunArgs {
+    /// ONNX model; default: the bundled mlp_digits.
+    model: Option<PathBuf>,
+    /// Input JSON; default: the bundled sample.
+    #[arg(long)]
+    input: Option<PathBuf>,
+    /// Directory for artifacts; default: a temporary one.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Make the input a public instance.
+    #[arg(long)]
+    public_input: bool,
+    /// SRS params file.
+    #[arg(long)]
+    srs: Option<PathBuf>,
+    #[command(flatten)]
+    backend: cli_backend::BackendArgs,
+    #[command(flatten)]
+    model_args: cli_model::ModelArgs,
 }
 
 /// The private key of the account that signs transactions.
@@ -290,12 +303,47 @@ fn main() {
         Ok(code) => std::process::exit(code),
         Err(e) => {
             if cli.json {
-                say!("{}", json!({ "error": format!("{e:#}") }));
+                say!("{}", json!({ "error": describe(&e) }));
             } else {
-                eprintln!("error: {e:#}");
+                eprintln!("error: {}", describe(&e));
             }
             std::process::exit(2);
         }
+    }
+}
+
+/// An error and its causes, each once: a cause whose text is already shown (an error that
+/// prints its source, as `path: No such file or directory` does) is not repeated.
+fn describe(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain().map(ToString::to_string) {
+        if text.contains(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
+}
+
+/// Reads an input file for the compiled `settings`, refusing a declared `shape` that is not
+/// the model's.
+pub(crate) fn read_model_inputs(
+    path: &Path,
+    settings: &zkinfer::Settings,
+) -> Result<Vec<Vec<f32>>> {
+    let file = zkinfer::input::read_input_file(path)?;
+    file.check_shape(&zkinfer::input::graph_inputs(&settings.graph))?;
+    warn_ignored(&file);
+    Ok(file.values)
+}
+
+/// Warns of the fields of an input file that zkinfer does not read (a misspelt `shape`).
+pub(crate) fn warn_ignored(file: &zkinfer::input::InputFile) {
+    if let Some(warning) = file.ignored_warning() {
+        eprintln!("warning: {warning}");
     }
 }
 
@@ -308,36 +356,38 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             calibrated,
             out,
             public_input,
+            model_args,
         } => {
-            let m = step(j, "import", || Model::from_path(model))?.0;
+            check_output_dir(out).context("--out")?;
+            let m = step(j, "import", || Ok(model_args.load(model)))?.0?;
             let vis = Visibility {
                 public_input: *public_input,
             };
-            if let Some(path) = calibrated {
-                let c = zkinfer::calibration::read_calibration(path, &m)?;
-                let settings = step(j, "compile", || {
-                    zkinfer::compile_with(&m, &c.samples, Some(c.quant.clone()), vis)
-                })?
-                .0;
-                ModelDir::new(out)?.write_compiled(&settings, model)?;
-                report(
-                    j,
-                    json!({ "logrows": settings.logrows, "rows": settings.rows, "circuit_rows": settings.circuit_rows, "quant": settings.quant, "dir": out }),
-                );
-                return Ok(0);
-            }
-            if calibration.is_empty() && m.float().is_some() {
-                bail!(
-                    "compile needs at least one --calibration FILE to choose the fixed point \
-                     of a float model (or use `zkinfer run`, which calibrates on the input it \
-                     proves)"
-                );
-            }
-            let samples = calibration
-                .iter()
-                .map(|p| read_inputs(p))
-                .collect::<zkinfer::Result<Vec<_>>>()?;
-            let settings = step(j, "compile", || zkinfer::compile(&m, &samples, vis))?.0;
+            let (samples, quant) = match calibrated {
+                Some(path) => {
+                    let c = zkinfer::calibration::read_calibration(path, &m)?;
+                    let quant = model_args.apply(c.quant);
+                    (c.samples, Some(quant))
+                }
+                None if calibration.is_empty() && m.float().is_some() => bail!(
+                    "compile needs calibration samples to choose the fixed point of a float \
+                     model: `zkinfer calibrate MODEL --data DIR` then `compile --calibrated \
+                     calibration.json`, or `--calibration FILE` (repeatable); `zkinfer run` \
+                     calibrates on the input it proves"
+                ),
+                None => {
+                    let samples = calibration
+                        .iter()
+                        .map(|p| read_inputs(p))
+                        .collect::<zkinfer::Result<Vec<_>>>()?;
+                    let quant = model_args.quant(&m, &samples)?;
+                    (samples, quant)
+                }
+            };
+            let settings = step(j, "compile", || {
+                zkinfer::compile_with(&m, &samples, quant, vis)
+            })?
+            .0;
             ModelDir::new(out)?.write_compiled(&settings, model)?;
             report(
                 j,
@@ -346,7 +396,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             Ok(0)
         }
         Cmd::Setup { dir, srs } => {
-            let d = ModelDir::new(dir)?;
+            let d = ModelDir::open(dir)?;
             let settings = d.settings()?;
             let keys = step(j, "setup", || {
                 zkinfer::setup(&settings, srs.as_deref(), &zkinfer::default_cache_dir())
@@ -368,13 +418,15 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             if let Some(cuda) = backend.cuda()? {
                 return cli_backend::prove(j, dir, input, proof, &cuda);
             }
-            let d = ModelDir::new(dir)?;
+            let d = ModelDir::open(dir)?;
             let settings = d.settings()?;
-            let inputs = read_inputs(input)?;
+            d.setup_info(&settings)?;
+            check_output_file(proof).context("--proof")?;
+            let inputs = read_model_inputs(input, &settings)?;
+            let float = d.model(&settings)?.float_outputs(&inputs)?;
             let keys = step(j, "load keys", || d.keys(&settings))?.0;
             let p = step(j, "prove", || zkinfer::prove(&settings, &keys, &inputs))?.0;
             write_json(proof, &p)?;
-            let float = d.model(&settings)?.float_outputs(&inputs)?;
             report(
                 j,
                 json!({
@@ -388,7 +440,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             Ok(0)
         }
         Cmd::Verify { dir, proof } => {
-            let d = ModelDir::new(dir)?;
+            let d = ModelDir::open(dir)?;
             let settings = d.settings()?;
             let p = read_proof(proof)?;
             let (srs, vk) = d.verifier(&settings)?;
@@ -401,18 +453,24 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             target,
             nonlinear,
             out,
-        } => cli_calibration::run_calibrate(j, model, data, (*target, *nonlinear), out),
+            model_args,
+        } => {
+            let choice = (*target, *nonlinear);
+            cli_calibration::run_calibrate(j, model, data, choice, model_args, out)
+        }
         Cmd::Accuracy {
             model,
             data,
             target,
             nonlinear,
-        } => cli_calibration::run_accuracy(j, model, data, (*target, *nonlinear)),
+            model_args,
+        } => cli_calibration::run_accuracy(j, model, data, (*target, *nonlinear), model_args),
         Cmd::ImportSrs { ptau, out, logrows } => {
             let k = match logrows {
                 Some(k) => *k,
                 None => zkinfer_prover::read_ptau_header(ptau)?.power,
             };
+            check_output_file(out).context("--out")?;
             let srs = step(j, "import", || Ok(zkinfer_prover::Srs::from_ptau(ptau, k)?))?.0;
             srs.save(out)?;
             report(j, json!({ "logrows": k, "srs": srs.origin, "out": out }));
@@ -489,22 +547,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Cmd::Run {
-            model,
-            input,
-            out,
-            public_input,
-            srs,
-            backend,
-        } => run(
-            j,
-            model.as_deref(),
-            input.as_deref(),
-            out.as_deref(),
-            *public_input,
-            srs.as_deref(),
-            backend,
-        ),
+        Cmd::Run(args) => run(j, args),
     }
 }
 
@@ -596,33 +639,46 @@ fn print_run(v: &serde_json::Value) {
     say!("verified:      {}", v["verified"]);
 }
 
-fn run(
-    j: bool,
-    model: Option<&Path>,
-    input: Option<&Path>,
-    out: Option<&Path>,
-    public_input: bool,
-    srs: Option<&Path>,
-    backend: &cli_backend::BackendArgs,
-) -> Result<i32> {
-    let (m, inputs) = match (model, input) {
-        (Some(m), Some(i)) => (Model::from_path(m)?, read_inputs(i)?),
+fn run(j: bool, args: &RunArgs) -> Result<i32> {
+    let RunArgs {
+        backend,
+        model_args,
+        public_input,
+        ..
+    } = args;
+    let public_input = *public_input;
+    let (model, input) = (args.model.as_deref(), args.input.as_deref());
+    let (out, srs) = (args.out.as_deref(), args.srs.as_deref());
+    if let Some(dir) = out {
+        check_output_dir(dir).context("--out")?;
+    }
+    let (m, file) = match (model, input) {
+        (Some(m), Some(i)) => (model_args.load(m)?, zkinfer::input::read_input_file(i)?),
         (None, None) => (
-            Model::from_bytes(zkinfer::bundled::MLP_DIGITS_ONNX)?,
-            zkinfer::input::parse_inputs(zkinfer::bundled::MLP_DIGITS_INPUT, "bundled sample")?,
+            model_args.load_bytes(zkinfer::bundled::MLP_DIGITS_ONNX)?,
+            zkinfer::input::parse_input_file(zkinfer::bundled::MLP_DIGITS_INPUT, "bundled sample")?,
         ),
         _ => bail!("give both MODEL and --input, or neither (the bundled mlp_digits)"),
     };
+    file.check_shape(&zkinfer::input::model_inputs(&m)?)?;
+    warn_ignored(&file);
+    let inputs = file.values;
     let vis = Visibility { public_input };
+    let samples = std::slice::from_ref(&inputs);
+    let quant = model_args.quant(&m, samples)?;
     let (settings, compile_s) = step(j, "compile", || {
-        zkinfer::compile(&m, std::slice::from_ref(&inputs), vis)
+        zkinfer::compile_with(&m, samples, quant, vis)
     })?;
     let (keys, setup_s) = step(j, "setup", || {
         zkinfer::setup(&settings, srs, &zkinfer::default_cache_dir())
     })?;
     if let Some(dir) = out {
+        // What `compile` then `setup` write, so that every later command takes the directory.
         let d = ModelDir::new(dir)?;
-        write_json(&dir.join("settings.json"), &settings)?;
+        match model {
+            Some(path) => d.write_compiled(&settings, path)?,
+            None => d.write_compiled_bytes(&settings, zkinfer::bundled::MLP_DIGITS_ONNX)?,
+        }
         d.write_keys(&settings, &keys)?;
     }
     let (proof, cuda_report) = match backend.cuda()? {

@@ -7,9 +7,11 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
-use zkinfer_circuits::{chip::ACT_BOUND, field::to_field, Graph, ModelCircuit, Visibility};
+use zkinfer_circuits::{
+    chip::ACT_BOUND, field::to_field, CircuitError, Graph, ModelCircuit, Visibility,
+};
 use zkinfer_onnx_import::{
-    check_values, is_prequantized, lower, FloatModel, QuantModel, QuantSettings, Target,
+    check_values, is_prequantized, lower, Dims, FloatModel, QuantModel, QuantSettings, Target,
 };
 use zkinfer_prover::{Fr, G1Affine, ProvingKey, Srs, SrsOrigin, FORMAT_VERSION};
 
@@ -21,6 +23,8 @@ pub struct Model {
     pub source: Source,
     /// SHA-256 of the ONNX bytes.
     pub sha256: String,
+    /// Values given to its symbolic dimensions ([`Model::from_bytes_pinned`]).
+    pub dims: Dims,
 }
 
 /// The two kinds of model.
@@ -51,16 +55,25 @@ impl Model {
     /// Parses ONNX bytes; a model with QuantizeLinear, QLinear* or *Integer ops is
     /// pre-quantized. Malformed bytes are an error, never a panic.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        Self::from_bytes_pinned(bytes, &Dims::new())
+    }
+
+    /// [`Model::from_bytes`] with values for the model's symbolic dimensions (ONNX
+    /// `dim_param`s such as a batch `N`; EZKL's `--variables`): a circuit has fixed shapes,
+    /// so each symbolic input dimension needs one. The values are kept in the compiled
+    /// settings, and [`crate::artifacts::ModelDir::model`] applies them again.
+    pub fn from_bytes_pinned(bytes: &[u8], dims: &Dims) -> Result<Self> {
         let source = no_panic(|| {
             Ok(if is_prequantized(bytes)? {
-                Source::Quantized(QuantModel::from_bytes(bytes)?)
+                Source::Quantized(QuantModel::from_bytes_pinned(bytes, dims)?)
             } else {
-                Source::Float(FloatModel::from_bytes(bytes)?)
+                Source::Float(FloatModel::from_bytes_pinned(bytes, dims)?)
             })
         })?;
         Ok(Self {
             source,
             sha256: hex::encode(Sha256::digest(bytes)),
+            dims: dims.clone(),
         })
     }
 
@@ -74,13 +87,20 @@ impl Model {
         Ok(Self {
             source: Source::Float(float),
             sha256: hex::encode(Sha256::digest(bytes)),
+            dims: Dims::new(),
         })
     }
 
     /// Reads an ONNX file.
     pub fn from_path(path: &Path) -> Result<Self> {
+        Self::from_path_pinned(path, &Dims::new())
+    }
+
+    /// Reads an ONNX file with values for its symbolic dimensions
+    /// ([`Model::from_bytes_pinned`]).
+    pub fn from_path_pinned(path: &Path, dims: &Dims) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(crate::error::io_err(path))?;
-        Self::from_bytes(&bytes)
+        Self::from_bytes_pinned(&bytes, dims)
     }
 
     /// The float model, if this is one.
@@ -122,6 +142,9 @@ pub struct Settings {
     pub format_version: u32,
     /// SHA-256 of the ONNX file compiled.
     pub model_sha256: String,
+    /// Values of the model's symbolic dimensions it was compiled with.
+    #[serde(default, skip_serializing_if = "Dims::is_empty")]
+    pub dims: Dims,
     /// Fixed-point scales chosen by calibration; `None` for a pre-quantized model, whose
     /// scales are its own.
     pub quant: Option<QuantSettings>,
@@ -144,13 +167,11 @@ impl Settings {
         hex::encode(Sha256::digest(bytes))
     }
 
-    /// The circuit for these settings and (already quantized) inputs.
+    /// The circuit for these settings and (already quantized) inputs; a float model's value
+    /// beyond its calibrated ranges is [`Error::BeyondCalibration`].
     pub fn circuit(&self, inputs: &[Vec<i128>]) -> Result<ModelCircuit> {
-        Ok(ModelCircuit::new(
-            Arc::new(self.graph.clone()),
-            inputs,
-            self.visibility,
-        )?)
+        ModelCircuit::new(Arc::new(self.graph.clone()), inputs, self.visibility)
+            .map_err(|e| beyond_calibration(self, e.into()))
     }
 
     /// Quantizes float inputs, rejecting wrong lengths, non-finite values and values
@@ -262,6 +283,7 @@ pub fn compile_with(
     Ok(Settings {
         format_version: FORMAT_VERSION,
         model_sha256: model.sha256.clone(),
+        dims: model.dims.clone(),
         quant,
         visibility,
         rows: size.rows,
@@ -421,4 +443,22 @@ pub fn prove_by(
         proof: hex::encode(bytes),
         prove_seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// An out-of-range value of a float model's circuit as what it is: an input beyond the
+/// ranges the circuit was calibrated for, with what to do about it.
+fn beyond_calibration(settings: &Settings, e: Error) -> Error {
+    match (e, &settings.quant) {
+        (Error::Circuit(error @ CircuitError::ValueOutOfRange { .. }), Some(quant)) => {
+            let margin = match quant.range_margin {
+                Some(m) => format!("{m}"),
+                None => "the default: 1 up to four calibration samples, 0.5 from eight".into(),
+            };
+            Error::BeyondCalibration {
+                error: Box::new(error),
+                margin,
+            }
+        }
+        (other, _) => other,
+    }
 }

@@ -169,3 +169,59 @@ fn cli_calibrate_compile_and_accuracy() {
     assert!(v["max_abs_error"].as_f64().unwrap() < 1e-3);
     assert!(!v["layers"].as_array().unwrap().is_empty());
 }
+
+/// A circuit compiled on one sample (as the README's quick start does) evaluates, within its
+/// range checks, every other sample of the model's data: the acceptance of issue 16. Proving
+/// is what the zoo tests do; here the witness (the integer oracle with every range check a
+/// proof enforces) is what one sample must be enough for.
+#[test]
+fn one_sample_compile_holds_for_the_other_samples() {
+    let mut failures = vec![];
+    for model in std::fs::read_dir(zoo("")).unwrap() {
+        let name = model.unwrap().file_name().to_string_lossy().to_string();
+        let (m, data) = load(&name);
+        let settings = zkinfer::compile(&m, &data[..1], Visibility::default()).unwrap();
+        for (i, input) in data.iter().enumerate().skip(1) {
+            let q = settings.quantize_inputs(input);
+            let r = q.and_then(|q| Ok(settings.graph.eval(&q)?));
+            if let Err(e) = r {
+                failures.push(format!("{name} input_{i:02}: {e}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// An input beyond the ranges a circuit was calibrated for is an error in real units that
+/// says what to do; the same input proves once the ranges are widened.
+#[test]
+fn beyond_calibration_says_what_to_do() {
+    let (m, data) = load("tiny_transformer_block");
+    let narrow = |margin: f64| {
+        let mut quant = zkinfer::calibrate(&m, &data[..1], Target::Balanced).unwrap();
+        quant.range_margin = Some(margin);
+        compile_with(&m, &data[..1], Some(quant), Visibility::default()).unwrap()
+    };
+    let settings = narrow(0.0);
+    let q = settings.quantize_inputs(&data[1]).unwrap();
+    let Err(err) = settings.circuit(&q) else {
+        panic!("input_01 is beyond ranges compiled on input_00 with no margin")
+    };
+    assert!(
+        matches!(err, zkinfer::Error::BeyondCalibration { .. }),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    for needle in [
+        "node `",
+        "in real units",
+        "--data DIR",
+        "--range-margin",
+        "(now 0)",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    let settings = narrow(2.0);
+    let q = settings.quantize_inputs(&data[1]).unwrap();
+    assert!(settings.circuit(&q).is_ok());
+}

@@ -8,7 +8,8 @@ use thiserror::Error;
 pub enum CircuitError {
     /// A value that the circuit range-checks fell outside the range it can represent.
     #[error(
-        "node `{node}`: value {value} at index {index} is outside the range the circuit can represent [{min}, {max}]"
+        "node `{node}`: value {value}{} at index {index} is outside the range the circuit can represent [{min}, {max}]{}",
+        in_units(*.value, *.scale), range_in_units(*.min, *.max, *.scale)
     )]
     ValueOutOfRange {
         /// Node (or input) name.
@@ -21,6 +22,9 @@ pub enum CircuitError {
         min: i128,
         /// Largest representable value.
         max: i128,
+        /// Fixed-point scale exponent of the value (`None`: an integer of a pre-quantized
+        /// model, or not known where the error arose; [`crate::Graph::eval`] fills it in).
+        scale: Option<i32>,
     },
     /// An input tensor had the wrong number of elements.
     #[error("input `{input}` expects {expected} values (shape {shape:?}), got {got}")]
@@ -85,3 +89,36 @@ pub enum CircuitError {
 
 /// Result alias of this crate.
 pub type Result<T> = std::result::Result<T, CircuitError>;
+
+impl CircuitError {
+    /// This error with `scale` as its value's scale, when it is an out-of-range value that
+    /// has none yet; any other error unchanged.
+    pub fn at_scale(mut self, scale: Option<i32>) -> Self {
+        if let CircuitError::ValueOutOfRange {
+            scale: s @ None, ..
+        } = &mut self
+        {
+            *s = scale;
+        }
+        self
+    }
+}
+
+/// ` (x at scale 2^s)`: a fixed-point value in real units, or nothing without a scale.
+fn in_units(value: i128, scale: Option<i32>) -> String {
+    scale.map_or(String::new(), |s| {
+        format!(" ({} at scale 2^{s})", value as f64 / 2f64.powi(s))
+    })
+}
+
+/// ` (in real units [a, b])`, or nothing without a scale.
+fn range_in_units(min: i128, max: i128, scale: Option<i32>) -> String {
+    scale.map_or(String::new(), |s| {
+        let unit = 2f64.powi(-s);
+        format!(
+            " (in real units [{}, {}])",
+            min as f64 * unit,
+            max as f64 * unit
+        )
+    })
+}

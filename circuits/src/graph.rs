@@ -226,7 +226,8 @@ impl Graph {
             }
             let t = Tensor::new(decl.shape.clone(), vals.clone());
             let (min, max) = decl.range();
-            check_range(&decl.name, &t, min, max)?;
+            let scale = decl.affine.is_none().then_some(decl.scale);
+            check_range(&decl.name, &t, min, max).map_err(|e| e.at_scale(scale))?;
         }
         Ok(())
     }
@@ -241,12 +242,35 @@ impl Graph {
             .zip(inputs)
             .map(|(d, v)| Tensor::new(d.shape.clone(), v.clone()))
             .collect();
-        for node in &self.nodes {
+        for (k, node) in self.nodes.iter().enumerate() {
             let args: Vec<&Tensor> = node.inputs.iter().map(|i| &values[*i]).collect();
-            let out = node.op.eval(&node.name, &args, &node.shape)?;
+            let out = node
+                .op
+                .eval(&node.name, &args, &node.shape)
+                .map_err(|e| self.with_scale(e, self.inputs.len() + k))?;
             values.push(out);
         }
         Ok(values)
+    }
+
+    /// An out-of-range error of `node` with the scale of the value it names: the input's for
+    /// ops that range-check their input (a table, segments, a max or sign decomposition), the
+    /// output's for the others; none for integers of pre-quantized models.
+    fn with_scale(&self, e: CircuitError, id: TensorId) -> CircuitError {
+        let node = &self.nodes[id - self.inputs.len()];
+        let checks_input = matches!(
+            node.op,
+            Op::Lookup(_) | Op::Interp(_) | Op::Max(_) | Op::Relu(_) | Op::Compare(_)
+        );
+        let value_of = match node.inputs.first() {
+            Some(i) if checks_input => Some(*i),
+            _ if checks_input || matches!(node.op, Op::Requant(_)) => None,
+            _ => Some(id),
+        };
+        let scale = value_of
+            .filter(|i| self.affine(*i).is_none())
+            .map(|i| self.scale(i));
+        e.at_scale(scale)
     }
 
     /// The output tensors of a full evaluation.

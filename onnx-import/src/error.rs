@@ -40,6 +40,19 @@ pub enum ImportError {
         /// The offending value.
         value: String,
     },
+    /// A weight (an initializer or a Constant node's value) that is not a finite number.
+    #[error(
+        "weight `{name}`: value {value} at index {index} is not a finite number; a circuit \
+         computes on fixed-point integers, so the model needs finite weights"
+    )]
+    NonFiniteWeight {
+        /// Initializer name, or the Constant node's.
+        name: String,
+        /// Flat index of the value.
+        index: usize,
+        /// The value (NaN or an infinity).
+        value: f32,
+    },
     /// A calibration or input tensor that does not fit the model.
     #[error("input `{input}`: {reason}")]
     BadInput {

@@ -2,6 +2,7 @@
 //! reference outputs and calibration.
 
 use crate::error::{ImportError, Result};
+use crate::proto::Dims;
 use tract_onnx::pb::TensorProto;
 use tract_onnx::prelude::*;
 
@@ -91,6 +92,16 @@ impl FloatModel {
     /// shape, axes, pads or indices that arrive as graph inputs are folded this way. Each
     /// tensor's `name` must be a graph input's name.
     pub fn from_bytes_folding(bytes: &[u8], constants: Vec<TensorProto>) -> Result<Self> {
+        Self::load(bytes, constants, &Dims::new())
+    }
+
+    /// Parses ONNX bytes with its symbolic dimensions (a batch `N`, …) given values; a
+    /// symbolic input dimension left without one is an error naming it.
+    pub fn from_bytes_pinned(bytes: &[u8], dims: &Dims) -> Result<Self> {
+        Self::load(bytes, vec![], dims)
+    }
+
+    fn load(bytes: &[u8], constants: Vec<TensorProto>, dims: &Dims) -> Result<Self> {
         let onnx = tract_onnx::onnx();
         let mut proto = onnx
             .proto_model_for_read(&mut std::io::Cursor::new(bytes))
@@ -111,8 +122,10 @@ impl FloatModel {
             graph.initializer.retain(|i| i.name != c.name);
             graph.initializer.push(c);
         }
+        crate::proto::pin_dims(graph, dims)?;
         let graph = &*graph;
         crate::proto::check_graph(graph)?;
+        crate::proto::check_weights(graph)?;
         if let Some(node) = graph
             .node
             .iter()

@@ -19,10 +19,11 @@ mod quantize;
 
 pub use error::{ImportError, Result};
 pub use float::{check_values, FloatModel, Trace, SUPPORTED_ONNX_OPS};
-pub use proto::{decode_tensor, graph_input_names, tensor_values};
+pub use proto::{decode_tensor, graph_input_names, tensor_values, Dims};
 pub use qmodel::{is_prequantized, QuantFormat, QuantModel, QUANTIZED_ONNX_OPS};
 pub use quantize::{
-    Nonlinear, QuantSettings, Target, CALIBRATION_MARGIN, MAX_ACT_SCALE, WEIGHT_SCALE,
+    range_margin_for, Nonlinear, QuantSettings, Target, CALIBRATION_MARGIN, MAX_ACT_SCALE,
+    RANGE_MARGIN, WEIGHT_SCALE,
 };
 /// ONNX's serialized tensor (for [`FloatModel::from_bytes_folding`]).
 pub use tract_onnx::pb::TensorProto;

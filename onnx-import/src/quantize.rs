@@ -77,7 +77,7 @@ pub enum Nonlinear {
 }
 
 /// Fixed-point choices of a compiled model.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QuantSettings {
     /// Coarsest activation scale exponent: every calibrated value fits it (the scale of
     /// tensors without a calibrated range of their own).
@@ -93,6 +93,23 @@ pub struct QuantSettings {
     /// How nonlinear functions are proven.
     #[serde(default)]
     pub nonlinear: Nonlinear,
+    /// How far beyond the calibrated range a lookup table or segment set reaches, on each
+    /// side, as a fraction of that range (and of its largest magnitude); `None`:
+    /// [`range_margin_for`] the number of calibration samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range_margin: Option<f64>,
+}
+
+/// The range margin of a calibration on `samples` samples and more: 0.5 (half the calibrated
+/// range again on each side).
+pub const RANGE_MARGIN: f64 = 0.5;
+
+/// The default range margin for `samples` calibration samples: [`RANGE_MARGIN`] from 8
+/// samples on, twice it up to 4 (the range of one sample says less of the next: a layer
+/// norm's variance over the zoo's transformer inputs varies 1.8-fold), in between inversely
+/// to the count.
+pub fn range_margin_for(samples: usize) -> f64 {
+    RANGE_MARGIN * (8.0 / samples.max(1) as f64).clamp(1.0, 2.0)
 }
 
 /// Largest activation scale chosen by calibration.
@@ -159,6 +176,7 @@ impl QuantSettings {
             target,
             tensor_scales,
             nonlinear: Nonlinear::Auto,
+            range_margin: None,
         })
     }
 
@@ -381,6 +399,14 @@ impl<'m> Builder<'m> {
             affine: None,
         });
         self.graph.inputs.len() + self.graph.nodes.len() - 1
+    }
+
+    /// The margin lookup tables and segments add to calibrated ranges (the settings', or
+    /// [`range_margin_for`] the calibration's sample count).
+    pub(crate) fn range_margin(&self) -> f64 {
+        self.settings
+            .range_margin
+            .unwrap_or_else(|| range_margin_for(self.calibration.len()))
     }
 
     /// The range of quantized tensor `t` over the calibration set, as floats: the graph

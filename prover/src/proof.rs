@@ -60,12 +60,72 @@ pub fn verify(
         &mut transcript,
     )
     .map_err(|e| ProverError::Rejected {
-        reason: format!("{e:?}"),
+        reason: rejection(&e),
     })?;
     if !transcript.is_exhausted() {
         return Err(ProverError::Rejected {
-            reason: "trailing bytes after the proof".into(),
+            reason: "the proof bytes go on after the proof ends (a padded proof, or one of \
+                     another circuit)"
+                .into(),
         });
     }
     Ok(())
+}
+
+/// Why halo2's verifier refused a proof, in words, with halo2's own text after them.
+fn rejection(e: &halo2_axiom::plonk::Error) -> String {
+    use halo2_axiom::plonk::Error as E;
+    use std::io::ErrorKind;
+    match e {
+        E::ConstraintSystemFailure => "the proof does not satisfy the circuit's constraints for \
+             these public values: the public outputs (or inputs) are not what the circuit \
+             computes, or the proof bytes were altered or forged (the final pairing check \
+             failed)"
+            .into(),
+        E::Opening => "the proof bytes are malformed: the opening proof at their end cannot \
+             be read (a corrupted or truncated proof)"
+            .into(),
+        E::Transcript(io) if io.kind() == ErrorKind::UnexpectedEof => {
+            format!("the proof bytes are truncated: they end before the proof does ({io})")
+        }
+        E::Transcript(io) => format!(
+            "the proof bytes are malformed: {io} (a corrupted proof, or not a proof of this \
+             circuit)"
+        ),
+        E::InvalidInstances | E::InstanceTooLarge => {
+            format!("the public values do not fit the circuit ({e})")
+        }
+        other => format!("halo2's verifier refused the proof: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rejection;
+    use halo2_axiom::plonk::Error as E;
+    use std::io::{Error, ErrorKind};
+
+    #[test]
+    fn rejections_are_worded_not_debug_text() {
+        let cases = [
+            (E::ConstraintSystemFailure, "constraints"),
+            (E::Opening, "malformed"),
+            (
+                E::Transcript(Error::new(ErrorKind::InvalidData, "invalid point encoding")),
+                "malformed: invalid point encoding",
+            ),
+            (
+                E::Transcript(Error::new(ErrorKind::UnexpectedEof, "failed to fill")),
+                "truncated",
+            ),
+            (E::InvalidInstances, "public values"),
+        ];
+        for (e, words) in cases {
+            let r = rejection(&e);
+            assert!(r.contains(words), "{e:?}: {r}");
+            for debug in ["ConstraintSystemFailure", "Opening", "Custom {", "kind:"] {
+                assert!(!r.contains(debug), "{e:?}: {r}");
+            }
+        }
+    }
 }

@@ -113,6 +113,7 @@ impl OpImpl for Interp {
                     value: *x,
                     min: i128::from(self.x_min),
                     max: self.x_max(),
+                    scale: None,
                 })
             })
             .collect::<Result<_>>()?;

@@ -60,6 +60,7 @@ impl OpImpl for Lookup {
                         value: *x,
                         min: lo,
                         max: hi,
+                        scale: None,
                     });
                 }
                 Ok(i128::from(t.values[(*x - lo) as usize]))

@@ -52,6 +52,7 @@ impl OpImpl for Max {
                     value: max - min,
                     min: 0,
                     max: (1i128 << RANGE_BITS) - 1,
+                    scale: None,
                 });
             }
             data.push(if self.min { *min } else { *max });

@@ -260,6 +260,7 @@ pub(crate) fn check_range(node: &str, t: &Tensor, min: i128, max: i128) -> Resul
             value: t.data[index],
             min,
             max,
+            scale: None,
         }),
     }
 }

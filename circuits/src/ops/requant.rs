@@ -192,6 +192,7 @@ impl OpImpl for Requant {
                     value: *acc,
                     min: i128::from(lo.max(ACC_MIN)),
                     max: i128::from(hi.min(ACC_MAX)),
+                    scale: None,
                 });
             }
             data.push(i128::from(y));

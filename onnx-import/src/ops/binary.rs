@@ -2,7 +2,7 @@
 //! operand, Max with a zero constant (ONNX Relu), and Pow of two computed tensors as
 //! `exp(y·ln x)` for a positive base.
 
-use super::nonlinear::tabulate;
+use super::nonlinear::{tabulate, Bounds};
 use super::{broadcast_index, const_f32, unsupported, BuildFn};
 use crate::error::Result;
 use crate::quantize::{concrete, Builder, QuantSettings};
@@ -126,7 +126,7 @@ fn with_const(
             };
             let product_name = format!("{name}.y_ln_x");
             let product = scaled(b, node, &product_name, t, &weights, &cidx, out_shape)?;
-            tabulate(b, &name, product, "exp", f64::exp, None, None)
+            tabulate(b, &name, product, "exp", f64::exp, Bounds::default())
         }
         _ => Err(unsupported(node, "binary op", kind)),
     }
@@ -134,8 +134,8 @@ fn with_const(
 
 /// `ln x` for a positive `x` (refused, naming the node, where its range reaches 0).
 fn ln(b: &mut Builder, name: &str, x: usize) -> Result<usize> {
-    let domain = Some(f64::MIN_POSITIVE);
-    tabulate(b, &format!("{name}.ln"), x, "ln", f64::ln, domain, None)
+    let domain = Bounds::domain(f64::MIN_POSITIVE);
+    tabulate(b, &format!("{name}.ln"), x, "ln", f64::ln, domain)
 }
 
 /// `x·w` elementwise for constant weights `w` (indexed by `widx`, broadcast to `out_shape`),
@@ -296,5 +296,5 @@ fn pow(
     let scale = b.graph.scale(y) + b.graph.scale(ln);
     let op = Op::Mul(Mul { lhs, rhs });
     let product = b.push(&format!("{name}.y_ln_x"), op, vec![y, ln], out_shape, scale);
-    tabulate(b, name, product, "exp", f64::exp, None, None)
+    tabulate(b, name, product, "exp", f64::exp, Bounds::default())
 }

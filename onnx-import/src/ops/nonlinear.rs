@@ -2,7 +2,9 @@
 //! PowConst, …) as lookup tables or interpolated segments sized to the calibrated input range,
 //! and Square by the linear gate's product term.
 //!
-//! Both forms cover the input's calibrated range widened by [`RANGE_MARGIN`] on each side.
+//! Both forms cover the input's calibrated range widened on each side by the range margin
+//! ([`crate::QuantSettings::range_margin`]; by default [`crate::range_margin_for`] the number
+//! of calibration samples), and odd saturating functions cover it on both sides of 0.
 //! A table rescales the input to the finest scale at which that range fits the target's table
 //! bits ([`crate::Target::table_bits`]), then as coarse as keeps adjacent outputs within the
 //! target's output step, and tabulates `round(f(x)·2^act_scale)` at every grid point: one
@@ -18,11 +20,8 @@ use std::collections::HashMap;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
 use tract_onnx::tract_core::ops::math::PowConst;
-use zkinfer_circuits::chip::BLOCK;
+use zkinfer_circuits::chip::{ACT_BOUND, BLOCK};
 use zkinfer_circuits::ops::{Cand, FnTable, Interp, Lookup, Max, Op, Rescale};
-
-/// Fraction of the calibrated range (and of its largest magnitude) added on each side.
-pub const RANGE_MARGIN: f64 = 0.5;
 
 pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
     for name in [
@@ -125,57 +124,119 @@ fn unary(b: &mut Builder, node: &TypedNode) -> Result<()> {
     let (name, f, domain) = function(node)?;
     let x = b.tensor(node.inputs[0], &node.name)?;
     let mut x = b.at_act_scale(x, &node.name);
-    let mut clip = None;
-    let step = b.settings.target.output_step();
-    if let Some(sat) = saturation(&name, step) {
+    let mut bounds = Bounds {
+        domain,
+        ..Bounds::default()
+    };
+    if let Some(sat) = saturation(&name, step_of(b)) {
+        // An odd-symmetric saturating function: the table covers the calibrated magnitude,
+        // with its margin, on both sides; where that reaches the saturation, inputs are
+        // clamped there and the table covers the whole unsaturated interval.
         let (lo, hi) = b.observed_range(x, &node.name)?;
-        if lo.abs().max(hi.abs()) * (1.0 + 2.0 * RANGE_MARGIN) > sat {
-            let s = b.graph.scale(x);
-            let q = QuantSettings::quantize(sat as f32, s);
-            let shape = b.graph.shape(x).to_vec();
-            for (min, bound) in [(false, -q), (true, q)] {
-                let windows = (0..shape.iter().product::<usize>() as u32)
-                    .map(|i| vec![Cand::of(i), Cand::Const(bound)])
-                    .collect();
-                x = b.push(
-                    &format!("{}.clamp", node.name),
-                    Op::Max(Max { min, windows }),
-                    vec![x],
-                    shape.clone(),
-                    s,
-                );
-            }
-            clip = Some((-sat, sat));
+        let reach = lo.abs().max(hi.abs()) * (1.0 + 2.0 * b.range_margin());
+        if reach > sat {
+            x = clamp(b, &node.name, x, sat);
+            bounds.clip = Some((-sat, sat));
         }
+        bounds.cover = Some((-reach.min(sat), reach.min(sat)));
     }
-    let out = tabulate(b, &node.name, x, &name, f, domain, clip)?;
+    let out = tabulate(b, &node.name, x, &name, f, bounds)?;
     b.bind(node, out);
     Ok(())
 }
 
-/// `f(x)` elementwise through a table covering `x`'s calibrated range (widened by
-/// [`RANGE_MARGIN`], clipped to the function's domain and to `clip`, bounds the input is
-/// known to respect); output at the activation scale.
+fn step_of(b: &Builder) -> f64 {
+    b.settings.target.output_step()
+}
+
+/// `x` clamped to `[-sat, sat]` (two max gadgets against constants).
+fn clamp(b: &mut Builder, name: &str, mut x: usize, sat: f64) -> usize {
+    let s = b.graph.scale(x);
+    let q = QuantSettings::quantize(sat as f32, s);
+    let shape = b.graph.shape(x).to_vec();
+    for (min, bound) in [(false, -q), (true, q)] {
+        let windows = (0..shape.iter().product::<usize>() as u32)
+            .map(|i| vec![Cand::of(i), Cand::Const(bound)])
+            .collect();
+        x = b.push(
+            &format!("{name}.clamp"),
+            Op::Max(Max { min, windows }),
+            vec![x],
+            shape.clone(),
+            s,
+        );
+    }
+    x
+}
+
+/// What a table must and may cover besides the calibrated range widened by the builder's
+/// range margin ([`crate::QuantSettings::range_margin`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Bounds {
+    /// Lower bound of the function's domain; above 0 it is open, and the table goes no
+    /// lower than the smallest calibrated value divided by `(1 + 2·margin)²`.
+    pub domain: Option<f64>,
+    /// Bounds the input is known to respect (a clamp before the table, a softmax's shifted
+    /// logits being at most 0): the table stops there.
+    pub clip: Option<(f64, f64)>,
+    /// An interval the table covers whatever the calibration saw.
+    pub cover: Option<(f64, f64)>,
+}
+
+impl Bounds {
+    /// Only a domain bound.
+    pub fn domain(lower: f64) -> Self {
+        Self {
+            domain: Some(lower),
+            ..Self::default()
+        }
+    }
+
+    /// Only known bounds of the input.
+    pub fn clip(lo: f64, hi: f64) -> Self {
+        Self {
+            clip: Some((lo, hi)),
+            ..Self::default()
+        }
+    }
+}
+
+/// `f(x)` elementwise through a table covering `x`'s calibrated range widened by the range
+/// margin, within `bounds`; output at the activation scale.
 pub(crate) fn tabulate(
     b: &mut Builder,
     name: &str,
     x: usize,
     function: &str,
     f: impl Fn(f64) -> f64,
-    domain: Option<f64>,
-    clip: Option<(f64, f64)>,
+    bounds: Bounds,
 ) -> Result<usize> {
     let x = b.at_act_scale(x, name);
     let s = b.graph.scale(x);
     let (clo, chi) = b.observed_range(x, name)?;
-    let pad = RANGE_MARGIN * (chi - clo).max(clo.abs().max(chi.abs())).max(2f64.powi(-s));
+    let margin = b.range_margin();
+    let pad = margin * (chi - clo).max(clo.abs().max(chi.abs())).max(2f64.powi(-s));
     let (mut lo, mut hi) = (clo - pad, chi + pad);
-    if let Some((a, z)) = clip {
+    if let Some((a, z)) = bounds.cover {
+        (lo, hi) = (lo.min(a), hi.max(z));
+    }
+    // Never beyond what the input's range check lets through.
+    let unit = 2f64.powi(-s);
+    (lo, hi) = (
+        lo.max(-ACT_BOUND as f64 * unit),
+        hi.min((ACT_BOUND - 1) as f64 * unit),
+    );
+    if let Some((a, z)) = bounds.clip {
         (lo, hi) = (lo.max(a), hi.min(z));
     }
-    if let Some(d) = domain {
-        // Inside the domain: no lower than half the smallest calibrated value.
-        lo = lo.max(if d > 0.0 { clo / 2.0 } else { d });
+    if let Some(d) = bounds.domain {
+        // Inside the domain: no lower than the smallest calibrated value over
+        // (1 + 2·margin)² (a scale factor: a variance varies by factors between samples).
+        lo = lo.max(if d > 0.0 {
+            clo / (1.0 + 2.0 * margin).powi(2)
+        } else {
+            d
+        });
         if d > 0.0 && lo <= 0.0 {
             return Err(crate::error::ImportError::UnsupportedAttribute {
                 node: name.into(),
@@ -185,6 +246,7 @@ pub(crate) fn tabulate(
             });
         }
     }
+    (lo, hi) = within_output_range(&f, (lo, hi), (clo, chi), b.scale_of(name));
     // Finest table scale t <= s with (hi - lo)·2^t within the table bits, then coarser while
     // adjacent outputs stay within the target's output step.
     let mut t = s;
@@ -237,6 +299,36 @@ pub(crate) fn tabulate(
         second: vec![],
     };
     Ok(b.push(name, Op::Lookup(Lookup { table }), vec![xt], shape, act))
+}
+
+/// `[lo, hi]` without the margins where `|f|` leaves the range-checked interval at output
+/// scale `act`: no output could follow there (`exp` grows past it fast). The calibrated
+/// range `[clo, chi]` is kept whole; the cut ends are found by bisection, `f` being monotone
+/// beyond the calibrated range for every function tabulated.
+fn within_output_range(
+    f: &impl Fn(f64) -> f64,
+    (lo, hi): (f64, f64),
+    (clo, chi): (f64, f64),
+    act: i32,
+) -> (f64, f64) {
+    let limit = (ACT_BOUND - 1) as f64 * 2f64.powi(-act);
+    let fits = |x: f64| f(x).abs() <= limit;
+    let cut = |inside: f64, outside: f64| {
+        if fits(outside) || !fits(inside) {
+            return outside;
+        }
+        let (mut a, mut z) = (inside, outside);
+        for _ in 0..64 {
+            let m = 0.5 * (a + z);
+            if fits(m) {
+                a = m;
+            } else {
+                z = m;
+            }
+        }
+        a
+    };
+    (cut(clo.max(lo), lo), cut(chi.min(hi), hi))
 }
 
 /// The segments interpolating `f` over `[lo, hi]` (input scale `s`, output scale `act`) for

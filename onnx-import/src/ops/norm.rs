@@ -3,7 +3,7 @@
 //! LayerNormalization) as `y = x · rsqrt(mean(x²) + ε)`. The exp, recip and rsqrt tables are
 //! sized to the calibrated ranges of their inputs.
 
-use super::nonlinear::tabulate;
+use super::nonlinear::{tabulate, Bounds};
 use super::reduce::reduce_map;
 use super::{unsupported, BuildFn};
 use crate::error::Result;
@@ -29,6 +29,7 @@ fn softmax(b: &mut Builder, node: &TypedNode) -> Result<()> {
     let (shape, scale) = (b.graph.shape(x).to_vec(), b.graph.scale(x));
     let (red, of, groups) = reduce_map(&shape, &op.axes);
     let n = of.len() as u32;
+    let group = groups.iter().map(Vec::len).max().unwrap_or(1);
     let windows = groups
         .iter()
         .map(|g| g.iter().map(|i| Cand::of(*i)).collect())
@@ -56,7 +57,9 @@ fn softmax(b: &mut Builder, node: &TypedNode) -> Result<()> {
         shape.clone(),
         scale,
     );
-    let e = tabulate(b, &format!("{name}.exp"), d, "exp", f64::exp, None, None)?;
+    // The shifted logits are at most 0 (the max is subtracted exactly).
+    let at_most_0 = Bounds::clip(f64::NEG_INFINITY, 0.0);
+    let e = tabulate(b, &format!("{name}.exp"), d, "exp", f64::exp, at_most_0)?;
     let rows = groups
         .iter()
         .map(|g| AffineRow {
@@ -78,8 +81,13 @@ fn softmax(b: &mut Builder, node: &TypedNode) -> Result<()> {
         sum,
         "recip",
         |v| 1.0 / v,
-        Some(f64::MIN_POSITIVE),
-        None,
+        // A sum of exps of shifted logits: one is exp(0) = 1, none is more (within the
+        // table's or segments' error, far below 1/2).
+        Bounds {
+            domain: Some(f64::MIN_POSITIVE),
+            clip: Some((0.5, 2.0 * group as f64)),
+            cover: None,
+        },
     )?;
     let rs = b.graph.scale(r);
     let y = b.push(
@@ -134,8 +142,7 @@ fn rms_norm(b: &mut Builder, node: &TypedNode) -> Result<()> {
         ms,
         "rsqrt",
         |v| 1.0 / v.sqrt(),
-        Some(f64::MIN_POSITIVE),
-        None,
+        Bounds::domain(f64::MIN_POSITIVE),
     )?;
     let rs = b.graph.scale(r);
     let y = b.push(

@@ -133,9 +133,18 @@ pub(crate) fn malformed(reason: impl std::fmt::Display) -> ImportError {
 impl QuantModel {
     /// Lowers a pre-quantized ONNX model.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let proto = parse(bytes)?;
-        let g = proto.graph.as_ref().ok_or_else(|| malformed("no graph"))?;
+        Self::from_bytes_pinned(bytes, &crate::proto::Dims::new())
+    }
+
+    /// Parses a pre-quantized ONNX model with its symbolic dimensions given values (see
+    /// [`crate::FloatModel::from_bytes_pinned`]).
+    pub fn from_bytes_pinned(bytes: &[u8], dims: &crate::proto::Dims) -> Result<Self> {
+        let mut proto = parse(bytes)?;
+        let g = proto.graph.as_mut().ok_or_else(|| malformed("no graph"))?;
+        crate::proto::pin_dims(g, dims)?;
+        let g = &*g;
         crate::proto::check_graph(g)?;
+        crate::proto::check_weights(g)?;
         let mut imp = Importer::new(g)?;
         for node in &g.node {
             imp.node(node)?;
