@@ -62,7 +62,7 @@ fn main() -> anyhow::Result<()> {
         }
         rejected => anyhow::bail!("honest proof rejected: {:?}", rejected.reason()),
     };
-    let float = model.float_outputs(&input)?;
+    let float = model.reference_outputs(&input)?;
     let max_err = outputs
         .iter()
         .zip(&float)

@@ -9,9 +9,10 @@
 
 use crate::error::{io_err, Error, Result};
 use crate::pipeline::{Keys, Proof, Settings};
+use crate::FORMAT_VERSION;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use zkinfer_prover::{G1Affine, Srs, SrsOrigin, VerifyingKey, FORMAT_VERSION};
+use zkinfer_prover::{G1Affine, Srs, SrsOrigin, VerifyingKey};
 
 /// What `setup` records beside the keys.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -375,7 +376,7 @@ pub struct DeploymentRecord {
     /// when the verifier's own key is this one.
     pub key: Option<String>,
     /// What this deployment mined: the key contract, then the verifier (if it made one).
-    pub transactions: Vec<zkinfer_verifier_contracts::node::Deployed>,
+    pub transactions: Vec<zkinfer_chain::Deployed>,
 }
 
 /// The contents of `DIR/evm/deployment.json`.

@@ -23,9 +23,10 @@ pub struct Calibration {
     pub samples: Vec<Vec<Vec<f32>>>,
 }
 
-/// Error of one layer (a graph tensor that computes a tract node) over a data set.
+/// Error statistics of one layer (a graph tensor that computes a tract node) over a data
+/// set: how far the quantized value is from tract's float value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LayerError {
+pub struct LayerStats {
     /// The ONNX/tract node.
     pub name: String,
     /// The quantized op computing it.
@@ -54,7 +55,7 @@ pub struct AccuracyReport {
     /// Mean |quantized − float| over all outputs.
     pub mean_abs_error: f64,
     /// Per layer, in graph order: where error enters.
-    pub layers: Vec<LayerError>,
+    pub layers: Vec<LayerStats>,
 }
 
 /// Reads every `*.json` input file of `dir`, sorted by name.
@@ -116,7 +117,7 @@ fn data_files(dir: &Path) -> Result<Vec<PathBuf>> {
 /// Chooses scales for `target` on `samples` and packages them with the samples.
 pub fn calibrate(model: &Model, samples: &[Vec<Vec<f32>>], target: Target) -> Result<Calibration> {
     Ok(Calibration {
-        format_version: zkinfer_prover::FORMAT_VERSION,
+        format_version: crate::FORMAT_VERSION,
         model_sha256: model.sha256.clone(),
         quant: crate::pipeline::calibrate(model, samples, target)?,
         samples: samples.to_vec(),
@@ -167,7 +168,7 @@ pub fn accuracy(
         .enumerate()
         .map(|(i, d)| (d.name.clone(), i));
     let tracked: Vec<(String, usize)> = inputs.chain(graph.sources.iter().cloned()).collect();
-    let mut layers: BTreeMap<usize, LayerError> = BTreeMap::new();
+    let mut layers: BTreeMap<usize, LayerStats> = BTreeMap::new();
     let mut layer_sums: BTreeMap<usize, (f64, usize)> = BTreeMap::new();
     let (mut top1, mut max_err, mut sum_err, mut count) = (0, 0f64, 0f64, 0usize);
     for sample in samples {
@@ -208,7 +209,7 @@ pub fn accuracy(
                 s += e;
                 mv = mv.max(f64::from(x.abs()));
             }
-            let l = layers.entry(k).or_insert_with(|| LayerError {
+            let l = layers.entry(k).or_insert_with(|| LayerStats {
                 name: name.clone(),
                 op: op.into(),
                 scale: node_scale,
@@ -243,13 +244,13 @@ pub fn read_calibration(path: &Path, model: &Model) -> Result<Calibration> {
         path: path.display().to_string(),
         reason: format!("not a calibration file: {e}"),
     })?;
-    if c.format_version != zkinfer_prover::FORMAT_VERSION {
+    if c.format_version != crate::FORMAT_VERSION {
         return Err(Error::Mismatch {
             path: path.display().to_string(),
             reason: format!(
                 "format version {}, this build reads {}",
                 c.format_version,
-                zkinfer_prover::FORMAT_VERSION
+                crate::FORMAT_VERSION
             ),
         });
     }

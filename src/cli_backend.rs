@@ -52,21 +52,13 @@ pub fn prove(json: bool, dir: &Path, input: &Path, proof: &Path, cuda: &CudaProv
     check_output_file(proof).context("--proof")?;
     let inputs = crate::read_model_inputs(input, &settings)?;
     d.setup_info(&settings)?;
-    let float = d.model(&settings)?.float_outputs(&inputs)?;
+    let float = d.model(&settings)?.reference_outputs(&inputs)?;
     let (p, report) = crate::step(json, "prove (cuda)", || cuda.prove(dir, &settings, &inputs))?.0;
     write_json(proof, &p)?;
-    crate::report(
-        json,
-        json!({
-            "outputs": p.outputs,
-            "public_outputs": p.public_outputs,
-            "float_outputs": float,
-            "prove_seconds": p.prove_seconds,
-            "proof_bytes": p.proof.len() / 2,
-            "backend": "cuda",
-            "cuda": report,
-        }),
-    );
+    let mut value = crate::cli_pipeline::proved(&p, &float);
+    value["backend"] = json!("cuda");
+    value["cuda"] = json!(report);
+    crate::report(json, value);
     Ok(0)
 }
 

@@ -1,7 +1,7 @@
 //! The `calibrate` and `accuracy` commands: choosing a float model's scales on a data set and
 //! reporting how far the quantized model (what the circuit proves) is from float inference.
 
-use crate::cli_model::ModelArgs;
+use crate::cli_args::DataArgs;
 use anyhow::{Context, Result};
 use serde_json::json;
 use std::path::Path;
@@ -55,28 +55,20 @@ impl From<NonlinearArg> for Nonlinear {
 fn choose(
     m: &Model,
     samples: &[Vec<Vec<f32>>],
-    (target, nonlinear): (TargetArg, NonlinearArg),
-    args: &ModelArgs,
+    d: &DataArgs,
 ) -> Result<zkinfer::calibration::Calibration> {
-    let mut c = calibrate(m, samples, target.into())?;
-    c.quant.nonlinear = nonlinear.into();
-    c.quant = args.apply(c.quant);
+    let mut c = calibrate(m, samples, d.target.into())?;
+    c.quant.nonlinear = d.nonlinear.into();
+    c.quant = d.model_args.apply(c.quant);
     Ok(c)
 }
 
 /// `zkinfer calibrate`: choose the scales, write them, explain the choice.
-pub fn run_calibrate(
-    json: bool,
-    model: &Path,
-    data: &Path,
-    choice: (TargetArg, NonlinearArg),
-    args: &ModelArgs,
-    out: &Path,
-) -> Result<i32> {
+pub fn run_calibrate(json: bool, d: &DataArgs, out: &Path) -> Result<i32> {
     zkinfer::artifacts::check_output_file(out).context("--out")?;
-    let m = args.load(model)?;
-    let samples = read_data_dir_for(data, &m)?;
-    let c = choose(&m, &samples, choice, args)?;
+    let m = d.model_args.load(&d.model)?;
+    let samples = read_data_dir_for(&d.data, &m)?;
+    let c = choose(&m, &samples, d)?;
     let settings = compile_with(&m, &samples, Some(c.quant.clone()), Visibility::default())?;
     let report = accuracy(&m, &settings, &samples)?;
     write_json(out, &c)?;
@@ -122,16 +114,10 @@ pub fn run_calibrate(
 }
 
 /// `zkinfer accuracy`: the quantized reference evaluator against float inference.
-pub fn run_accuracy(
-    json: bool,
-    model: &Path,
-    data: &Path,
-    choice: (TargetArg, NonlinearArg),
-    args: &ModelArgs,
-) -> Result<i32> {
-    let m = args.load(model)?;
-    let samples = read_data_dir_for(data, &m)?;
-    let c = choose(&m, &samples, choice, args)?;
+pub fn run_accuracy(json: bool, d: &DataArgs) -> Result<i32> {
+    let m = d.model_args.load(&d.model)?;
+    let samples = read_data_dir_for(&d.data, &m)?;
+    let c = choose(&m, &samples, d)?;
     let settings = compile_with(&m, &samples, Some(c.quant), Visibility::default())?;
     let report = accuracy(&m, &settings, &samples)?;
     if json {

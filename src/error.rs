@@ -18,23 +18,24 @@ pub enum Error {
     /// Generating, compiling or running the EVM verifier failed (not a rejected proof).
     #[error(transparent)]
     Evm(#[from] zkinfer_verifier_contracts::EvmError),
-    /// An input value does not fit the fixed-point range of the circuit.
+    /// Talking to a chain failed: the endpoint, the signing key, a transaction.
+    #[error(transparent)]
+    Chain(#[from] zkinfer_chain::ChainError),
+    /// A deployment under the development SRS, whose secret anyone can derive: refused
+    /// unless asked for (a test chain).
     #[error(
-        "input `{input}`: value {value} at index {index} is outside the representable range [{min}, {max}] (scale 2^{scale})"
+        "the keys were set up with the development SRS: its secret comes from a public seed, \
+         so anyone could forge proofs that the deployed verifier accepts; set them up with a \
+         ceremony SRS, or allow the insecure SRS to deploy to a test chain anyway"
     )]
-    InputOutOfRange {
-        /// Input name.
-        input: String,
-        /// Flat index.
-        index: usize,
-        /// The float value.
-        value: f32,
-        /// Smallest representable value.
-        min: f64,
-        /// Largest representable value.
-        max: f64,
-        /// Fixed-point scale exponent.
-        scale: i32,
+    InsecureSrs,
+    /// A verifier address where the chain holds no contract.
+    #[error("{address}: no contract there on chain {chain_id}")]
+    NoContract {
+        /// The address given.
+        address: String,
+        /// The chain asked.
+        chain_id: u64,
     },
     /// A value of a float model's circuit, for this input, is beyond the range the circuit
     /// was sized for on its calibration samples (a table's or segments' input range, or the

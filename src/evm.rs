@@ -1,18 +1,14 @@
 //! The on-chain path of a compiled model: generate and compile its Solidity verifier, run
 //! it on a proof in an in-process EVM, and encode the `verifyProof` calldata.
 
-use crate::error::{io_err, Result};
+use crate::artifacts::DeploymentRecord;
+use crate::error::{io_err, Error, Result};
 use crate::pipeline::{Proof, Settings};
 use std::path::{Path, PathBuf};
 use zkinfer_prover::{G1Affine, Srs, VerifyingKey};
 use zkinfer_verifier_contracts::{abi, solc, Chain, CONTRACT};
 
 pub use zkinfer_verifier_contracts::{Compiled, EvmOutcome, Generated};
-
-/// Number of public instances of `settings`: outputs, then public inputs.
-pub fn num_instances(settings: &Settings) -> usize {
-    settings.visibility.num_instances(&settings.graph)
-}
 
 /// A generated and compiled verifier.
 #[derive(Clone, Debug)]
@@ -34,7 +30,7 @@ pub fn create_verifier(
     let generated = zkinfer_verifier_contracts::generate(
         &srs.params,
         vk,
-        num_instances(settings),
+        settings.num_instances(),
         embed_vk,
         &srs.origin.describe(),
     )?;
@@ -109,4 +105,54 @@ pub fn write_verifier(out: &Path, verifier: &EvmVerifier) -> Result<Vec<PathBuf>
         written.push(path);
     }
     Ok(written)
+}
+
+/// Deploys the verifier of `settings`' keys through `node` (which signs): the key contract
+/// and a verifier, or, given the address of a verifier already on chain (one serves every
+/// key of its circuit shape), only the key contract. Keys set up with the development SRS
+/// are refused ([`Error::InsecureSrs`]) unless `allow_insecure_srs`. Returns the record
+/// that binds the deployment to the settings and key
+/// ([`crate::artifacts::ModelDir::record_deployment`] keeps it).
+pub fn deploy(
+    settings: &Settings,
+    (srs, vk): (&Srs, &VerifyingKey<G1Affine>),
+    node: &zkinfer_chain::Node,
+    verifier: Option<zkinfer_chain::Address>,
+    allow_insecure_srs: bool,
+) -> Result<DeploymentRecord> {
+    if srs.origin.is_insecure() && !allow_insecure_srs {
+        return Err(Error::InsecureSrs);
+    }
+    let v = create_verifier(settings, srs, vk, false)?;
+    let chain_id = node.chain_id()?;
+    let (verifier, key, transactions) = match verifier {
+        Some(at) => {
+            if node.code_size(at)? == 0 {
+                return Err(Error::NoContract {
+                    address: format!("{at:#x}"),
+                    chain_id,
+                });
+            }
+            let key = node.deploy_key(&v.generated)?;
+            (at, Some(format!("{:#x}", key.address)), vec![key])
+        }
+        None => {
+            let dep = node.deploy_verifier(&v.generated, &v.compiled)?;
+            let at = dep.verifier.address;
+            let txs = dep
+                .verifying_key
+                .into_iter()
+                .chain([dep.verifier])
+                .collect();
+            (at, None, txs)
+        }
+    };
+    Ok(DeploymentRecord {
+        chain_id,
+        settings_hash: settings.hash(),
+        vk_hash: zkinfer_prover::vk_hash(vk),
+        verifier: format!("{verifier:#x}"),
+        key,
+        transactions,
+    })
 }

@@ -4,9 +4,9 @@
 use anyhow::Result;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use zkinfer::artifacts::{check_output_dir, read_proof, DeploymentRecord, ModelDir};
+use zkinfer::artifacts::{check_output_dir, read_proof, ModelDir};
 use zkinfer::evm::{calldata, create_verifier, verify_evm_checked, write_verifier};
-use zkinfer_verifier_contracts::node::{Address, Node};
+use zkinfer_chain::{Address, Node};
 
 /// Says on stderr that `dir`'s SRS is the development one, when it is (read from the
 /// parameters, [`zkinfer_prover::is_dev_params`]); returns whether it is.
@@ -113,41 +113,9 @@ pub fn deploy(
         );
     }
     let insecure = warn_if_insecure(dir, &srs);
-    let v = create_verifier(&settings, &srs, &vk, false)?;
     let node = Node::new(rpc_url)?.with_key(private_key)?;
-    let chain_id = node.chain_id()?;
-    let record = match verifier {
-        Some(text) => {
-            let at = address(text, "--verifier")?;
-            if node.code_size(at)? == 0 {
-                anyhow::bail!("--verifier {at}: no contract there on chain {chain_id}");
-            }
-            let key = node.deploy_key(&v.generated)?;
-            DeploymentRecord {
-                chain_id,
-                settings_hash: settings.hash(),
-                vk_hash: zkinfer_prover::vk_hash(&vk),
-                verifier: format!("{at:#x}"),
-                key: Some(format!("{:#x}", key.address)),
-                transactions: vec![key],
-            }
-        }
-        None => {
-            let dep = node.deploy_verifier(&v.generated, &v.compiled)?;
-            DeploymentRecord {
-                chain_id,
-                settings_hash: settings.hash(),
-                vk_hash: zkinfer_prover::vk_hash(&vk),
-                verifier: format!("{:#x}", dep.verifier.address),
-                key: None,
-                transactions: dep
-                    .verifying_key
-                    .into_iter()
-                    .chain([dep.verifier])
-                    .collect(),
-            }
-        }
-    };
+    let verifier = verifier.map(|v| address(v, "--verifier")).transpose()?;
+    let record = zkinfer::evm::deploy(&settings, (&srs, &vk), &node, verifier, true)?;
     let path = d.record_deployment(record.clone())?;
     let mut value = serde_json::to_value(&record)?;
     value["insecure_srs"] = json!(insecure);

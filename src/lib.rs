@@ -13,7 +13,7 @@
 //! let keys = setup(&settings, None, &zkinfer::default_cache_dir())?;
 //! let proof = prove(&settings, &keys, &input)?;
 //! match verify(&settings, &keys.srs, keys.pk.get_vk(), &proof)? {
-//!     Verdict::Verified(v) => println!("outputs {:?}, float {:?}", v.outputs, model.float_outputs(&input)?),
+//!     Verdict::Verified(v) => println!("outputs {:?}, float {:?}", v.outputs, model.reference_outputs(&input)?),
 //!     rejected => println!("rejected: {:?}", rejected.reason()),
 //! }
 //! # Ok(()) }
@@ -26,6 +26,11 @@
 //! evaluator), [`onnx_import`], [`prover`], [`verifier_contracts`] and [`halo2`] (the
 //! `halo2-axiom` these types come from, so a caller never pins a second copy).
 //! `examples/embed.rs` runs the whole path, EVM included, through `zkinfer::` paths only.
+
+/// Format version of the files the facade writes: `settings.json`, proofs, `setup.json` and
+/// calibration files (key and SRS files carry [`prover::FORMAT_VERSION`]). A file of another
+/// version is refused with a message saying so.
+pub const FORMAT_VERSION: u32 = 4;
 
 pub mod artifacts;
 pub mod backend;
@@ -40,7 +45,8 @@ mod verdict;
 pub use backend::{prove_with, Backend, CudaProver};
 pub use error::{Error, Result};
 pub use pipeline::{
-    calibrate, compile, compile_with, prove, prove_by, setup, Keys, Model, Proof, Settings, Source,
+    calibrate, compile, compile_with, import_srs, prove, prove_by, setup, Keys, Model, Proof,
+    Settings, Source,
 };
 pub use verdict::{verify, Verdict, Verified};
 pub use zkinfer_circuits::{CircuitError, Graph, ModelCircuit, Visibility};
@@ -55,6 +61,8 @@ pub use zkinfer_verifier_contracts::EvmError;
 /// `halo2-axiom`, the proof system (the [`ProvingKey`], [`VerifyingKey`] and curve types above
 /// are its own, and [`Srs::params`] is its `ParamsKZG`).
 pub use halo2_axiom as halo2;
+/// The JSON-RPC client that deploys verifiers and calls them on a chain.
+pub use zkinfer_chain as chain;
 /// The op set, the quantized [`Graph`] and its reference evaluator, and the circuit.
 pub use zkinfer_circuits as circuits;
 /// ONNX import: the float and pre-quantized models, calibration and lowering.

@@ -2,18 +2,17 @@
 //! → verdict (verify). No file I/O here; [`crate::artifacts`] stores these in a directory.
 
 use crate::error::{Error, Result};
+use crate::FORMAT_VERSION;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
-use zkinfer_circuits::{
-    chip::ACT_BOUND, field::to_field, CircuitError, Graph, ModelCircuit, Visibility,
-};
+use zkinfer_circuits::{field::to_field, CircuitError, Graph, ModelCircuit, Visibility};
 use zkinfer_onnx_import::{
-    check_values, is_prequantized, lower, Dims, FloatModel, QuantModel, QuantSettings, Target,
+    check_values, lower, Dims, FloatModel, Loaded, QuantModel, QuantSettings, Target,
 };
-use zkinfer_prover::{Fr, G1Affine, ProvingKey, Srs, SrsOrigin, FORMAT_VERSION};
+use zkinfer_prover::{Fr, G1Affine, ProvingKey, Srs, SrsOrigin};
 
 /// An ONNX model: a float model (tract's typed graph, calibrated by zkinfer) or a
 /// pre-quantized one (QDQ or QOperator, proven with onnxruntime's integer semantics).
@@ -64,10 +63,9 @@ impl Model {
     /// settings, and [`crate::artifacts::ModelDir::model`] applies them again.
     pub fn from_bytes_pinned(bytes: &[u8], dims: &Dims) -> Result<Self> {
         let source = no_panic(|| {
-            Ok(if is_prequantized(bytes)? {
-                Source::Quantized(QuantModel::from_bytes_pinned(bytes, dims)?)
-            } else {
-                Source::Float(FloatModel::from_bytes_pinned(bytes, dims)?)
+            Ok(match zkinfer_onnx_import::load(bytes, dims)? {
+                Loaded::Quantized(q) => Source::Quantized(q),
+                Loaded::Float(f) => Source::Float(f),
             })
         })?;
         Ok(Self {
@@ -114,11 +112,11 @@ impl Model {
     /// Reference outputs, flattened and concatenated: tract's float inference for a float
     /// model; for a pre-quantized model, the integer reference evaluator's outputs
     /// dequantized (what onnxruntime computes).
-    pub fn float_outputs(&self, inputs: &[Vec<f32>]) -> Result<Vec<f32>> {
+    pub fn reference_outputs(&self, inputs: &[Vec<f32>]) -> Result<Vec<f32>> {
         match &self.source {
             Source::Float(f) => Ok(f.run(inputs)?.into_iter().flatten().collect()),
             Source::Quantized(q) => {
-                let q_in = quantize_inputs(&q.graph, inputs)?;
+                let q_in = q.graph.quantize_inputs(inputs)?;
                 let values = q.graph.eval(&q_in)?;
                 let ints: Vec<i64> = q
                     .graph
@@ -126,7 +124,8 @@ impl Model {
                     .into_iter()
                     .flat_map(|t| t.data.iter().map(|v| *v as i64))
                     .collect();
-                Ok(dequantize_outputs(&q.graph, &ints)
+                Ok(q.graph
+                    .dequantize_outputs(&ints)
                     .into_iter()
                     .map(|v| v as f32)
                     .collect())
@@ -177,79 +176,26 @@ impl Settings {
     /// Quantizes float inputs, rejecting wrong lengths, non-finite values and values
     /// outside the representable range.
     pub fn quantize_inputs(&self, inputs: &[Vec<f32>]) -> Result<Vec<Vec<i128>>> {
-        quantize_inputs(&self.graph, inputs)
+        Ok(self.graph.quantize_inputs(inputs)?)
+    }
+
+    /// The number of public instances of a proof: the outputs, flattened, then the inputs
+    /// when they are public.
+    pub fn num_instances(&self) -> usize {
+        self.visibility.num_instances(&self.graph)
     }
 
     /// Dequantizes the flattened outputs.
     pub fn dequantize_outputs(&self, ints: &[i64]) -> Vec<f64> {
-        dequantize_outputs(&self.graph, ints)
+        self.graph.dequantize_outputs(ints)
     }
-}
-
-/// Quantizes float inputs for `graph`: fixed point (rejecting values beyond the range), a
-/// pre-quantized model's QuantizeLinear (saturating, as the model itself does), or an integer
-/// input taken exactly (rejecting non-integers and values beyond its type).
-fn quantize_inputs(graph: &Graph, inputs: &[Vec<f32>]) -> Result<Vec<Vec<i128>>> {
-    if inputs.len() != graph.inputs.len() {
-        return Err(zkinfer_circuits::CircuitError::InputCount {
-            expected: graph.inputs.len(),
-            got: inputs.len(),
-        }
-        .into());
-    }
-    let mut out = Vec::with_capacity(inputs.len());
-    for (decl, vals) in graph.inputs.iter().zip(inputs) {
-        check_values(&decl.name, &decl.shape, vals)?;
-        let mut q = Vec::with_capacity(vals.len());
-        for (index, v) in vals.iter().enumerate() {
-            let (x, min, max, scale) = match decl.affine {
-                Some(a) if !a.exact => (a.quantize(*v) as f64, a.min as f64, a.max as f64, 1.0),
-                Some(a) => (f64::from(*v), a.min as f64, a.max as f64, 1.0),
-                None => {
-                    let scale = 2f64.powi(decl.scale);
-                    let x = (f64::from(*v) * scale).round();
-                    (x, -ACT_BOUND as f64, (ACT_BOUND - 1) as f64, scale)
-                }
-            };
-            if x < min || x > max || x.fract() != 0.0 {
-                return Err(Error::InputOutOfRange {
-                    input: decl.name.clone(),
-                    index,
-                    value: *v,
-                    min: min / scale,
-                    max: max / scale,
-                    scale: decl.scale,
-                });
-            }
-            q.push(x as i128);
-        }
-        out.push(q);
-    }
-    Ok(out)
-}
-
-/// Dequantizes a graph's flattened integer outputs.
-fn dequantize_outputs(graph: &Graph, ints: &[i64]) -> Vec<f64> {
-    let per_element: Vec<(i32, Option<zkinfer_circuits::Affine>)> = graph
-        .outputs
-        .iter()
-        .flat_map(|o| {
-            let n: usize = graph.shape(*o).iter().product();
-            std::iter::repeat_n((graph.scale(*o), graph.affine(*o)), n)
-        })
-        .collect();
-    ints.iter()
-        .zip(per_element)
-        .map(|(v, (s, affine))| match affine {
-            Some(a) => f64::from(a.dequantize(*v)),
-            None => *v as f64 / 2f64.powi(s),
-        })
-        .collect()
 }
 
 /// Quantizes and sizes a model. For a float model, `calibration` holds samples (one float
 /// vector per input) and the fixed point is chosen so that every value seen fits with margin
-/// ([`Target::Accuracy`]); a pre-quantized model needs none.
+/// ([`Target::Balanced`]; the lookup tables reach the range margin beyond, by default
+/// [`zkinfer_onnx_import::range_margin_for`] the number of samples); a pre-quantized model
+/// needs none.
 pub fn compile(
     model: &Model,
     calibration: &[Vec<Vec<f32>>],
@@ -398,6 +344,17 @@ impl Proof {
             reason: format!("proof is not hex: {e}"),
         })
     }
+}
+
+/// Imports a snarkjs Powers-of-Tau file (bn128 `.ptau`, checked point by point) as an SRS of
+/// `2^logrows` powers, by default all the file holds; [`Srs::save`] writes it for
+/// [`setup`]'s `srs_file`.
+pub fn import_srs(ptau: &Path, logrows: Option<u32>) -> Result<Srs> {
+    let k = match logrows {
+        Some(k) => k,
+        None => zkinfer_prover::read_ptau_header(ptau)?.power,
+    };
+    Ok(Srs::from_ptau(ptau, k)?)
 }
 
 /// Proves inference of `inputs` (floats, one vector per model input).

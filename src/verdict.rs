@@ -4,7 +4,8 @@
 
 use crate::error::{Error, Result};
 use crate::pipeline::{Proof, Settings};
-use zkinfer_prover::{G1Affine, ProverError, Srs, SrsOrigin, VerifyingKey, FORMAT_VERSION};
+use crate::FORMAT_VERSION;
+use zkinfer_prover::{G1Affine, ProverError, Srs, SrsOrigin, VerifyingKey};
 
 /// What a proof proves, once checked: the only values a caller may show as verified.
 #[derive(Clone, Debug, PartialEq)]
@@ -79,7 +80,7 @@ pub fn verify(
             ),
         });
     }
-    let expected = settings.visibility.num_instances(&settings.graph);
+    let expected = settings.num_instances();
     match zkinfer_prover::verify(
         &srs.params,
         vk,
@@ -129,7 +130,7 @@ pub(crate) fn binding(
         public_input: false,
     };
     let n_out = outputs_only.num_instances(&settings.graph);
-    let n_in = settings.visibility.num_instances(&settings.graph) - n_out;
+    let n_in = settings.num_instances() - n_out;
     if proof.public_outputs.len() != n_out || proof.public_inputs.len() != n_in {
         return Err(format!(
             "expected {n_out} public outputs and {n_in} public inputs, the proof has {} and {}",

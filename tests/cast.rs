@@ -2,7 +2,9 @@
 //! values prove and verify; a non-integral value is a clear error naming the Cast node.
 
 use std::path::Path;
-use zkinfer::{compile, input::read_inputs, prove, setup, verify, Model, Visibility};
+use zkinfer::{
+    compile, input::read_inputs, prove, setup, verify, CircuitError, Error, Model, Visibility,
+};
 
 #[test]
 fn cast_to_int_of_integral_values_proves_and_others_are_refused() {
@@ -18,9 +20,9 @@ fn cast_to_int_of_integral_values_proves_and_others_are_refused() {
     assert_eq!(proof.outputs, vec![2.0, -1.0, 8.0, 13.0, 1.0, -8.0]);
     let mut bad = input.clone();
     bad[0][0] = 0.3;
-    let err = prove(&settings, &keys, &bad).unwrap_err().to_string();
-    assert!(
-        err.contains("`to_int`") && err.contains("not an integer"),
-        "{err}"
-    );
+    let err = prove(&settings, &keys, &bad).unwrap_err();
+    let Error::Circuit(CircuitError::NotIntegral { node, index, .. }) = &err else {
+        panic!("expected NotIntegral, got {err}");
+    };
+    assert_eq!((node.as_str(), *index), ("to_int", 0));
 }

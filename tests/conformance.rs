@@ -26,7 +26,7 @@ use zkinfer::{compile, Visibility};
 use zkinfer_circuits::testing::check_no_free_cells;
 
 /// Cases that passed when this number was last raised; it only goes up.
-const BASELINE: usize = 323;
+const BASELINE: usize = 339;
 
 /// Prefix of a case's failure reason when the free-cell guard found something.
 const FREE_CELL: &str = "FREE CELL";

@@ -28,7 +28,7 @@ fn native_accepts(case: &Case, bytes: &[u8], instances: &[Fr]) -> bool {
         case.keys.pk.get_vk(),
         bytes,
         instances,
-        zkinfer::evm::num_instances(&case.settings),
+        case.settings.num_instances(),
     )
     .is_ok()
 }
@@ -268,6 +268,56 @@ fn cli_create_verifier_verify_evm_calldata() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["verified"], false);
+}
+
+/// An installed binary (copied out of `target/`, run from outside the checkout, its solc
+/// cache and home empty) compiles a verifier with the solc-js it finds, and where there is
+/// none fails with the one command that installs it.
+#[test]
+fn installed_binary_finds_solc_or_names_the_npm_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let bin = t.join("bin/zkinfer");
+    std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_zkinfer"), &bin).unwrap();
+    // Compiled and set up (and proven) with the checkout's binary, in `t/iris`.
+    cli_proven_iris(t);
+    // A fresh solc cache (a cached compilation needs no solc) and home, no XDG_DATA_HOME.
+    let create = |node_modules: Option<&Path>, out: &str| {
+        let mut cmd = std::process::Command::new(&bin);
+        cmd.current_dir(t)
+            .env("ZKINFER_CACHE", t.join(format!("cache-{out}")))
+            .env("HOME", t.join("home"))
+            .env_remove("XDG_DATA_HOME")
+            .env_remove("ZKINFER_NODE_MODULES")
+            .args(["create-verifier", "iris", "--out", out]);
+        if let Some(d) = node_modules {
+            cmd.env("ZKINFER_NODE_MODULES", d);
+        }
+        cmd.output().unwrap()
+    };
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("verifier-contracts/node_modules");
+    // Pointed at the checkout's solc-js: a verifier.
+    let out = create(Some(&checkout), "evm-pointed");
+    assert!(out.status.success(), "{out:?}");
+    assert!(t.join("evm-pointed/Verifier.bytecode").exists());
+    // Unset: found in the checkout (this binary's), from any current directory.
+    let out = create(None, "evm-unset");
+    assert!(out.status.success(), "{out:?}");
+    assert!(t.join("evm-unset/Verifier.bytecode").exists());
+    // Pointed at an empty node_modules: an error naming the command that fills it.
+    let empty = t.join("empty/node_modules");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = create(Some(&empty), "evm-empty");
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let version = zkinfer_verifier_contracts::solc::solc_version();
+    let command = format!(
+        "npm install --prefix {} solc@{version}",
+        t.join("empty").display()
+    );
+    assert!(stderr.contains(&command), "{stderr}");
+    assert!(!t.join("evm-empty/Verifier.bytecode").exists());
 }
 
 fn selector(sig: &str) -> String {

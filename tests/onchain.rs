@@ -16,7 +16,7 @@ use anvil::{Anvil, DEV_KEY};
 use evm_case::{cli_proven_iris, corruptions, prove_model, zkinfer_cli as zkinfer};
 use serde_json::Value;
 use zkinfer::evm::{create_verifier, run_raw};
-use zkinfer_verifier_contracts::node::{Address, Node};
+use zkinfer_chain::{Address, Node};
 use zkinfer_verifier_contracts::{abi, solc};
 
 #[test]
@@ -220,17 +220,10 @@ fn json_of(out: &std::process::Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-#[test]
-fn cli_deployments_are_recorded_bound_to_their_settings_and_share_a_verifier() {
-    let anvil = Anvil::start();
-    let url = anvil.url.as_str();
-    let tmp = tempfile::tempdir().unwrap();
-    let (iris, iris_proof) = cli_proven_iris(tmp.path());
-    let (di, pi) = (iris.to_str().unwrap(), iris_proof.to_str().unwrap());
-    // A second model, proven the same way.
-    let digits = tmp.path().join("digits");
-    let digits_proof = tmp.path().join("digits.json");
-    let (dd, pd) = (digits.to_str().unwrap(), digits_proof.to_str().unwrap());
+/// mlp_digits compiled, set up and proven through the CLI in `tmp`: (dir, proof).
+fn cli_proven_digits(tmp: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (digits, proof) = (tmp.join("digits"), tmp.join("digits.json"));
+    let (dd, pd) = (digits.to_str().unwrap(), proof.to_str().unwrap());
     let zoo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zoo/mlp_digits");
     let (m, i) = (zoo.join("model.onnx"), zoo.join("inputs/input_00.json"));
     let (m, i) = (m.to_str().unwrap(), i.to_str().unwrap());
@@ -241,6 +234,50 @@ fn cli_deployments_are_recorded_bound_to_their_settings_and_share_a_verifier() {
     ] {
         assert!(zkinfer(&args).status.success(), "{args:?}");
     }
+    (digits, proof)
+}
+
+/// The JavaScript example (ethers) finds the deployments of each `(dir, proof)`, verifies, and
+/// reads the outputs at their scales: the values `zkinfer verify` shows as verified; the
+/// first proof with a flipped byte (written to `bad_path`) is rejected.
+fn js_example_verifies(url: &str, dirs: &[(&str, &str)], bad_path: &std::path::Path) {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("verifier-contracts/examples/verify-onchain.mjs");
+    for &(d, p) in dirs {
+        let js = json_of(
+            &std::process::Command::new("node")
+                .arg(&script)
+                .args([url, d, p])
+                .output()
+                .unwrap(),
+        );
+        let cli = json_of(&zkinfer(&["verify", d, "--proof", p, "--json"]));
+        assert_eq!(js["verified"], true, "{d}: {js}");
+        assert_eq!(js["outputs"], cli["outputs"], "{d}");
+    }
+    let (dd, pd) = dirs[0];
+    let mut bad: Value = serde_json::from_str(&std::fs::read_to_string(pd).unwrap()).unwrap();
+    let mut b = hex::decode(bad["proof"].as_str().unwrap()).unwrap();
+    b[1000] ^= 0x40;
+    bad["proof"] = Value::String(hex::encode(b));
+    std::fs::write(bad_path, bad.to_string()).unwrap();
+    let out = std::process::Command::new("node")
+        .arg(&script)
+        .args([url, dd, bad_path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+}
+
+#[test]
+fn cli_deployments_are_recorded_bound_to_their_settings_and_share_a_verifier() {
+    let anvil = Anvil::start();
+    let url = anvil.url.as_str();
+    let tmp = tempfile::tempdir().unwrap();
+    let (iris, iris_proof) = cli_proven_iris(tmp.path());
+    let (di, pi) = (iris.to_str().unwrap(), iris_proof.to_str().unwrap());
+    let (digits, digits_proof) = cli_proven_digits(tmp.path());
+    let (dd, pd) = (digits.to_str().unwrap(), digits_proof.to_str().unwrap());
     let key_file = tmp.path().join("key.hex");
     std::fs::write(&key_file, format!("{DEV_KEY}\n")).unwrap();
     let kf = key_file.to_str().unwrap();
@@ -254,19 +291,23 @@ fn cli_deployments_are_recorded_bound_to_their_settings_and_share_a_verifier() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("ZKINFER_PRIVATE_KEY"));
 
     // iris: key contract and verifier, the key from a file.
-    let first = json_of(&zkinfer_env(
-        &[
-            "deploy",
-            di,
-            "--rpc-url",
-            url,
-            "--private-key-file",
-            kf,
-            "--allow-insecure-srs",
-            "--json",
-        ],
-        &[],
-    ));
+    // The key from a file.
+    let deploy_iris = || {
+        json_of(&zkinfer_env(
+            &[
+                "deploy",
+                di,
+                "--rpc-url",
+                url,
+                "--private-key-file",
+                kf,
+                "--allow-insecure-srs",
+                "--json",
+            ],
+            &[],
+        ))
+    };
+    let first = deploy_iris();
     let verifier = first["verifier"].as_str().unwrap().to_string();
     assert_eq!(first["key"], Value::Null);
     assert_eq!(first["transactions"].as_array().unwrap().len(), 2);
@@ -301,48 +342,9 @@ fn cli_deployments_are_recorded_bound_to_their_settings_and_share_a_verifier() {
         assert_eq!(v["verified"], true, "{d}: {v}");
         assert_eq!(v["address"].as_str().unwrap(), verifier);
     }
-    // The JavaScript example (ethers) finds the same deployments, verifies, and reads the
-    // outputs at their scales: the values `zkinfer verify` shows as verified.
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("verifier-contracts/examples/verify-onchain.mjs");
-    for (d, p) in [(dd, pd), (di, pi)] {
-        let js = json_of(
-            &std::process::Command::new("node")
-                .arg(&script)
-                .args([url, d, p])
-                .output()
-                .unwrap(),
-        );
-        let cli = json_of(&zkinfer(&["verify", d, "--proof", p, "--json"]));
-        assert_eq!(js["verified"], true, "{d}: {js}");
-        assert_eq!(js["outputs"], cli["outputs"], "{d}");
-    }
-    let mut bad: Value = serde_json::from_str(&std::fs::read_to_string(pd).unwrap()).unwrap();
-    let mut b = hex::decode(bad["proof"].as_str().unwrap()).unwrap();
-    b[1000] ^= 0x40;
-    bad["proof"] = Value::String(hex::encode(b));
-    let bad_path = tmp.path().join("bad.json");
-    std::fs::write(&bad_path, bad.to_string()).unwrap();
-    let out = std::process::Command::new("node")
-        .arg(&script)
-        .args([url, dd, bad_path.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    js_example_verifies(url, &[(dd, pd), (di, pi)], &tmp.path().join("bad.json"));
     // A second deployment of iris is added, not written over; the newest one is used.
-    let second = json_of(&zkinfer_env(
-        &[
-            "deploy",
-            di,
-            "--rpc-url",
-            url,
-            "--private-key-file",
-            kf,
-            "--allow-insecure-srs",
-            "--json",
-        ],
-        &[],
-    ));
+    let second = deploy_iris();
     let record: Value =
         serde_json::from_str(&std::fs::read_to_string(iris.join("evm/deployment.json")).unwrap())
             .unwrap();

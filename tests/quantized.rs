@@ -53,7 +53,11 @@ fn prove_quantized(model: &str, format: QuantFormat) -> (u32, f64) {
         let ours: Vec<f32> = verified.outputs.iter().map(|v| *v as f32).collect();
         assert_eq!(ours, reference(model, i), "{model} input {i}");
         // The reference evaluator gives the same (what `zkinfer run` shows beside the proof).
-        assert_eq!(m.float_outputs(&input).unwrap(), ours, "{model} input {i}");
+        assert_eq!(
+            m.reference_outputs(&input).unwrap(),
+            ours,
+            "{model} input {i}"
+        );
     }
     eprintln!(
         "{model}: logrows {}, rows {}, mean prove {:.2} s",

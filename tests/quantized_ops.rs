@@ -8,16 +8,18 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use zkinfer::{compile, Model, Visibility};
+use zkinfer::{compile, Error, Model, Visibility};
 use zkinfer_circuits::testing::check_honest;
+use zkinfer_onnx_import::ImportError;
 
 /// Op types the importer refuses, with the reason recorded in `docs/quantized.md`.
 const UNSUPPORTED: &[&str] = &["QLinearAveragePool", "QLinearSoftmax"];
 
-/// Single cases refused with an attribute error (the rest of their op is supported).
+/// Single cases refused with an attribute error (the rest of their op is supported), with the
+/// attribute named.
 const REFUSED_CASES: &[(&str, &str)] = &[
     // Per-channel dequantization of a computed tensor (per-channel weights are supported).
-    ("dequantize_linear_int8_per_channel", "unsupported scale"),
+    ("dequantize_linear_int8_per_channel", "scale"),
 ];
 
 fn root() -> PathBuf {
@@ -58,8 +60,10 @@ fn every_case_matches_onnxruntime_or_is_a_clear_error() {
             let Err(err) = model else {
                 panic!("{name}: {op} imported, but it is listed as unsupported");
             };
-            let err = err.to_string();
-            assert!(err.contains("unsupported op"), "{name}: {err}");
+            let Error::Import(ImportError::UnsupportedOp { op_type, .. }) = &err else {
+                panic!("{name}: expected UnsupportedOp, got {err}");
+            };
+            assert_eq!(op_type, op, "{name}");
             refused += 1;
             continue;
         }
@@ -67,8 +71,13 @@ fn every_case_matches_onnxruntime_or_is_a_clear_error() {
             let Err(err) = model else {
                 panic!("{name}: imported, but it is listed as refused");
             };
-            let err = err.to_string();
-            assert!(err.contains(why), "{name}: {err}");
+            let Error::Import(ImportError::UnsupportedAttribute {
+                op_type, attribute, ..
+            }) = &err
+            else {
+                panic!("{name}: expected UnsupportedAttribute, got {err}");
+            };
+            assert_eq!((op_type.as_str(), attribute.as_str()), (op, *why), "{name}");
             refused += 1;
             continue;
         }
@@ -78,7 +87,7 @@ fn every_case_matches_onnxruntime_or_is_a_clear_error() {
         for (s, sample) in spec["samples"].as_array().unwrap().iter().enumerate() {
             let inputs = flat(&sample["inputs"]);
             let expected: Vec<f32> = flat(&sample["outputs"]).concat();
-            let ours = model.float_outputs(&inputs).unwrap();
+            let ours = model.reference_outputs(&inputs).unwrap();
             assert_eq!(ours, expected, "{name} sample {s}");
             let q = settings.quantize_inputs(&inputs).unwrap();
             let circuit = settings.circuit(&q).unwrap();

@@ -238,8 +238,11 @@ impl ModelCircuit {
         let mut cs = ConstraintSystem::<Fr>::default();
         ChipConfig::configure(&mut cs);
         let reserved = cs.blinding_factors() + 1;
+        // The table layouter also writes one row past the table's last entry (its fill with
+        // the default entry starts there), so a table needs one usable row more than its
+        // entries.
         let needed = circuit_rows
-            .max(ChipConfig::table_rows(&self.tables))
+            .max(ChipConfig::table_rows(&self.tables) + 1)
             .max(cs.minimum_rows());
         let logrows = (1..=MAX_K)
             .find(|k| (1usize << k) >= needed + reserved)

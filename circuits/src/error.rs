@@ -38,6 +38,34 @@ pub enum CircuitError {
         /// Expected shape.
         shape: Vec<usize>,
     },
+    /// A float input value does not fit the fixed-point range of the circuit.
+    #[error(
+        "input `{input}`: value {value} at index {index} is outside the representable range [{min}, {max}] (scale 2^{scale})"
+    )]
+    InputOutOfRange {
+        /// Input name.
+        input: String,
+        /// Flat index.
+        index: usize,
+        /// The float value.
+        value: f32,
+        /// Smallest representable value.
+        min: f64,
+        /// Largest representable value.
+        max: f64,
+        /// Fixed-point scale exponent.
+        scale: i32,
+    },
+    /// A float input value is NaN or infinite.
+    #[error("input `{input}`: value at index {index} is not finite ({value})")]
+    NonFiniteInput {
+        /// Input name.
+        input: String,
+        /// Flat index.
+        index: usize,
+        /// The value.
+        value: f32,
+    },
     /// The graph is inconsistent (a bug in the importer or a corrupted settings file).
     #[error("malformed graph at node `{node}`: {reason}")]
     MalformedGraph {
@@ -82,9 +110,6 @@ pub enum CircuitError {
         /// Flat index of the element.
         index: usize,
     },
-    /// halo2 rejected the synthesis.
-    #[error("synthesis failed: {0}")]
-    Synthesis(String),
 }
 
 /// Result alias of this crate.

@@ -208,6 +208,19 @@ impl Graph {
 
     /// Checks quantized inputs against the graph: count, lengths and the representable range.
     pub fn check_inputs(&self, inputs: &[Vec<i128>]) -> Result<()> {
+        self.check_lengths(inputs)?;
+        for (decl, vals) in self.inputs.iter().zip(inputs) {
+            let t = Tensor::new(decl.shape.clone(), vals.clone());
+            let (min, max) = decl.range();
+            let scale = decl.affine.is_none().then_some(decl.scale);
+            check_range(&decl.name, &t, min, max).map_err(|e| e.at_scale(scale))?;
+        }
+        Ok(())
+    }
+
+    /// Checks the number of input vectors and each one's length against the inputs'
+    /// shapes.
+    pub(crate) fn check_lengths<T>(&self, inputs: &[Vec<T>]) -> Result<()> {
         if inputs.len() != self.inputs.len() {
             return Err(CircuitError::InputCount {
                 expected: self.inputs.len(),
@@ -224,10 +237,6 @@ impl Graph {
                     shape: decl.shape.clone(),
                 });
             }
-            let t = Tensor::new(decl.shape.clone(), vals.clone());
-            let (min, max) = decl.range();
-            let scale = decl.affine.is_none().then_some(decl.scale);
-            check_range(&decl.name, &t, min, max).map_err(|e| e.at_scale(scale))?;
         }
         Ok(())
     }

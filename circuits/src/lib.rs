@@ -23,6 +23,7 @@ mod circuit;
 mod error;
 pub mod field;
 mod graph;
+mod graph_io;
 pub mod ops;
 mod tensor;
 #[cfg(feature = "test-support")]

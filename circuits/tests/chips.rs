@@ -3,15 +3,13 @@
 
 use proptest::prelude::*;
 use std::sync::Arc;
-use zkinfer_circuits::chip::{ACT_BOUND, LANES, LANE_A, LANE_B, RANGE_BITS};
+use zkinfer_circuits::chip::{ACT_BOUND, FN_LANES, LANE_A, LANE_B, RANGE_BITS};
 use zkinfer_circuits::ops::{Add, AffineRow, Cand, Gather, Linear, Max, Mul, Op, Relu, Rescale};
 use zkinfer_circuits::testing::{
-    check_honest, copy_failed, failures, failures_with, gate_at, gate_failed, graph, lookup_failed,
-    Failure, Tamper,
+    assert_rejected, cell_row, check_honest, failures, failures_claiming, failures_with, gate_at,
+    graph, limb, lookup_at, public_at, Tamper, Z,
 };
-use zkinfer_circuits::{CircuitError, Graph, ModelCircuit, Node, Visibility};
-
-const Z: usize = LANES;
+use zkinfer_circuits::{CircuitError, Fr, Graph, ModelCircuit, Node, Visibility};
 
 fn circuit(g: &Arc<Graph>, inputs: &[Vec<i128>]) -> ModelCircuit {
     ModelCircuit::new(g.clone(), inputs, Visibility::default()).expect("evaluates")
@@ -92,31 +90,52 @@ proptest! {
     }
 }
 
-// Row layout used by the tamper tests: one range row per input element first, then the op.
+// Row layout used by the tamper tests: one public row per output (rows are counted after
+// them), one range row per input element, then the op.
 
 #[test]
 fn linear_tampered_accumulator_fails_linear_gate() {
     let g = linear9(&[1, 2, 3, 4, 5, 6, 7, 8, 9], 7);
     let x = vec![vec![1, -2, 3, -4, 5, -6, 7, -8, 9]];
-    // Input rows 0..9, dot rows 9 and 10, partial sum in z on row 10, result on row 11.
-    let c = circuit(&g, &x).with_tamper(&[t(Z, 10, 1)]);
-    assert!(gate_failed(&failures(&c), "linear"));
-    let c = circuit(&g, &x).with_tamper(&[t(4, 9, 1)]);
-    assert!(
-        !failures(&c).is_empty(),
-        "a tampered copy of an input must fail"
+    let public = 1;
+    // Input rows 0..9, dot rows 9 and 10, partial sum in z on row 10, result on row 11. The
+    // partial sum breaks the row that writes it and the row that reads it.
+    let fs = failures(&circuit(&g, &x).with_tamper(&[t(Z, 10, 1)]));
+    assert_rejected(
+        &fs,
+        &[gate_at("linear", public, 9), gate_at("linear", public, 10)],
+        &[],
+    );
+    // A dot row holds its terms in order, one per lane: x4's copy is lane 4 of row 9.
+    let x4 = 4;
+    let fs = failures(&circuit(&g, &x).with_tamper(&[t(x4, 9, 1)]));
+    assert_rejected(
+        &fs,
+        &[gate_at("linear", public, 9)],
+        &[cell_row(public, x4, 9)],
     );
 }
 
 #[test]
 fn input_tampered_cell_fails_and_out_of_range_input_is_an_error() {
     let g = graph(Op::Relu(Relu {}), &[vec![1]], vec![1]);
-    let c = circuit(&g, &[vec![12]]).with_tamper(&[t(LANE_A, 0, 1)]);
-    assert!(gate_failed(&failures(&c), "linear"));
-    // Limbs of an input moved out of the table while keeping the sum: only the lookup fails.
-    let c = circuit(&g, &[vec![12]]).with_tamper(&[t(0, 0, 256), t(1, 0, -1)]);
-    let fs = failures(&c);
-    assert!(lookup_failed(&fs) && !gate_failed(&fs, "linear"), "{fs:?}");
+    let public = 1;
+    // The input's value (lane A of its range row, copied into the relu) no longer matches
+    // its limbs.
+    let fs = failures(&circuit(&g, &[vec![12]]).with_tamper(&[t(LANE_A, 0, 1)]));
+    assert_rejected(
+        &fs,
+        &[gate_at("linear", public, 0)],
+        &[cell_row(public, LANE_A, 0)],
+    );
+    // Limbs of an input moved out of the table while keeping the sum: 12 + 2^23 has limbs
+    // (0x0c, 0, 0x80), and 0x0c + 256 and 0 − 1 both leave it; only their lookups fail.
+    let c = circuit(&g, &[vec![12]]).with_tamper(&[t(limb(0), 0, 256), t(limb(1), 0, -1)]);
+    assert_rejected(
+        &failures(&c),
+        &[lookup_at(public, limb(0), 0), lookup_at(public, limb(1), 0)],
+        &[],
+    );
     for bad in [ACT_BOUND, -ACT_BOUND - 1] {
         let err = ModelCircuit::new(g.clone(), &[vec![bad]], Visibility::default()).unwrap_err();
         assert!(matches!(err, CircuitError::ValueOutOfRange { value, .. } if value == bad));
@@ -127,13 +146,19 @@ fn input_tampered_cell_fails_and_out_of_range_input_is_an_error() {
 fn rescale_tampers_fail_specific_constraints() {
     let g = graph(Op::Rescale(Rescale { shift: 16 }), &[vec![1]], vec![1]);
     let x = vec![vec![3 * 65536 + 100]];
-    // Row 0 input; row 1 remainder (limbs, x in A, y in B); row 2 range check of y.
-    let c = circuit(&g, &x).with_tamper(&[t(LANE_B, 1, 1)]);
-    assert!(gate_failed(&failures(&c), "linear"));
-    // Remainder limbs moved out of range with the same sum: only the lookup catches it.
-    let c = circuit(&g, &x).with_tamper(&[t(0, 1, 256), t(1, 1, -1)]);
-    let fs = failures(&c);
-    assert!(lookup_failed(&fs) && !gate_failed(&fs, "linear"), "{fs:?}");
+    let public = 1;
+    // Row 0 input; row 1 remainder (limbs, x in A, y in B); row 2 range check of y (its copy
+    // in A).
+    let fs = failures(&circuit(&g, &x).with_tamper(&[t(LANE_B, 1, 1)]));
+    assert_rejected(
+        &fs,
+        &[gate_at("linear", public, 1)],
+        &[cell_row(public, LANE_B, 1)],
+    );
+    // Remainder limbs moved with the same sum: r = 0x8064, and 0x64 + 256 leaves the table
+    // (0x80 − 1 does not). Only that lookup catches it.
+    let c = circuit(&g, &x).with_tamper(&[t(limb(0), 1, 256), t(limb(1), 1, -1)]);
+    assert_rejected(&failures(&c), &[lookup_at(public, limb(0), 1)], &[]);
 }
 
 #[test]
@@ -148,28 +173,44 @@ fn rescale_edge_cases() {
     let c = circuit(&g, &[vec![4095, -2048]]);
     assert_eq!(output(&c), vec![1, 0]);
     check_honest(&c).unwrap();
-    let c = circuit(&g, &[vec![4095, -2048]]).with_tamper(&[t(0, 2, 1)]);
-    assert!(gate_failed(&failures(&c), "linear"));
+    // Two public rows; rows 0, 1 inputs; rows 2, 3 the first element's remainder r = 2047
+    // and its bound 4095 − r. Its low limb 0xff + 1 breaks the sum and leaves the table.
+    let public = 2;
+    let c = circuit(&g, &[vec![4095, -2048]]).with_tamper(&[t(limb(0), 2, 1)]);
+    assert_rejected(
+        &failures(&c),
+        &[gate_at("linear", public, 2), lookup_at(public, limb(0), 2)],
+        &[],
+    );
 }
 
 #[test]
 fn relu_forged_output_fails_max_chain() {
     let g = graph(Op::Relu(Relu {}), &[vec![1]], vec![1]);
-    // x = -5, honest y = 0. Forge y = 1 with consistent limbs and copies: rows 2 (y - x) and
-    // 3 (y - 0) both shift y and the low limb by one. Only the product (y-x)·y ≠ 0 fails.
-    let c = circuit(&g, &[vec![-5]]).with_tamper(&[
+    let public = 1;
+    // x = -5, honest y = 0. Row 0 the input, row 1 the constant zero; rows 2 (y − x, y in A,
+    // x in B) and 3 (y − 0) with the running product in z on rows 3 and 4 (copied to zero).
+    // Forge y = 1 with consistent limbs and copies, claimed in public: both rows shift y and
+    // the low limb by one. Range rows and copies hold; the running product does not: row 2
+    // (z = y − x) and row 3 (z_next = (y − 0)·z, which must be the zero it is copied to).
+    let forged = [
         t(LANE_A, 2, 1),
-        t(0, 2, 1),
+        t(limb(0), 2, 1),
         t(LANE_A, 3, 1),
-        t(0, 3, 1),
-    ]);
-    let fs = failures(&c);
-    assert!(
-        gate_failed(&fs, "max chain") && !gate_failed(&fs, "linear") && !lookup_failed(&fs),
-        "{fs:?}"
+        t(limb(0), 3, 1),
+    ];
+    assert_rejected(
+        &failures_claiming(&circuit(&g, &[vec![-5]]), &forged, 0, 1),
+        &[
+            gate_at("max chain", public, 2),
+            gate_at("max chain", public, 3),
+        ],
+        &[],
     );
+    // The running product moved: the row that writes it fails (the next reads it times
+    // y − 0 = 0).
     let c = circuit(&g, &[vec![-5]]).with_tamper(&[t(Z, 3, 1)]);
-    assert!(gate_failed(&failures(&c), "max chain"));
+    assert_rejected(&failures(&c), &[gate_at("max chain", public, 2)], &[]);
 }
 
 #[test]
@@ -227,16 +268,26 @@ fn maxpool_forged_output_fails_max_chain() {
         vec![1],
     );
     let x = vec![vec![10, 3, 7, 1]];
-    // Rows 0..4 inputs, row 4 zero, rows 5..9 the window. Claim y = 11: every difference
-    // stays in range and copies agree, but no factor of the product is zero.
-    let forged: Vec<Tamper> = (5..9).flat_map(|r| [t(LANE_A, r, 1), t(0, r, 1)]).collect();
-    let fs = failures(&circuit(&g, &x).with_tamper(&forged));
-    assert!(
-        gate_failed(&fs, "max chain") && !gate_failed(&fs, "linear") && !lookup_failed(&fs),
-        "{fs:?}"
-    );
+    let public = 1;
+    // Rows 0..4 inputs, row 4 zero, rows 5..9 the window, running product in z on rows 6..10.
+    // Claim y = 11 in public: every difference stays in range and copies agree, but no
+    // factor of the product is zero: its first step (z = y − x0 = 1, honestly 0) fails, the
+    // later ones multiply the honest zero.
+    let forged: Vec<Tamper> = (5..9)
+        .flat_map(|r| [t(LANE_A, r, 1), t(limb(0), r, 1)])
+        .collect();
+    let fs = failures_claiming(&circuit(&g, &x), &forged, 0, 1);
+    assert_rejected(&fs, &[gate_at("max chain", public, 5)], &[]);
+    // A moved running product: the row that writes it and the row that reads it.
     let fs = failures(&circuit(&g, &x).with_tamper(&[t(Z, 7, 3)]));
-    assert!(gate_failed(&fs, "max chain"));
+    assert_rejected(
+        &fs,
+        &[
+            gate_at("max chain", public, 6),
+            gate_at("max chain", public, 7),
+        ],
+        &[],
+    );
 }
 
 #[test]
@@ -250,9 +301,14 @@ fn mul_and_add_tampers_fail() {
         &[vec![1], vec![1]],
         vec![1],
     );
-    // Rows 0, 1 inputs; row 2 the product, result in z on row 3.
+    let public = 1;
+    // Rows 0, 1 inputs; row 2 the product, result in z on row 3 (copied to the public row).
     let fs = failures(&circuit(&gm, &[vec![6], vec![-7]]).with_tamper(&[t(Z, 3, 1)]));
-    assert!(gate_failed(&fs, "linear"));
+    assert_rejected(
+        &fs,
+        &[gate_at("linear", public, 2)],
+        &[cell_row(public, Z, 3)],
+    );
     let ga = graph(
         Op::Add(Add {
             lhs_mul: 1,
@@ -263,8 +319,13 @@ fn mul_and_add_tampers_fail() {
         &[vec![1], vec![1]],
         vec![1],
     );
+    // The same rows: one dot row, its sum in z on row 3.
     let fs = failures(&circuit(&ga, &[vec![6], vec![-7]]).with_tamper(&[t(Z, 3, 1)]));
-    assert!(gate_failed(&fs, "linear"));
+    assert_rejected(
+        &fs,
+        &[gate_at("linear", public, 2)],
+        &[cell_row(public, Z, 3)],
+    );
 }
 
 #[test]
@@ -272,16 +333,10 @@ fn changed_public_output_fails() {
     let g = graph(Op::Relu(Relu {}), &[vec![2]], vec![2]);
     let c = circuit(&g, &[vec![3, -3]]);
     let mut inst = c.instances();
-    inst[0] += halo2_axiom::halo2curves::bn256::Fr::one();
+    inst[0] += Fr::one();
     let fs = failures_with(&c, c.min_k().unwrap(), inst);
-    // The public row of output 0 (circuit row 0) no longer holds.
-    assert_eq!(
-        fs,
-        vec![Failure::Gate {
-            gate: "linear".into(),
-            row: 0
-        }]
-    );
+    // The public row of output 0 no longer holds.
+    assert_eq!(fs, vec![public_at(0)]);
 }
 
 #[test]
@@ -301,14 +356,25 @@ fn min_with_constants_and_its_forgery() {
     let c = circuit(&g, &[vec![9, -4]]);
     assert_eq!(output(&c), vec![5, -4]);
     check_honest(&c).unwrap();
-    // Rows 0, 1 inputs; row 2 the constant 0 (chain end); row 3 the constant 5; rows 4, 5
-    // the first window. Claim min(9, 5) = 4: a − y grows by one in both rows, limbs agree,
-    // only the product fails.
-    let forged = [t(LANE_A, 4, -1), t(0, 4, 1), t(LANE_A, 5, -1), t(0, 5, 1)];
-    let fs = failures(&circuit(&g, &[vec![9, -4]]).with_tamper(&forged));
-    assert!(
-        gate_failed(&fs, "max chain") && !gate_failed(&fs, "linear") && !lookup_failed(&fs),
-        "{fs:?}"
+    // Two public rows; rows 0, 1 inputs; row 2 the constant 0 (chain end); row 3 the
+    // constant 5; rows 4, 5 the first window. Claim min(9, 5) = 4 in public: a − y grows by
+    // one in both rows, limbs agree, only the running product fails (both its steps: y − 9,
+    // then (y − 5)·z, which must be zero).
+    let public = 2;
+    let forged = [
+        t(LANE_A, 4, -1),
+        t(limb(0), 4, 1),
+        t(LANE_A, 5, -1),
+        t(limb(0), 5, 1),
+    ];
+    let fs = failures_claiming(&circuit(&g, &[vec![9, -4]]), &forged, 0, -1);
+    assert_rejected(
+        &fs,
+        &[
+            gate_at("max chain", public, 4),
+            gate_at("max chain", public, 5),
+        ],
+        &[],
     );
 }
 
@@ -324,9 +390,15 @@ fn gather_moves_cells_and_pins_constants() {
     let c = circuit(&g, &[vec![10, 20, 30]]);
     assert_eq!(output(&c), vec![30, -7, 10]);
     check_honest(&c).unwrap();
-    // Rows 0..3 inputs, row 3 the constant -7: changing it breaks the constant constraint.
+    // Three public rows; rows 0..3 inputs, row 3 the constant -7 (`x_A + 7 = 0`, copied to
+    // output 1): changing it breaks the constant's row and its copy.
+    let public = 3;
     let fs = failures(&circuit(&g, &[vec![10, 20, 30]]).with_tamper(&[t(LANE_A, 3, 1)]));
-    assert!(copy_failed(&fs), "{fs:?}");
+    assert_rejected(
+        &fs,
+        &[gate_at("linear", public, 3)],
+        &[cell_row(public, LANE_A, 3)],
+    );
 }
 
 fn square_table() -> zkinfer_circuits::ops::FnTable {
@@ -371,14 +443,16 @@ fn lookup_tampered_output_or_input_fails_the_function_lookup() {
         &[vec![2]],
         vec![2],
     );
-    let lookup_fn = |fs: &[_]| lookup_failed(fs);
-    // Rows 0, 1 inputs; rows 2, 3 the lookups (x in lane 2, y in lane 3).
-    let fs = failures(&circuit(&g, &[vec![3, -2]]).with_tamper(&[t(3, 2, 1)]));
-    assert!(lookup_fn(&fs), "{fs:?}");
+    // Two public rows; rows 0, 1 inputs; rows 2, 3 the lookups (x, y in FN_LANES, y copied
+    // to its public row). The lookup reads x's cell and the next.
+    let public = 2;
+    let [x, y] = FN_LANES;
+    let fs = failures(&circuit(&g, &[vec![3, -2]]).with_tamper(&[t(y, 2, 1)]));
+    assert_rejected(&fs, &[lookup_at(public, x, 2)], &[cell_row(public, y, 2)]);
     // A consistent pair (x, y) = (4, 16) in place of (3, 9): the table accepts it, the copy of
-    // the input does not.
-    let fs = failures(&circuit(&g, &[vec![3, -2]]).with_tamper(&[t(2, 2, 1), t(3, 2, 7)]));
-    assert!(!lookup_fn(&fs) && copy_failed(&fs), "{fs:?}");
+    // the input (and of the output) does not.
+    let fs = failures(&circuit(&g, &[vec![3, -2]]).with_tamper(&[t(x, 2, 1), t(y, 2, 7)]));
+    assert_rejected(&fs, &[], &[cell_row(public, x, 2), cell_row(public, y, 2)]);
 }
 
 #[test]
@@ -431,9 +505,11 @@ fn comparisons_and_where_match_oracle_and_reject_a_flipped_bit() {
         assert_eq!(output(&c), expect.to_vec(), "{kind:?}");
         check_honest(&c).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
     }
-    // Gt of one pair: rows 0, 1 inputs; row 2 d = a − b (z on 3); row 3 t·d (z on 4); row 4
-    // t·t (z on 5); row 5 the range row of 2td − d − t, t copied into lane 5. Claim 3 > 3 by
-    // setting t = 1 in every copy: the range row's equation cannot hold (v would be −1).
+    // Gt of one pair: rows 0, 1 inputs; row 2 d = a − b (z on 3); row 3 p = t·d (t in A, d
+    // in B, p in z on 4); row 4 t·t (z on 5, copied to t); row 5 the dot v = 2p − d − t (one
+    // term per lane in that order, v in z on 6); row 6 the range row of v (its copy in A).
+    // Claim 3 > 3 in public with t = 1 in every copy and v = −1: the products and the dot
+    // agree, the range row's equation cannot hold.
     let g = graph(
         Op::Compare(Compare {
             kind: CmpKind::Gt,
@@ -443,15 +519,18 @@ fn comparisons_and_where_match_oracle_and_reject_a_flipped_bit() {
         &[vec![1], vec![1]],
         vec![1],
     );
+    let (public, t_term) = (1, 2);
     let forged = [
         t(LANE_A, 3, 1),
         t(LANE_A, 4, 1),
         t(LANE_B, 4, 1),
         t(Z, 5, 1),
-        t(5, 5, 1),
+        t(t_term, 5, 1),
+        t(Z, 6, -1),
+        t(LANE_A, 6, -1),
     ];
-    let fs = failures(&circuit(&g, &[vec![3], vec![3]]).with_tamper(&forged));
-    assert!(gate_failed(&fs, "linear"), "{fs:?}");
+    let fs = failures_claiming(&circuit(&g, &[vec![3], vec![3]]), &forged, 0, 1);
+    assert_rejected(&fs, &[gate_at("linear", public, 6)], &[]);
     // Where on a comparison's output (the only condition the circuit proves boolean):
     // c = [a > 0] for a = (1, 0).
     let mut w = (*graph(
@@ -512,13 +591,7 @@ fn argmax_first_and_last_occurrence_and_forgery() {
     let honest = circuit(&g, &[vec![2, 7, -3, 7]]);
     check_honest(&honest).unwrap();
     let mut inst = honest.instances();
-    inst[0] = halo2_axiom::halo2curves::bn256::Fr::from(3);
+    inst[0] = Fr::from(3);
     let fs = failures_with(&honest, honest.min_k().unwrap(), inst);
-    assert_eq!(
-        fs,
-        vec![Failure::Gate {
-            gate: "linear".into(),
-            row: 0
-        }]
-    );
+    assert_eq!(fs, vec![public_at(0)]);
 }

@@ -10,13 +10,14 @@
 
 use halo2_axiom::halo2curves::bn256::Fr;
 use std::sync::Arc;
-use zkinfer_circuits::chip::{ChipConfig, Coef, LANES, LANE_A};
+use zkinfer_circuits::chip::{ChipConfig, Coef, LANE_A, RANGE_BITS};
 use zkinfer_circuits::ops::{AffineRow, ArgMax, Bilinear, Linear, Op, Requant};
 use zkinfer_circuits::testing::capture::Capture;
 use zkinfer_circuits::testing::{
-    cell_row, check_no_free_cells, failures, failures_with, gate_at, graph, Failure, Tamper,
+    assert_rejected, cell_row, check_no_free_cells, failures, failures_claiming, failures_with,
+    gate_at, gate_row, graph, pair, public_cell, Failure, Tamper, Z,
 };
-use zkinfer_circuits::{Graph, GraphInput, ModelCircuit, Node, Tensor, Visibility};
+use zkinfer_circuits::{CircuitError, Graph, GraphInput, ModelCircuit, Node, Tensor, Visibility};
 
 const OUTPUTS: usize = 3;
 
@@ -48,24 +49,6 @@ fn runs(rows: &[usize]) -> Vec<Vec<usize>> {
     out
 }
 
-/// Only the expected gate and lookup failures, and copies broken at least at `copies`
-/// (MockProver also reports each broken cycle's other end).
-fn assert_rejected(fs: &[Failure], exact: &[Failure], copies: &[usize]) {
-    let non_copy: Vec<&Failure> = fs
-        .iter()
-        .filter(|f| !matches!(f, Failure::Copy { .. }))
-        .collect();
-    assert_eq!(non_copy, exact.iter().collect::<Vec<_>>(), "all: {fs:?}");
-    for row in copies {
-        assert!(
-            fs.contains(&Failure::Copy { row: *row }),
-            "copy at {row}: {fs:?}"
-        );
-    }
-    let n_copy = fs.len() - non_copy.len();
-    assert!(n_copy <= 2 * copies.len(), "stray copy failures: {fs:?}");
-}
-
 fn bilinear_graph(pairs: usize) -> Arc<Graph> {
     let rows = (0..OUTPUTS)
         .map(|o| (0..pairs as u32).map(|i| (i, (i + o as u32) % 5)).collect())
@@ -87,7 +70,6 @@ fn bilinear_free_lane_forgeries_fail_the_copy_to_zero() {
             ModelCircuit::new(g.clone(), &[x.clone(), u.clone()], Visibility::default()).unwrap();
         assert!(failures(&honest).is_empty(), "{pairs} pairs");
         check_no_free_cells(&honest).unwrap();
-        let k = honest.min_k().unwrap();
         let public = OUTPUTS;
         // Each output's rows, in order (consecutive outputs' rows are adjacent).
         let rows = rows_with_prod(&honest, 2);
@@ -96,20 +78,15 @@ fn bilinear_free_lane_forgeries_fail_the_copy_to_zero() {
         let node = honest.node_rows()[0].clone();
         for o in [0, OUTPUTS / 2, OUTPUTS - 1] {
             // The lie: output o and its public row move by δ, and so does the instance.
-            let mut inst = honest.instances();
-            inst[o] += Fr::from(delta as u64);
             let (out_cell, lie_row) = if pairs == 0 {
                 // The sum of nothing is the zero constant, the node's first row.
                 (cell_row(public, LANE_A, node.start), node.start)
             } else {
                 let last = *runs[o].last().unwrap();
-                (cell_row(public, LANES, last + 1), last)
+                (cell_row(public, Z, last + 1), last)
             };
-            let lie = [
-                Tamper::shift_row(out_cell, Fr::from(delta as u64)),
-                Tamper::shift_row(o + LANE_A, Fr::from(delta as u64)),
-            ];
-            let fs = failures_with(&honest.clone().with_tamper(&lie), k, inst.clone());
+            let lie = [Tamper::shift_row(out_cell, Fr::from(delta as u64))];
+            let fs = failures_claiming(&honest, &lie, o, delta);
             let gate = gate_at("linear", public, lie_row);
             if pairs == 0 {
                 // The constant row `x_A − 0 = 0` fails; the other outputs' copies of zero too.
@@ -120,20 +97,21 @@ fn bilinear_free_lane_forgeries_fail_the_copy_to_zero() {
                 continue;
             }
             assert_rejected(&fs, &[gate], &[]);
-            // The forgery: lanes 2 and 3 of the last row say δ·1 (the old layout left them
-            // free on an odd pair count). Now they copy the zero constant (or a real pair).
+            // The forgery: the last row's second pair says δ·1 (the old layout left it free
+            // on an odd pair count). Now it copies the zero constant (or a real pair).
             let last = *runs[o].last().unwrap();
+            let [a, b] = pair(1);
             // With an even count the lanes hold a real pair, whose product p they keep.
             let j = 2 * (runs[o].len() - 1) + 1;
             let p = if j < pairs { x[j] * u[(j + o) % 5] } else { 0 };
             let mut forged = lie.to_vec();
-            forged.push(Tamper::set(2, last, p + delta));
-            forged.push(Tamper::set(3, last, 1));
-            let fs = failures_with(&honest.clone().with_tamper(&forged), k, inst);
+            forged.push(Tamper::set(a, last, p + delta));
+            forged.push(Tamper::set(b, last, 1));
+            let fs = failures_claiming(&honest, &forged, o, delta);
             assert_rejected(
                 &fs,
                 &[],
-                &[cell_row(public, 2, last), cell_row(public, 3, last)],
+                &[cell_row(public, a, last), cell_row(public, b, last)],
             );
         }
     }
@@ -175,7 +153,7 @@ fn argmax_claiming_the_first_index_fails_the_copy_to_zero() {
             let last = *picked[o].last().unwrap();
             // Σ e_i·x_i must equal y: with e one-hot at 0 the sum is x_0, so the picked
             // value's cell is set to y (its copy of y holds) …
-            let lie = [Tamper::set(LANES, last + 1, y)];
+            let lie = [Tamper::set(Z, last + 1, y)];
             let fs = failures_with(&forged.clone().with_tamper(&lie), k, forged.instances());
             if window > 1 {
                 assert_rejected(&fs, &[gate_at("linear", public, last)], &[]);
@@ -185,12 +163,13 @@ fn argmax_claiming_the_first_index_fails_the_copy_to_zero() {
                     "a window of one has nothing to forge: {fs:?}"
                 );
             }
-            // … and lanes 2, 3 of the last row supply the difference as δ·1 (a window of
-            // one has no difference: they add 7·1 to its sum instead).
+            // … and the last row's second pair supplies the difference as δ·1 (a window of
+            // one has no difference: it adds 7·1 to its sum instead).
+            let [a, b] = pair(1);
             let mut attack = lie.to_vec();
             let delta = if window > 1 { y - claimed } else { 7 };
-            attack.push(Tamper::set(2, last, delta));
-            attack.push(Tamper::set(3, last, 1));
+            attack.push(Tamper::set(a, last, delta));
+            attack.push(Tamper::set(b, last, 1));
             let fs = failures_with(&forged.clone().with_tamper(&attack), k, forged.instances());
             let gate = if window > 1 {
                 vec![]
@@ -200,7 +179,7 @@ fn argmax_claiming_the_first_index_fails_the_copy_to_zero() {
             assert_rejected(
                 &fs,
                 &gate,
-                &[cell_row(public, 2, last), cell_row(public, 3, last)],
+                &[cell_row(public, a, last), cell_row(public, b, last)],
             );
         }
     }
@@ -297,8 +276,8 @@ fn an_instance_past_the_public_rows_constrains_nothing() {
     // Rows: three input rows, the dot row 3 (its sum in z on row 4).
     let delta = Fr::from(1000);
     let lie = [
-        Tamper::shift_row(cell_row(public, LANES, 4), delta),
-        Tamper::shift_row(LANE_A, delta),
+        Tamper::shift_row(cell_row(public, Z, 4), delta),
+        Tamper::shift_row(public_cell(0), delta),
     ];
     let mut inst = honest.instances();
     inst[0] += delta;
@@ -308,7 +287,7 @@ fn an_instance_past_the_public_rows_constrains_nothing() {
     // The forgery appends instance values up to the dot row's first circuit row, where the
     // gate once read `q·sum − instance`: the value −δ there cancelled the moved sum. Now the
     // instance is read on public rows only, and the dot row still fails.
-    let dot = cell_row(public, 0, 3);
+    let dot = gate_row(public, 3);
     inst.resize(dot + 1, Fr::zero());
     inst[dot] = -delta;
     assert_eq!(failures_with(&tampered, k, inst), control);
@@ -327,7 +306,11 @@ fn a_where_condition_that_is_no_comparison_is_refused() {
     };
     let g = graph(where_op(1), &[vec![1], vec![1]], vec![1]);
     let err = ModelCircuit::blank(g, Visibility::default()).unwrap_err();
-    assert!(err.to_string().contains("Where condition"), "{err}");
+    assert!(
+        matches!(&err, CircuitError::MalformedGraph { node, reason }
+            if node == "op" && reason.starts_with("a Where condition must come from a comparison")),
+        "{err}"
+    );
     // From a comparison it is accepted, also through a Gather.
     let mut g = (*graph(
         Op::Compare(Compare {
@@ -416,11 +399,17 @@ fn oracle_overflow_and_bad_parameters_are_errors_before_any_layout() {
     let err =
         ModelCircuit::new(Arc::new(g), &[vec![(1 << 23) - 1]], Visibility::default()).unwrap_err();
     assert!(
-        matches!(&err, zkinfer_circuits::CircuitError::Overflow { node, index: 0 } if node == "square0"),
+        matches!(&err, CircuitError::Overflow { node, index: 0 } if node == "square0"),
         "{err}"
     );
     // A rescale by 2^32 has no layout (the remainder would need four limbs): refused at keygen.
     let g = graph(Op::Rescale(Rescale { shift: 32 }), &[vec![1]], vec![1]);
     let err = ModelCircuit::blank(g, Visibility::default()).unwrap_err();
-    assert!(err.to_string().contains("rescale shift 32"), "{err}");
+    assert_eq!(
+        err,
+        CircuitError::MalformedGraph {
+            node: "op".into(),
+            reason: format!("rescale shift 32 outside 1..={RANGE_BITS}"),
+        }
+    );
 }

@@ -6,16 +6,16 @@
 use halo2_axiom::circuit::{Layouter, SimpleFloorPlanner, Value};
 use halo2_axiom::halo2curves::bn256::Fr;
 use halo2_axiom::plonk::{Circuit, ConstraintSystem, Error};
-use zkinfer_circuits::chip::{circuit_row, ChipConfig, Coef, LANES, LANE_A};
+use zkinfer_circuits::chip::{circuit_row, ChipConfig, Coef, BLOCK};
 use zkinfer_circuits::ops::{Op, Relu};
 use zkinfer_circuits::testing::capture::{Capture, CellRef};
 use zkinfer_circuits::testing::guard::Guard;
-use zkinfer_circuits::testing::{check_honest, failures_with, graph, Tamper};
+use zkinfer_circuits::testing::{check_honest, failures_with, graph, pair, public_cell, Tamper, Z};
 use zkinfer_circuits::{ModelCircuit, Visibility};
 
 /// One bilinear row `z_next = x0·x1 + x2·x3` with `x0 = 3`, `x1 = 4` and its result bound to
-/// the one public instance, laid out by hand: lanes 2 and 3 are left unassigned, or assigned
-/// zero without a copy (`assign_zeros`).
+/// the one public instance, laid out by hand: the second pair's lanes (2 and 3) are left
+/// unassigned, or assigned zero without a copy (`assign_zeros`).
 #[derive(Clone, Default)]
 struct PlantedFreeLanes {
     assign_zeros: bool,
@@ -39,7 +39,7 @@ impl Circuit<Fr> for PlantedFreeLanes {
         layouter.assign_region(
             || "planted",
             |mut region| {
-                let block = circuit_row(1, 1, 0);
+                let block = block();
                 let fixed = |region: &mut halo2_axiom::circuit::Region<'_, Fr>, k: Coef, v| {
                     let (col, slot) = k.place(cfg.coef, cfg.sel);
                     region.assign_fixed(col, block + slot, Fr::from(v));
@@ -47,26 +47,37 @@ impl Circuit<Fr> for PlantedFreeLanes {
                 region.assign_fixed(cfg.q, block, Fr::one());
                 fixed(&mut region, Coef::Prod, 2);
                 fixed(&mut region, Coef::Chain, 1);
-                let mut lanes = vec![(0, 3), (1, 4)];
+                let [x0, x1] = pair(0);
+                let mut lanes = vec![(x0, 3), (x1, 4)];
                 if self.assign_zeros {
-                    lanes.extend([(2, 0), (3, 0)]);
+                    lanes.extend(pair(1).map(|lane| (lane, 0)));
                 }
                 for (lane, v) in lanes {
                     region.assign_advice(cfg.a, block + lane, Value::known(Fr::from(v)));
                 }
-                let z_next = block + 2 * LANES + 1;
+                let z_next = circuit_row(1, 2, Z);
                 region.assign_advice(cfg.a, z_next, Value::known(Fr::from(12)));
-                region.assign_advice(cfg.a, LANE_A, Value::known(Fr::from(12)));
+                region.assign_advice(cfg.a, public_cell(0), Value::known(Fr::from(12)));
                 region.assign_fixed(cfg.public, 0, Fr::one());
                 let cell = |row| halo2_axiom::circuit::Cell {
                     row_offset: row,
                     column: cfg.a.into(),
                 };
-                region.constrain_equal(cell(z_next), cell(LANE_A));
+                region.constrain_equal(cell(z_next), cell(public_cell(0)));
                 Ok(())
             },
         )
     }
+}
+
+/// The circuit row of the planted row's first cell (after the one public row).
+fn block() -> usize {
+    circuit_row(1, 1, 0)
+}
+
+/// The circuit rows of the planted row's free lanes.
+fn free_lanes() -> Vec<usize> {
+    pair(1).iter().map(|lane| block() + lane).collect()
 }
 
 fn planted(assign_zeros: bool) -> Capture {
@@ -79,9 +90,8 @@ fn an_unassigned_lane_is_a_coverage_hole_and_a_fuzzer_finding() {
     let cap = planted(false);
     let guard = Guard::new(&cap);
     assert_eq!(guard.honest_failure(), None);
-    let block = circuit_row(1, 1, 0);
     let holes: Vec<usize> = guard.holes().iter().map(|h| h.cell.row).collect();
-    assert_eq!(holes, vec![block + 2, block + 3]);
+    assert_eq!(holes, free_lanes());
     // Either lane alone takes any value (the other is zero). (Lanes 0 and 1 are fresh
     // witnesses here, so `(3 + 1)·(4 − 1)` is found too: a planted circuit's private inputs.)
     let report = guard.run(100);
@@ -91,7 +101,7 @@ fn an_unassigned_lane_is_a_coverage_hole_and_a_fuzzer_finding() {
         .filter(|f| f.kind == "single +r")
         .map(|f| f.changes[0].0.row)
         .collect();
-    assert_eq!(singles, vec![block + 2, block + 3]);
+    assert_eq!(singles, free_lanes());
 }
 
 #[test]
@@ -100,11 +110,10 @@ fn an_assigned_but_uncopied_lane_is_a_fuzzer_finding() {
     let guard = Guard::new(&cap);
     assert!(guard.holes().is_empty());
     let report = guard.run(100);
-    let block = circuit_row(1, 1, 0);
     assert!(report
         .findings
         .iter()
-        .any(|f| f.kind == "single +r" && f.changes[0].0.row == block + 2));
+        .any(|f| f.kind == "single +r" && f.changes[0].0.row == free_lanes()[0]));
 }
 
 #[test]
@@ -115,7 +124,7 @@ fn the_guard_and_mockprover_agree_on_single_changes() {
     let k = c.min_k().unwrap();
     let cap = Capture::run(k, &c, vec![c.instances()]).unwrap();
     let guard = Guard::new(&cap);
-    let used = c.rows() * (LANES + 1);
+    let used = c.rows() * BLOCK;
     let (mut accepted, mut rejected) = (0, 0);
     for row in 0..used {
         for delta in [Fr::one(), Fr::from(1 << 40)] {

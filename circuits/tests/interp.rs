@@ -3,9 +3,11 @@
 //! caught by the constraint that should catch it.
 
 use std::sync::Arc;
+use zkinfer_circuits::chip::{FN_LANES, LANE_A, LANE_B, LIMBS, SECOND_LANE};
 use zkinfer_circuits::ops::{FnTable, Interp, Op};
 use zkinfer_circuits::testing::{
-    check_honest, failures, gate_failed, lookup_failed, one_node, Tamper,
+    assert_rejected, cell_row, check_honest, failures, failures_claiming, gate_at, limb, lookup_at,
+    one_node, Tamper, Z,
 };
 use zkinfer_circuits::{CircuitError, Graph, ModelCircuit, Visibility};
 
@@ -79,13 +81,29 @@ fn a_malformed_op_is_refused() {
 }
 
 /// One element `x = 21` (segment 5, l = 5, y = 11). Rows (after the output's public row):
-/// 0 the input; 1 the segment lookup (h in lane 2, e in 3, d in 1); 2 the decomposition
-/// (limbs of l in lanes 0–2, h in 3, x in 4); 3 the upper bound of l (same lanes); 4 the
-/// product (e in lane 2, x in 3, d in 4; `x·d + e` in z on row 5); 5 the remainder (limbs in
-/// 0–2, y in 3, the copied product in 4); 6 the signed range check of y (lane 3).
+/// 0 the input; 1 the segment lookup ([`H`], [`E`] and [`D`]); 2 the decomposition (limb of l,
+/// h in A, x in B); 3 the upper bound of l (same lanes); 4 the product (x in A, d in B, e in
+/// [`E_TERM`]; `x·d + e` in z on row 5); 5 the remainder (limb, y in A, the copied product in
+/// B); 6 the signed range check of y (limbs, y in A).
 fn one() -> ModelCircuit {
     ModelCircuit::new(graph(1), &[vec![21]], Visibility::default()).unwrap()
 }
+
+/// The public rows of [`one`] (its one output) and its rows.
+const PUBLIC: usize = 1;
+const SEGMENT: usize = 1;
+const DECOMPOSITION: usize = 2;
+const BOUND: usize = 3;
+const PRODUCT: usize = 4;
+const REMAINDER: usize = 5;
+const SIGNED: usize = 6;
+/// The segment lookup's lanes: the index `h` and the intercept `e` (looked up as `(h, e)`),
+/// and the slope `d` (as `(d, h)`, the second output).
+const H: usize = FN_LANES[0];
+const E: usize = FN_LANES[1];
+const D: usize = SECOND_LANE;
+/// The product row's lane for `e`: the one below lane A, free on a row without limbs.
+const E_TERM: usize = LIMBS - 1;
 
 #[test]
 fn honest_single_element_layout_is_satisfied() {
@@ -98,33 +116,65 @@ fn honest_single_element_layout_is_satisfied() {
 
 #[test]
 fn a_forged_slope_fails_the_segment_lookup() {
-    let fs = failures(&one().with_tamper(&[t(1, 1, 1), t(4, 4, 1)]));
-    assert!(lookup_failed(&fs), "{fs:?}");
+    // d + 1 carried through: its copy in the product, the product (x = 21 more), its copy in
+    // the remainder row and the remainder's limb (0 → 21). Only (d + 1, h) is no entry.
+    let fs = failures(&one().with_tamper(&[
+        t(D, SEGMENT, 1),
+        t(LANE_B, PRODUCT, 1),
+        t(Z, REMAINDER, 21),
+        t(LANE_B, REMAINDER, 21),
+        t(limb(0), REMAINDER, 21),
+    ]));
+    assert_rejected(&fs, &[lookup_at(PUBLIC, D, SEGMENT)], &[]);
+}
+
+#[test]
+fn a_forged_intercept_fails_the_segment_lookup() {
+    // e + 1 carried through the same way (the remainder 0 → 1): (h, e + 1) is no entry.
+    let fs = failures(&one().with_tamper(&[
+        t(E, SEGMENT, 1),
+        t(E_TERM, PRODUCT, 1),
+        t(Z, REMAINDER, 1),
+        t(LANE_B, REMAINDER, 1),
+        t(limb(0), REMAINDER, 1),
+    ]));
+    assert_rejected(&fs, &[lookup_at(PUBLIC, H, SEGMENT)], &[]);
 }
 
 #[test]
 fn a_wrong_segment_with_its_own_coefficients_fails_the_limb_lookup() {
     // h = 4 instead of 5 (its table row: e = 0, d = 128, the same): l must become 21, which is
-    // beyond 16 — the upper bound row's limbs (15 − l) go negative.
+    // beyond 16 — the upper bound row's limb (15 − l) goes negative.
     let fs = failures(&one().with_tamper(&[
-        t(2, 1, -1),
-        t(3, 2, -1),
-        t(0, 2, 16),
-        t(3, 3, -1),
-        t(0, 3, -16),
+        t(H, SEGMENT, -1),
+        t(LANE_A, DECOMPOSITION, -1),
+        t(limb(0), DECOMPOSITION, 16),
+        t(LANE_A, BOUND, -1),
+        t(limb(0), BOUND, -16),
     ]));
-    assert!(lookup_failed(&fs), "{fs:?}");
+    assert_rejected(&fs, &[lookup_at(PUBLIC, limb(0), BOUND)], &[]);
 }
 
 #[test]
 fn a_forged_slope_in_the_product_fails_the_linear_gate() {
-    let fs = failures(&one().with_tamper(&[t(4, 4, 1)]));
-    assert!(gate_failed(&fs, "linear"), "{fs:?}");
+    let fs = failures(&one().with_tamper(&[t(LANE_B, PRODUCT, 1)]));
+    assert_rejected(
+        &fs,
+        &[gate_at("linear", PUBLIC, PRODUCT)],
+        &[cell_row(PUBLIC, LANE_B, PRODUCT)],
+    );
 }
 
 #[test]
 fn a_forged_output_fails_the_remainder_range_check() {
-    // y + 1 wherever it appears; the remainder's low limb then has to drop by 256.
-    let fs = failures(&one().with_tamper(&[t(3, 5, 1), t(3, 6, 1), t(0, 5, -256)]));
-    assert!(lookup_failed(&fs), "{fs:?}");
+    // y + 1 wherever it appears, claimed in public, its signed range row's limb along; the
+    // remainder's limb then has to drop by 256, out of the table.
+    let forged = [
+        t(LANE_A, REMAINDER, 1),
+        t(limb(0), REMAINDER, -256),
+        t(LANE_A, SIGNED, 1),
+        t(limb(0), SIGNED, 1),
+    ];
+    let fs = failures_claiming(&one(), &forged, 0, 1);
+    assert_rejected(&fs, &[lookup_at(PUBLIC, limb(0), REMAINDER)], &[]);
 }

@@ -2,15 +2,14 @@
 //! reference evaluator (MockProver), with tampered witnesses that must fail the specific
 //! constraint.
 
-use halo2_axiom::dev::MockProver;
 use std::sync::Arc;
+use zkinfer_circuits::chip::{FN_LANES, LANE_A, LIMBS, LIMB_BITS, SECOND_LANE};
 use zkinfer_circuits::ops::{requantize, Op, Relu, Requant};
 use zkinfer_circuits::testing::{
-    check_honest, failures, gate_failed, lookup_failed, one_node, Tamper,
+    assert_rejected, cell_row, check_honest, failures, failures_claiming, failures_with, gate_at,
+    limb, lookup_at, one_node, public_at, Tamper,
 };
-use zkinfer_circuits::{Affine, CircuitError, Graph, ModelCircuit, Visibility};
-
-const LANE_A: usize = 3;
+use zkinfer_circuits::{Affine, CircuitError, Fr, Graph, ModelCircuit, Visibility};
 
 fn graph(op: Op, n: usize, affine: Option<Affine>) -> Arc<Graph> {
     one_node(op, n, 0, affine)
@@ -72,17 +71,27 @@ fn forged_output_fails_the_table_or_the_range_check() {
     let g = graph(requant(vec![0.1], 1, 0, false), 1, None);
     let honest = ModelCircuit::new(g.clone(), &[vec![100]], Visibility::default()).unwrap();
     assert_eq!(output(&honest), vec![10]);
-    // Row 0: the input; row 1: (y, lo) looked up on lanes 2, 3 and (hi, y) on lanes 1, 2; row 2: acc − lo
-    // (lo copied to lane A) range-checked; row 3: hi (copied to lane A) − acc range-checked.
+    // One public row. Row 0: the input; row 1: the function row, (y, lo) looked up on
+    // FN_LANES and (hi, y) on SECOND_LANE and the next; row 2: acc − lo (lo copied to lane A)
+    // range-checked; row 3: hi (copied to lane A) − acc range-checked.
+    let public = 1;
+    let [y, lo] = FN_LANES;
+    let hi = SECOND_LANE;
     let t = |lane, row, delta| Tamper::shift(lane, row, delta);
-    // y + 1 alone: (y + 1, lo(y), hi(y)) is no table entry.
-    let fs = failures(&honest.clone().with_tamper(&[t(2, 1, 1)]));
-    assert!(lookup_failed(&fs), "{fs:?}");
-    // hi + 1 alone: (hi + 1, y) is no entry of the second output's table.
-    let fs = failures(&honest.clone().with_tamper(&[t(1, 1, 1)]));
-    assert!(lookup_failed(&fs), "{fs:?}");
-    // y + 1 with the neighbouring bucket's bounds (a consistent table entry): the range rows
-    // no longer add up, since acc − lo(y + 1) is negative.
+    // y + 1 alone: (y + 1, lo(y)) and (hi(y), y + 1) are no table entries, and y's copy to
+    // its public row breaks.
+    let fs = failures(&honest.clone().with_tamper(&[t(y, 1, 1)]));
+    assert_rejected(
+        &fs,
+        &[lookup_at(public, y, 1), lookup_at(public, hi, 1)],
+        &[cell_row(public, y, 1)],
+    );
+    // hi + 1 alone: (hi + 1, y) is no entry of the second output's table; its copy breaks.
+    let fs = failures(&honest.clone().with_tamper(&[t(hi, 1, 1)]));
+    assert_rejected(&fs, &[lookup_at(public, hi, 1)], &[cell_row(public, hi, 1)]);
+    // y + 1 with the neighbouring bucket's bounds (a consistent table entry), claimed in
+    // public, the upper range row's limbs rewritten for hi(y + 1) − acc: only the lower range
+    // row fails, since acc − lo(y + 1) is negative.
     let Op::Requant(r) = &g.nodes[0].op else {
         unreachable!()
     };
@@ -90,19 +99,25 @@ fn forged_output_fails_the_table_or_the_range_check() {
     let k = 10 + 128;
     let dlo = (table.values[k + 1] - table.values[k]) as i128;
     let dhi = (table.second[k + 1] - table.second[k]) as i128;
-    let fs = failures(&honest.clone().with_tamper(&[
-        t(2, 1, 1),
-        t(3, 1, dlo),
-        t(1, 1, dhi),
+    let upper = i128::from(table.second[k + 1]) - 100;
+    let mut forged = vec![
+        t(y, 1, 1),
+        t(lo, 1, dlo),
+        t(hi, 1, dhi),
         t(LANE_A, 2, dlo),
         t(LANE_A, 3, dhi),
-    ]));
-    assert!(gate_failed(&fs, "linear") && !lookup_failed(&fs), "{fs:?}");
-    // A changed public output is rejected.
+    ];
+    forged.extend((0..LIMBS).map(|j| {
+        let part = (upper >> (LIMB_BITS * j as u32)) & ((1 << LIMB_BITS) - 1);
+        Tamper::set(limb(j), 3, part)
+    }));
+    let fs = failures_claiming(&honest, &forged, 0, 1);
+    assert_rejected(&fs, &[gate_at("linear", public, 2)], &[]);
+    // A changed public output is rejected by its public row.
     let mut inst = honest.instances();
-    inst[0] += zkinfer_circuits::Fr::one();
-    let prover = MockProver::run(honest.min_k().unwrap(), &honest, vec![inst]).unwrap();
-    assert!(prover.verify().is_err());
+    inst[0] += Fr::one();
+    let fs = failures_with(&honest, honest.min_k().unwrap(), inst);
+    assert_eq!(fs, vec![public_at(0)]);
 }
 
 #[test]
@@ -131,13 +146,18 @@ fn int8_input_is_range_constrained() {
             matches!(err, CircuitError::ValueOutOfRange { value, min: -128, max: 127, .. } if value == bad)
         );
     }
-    // The input's only limb moved beyond 8 bits (with the cell moved along): the upper limbs
-    // are pinned to zero by the range row, so the linear gate or a limb lookup fails.
-    let fs = failures(
-        &c.clone()
-            .with_tamper(&[Tamper::shift(0, 0, 256), Tamper::shift(LANE_A, 0, 256)]),
+    // The input's only limb moved beyond 8 bits (with the cell moved along, which breaks its
+    // copy into the relu): the sum holds, the limb lookup fails. Two public rows.
+    let public = 2;
+    let fs = failures(&c.clone().with_tamper(&[
+        Tamper::shift(limb(0), 0, 256),
+        Tamper::shift(LANE_A, 0, 256),
+    ]));
+    assert_rejected(
+        &fs,
+        &[lookup_at(public, limb(0), 0)],
+        &[cell_row(public, LANE_A, 0)],
     );
-    assert!(lookup_failed(&fs), "{fs:?}");
     let uint8 = Affine {
         scale: 0.1,
         zero_point: 128,

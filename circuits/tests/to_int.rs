@@ -2,8 +2,11 @@
 //! forged integer rejected by the linear gate.
 
 use std::sync::Arc;
+use zkinfer_circuits::chip::{LANE_A, LANE_B};
 use zkinfer_circuits::ops::{Op, ToInt};
-use zkinfer_circuits::testing::{check_honest, failures, gate_failed, one_node, Tamper};
+use zkinfer_circuits::testing::{
+    assert_rejected, cell_row, check_honest, failures, gate_at, one_node, Tamper,
+};
 use zkinfer_circuits::{CircuitError, Graph, ModelCircuit, Visibility};
 
 fn graph(shift: u32, n: usize) -> Arc<Graph> {
@@ -34,8 +37,15 @@ fn integral_values_cast_exactly_and_others_are_refused() {
 #[test]
 fn forged_integer_fails_the_linear_gate() {
     let c = ModelCircuit::new(graph(8, 1), &[vec![512]], Visibility::default()).unwrap();
-    // Row 0: the input; row 1: y range-checked (lane A); row 2: x − 256·y = 0 (lanes A, B).
-    // y + 1 in both places it appears keeps the copy but breaks the gates.
-    let fs = failures(&c.with_tamper(&[Tamper::shift(3, 1, 1), Tamper::shift(4, 2, 1)]));
-    assert!(gate_failed(&fs, "linear"), "{fs:?}");
+    // One public row. Row 0: the input; row 1: y range-checked (lane A, copied to the public
+    // row); row 2: x − 256·y = 0 (x in lane A, y in B). y + 1 in both places it appears keeps
+    // their copy but breaks both rows (y's limbs, and x − 256·y), and the copy to the public
+    // row.
+    let public = 1;
+    let fs = failures(&c.with_tamper(&[Tamper::shift(LANE_A, 1, 1), Tamper::shift(LANE_B, 2, 1)]));
+    assert_rejected(
+        &fs,
+        &[gate_at("linear", public, 1), gate_at("linear", public, 2)],
+        &[cell_row(public, LANE_A, 1)],
+    );
 }

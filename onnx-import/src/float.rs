@@ -2,72 +2,10 @@
 //! reference outputs and calibration.
 
 use crate::error::{ImportError, Result};
+use crate::ops::supported_onnx_ops;
 use crate::proto::Dims;
 use tract_onnx::pb::TensorProto;
 use tract_onnx::prelude::*;
-
-/// ONNX op types the importer can lower (through the tract ops they become).
-pub const SUPPORTED_ONNX_OPS: &[&str] = &[
-    "Abs",
-    "Add",
-    "ArgMax",
-    "AveragePool",
-    "BatchNormalization",
-    "Constant",
-    "Conv",
-    "ConvTranspose",
-    "Flatten",
-    "Gemm",
-    "GlobalAveragePool",
-    "Identity",
-    "MatMul",
-    "MaxPool",
-    "Mul",
-    "Relu",
-    "Reshape",
-    "Sub",
-    "Equal",
-    "Greater",
-    "GreaterOrEqual",
-    "Less",
-    "LessOrEqual",
-    "Where",
-    "Sum",
-    "Cast",
-    "CastLike",
-    "ConstantOfShape",
-    "Shape",
-    "Size",
-    "Clip",
-    "Concat",
-    "LayerNormalization",
-    "Softmax",
-    "Div",
-    "Erf",
-    "Exp",
-    "Gelu",
-    "Log",
-    "Pow",
-    "Reciprocal",
-    "Sigmoid",
-    "Sqrt",
-    "Tanh",
-    "Expand",
-    "Gather",
-    "LeakyRelu",
-    "Max",
-    "Min",
-    "Neg",
-    "Pad",
-    "ReduceMax",
-    "ReduceMean",
-    "ReduceMin",
-    "ReduceSum",
-    "Slice",
-    "Squeeze",
-    "Transpose",
-    "Unsqueeze",
-];
 
 /// A typed, decluttered float model.
 #[derive(Debug, Clone)]
@@ -83,7 +21,7 @@ fn malformed(e: impl std::fmt::Display) -> ImportError {
 }
 
 impl FloatModel {
-    /// Parses ONNX bytes, rejecting op types outside [`SUPPORTED_ONNX_OPS`] by node name.
+    /// Parses ONNX bytes, rejecting op types outside [`supported_onnx_ops`] by node name.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         Self::from_bytes_folding(bytes, vec![])
     }
@@ -102,10 +40,7 @@ impl FloatModel {
     }
 
     fn load(bytes: &[u8], constants: Vec<TensorProto>, dims: &Dims) -> Result<Self> {
-        let onnx = tract_onnx::onnx();
-        let mut proto = onnx
-            .proto_model_for_read(&mut std::io::Cursor::new(bytes))
-            .map_err(malformed)?;
+        let mut proto = crate::proto::parse(bytes)?;
         let graph = proto.graph.as_mut().ok_or_else(|| ImportError::Malformed {
             reason: "model has no graph".into(),
         })?;
@@ -122,15 +57,22 @@ impl FloatModel {
             graph.initializer.retain(|i| i.name != c.name);
             graph.initializer.push(c);
         }
-        crate::proto::pin_dims(graph, dims)?;
-        let graph = &*graph;
-        crate::proto::check_graph(graph)?;
-        crate::proto::check_weights(graph)?;
-        if let Some(node) = graph
-            .node
-            .iter()
-            .find(|n| !SUPPORTED_ONNX_OPS.contains(&n.op_type.as_str()))
-        {
+        crate::proto::prepare(&mut proto, dims)?;
+        Self::from_prepared(&proto)
+    }
+
+    /// Types a parsed model (`proto::prepare`d) with tract, refusing op types outside the
+    /// registry by node name.
+    pub(crate) fn from_prepared(proto: &tract_onnx::pb::ModelProto) -> Result<Self> {
+        let onnx = tract_onnx::onnx();
+        let graph = proto.graph.as_ref().ok_or_else(|| ImportError::Malformed {
+            reason: "model has no graph".into(),
+        })?;
+        if let Some(node) = graph.node.iter().find(|n| {
+            supported_onnx_ops()
+                .binary_search(&n.op_type.as_str())
+                .is_err()
+        }) {
             let name = if node.name.is_empty() {
                 format!(
                     "#{} (output `{}`)",
@@ -150,7 +92,7 @@ impl FloatModel {
             });
         }
         let model = onnx
-            .model_for_proto_model(&proto)
+            .model_for_proto_model(proto)
             .and_then(|m| m.into_typed())
             .and_then(|m| m.into_decluttered())
             .map_err(malformed)?;

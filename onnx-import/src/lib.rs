@@ -12,15 +12,18 @@
 
 mod error;
 mod float;
+#[cfg(test)]
+mod op_index;
 mod ops;
 mod proto;
 mod qmodel;
 mod quantize;
 
 pub use error::{ImportError, Result};
-pub use float::{check_values, FloatModel, Trace, SUPPORTED_ONNX_OPS};
+pub use float::{check_values, FloatModel, Trace};
+pub use ops::supported_onnx_ops;
 pub use proto::{decode_tensor, graph_input_names, tensor_values, Dims};
-pub use qmodel::{is_prequantized, QuantFormat, QuantModel, QUANTIZED_ONNX_OPS};
+pub use qmodel::{is_prequantized, quantized_onnx_ops, QuantFormat, QuantModel};
 pub use quantize::{
     range_margin_for, Nonlinear, QuantSettings, Target, CALIBRATION_MARGIN, MAX_ACT_SCALE,
     RANGE_MARGIN, WEIGHT_SCALE,
@@ -36,4 +39,30 @@ pub fn lower(
     calibration: &[Vec<Vec<f32>>],
 ) -> Result<zkinfer_circuits::Graph> {
     quantize::Builder::lower(model, settings, calibration)
+}
+
+/// A parsed model: float, or pre-quantized (it has QuantizeLinear, QLinear* or *Integer
+/// nodes).
+#[derive(Debug, Clone)]
+pub enum Loaded {
+    /// A float model (tract's typed, decluttered graph).
+    Float(FloatModel),
+    /// A pre-quantized model, lowered to the integer graph.
+    Quantized(QuantModel),
+}
+
+/// Parses ONNX bytes once, with values for its symbolic dimensions, and imports them as what
+/// they are: a pre-quantized model or a float one.
+pub fn load(bytes: &[u8], dims: &Dims) -> Result<Loaded> {
+    let mut proto = proto::parse(bytes)?;
+    proto::prepare(&mut proto, dims)?;
+    let quantized = proto
+        .graph
+        .as_ref()
+        .is_some_and(qmodel::is_prequantized_graph);
+    Ok(if quantized {
+        Loaded::Quantized(QuantModel::from_prepared(&proto)?)
+    } else {
+        Loaded::Float(FloatModel::from_prepared(&proto)?)
+    })
 }

@@ -207,3 +207,23 @@ pub(crate) fn check_weights(graph: &tract_onnx::pb::GraphProto) -> Result<()> {
     }
     Ok(())
 }
+
+/// Parses ONNX bytes into its protobuf (not yet a tract model).
+pub(crate) fn parse(bytes: &[u8]) -> Result<tract_onnx::pb::ModelProto> {
+    tract_onnx::onnx()
+        .proto_model_for_read(&mut std::io::Cursor::new(bytes))
+        .map_err(malformed)
+}
+
+/// What every parsed model goes through before import: its symbolic dimensions pinned
+/// ([`pin_dims`]), its graph checked for what tract would panic on ([`check_graph`]), its
+/// weights checked finite ([`check_weights`]).
+pub(crate) fn prepare(proto: &mut tract_onnx::pb::ModelProto, dims: &Dims) -> Result<()> {
+    let graph = proto
+        .graph
+        .as_mut()
+        .ok_or_else(|| malformed("model has no graph"))?;
+    pin_dims(graph, dims)?;
+    check_graph(graph)?;
+    check_weights(graph)
+}

@@ -231,7 +231,6 @@ impl<'m> Builder<'m> {
             origin: HashMap::new(),
             calibration: calibration.to_vec(),
         };
-        let reg = registry();
         let model = b.model;
         let sources = model.input_outlets().map_err(|e| ImportError::Malformed {
             reason: format!("{e:#}"),
@@ -251,14 +250,7 @@ impl<'m> Builder<'m> {
                 b.map.insert(OutletId::new(id, 0), Mapped::Const(k));
                 continue;
             }
-            let name = node.op.name();
-            let build = reg
-                .get(name.as_ref())
-                .ok_or_else(|| ImportError::UnsupportedOp {
-                    node: node.name.clone(),
-                    op_type: name.to_string(),
-                })?;
-            build(&mut b, node)?;
+            registry().build(&mut b, node)?;
         }
         let outlets = model.output_outlets().map_err(|e| ImportError::Malformed {
             reason: format!("{e:#}"),

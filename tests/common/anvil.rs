@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use zkinfer_verifier_contracts::node::Node;
+use zkinfer_chain::Node;
 
 /// anvil's first dev account (its well-known, public test key).
 pub const DEV_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";

@@ -1,5 +1,6 @@
 //! Errors of verifier generation, compilation and EVM execution.
 
+use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 /// Why a verifier could not be generated, compiled or run. A proof the contract rejects is
@@ -19,11 +20,15 @@ pub enum EvmError {
         /// The spawn error.
         reason: String,
     },
-    /// solc-js is not installed in `verifier-contracts/node_modules`.
-    #[error("solc-js not found under {dir}: run `npm ci` in verifier-contracts/")]
+    /// solc-js is in none of the directories looked in ([`crate::solc::search_path`]).
+    #[error("{}", solc_missing(searched, prefix, version))]
     SolcMissing {
-        /// The `node_modules` directory looked at.
-        dir: String,
+        /// The `node_modules` directories looked in, in order.
+        searched: Vec<PathBuf>,
+        /// Where `npm install --prefix` should put it (in `prefix/node_modules`).
+        prefix: PathBuf,
+        /// The pinned solc-js version.
+        version: String,
     },
     /// solc reported errors.
     #[error("solc failed: {message}")]
@@ -49,20 +54,6 @@ pub enum EvmError {
         /// What revm reported.
         reason: String,
     },
-    /// The JSON-RPC node could not be reached, or refused a request.
-    #[error("node {url}: {reason}")]
-    Node {
-        /// The endpoint.
-        url: String,
-        /// What went wrong.
-        reason: String,
-    },
-    /// The private key is missing or malformed.
-    #[error("private key: {reason}")]
-    BadKey {
-        /// What is wrong with it.
-        reason: String,
-    },
     /// File I/O failed.
     #[error("{path}: {source}")]
     Io {
@@ -73,9 +64,33 @@ pub enum EvmError {
     },
 }
 
-pub(crate) fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> EvmError + '_ {
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> EvmError + '_ {
     move |source| EvmError::Io {
         path: path.display().to_string(),
         source,
     }
+}
+
+/// The message of [`EvmError::SolcMissing`]: where it looked, and the one command to run.
+fn solc_missing(searched: &[PathBuf], prefix: &Path, version: &str) -> String {
+    let looked = searched
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let installed = prefix.join("node_modules");
+    let then = if searched.contains(&installed) {
+        String::new()
+    } else {
+        format!(
+            ", then set {}={}",
+            crate::solc::NODE_MODULES_VAR,
+            installed.display()
+        )
+    };
+    format!(
+        "solc-js (the npm package `solc`) is not installed in {looked}: install it with \
+         `npm install --prefix {} solc@{version}` (needs Node.js){then}",
+        prefix.display()
+    )
 }

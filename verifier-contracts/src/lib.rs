@@ -6,8 +6,10 @@
 //! - [`vk`]: the verifying key as a data blob (its own contract, or embedded);
 //! - [`solc`]: compilation (solc-js from `npm ci`), EIP-170 checked;
 //! - [`evm`]: deployment and calls in revm, with gas;
-//! - [`abi`]: calldata of `verifyProof(bytes proof, uint256[] instances)`;
-//! - [`node`]: deployment and calls on a JSON-RPC node (alloy, plain HTTP).
+//! - [`abi`]: calldata of `verifyProof(bytes proof, uint256[] instances)`.
+//!
+//! Deployment and calls on a real chain over JSON-RPC are the crate `zkinfer-chain`, so that
+//! a consumer of verifiers alone builds no RPC stack.
 //!
 //! Instances are the model's outputs (flattened, in order), then its public inputs, each a
 //! field element (`r − |v|` for a negative `v`).
@@ -15,7 +17,6 @@
 pub mod abi;
 mod error;
 pub mod evm;
-pub mod node;
 pub mod plan;
 pub mod quotient;
 pub mod solc;

@@ -50,47 +50,74 @@ fn expr(plan: &Plan, mem: &Mem, e: &Expression<Fr>) -> String {
     }
 }
 
+/// The running fold `h = h·y + c` of the constraints, as Yul statements.
+struct Fold {
+    out: Vec<String>,
+    first: bool,
+}
+
+impl Fold {
+    /// Folds constraint `c`, after a comment naming it.
+    fn push(&mut self, label: &str, c: String) {
+        self.out.push(format!("// {label}"));
+        if self.first {
+            self.out.push(format!("let h := {c}"));
+            self.first = false;
+        } else {
+            self.out
+                .push(format!("h := addmod(mulmod(h, y, R), {c}, R)"));
+        }
+    }
+}
+
 /// Yul statements folding every constraint into `H_EVAL` (`acc = acc·y + c`), then dividing
 /// by `xⁿ − 1` (its inverse is at `inv_xn`).
 pub fn emit(plan: &Plan, mem: &Mem, inv_xn: usize) -> Vec<String> {
     // In one block: the running value `h` and `y` stay on the stack.
-    let mut out = vec!["{".to_string(), format!("let y := {}", mem.get("Y"))];
-    let s = |name: &str| mem.get(name);
-    let mut first = true;
-    let mut fold = |label: &str, c: String| {
-        out.push(format!("// {label}"));
-        if first {
-            out.push(format!("let h := {c}"));
-            first = false;
-        } else {
-            out.push(format!("h := addmod(mulmod(h, y, R), {c}, R)"));
-        }
+    let mut fold = Fold {
+        out: vec!["{".to_string(), format!("let y := {}", mem.get("Y"))],
+        first: true,
     };
     for gate in plan.cs.gates() {
         for (i, poly) in gate.polynomials().iter().enumerate() {
-            fold(
+            fold.push(
                 &format!("gate {:?} #{i}", gate.name()),
                 expr(plan, mem, poly),
             );
         }
     }
-    // Permutation (halo2 permutation::verifier::Evaluated::expressions).
+    permutation(plan, mem, &mut fold);
+    lookups(plan, mem, &mut fold);
+    let mut out = fold.out;
+    out.push(format!(
+        "mstore({}, mulmod(h, mload({inv_xn:#x}), R))",
+        mem.at("H_EVAL")
+    ));
+    out.push("}".to_string());
+    out
+}
+
+/// The permutation argument's constraints (halo2
+/// `permutation::verifier::Evaluated::expressions`): the first and last values of the grand
+/// products, the links between chunks, and each chunk's product step.
+fn permutation(plan: &Plan, mem: &Mem, fold: &mut Fold) {
+    let s = |name: &str| mem.get(name);
     let (l0, llast) = (s("L_0"), s("L_LAST"));
     let active = s("ACTIVE");
     let z = |j: usize, k: usize| eval(plan, mem, plan.perm_evals + 3 * j + k);
     let chunks = plan.perm_chunks;
     if chunks > 0 {
-        fold(
+        fold.push(
             "permutation: l_0·(1 − z_0)",
             format!("mulmod({l0}, addmod(1, sub(R, {}), R), R)", z(0, 0)),
         );
         let zl = z(chunks - 1, 0);
-        fold(
+        fold.push(
             "permutation: l_last·(z_l² − z_l)",
             format!("mulmod({llast}, addmod(mulmod({zl}, {zl}, R), sub(R, {zl}), R), R)"),
         );
         for j in 1..chunks {
-            fold(
+            fold.push(
                 &format!("permutation: l_0·(z_{j} − z_{}(ω^last·x))", j - 1),
                 format!(
                     "mulmod({l0}, addmod({}, sub(R, {}), R), R)",
@@ -125,13 +152,18 @@ pub fn emit(plan: &Plan, mem: &Mem, inv_xn: usize) -> Vec<String> {
                 format!("mulmod({right}, addmod(addmod({value}, {shifted}, R), {gamma}, R), R)");
             delta_pow *= Fr::DELTA;
         }
-        fold(
+        fold.push(
             &format!("permutation: chunk {j} product"),
             format!("mulmod(addmod({left}, sub(R, {right}), R), {active}, R)"),
         );
     }
-    // Lookups (halo2 lookup::verifier::Evaluated::expressions).
-    let theta = s("THETA");
+}
+
+/// Each lookup's five constraints (halo2 `lookup::verifier::Evaluated::expressions`).
+fn lookups(plan: &Plan, mem: &Mem, fold: &mut Fold) {
+    let s = |name: &str| mem.get(name);
+    let (l0, llast, active) = (s("L_0"), s("L_LAST"), s("ACTIVE"));
+    let (beta, gamma, theta) = (s("BETA"), s("GAMMA"), s("THETA"));
     for (i, lookup) in plan.cs.lookups().iter().enumerate() {
         let e = |k: usize| eval(plan, mem, plan.lookup_evals + 5 * i + k);
         let (zx, znext, a, ainv, t) = (e(0), e(1), e(2), e(3), e(4));
@@ -143,11 +175,11 @@ pub fn emit(plan: &Plan, mem: &Mem, inv_xn: usize) -> Vec<String> {
                 .expect("a lookup has expressions")
         };
         let name = lookup.name();
-        fold(
+        fold.push(
             &format!("lookup {name:?}: l_0·(1 − z)"),
             format!("mulmod({l0}, addmod(1, sub(R, {zx}), R), R)"),
         );
-        fold(
+        fold.push(
             &format!("lookup {name:?}: l_last·(z² − z)"),
             format!("mulmod({llast}, addmod(mulmod({zx}, {zx}, R), sub(R, {zx}), R), R)"),
         );
@@ -159,25 +191,19 @@ pub fn emit(plan: &Plan, mem: &Mem, inv_xn: usize) -> Vec<String> {
             compress(lookup.input_expressions()),
             compress(lookup.table_expressions())
         );
-        fold(
+        fold.push(
             &format!("lookup {name:?}: product"),
             format!("mulmod(addmod({left}, sub(R, {right}), R), {active}, R)"),
         );
-        fold(
+        fold.push(
             &format!("lookup {name:?}: l_0·(a′ − s′)"),
             format!("mulmod({l0}, addmod({a}, sub(R, {t}), R), R)"),
         );
-        fold(
+        fold.push(
             &format!("lookup {name:?}: (a′ − s′)·(a′ − a′(ω⁻¹x))"),
             format!(
                 "mulmod(mulmod(addmod({a}, sub(R, {t}), R), addmod({a}, sub(R, {ainv}), R), R), {active}, R)"
             ),
         );
     }
-    out.push(format!(
-        "mstore({}, mulmod(h, mload({inv_xn:#x}), R))",
-        mem.at("H_EVAL")
-    ));
-    out.push("}".to_string());
-    out
 }

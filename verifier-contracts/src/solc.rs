@@ -1,6 +1,13 @@
 //! Compilation with solc-js (the npm `solc` package pinned in `verifier-contracts/`): `node`
 //! runs a small driver that feeds solc's standard JSON input on stdin. Outputs are cached by
 //! the SHA-256 of the input, so a verifier is compiled once per content.
+//!
+//! solc-js is looked for ([`search_path`]) in `$ZKINFER_NODE_MODULES` when it is set (and
+//! only there), else in the source checkout's `verifier-contracts/node_modules` (where
+//! `npm ci` puts it; used when it exists at run time), then in the per-user
+//! `$XDG_DATA_HOME/zkinfer/node_modules` (default `~/.local/share/zkinfer/node_modules`), which
+//! `npm install --prefix ~/.local/share/zkinfer solc@VERSION` fills: so an installed binary
+//! (`cargo install`) compiles verifiers too. When none holds it, the error names that command.
 
 use crate::error::{io_err, EvmError};
 use serde_json::{json, Value};
@@ -30,12 +37,95 @@ pub struct Compiled {
     pub abi: Value,
 }
 
-/// The `node_modules` directory holding solc-js: `$ZKINFER_NODE_MODULES`, else the one
-/// `npm ci` creates in `verifier-contracts/`.
-pub fn node_modules() -> PathBuf {
-    match std::env::var_os("ZKINFER_NODE_MODULES") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("node_modules"),
+/// The environment variable naming the `node_modules` directory that holds solc-js.
+pub const NODE_MODULES_VAR: &str = "ZKINFER_NODE_MODULES";
+
+/// The solc-js version pinned in this crate's `package.json` (what `npm ci` installs).
+pub fn solc_version() -> String {
+    let package: Value =
+        serde_json::from_str(include_str!("../package.json")).expect("package.json is JSON");
+    package["dependencies"]["solc"]
+        .as_str()
+        .expect("package.json pins solc")
+        .to_string()
+}
+
+/// The per-user directory that `npm install --prefix` fills for zkinfer:
+/// `$XDG_DATA_HOME/zkinfer` (an absolute `XDG_DATA_HOME`), else `$HOME/.local/share/zkinfer`;
+/// `None` without either.
+pub fn user_prefix() -> Option<PathBuf> {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|d| d.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".local/share")))?;
+    Some(data.join("zkinfer"))
+}
+
+/// The `node_modules` directories looked in for solc-js, in order: `$ZKINFER_NODE_MODULES`
+/// alone when it is set (a wrong setting is an error, not silently replaced by another
+/// solc); else the source checkout's `verifier-contracts/node_modules` (where `npm ci` puts
+/// it), then `node_modules` of [`user_prefix`].
+pub fn search_path() -> Vec<PathBuf> {
+    Places::from_env().search_path()
+}
+
+/// The first directory of [`search_path`] that holds solc-js; when none does,
+/// [`EvmError::SolcMissing`] with the `npm install` command that fixes it.
+pub fn node_modules() -> Result<PathBuf, EvmError> {
+    Places::from_env().find()
+}
+
+/// Where solc-js may be installed.
+struct Places {
+    /// `$ZKINFER_NODE_MODULES`.
+    var: Option<PathBuf>,
+    /// The checkout's `node_modules` (it may not exist at run time).
+    checkout: PathBuf,
+    /// [`user_prefix`].
+    user: Option<PathBuf>,
+}
+
+impl Places {
+    fn from_env() -> Self {
+        Self {
+            var: std::env::var_os(NODE_MODULES_VAR).map(PathBuf::from),
+            checkout: Path::new(env!("CARGO_MANIFEST_DIR")).join("node_modules"),
+            user: user_prefix(),
+        }
+    }
+
+    fn search_path(&self) -> Vec<PathBuf> {
+        match &self.var {
+            Some(d) => vec![d.clone()],
+            None => std::iter::once(self.checkout.clone())
+                .chain(self.user.as_ref().map(|p| p.join("node_modules")))
+                .collect(),
+        }
+    }
+
+    fn find(&self) -> Result<PathBuf, EvmError> {
+        let searched = self.search_path();
+        if let Some(d) = searched
+            .iter()
+            .find(|d| d.join("solc").join("package.json").is_file())
+        {
+            return Ok(d.clone());
+        }
+        // npm puts the package in PREFIX/node_modules: the variable's directory when it is
+        // one, else the per-user one.
+        let prefix = match &self.var {
+            Some(d) if d.file_name().is_some_and(|n| n == "node_modules") => {
+                d.parent().map(Path::to_path_buf)
+            }
+            Some(d) => Some(d.clone()),
+            None => self.user.clone(),
+        }
+        .unwrap_or_else(|| std::env::temp_dir().join("zkinfer"));
+        Err(EvmError::SolcMissing {
+            searched,
+            prefix,
+            version: solc_version(),
+        })
     }
 }
 
@@ -75,12 +165,7 @@ pub fn compile(source: &str, contract: &str) -> Result<Compiled, EvmError> {
 }
 
 fn run_solc(input: &str) -> Result<String, EvmError> {
-    let solc = node_modules().join("solc");
-    if !solc.join("package.json").exists() {
-        return Err(EvmError::SolcMissing {
-            dir: node_modules().display().to_string(),
-        });
-    }
+    let solc = node_modules()?.join("solc");
     let mut child = Command::new("node")
         .arg("-e")
         .arg(DRIVER)
@@ -187,13 +272,98 @@ mod tests {
     }
 
     #[test]
-    fn missing_node_modules_names_npm_ci() {
-        let empty =
-            std::env::temp_dir().join(format!("zkinfer-no-node-modules-{}", std::process::id()));
-        std::env::set_var("ZKINFER_NODE_MODULES", &empty);
-        let err = run_solc("{}").unwrap_err();
-        std::env::remove_var("ZKINFER_NODE_MODULES");
-        assert!(matches!(err, EvmError::SolcMissing { .. }));
-        assert!(err.to_string().contains("npm ci"));
+    fn pinned_version_is_read_from_package_json() {
+        let v = solc_version();
+        assert!(
+            v.split('.').count() == 3 && v.split('.').all(|p| p.parse::<u32>().is_ok()),
+            "{v}"
+        );
+        // The README's install command names the pinned version.
+        assert!(include_str!("../README.md").contains(&format!(" solc@{v}`")));
+    }
+
+    /// A `node_modules` under `root` holding a (fake) solc-js.
+    fn with_solc(root: &Path) -> PathBuf {
+        let d = root.join("node_modules");
+        std::fs::create_dir_all(d.join("solc")).unwrap();
+        std::fs::write(d.join("solc/package.json"), "{}").unwrap();
+        d
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("zkinfer-solc-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn solc_is_found_in_the_checkout_then_the_user_directory() {
+        let tmp = scratch("found");
+        let user = tmp.join("data/zkinfer");
+        let installed = with_solc(&user);
+        // An installed binary: no checkout at run time.
+        let places = Places {
+            var: None,
+            checkout: tmp.join("gone/node_modules"),
+            user: Some(user.clone()),
+        };
+        assert_eq!(places.find().unwrap(), installed);
+        // In a checkout, its own node_modules comes first.
+        let checkout = with_solc(&tmp.join("checkout"));
+        let places = Places {
+            checkout: checkout.clone(),
+            ..places
+        };
+        assert_eq!(places.find().unwrap(), checkout);
+        // The variable, when set, is the only place.
+        let places = Places {
+            var: Some(tmp.join("empty/node_modules")),
+            ..places
+        };
+        assert!(matches!(places.find(), Err(EvmError::SolcMissing { .. })));
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    #[test]
+    fn missing_solc_names_the_npm_install_command() {
+        let tmp = scratch("missing");
+        let user = tmp.join("data/zkinfer");
+        let places = Places {
+            var: None,
+            checkout: tmp.join("gone/node_modules"),
+            user: Some(user.clone()),
+        };
+        let err = places.find().unwrap_err().to_string();
+        let v = solc_version();
+        let command = format!("npm install --prefix {} solc@{v}", user.display());
+        assert!(err.contains(&command), "{err}");
+        assert!(
+            err.contains(&tmp.join("gone/node_modules").display().to_string()),
+            "{err}"
+        );
+        assert!(!err.contains("then set"), "{err}");
+        // The variable set to a node_modules: npm is told to fill it.
+        let var = Places {
+            var: Some(tmp.join("empty/node_modules")),
+            ..places
+        };
+        let err = var.find().unwrap_err().to_string();
+        let command = format!(
+            "npm install --prefix {} solc@{v}",
+            tmp.join("empty").display()
+        );
+        assert!(err.contains(&command), "{err}");
+        assert!(!err.contains("then set"), "{err}");
+        // To a directory of another name: npm fills DIR/node_modules, so say to point there.
+        let other = Places {
+            var: Some(tmp.join("elsewhere")),
+            ..var
+        };
+        let err = other.find().unwrap_err().to_string();
+        let hint = format!(
+            "then set {NODE_MODULES_VAR}={}",
+            tmp.join("elsewhere/node_modules").display()
+        );
+        assert!(err.contains(&hint), "{err}");
     }
 }

@@ -32,6 +32,11 @@ impl FnTable {
     pub fn has_second(&self) -> bool {
         !self.second.is_empty()
     }
+
+    /// Table rows it takes: one per entry, twice that with a second output.
+    pub fn rows(&self) -> usize {
+        self.values.len() * (1 + usize::from(self.has_second()))
+    }
 }
 
 /// `y = table(x)` elementwise.
@@ -39,6 +44,13 @@ impl FnTable {
 pub struct Lookup {
     /// The table.
     pub table: FnTable,
+}
+
+impl Lookup {
+    /// Layout rows one element takes (`Ctx::lookup`): one function row.
+    pub fn rows_per_element(&self) -> usize {
+        1
+    }
 }
 
 impl OpImpl for Lookup {
@@ -71,5 +83,33 @@ impl OpImpl for Lookup {
 
     fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], out: &Tensor) -> Vec<Wire> {
         per_element(ctx, inputs, out, |ctx, x, y| ctx.lookup(x, y, &self.table))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FnTable, Lookup};
+    use crate::ops::Op;
+    use crate::testing::one_node;
+    use crate::{ModelCircuit, Visibility};
+
+    #[test]
+    fn rows_are_the_layout_and_table_rows() {
+        let table = FnTable {
+            function: "square".into(),
+            in_min: -2,
+            values: vec![4, 1, 0, 1, 4],
+            second: vec![],
+        };
+        assert_eq!(table.rows(), 5);
+        let op = Lookup { table };
+        let graph = one_node(Op::Lookup(op.clone()), 3, 0, None);
+        let c = ModelCircuit::new(graph, &[vec![-2, 0, 2]], Visibility::default()).unwrap();
+        assert_eq!(c.node_rows()[0].len(), 3 * op.rows_per_element());
+        let two = FnTable {
+            second: vec![0; 5],
+            ..op.table
+        };
+        assert_eq!(two.rows(), 10);
     }
 }

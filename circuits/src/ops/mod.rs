@@ -33,10 +33,16 @@ pub use rescale::Rescale;
 pub use reshape::Reshape;
 pub use to_int::ToInt;
 
-use crate::chip::{Ctx, Wire};
+use crate::chip::{Ctx, Wire, BLOCK};
 use crate::error::Result;
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
+
+/// Circuit rows of `layout_rows` layout rows: each is a block of [`BLOCK`] cells of one
+/// column. Table rows (fixed columns) are circuit rows already.
+pub fn circuit_rows(layout_rows: usize) -> usize {
+    layout_rows * BLOCK
+}
 
 /// One op of the quantized graph.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@
 //! remainder and shift `y` by a multiple of `2^-shift` in the field.
 
 use super::{activation, per_element, OpImpl};
-use crate::chip::{Ctx, Wire, RANGE_BITS};
+use crate::chip::{Ctx, Wire, LIMB_BITS, RANGE_BITS};
 use crate::error::{CircuitError, Result};
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,14 @@ use serde::{Deserialize, Serialize};
 pub struct Rescale {
     /// Power of two to divide by, `1..=24`.
     pub shift: u32,
+}
+
+impl Rescale {
+    /// Layout rows one element takes (`Ctx::rescale`): the remainder's range row (and its
+    /// upper bound when `shift` is not a multiple of the limb width), then `y`'s range check.
+    pub fn rows(&self) -> usize {
+        2 + usize::from(!self.shift.is_multiple_of(LIMB_BITS))
+    }
 }
 
 /// The integer semantics of one element.
@@ -52,7 +60,20 @@ impl OpImpl for Rescale {
 
 #[cfg(test)]
 mod tests {
-    use super::round_shift;
+    use super::{round_shift, Rescale};
+    use crate::ops::Op;
+    use crate::testing::one_node;
+    use crate::{ModelCircuit, Visibility};
+
+    #[test]
+    fn rows_are_the_layout_rows_of_an_element() {
+        for shift in [1, 8, 12, 16, 20, 24] {
+            let op = Rescale { shift };
+            let graph = one_node(Op::Rescale(op.clone()), 1, 0, None);
+            let c = ModelCircuit::new(graph, &[vec![-1000]], Visibility::default()).unwrap();
+            assert_eq!(c.node_rows()[0].len(), op.rows(), "shift {shift}");
+        }
+    }
 
     #[test]
     fn rounds_half_up_on_both_signs() {

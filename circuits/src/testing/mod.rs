@@ -4,7 +4,12 @@
 //!   ([`ModelCircuit::with_tamper`]), and [`ModelCircuit::forged`] to lay out a dishonest
 //!   evaluation (a witness the oracle would never produce).
 //! * [`failures`] / [`failures_with`]: MockProver's verdict as [`Failure`] values that name
-//!   the gate or lookup and the row, to assert a specific failure exactly.
+//!   the gate or lookup and the row, to assert a specific failure exactly: [`gate_at`],
+//!   [`lookup_at`], [`public_at`], and [`assert_rejected`] beside copies;
+//!   [`failures_claiming`] for a forgery that also claims its lie in public.
+//! * The lanes a tamper names, beside the chip's ([`LANE_A`],
+//!   [`FN_LANES`](crate::chip::FN_LANES), …): [`Z`], [`limb`], [`pair`]; circuit rows by
+//!   [`cell_row`], [`gate_row`] and [`public_cell`].
 //! * [`check_no_free_cells`]: the free-cell guard ([`guard`]) over a whole circuit, with
 //!   failures located by op, node, layout row and lane ([`Locator`]).
 //! * [`one_node`], [`graph`]: one-op graphs for chip tests.
@@ -13,7 +18,7 @@ pub mod capture;
 pub mod guard;
 pub mod terms;
 
-use crate::chip::{circuit_row, BLOCK, LANES, LANE_A};
+use crate::chip::{circuit_row, BLOCK, LANES, LANE_A, LIMBS};
 use crate::graph::{Affine, Graph, GraphInput, Node};
 use crate::ops::Op;
 use crate::ModelCircuit;
@@ -107,7 +112,7 @@ impl Tamper {
 }
 
 /// A constraint MockProver found violated, by name and circuit row.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Failure {
     /// A gate (`"linear"`, `"max chain"`) does not vanish at `row`.
     Gate {
@@ -177,7 +182,7 @@ pub fn failures_with(c: &ModelCircuit, k: u32, instances: Vec<Fr>) -> Vec<Failur
             other => Failure::Other(other.to_string()),
         })
         .collect();
-    out.sort_by_key(|f| format!("{f:?}"));
+    out.sort();
     out.dedup();
     out
 }
@@ -188,17 +193,107 @@ pub fn failures(c: &ModelCircuit) -> Vec<Failure> {
     failures_with(c, c.min_k().expect("sized"), c.instances())
 }
 
-/// A gate failure at the first circuit row of layout row `row` (after `public` public rows).
-pub fn gate_at(gate: &str, public: usize, row: usize) -> Failure {
-    Failure::Gate {
-        gate: gate.into(),
-        row: circuit_row(public, row + public, 0),
-    }
+/// MockProver's failures of `c` changed by `tamper` and by a public claim: the cell of
+/// public row `index` and its instance both moved by `delta`, as a forger who publishes the
+/// lie would do.
+pub fn failures_claiming(
+    c: &ModelCircuit,
+    tamper: &[Tamper],
+    index: usize,
+    delta: i128,
+) -> Vec<Failure> {
+    let mut all = tamper.to_vec();
+    all.push(Tamper::shift_row(
+        public_cell(index),
+        crate::field::to_field(delta),
+    ));
+    let mut instances = c.instances();
+    instances[index] += crate::field::to_field(delta);
+    failures_with(
+        &c.clone().with_tamper(&all),
+        c.min_k().expect("sized"),
+        instances,
+    )
+}
+
+/// The slot of `z` in a layout row, after its lanes: the lane a [`Tamper`] names for `z`.
+pub const Z: usize = LANES;
+
+/// The lane of limb `j` of a range row: the limbs fill lanes `0..LIMBS`, below [`LANE_A`].
+pub fn limb(j: usize) -> usize {
+    assert!(j < LIMBS, "a range row has {LIMBS} limbs");
+    j
+}
+
+/// The two lanes of product `j` of a bilinear row (`x_2j·x_2j+1`, `LANES / 2` per row).
+pub fn pair(j: usize) -> [usize; 2] {
+    assert!(j < LANES / 2, "a bilinear row has {} products", LANES / 2);
+    [2 * j, 2 * j + 1]
 }
 
 /// The circuit row of lane `lane` of layout row `row` (after `public` public rows).
 pub fn cell_row(public: usize, lane: usize, row: usize) -> usize {
     circuit_row(public, row + public, lane)
+}
+
+/// The circuit row of public row `index`'s cell, the one its instance is bound to (its lane
+/// A).
+pub fn public_cell(index: usize) -> usize {
+    circuit_row(index + 1, index, LANE_A)
+}
+
+/// The circuit row where the gates of layout row `row` sit (its first cell).
+pub fn gate_row(public: usize, row: usize) -> usize {
+    cell_row(public, 0, row)
+}
+
+/// A failure of gate `gate` on layout row `row` (after `public` public rows).
+pub fn gate_at(gate: &str, public: usize, row: usize) -> Failure {
+    Failure::Gate {
+        gate: gate.into(),
+        row: gate_row(public, row),
+    }
+}
+
+/// A lookup failure at lane `lane` of layout row `row` (after `public` public rows): a limb's
+/// lane, or a function row's input lane (`FN_LANES[0]`, or `SECOND_LANE` for a second
+/// output), whose lookup reads the cell and the next ([`crate::chip`]).
+pub fn lookup_at(public: usize, lane: usize, row: usize) -> Failure {
+    Failure::Lookup {
+        row: cell_row(public, lane, row),
+    }
+}
+
+/// The failure of public row `index`: its instance is not its cell's value (the linear gate,
+/// `x_A − instance = 0`, on the public row).
+pub fn public_at(index: usize) -> Failure {
+    Failure::Gate {
+        gate: "linear".into(),
+        row: index,
+    }
+}
+
+/// Asserts that `fs` holds exactly the gate and lookup failures `exact` (in any order), a copy
+/// failure at each circuit row of `copies`, and no more than two copy failures per listed
+/// one (MockProver reports a changed cell and the cell before it in its copy cycle).
+#[track_caller]
+pub fn assert_rejected(fs: &[Failure], exact: &[Failure], copies: &[usize]) {
+    let mut want = exact.to_vec();
+    want.sort();
+    let non_copy: Vec<Failure> = fs
+        .iter()
+        .filter(|f| !matches!(f, Failure::Copy { .. }))
+        .cloned()
+        .collect();
+    assert_eq!(non_copy, want, "all failures: {fs:?}");
+    for row in copies {
+        assert!(
+            fs.contains(&Failure::Copy { row: *row }),
+            "no copy failure at circuit row {row}: {fs:?}"
+        );
+    }
+    let n_copy = fs.len() - non_copy.len();
+    assert!(n_copy <= 2 * copies.len(), "stray copy failures: {fs:?}");
 }
 
 /// Where a circuit row of a [`ModelCircuit`] lies: a public row, an input's rows, or a node's.
@@ -336,22 +431,6 @@ pub fn graph(op: Op, in_shapes: &[Vec<usize>], out_shape: Vec<usize>) -> Arc<Gra
         outputs: vec![n],
         sources: vec![],
     })
-}
-
-/// Whether gate `gate` failed somewhere.
-pub fn gate_failed(fs: &[Failure], gate: &str) -> bool {
-    fs.iter()
-        .any(|f| matches!(f, Failure::Gate { gate: g, .. } if g == gate))
-}
-
-/// Whether the lookup failed somewhere.
-pub fn lookup_failed(fs: &[Failure]) -> bool {
-    fs.iter().any(|f| matches!(f, Failure::Lookup { .. }))
-}
-
-/// Whether a copy constraint failed somewhere.
-pub fn copy_failed(fs: &[Failure]) -> bool {
-    fs.iter().any(|f| matches!(f, Failure::Copy { .. }))
 }
 
 /// An honest circuit's two checks: MockProver accepts it, and the free-cell guard finds

@@ -3,24 +3,23 @@
 //! `exp(y·ln x)` for a positive base.
 
 use super::nonlinear::{tabulate, Bounds};
-use super::{broadcast_index, const_f32, unsupported, BuildFn};
+use super::{broadcast_index, const_f32, unsupported, Registry};
 use crate::error::Result;
 use crate::quantize::{concrete, Builder, QuantSettings};
-use std::collections::HashMap;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use zkinfer_circuits::ops::{Add, AffineRow, Cand, Linear, Max, Mul, Op, Relu};
 
-pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
-    for name in ["Add", "Sub", "Mul", "Max", "Min", "Pow"] {
-        reg.insert(name, binary);
-    }
+pub(crate) fn register(reg: &mut Registry) {
+    reg.op::<TypedBinOp>("Add", &["Add", "Sum"], binary);
+    reg.op::<TypedBinOp>("Sub", &["Sub"], binary);
+    reg.op::<TypedBinOp>("Mul", &["Mul"], binary);
+    reg.op::<TypedBinOp>("Max", &["Max", "Relu"], binary);
+    reg.op::<TypedBinOp>("Min", &["Min"], binary);
+    reg.op::<TypedBinOp>("Pow", &["Pow"], binary);
 }
 
-fn binary(b: &mut Builder, node: &TypedNode) -> Result<()> {
-    let op = node
-        .op_as::<TypedBinOp>()
-        .expect("registered for binary ops");
+fn binary(b: &mut Builder, node: &TypedNode, op: &TypedBinOp) -> Result<()> {
     let kind = op.0.name().to_string();
     let out_shape = concrete(node, 0)?;
     let (c0, c1) = (const_f32(b, node.inputs[0])?, const_f32(b, node.inputs[1])?);

@@ -1,10 +1,9 @@
 //! Conv and ConvTranspose (2-D, NCHW, group 1) as sparse linear maps (im2col); MaxPool and
 //! AveragePool (tract: SumPool) over the same windows, 1-D pools as 2-D of height 1.
 
-use super::{const_f32, unsupported, BuildFn};
+use super::{const_f32, unsupported, Registry};
 use crate::error::Result;
 use crate::quantize::{concrete, Builder, QuantSettings};
-use std::collections::HashMap;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::cnn::{
     Conv, Deconv, KernelFormat, MaxPool, PaddingSpec, PoolSpec, SumPool,
@@ -12,11 +11,11 @@ use tract_onnx::tract_core::ops::cnn::{
 use tract_onnx::tract_core::ops::nn::DataFormat;
 use zkinfer_circuits::ops::{AffineRow, Cand, Linear, Max, Op};
 
-pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
-    reg.insert("Conv", conv);
-    reg.insert("Deconv", deconv);
-    reg.insert("MaxPool", max_pool);
-    reg.insert("SumPool", sum_pool);
+pub(crate) fn register(reg: &mut Registry) {
+    reg.op::<Conv>("Conv", &["Conv"], conv);
+    reg.op::<Deconv>("Deconv", &["ConvTranspose"], deconv);
+    reg.op::<MaxPool>("MaxPool", &["MaxPool"], max_pool);
+    reg.op::<SumPool>("SumPool", &["AveragePool"], sum_pool);
 }
 
 /// The input taps of every output position of a 2-D NCHW window op.
@@ -124,8 +123,7 @@ impl WindowGeometry {
     }
 }
 
-fn conv(b: &mut Builder, node: &TypedNode) -> Result<()> {
-    let op = node.op_as::<Conv>().expect("registered for Conv");
+fn conv(b: &mut Builder, node: &TypedNode, op: &Conv) -> Result<()> {
     if op.group != 1 {
         return Err(unsupported(node, "group", op.group));
     }
@@ -198,8 +196,7 @@ fn scatter_source(
 /// ConvTranspose (tract `Deconv`, 2-D NCHW, group 1): every input pixel scatters the kernel
 /// into the output, `out[o, ih·s + kh·d − pad] += x[c, ih]·w[o, c, kh]`, gathered here per
 /// output pixel into a sparse linear map.
-fn deconv(b: &mut Builder, node: &TypedNode) -> Result<()> {
-    let op = node.op_as::<Deconv>().expect("registered for Deconv");
+fn deconv(b: &mut Builder, node: &TypedNode, op: &Deconv) -> Result<()> {
     if op.group != 1
         || op.kernel_format != KernelFormat::OIHW
         || op.pool_spec.data_format != DataFormat::NCHW
@@ -297,8 +294,7 @@ fn pool_windows(w: &Windows) -> Vec<Vec<u32>> {
     out
 }
 
-fn max_pool(b: &mut Builder, node: &TypedNode) -> Result<()> {
-    let op = node.op_as::<MaxPool>().expect("registered for MaxPool");
+fn max_pool(b: &mut Builder, node: &TypedNode, op: &MaxPool) -> Result<()> {
     if op.with_index_outputs.is_some() {
         return Err(unsupported(node, "index output", op.with_index_outputs));
     }
@@ -318,8 +314,7 @@ fn max_pool(b: &mut Builder, node: &TypedNode) -> Result<()> {
     b.emit(node, op, vec![x], shape, scale)
 }
 
-fn sum_pool(b: &mut Builder, node: &TypedNode) -> Result<()> {
-    let op = node.op_as::<SumPool>().expect("registered for SumPool");
+fn sum_pool(b: &mut Builder, node: &TypedNode, op: &SumPool) -> Result<()> {
     let x = b.tensor(node.inputs[0], &node.name)?;
     let x = b.at_act_scale(x, &node.name);
     let w = windows(node, &op.pool_spec, b.graph.shape(x))?;

@@ -1,19 +1,18 @@
 //! Unary elementwise ops built from linear rows and the max gadget: Neg, Abs
 //! (`max(x, −x)`), LeakyRelu (`max(x, αx)` for α ≤ 1, `min` otherwise).
 
-use super::{unsupported, BuildFn};
+use super::Registry;
 use crate::error::Result;
 use crate::quantize::{concrete, Builder, QuantSettings};
-use std::collections::HashMap;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
 use tract_onnx::tract_core::ops::nn::LeakyRelu;
 use zkinfer_circuits::ops::{AffineRow, Cand, Linear, Max, Op};
 
-pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
-    reg.insert("Neg", neg);
-    reg.insert("Abs", abs);
-    reg.insert("LeakyRelu", leaky_relu);
+pub(crate) fn register(reg: &mut Registry) {
+    reg.op::<ElementWiseOp>("Neg", &["Neg"], neg);
+    reg.op::<ElementWiseOp>("Abs", &["Abs"], abs);
+    reg.elementwise::<LeakyRelu>("LeakyRelu", &["LeakyRelu"], leaky_relu);
 }
 
 /// `w·x` elementwise (weight at `extra_scale` bits), as a linear node.
@@ -30,7 +29,7 @@ fn scaled(b: &mut Builder, name: &str, x: usize, w: i64, extra_scale: i32) -> us
     b.push(name, Op::Linear(Linear { rows }), vec![x], shape, scale)
 }
 
-fn neg(b: &mut Builder, node: &TypedNode) -> Result<()> {
+fn neg(b: &mut Builder, node: &TypedNode, _: &ElementWiseOp) -> Result<()> {
     let x = b.tensor(node.inputs[0], &node.name)?;
     let t = scaled(b, &node.name, x, -1, 0);
     b.bind(node, t);
@@ -59,21 +58,15 @@ fn pairwise(b: &mut Builder, node: &TypedNode, x: usize, y: usize, min: bool) ->
     )
 }
 
-fn abs(b: &mut Builder, node: &TypedNode) -> Result<()> {
+fn abs(b: &mut Builder, node: &TypedNode, _: &ElementWiseOp) -> Result<()> {
     let x = b.tensor(node.inputs[0], &node.name)?;
     let x = b.at_act_scale(x, &node.name);
     let negx = scaled(b, &format!("{}.neg", node.name), x, -1, 0);
     pairwise(b, node, x, negx, false)
 }
 
-fn leaky_relu(b: &mut Builder, node: &TypedNode) -> Result<()> {
-    let ew = node
-        .op_as::<ElementWiseOp>()
-        .expect("registered for element-wise ops");
-    let alpha =
-        ew.0.downcast_ref::<LeakyRelu>()
-            .ok_or_else(|| unsupported(node, "op", ew.0.name()))?
-            .alpha;
+fn leaky_relu(b: &mut Builder, node: &TypedNode, op: &LeakyRelu) -> Result<()> {
+    let alpha = op.alpha;
     let x = b.tensor(node.inputs[0], &node.name)?;
     let x = b.at_act_scale(x, &node.name);
     let ws = b.settings.weight_scale;

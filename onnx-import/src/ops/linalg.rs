@@ -1,6 +1,6 @@
 //! Gemm, MatMul and Einsum, which tract declutters into `EinSum`.
 
-use super::{const_f32, strides, unsupported, BuildFn};
+use super::{const_f32, strides, unsupported, Registry};
 use crate::error::Result;
 use crate::quantize::{concrete, Builder, QuantSettings};
 use std::collections::HashMap;
@@ -8,8 +8,8 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::einsum::EinSum;
 use zkinfer_circuits::ops::{AffineRow, Bilinear, Linear, Op};
 
-pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
-    reg.insert("EinSum", einsum);
+pub(crate) fn register(reg: &mut Registry) {
+    reg.op::<EinSum>("EinSum", &["MatMul"], einsum);
 }
 
 /// For each output element of `a,b->out`, the `(a index, b index)` pairs summed into it:
@@ -83,8 +83,7 @@ fn einsum_pairs(
 
 /// `y = Σ a·b` over the axes absent from the output: a sparse linear map when one operand is
 /// constant (its values become weights), inner products on the bilinear gate otherwise.
-fn einsum(b: &mut Builder, node: &TypedNode) -> Result<()> {
-    let op = node.op_as::<EinSum>().expect("registered for EinSum");
+fn einsum(b: &mut Builder, node: &TypedNode, op: &EinSum) -> Result<()> {
     if op.q_params.is_some() || node.inputs.len() != 2 {
         return Err(unsupported(node, "quantized einsum", op.q_params));
     }

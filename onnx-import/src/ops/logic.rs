@@ -1,19 +1,21 @@
 //! Comparisons (tract `TypedBinOp` Eq/LT/GT/LTE/GTE, from ONNX Equal, Less, Greater, …)
 //! producing 0/1 tensors at scale 0, and Where (tract `Iff`).
 
-use super::{broadcast_index, const_f32, unsupported, BuildFn};
+use super::{broadcast_index, const_f32, unsupported, Registry};
 use crate::error::Result;
 use crate::quantize::{concrete, Builder, Mapped, QuantSettings};
-use std::collections::HashMap;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
+use tract_onnx::tract_core::ops::logic::Iff;
 use zkinfer_circuits::ops::{Cand, CmpKind, Compare, Gather, Op, Where};
 
-pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
-    for name in ["Eq", "LT", "GT", "LTE", "GTE"] {
-        reg.insert(name, compare);
-    }
-    reg.insert("Iff", iff);
+pub(crate) fn register(reg: &mut Registry) {
+    reg.op::<TypedBinOp>("Eq", &["Equal"], compare);
+    reg.op::<TypedBinOp>("LT", &["Less"], compare);
+    reg.op::<TypedBinOp>("GT", &["Greater"], compare);
+    reg.op::<TypedBinOp>("LTE", &["LessOrEqual"], compare);
+    reg.op::<TypedBinOp>("GTE", &["GreaterOrEqual"], compare);
+    reg.op::<Iff>("Iff", &["Where"], iff);
 }
 
 /// Operand tensors, each operand's candidate per output element, and their scale.
@@ -78,10 +80,7 @@ fn operands(
     Ok((inputs, cands, scale))
 }
 
-fn compare(b: &mut Builder, node: &TypedNode) -> Result<()> {
-    let op = node
-        .op_as::<TypedBinOp>()
-        .expect("registered for comparisons");
+fn compare(b: &mut Builder, node: &TypedNode, op: &TypedBinOp) -> Result<()> {
     let kind = match op.0.name() {
         "Eq" => CmpKind::Eq,
         "LT" => CmpKind::Lt,
@@ -105,7 +104,7 @@ fn compare(b: &mut Builder, node: &TypedNode) -> Result<()> {
     )
 }
 
-fn iff(b: &mut Builder, node: &TypedNode) -> Result<()> {
+fn iff(b: &mut Builder, node: &TypedNode, _: &Iff) -> Result<()> {
     let out = concrete(node, 0)?;
     if let Some(cond) = const_f32(b, node.inputs[0])? {
         return iff_const(b, node, &cond, out);

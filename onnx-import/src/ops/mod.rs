@@ -1,5 +1,6 @@
-//! The per-op registry: one builder per tract op of the decluttered graph, grouped by
-//! family. Adding an op is one builder and one line here.
+//! The per-op registry ([`Registry`]): one typed builder per tract op of the decluttered
+//! graph, grouped by family, each family with a `register` that adds one line per op and
+//! names the ONNX op types that become it. Adding an op is one builder and one line there.
 
 mod binary;
 pub(crate) mod conv;
@@ -10,31 +11,59 @@ mod movement;
 mod nonlinear;
 mod norm;
 mod reduce;
+mod registry;
 mod segments;
 mod shape;
 
 use crate::error::{ImportError, Result};
 use crate::quantize::{Builder, Mapped};
-use std::collections::HashMap;
+#[cfg(test)]
+pub(crate) use registry::Lowering;
+pub(crate) use registry::Registry;
+use std::sync::LazyLock;
 use tract_onnx::prelude::*;
 
-/// Lowers one tract node.
-pub(crate) type BuildFn = fn(&mut Builder, &TypedNode) -> Result<()>;
+/// Every tract op the importer lowers, by `op.name()`, with the ONNX op types that reach it.
+pub(crate) fn registry() -> &'static Registry {
+    static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
+        let mut reg = Registry::new();
+        reg.family("shape", shape::register);
+        reg.family("linalg", linalg::register);
+        reg.family("logic", logic::register);
+        reg.family("conv", conv::register);
+        reg.family("binary", binary::register);
+        reg.family("elementwise", elementwise::register);
+        reg.family("movement", movement::register);
+        reg.family("nonlinear", nonlinear::register);
+        reg.family("reduce", reduce::register);
+        reg.family("norm", norm::register);
+        reg.family("composite", composite);
+        reg
+    });
+    &REGISTRY
+}
 
-/// Every tract op the importer lowers, by `op.name()`.
-pub(crate) fn registry() -> HashMap<&'static str, BuildFn> {
-    let mut reg: HashMap<&'static str, BuildFn> = HashMap::new();
-    shape::register(&mut reg);
-    linalg::register(&mut reg);
-    logic::register(&mut reg);
-    conv::register(&mut reg);
-    binary::register(&mut reg);
-    elementwise::register(&mut reg);
-    movement::register(&mut reg);
-    nonlinear::register(&mut reg);
-    reduce::register(&mut reg);
-    norm::register(&mut reg);
-    reg
+/// ONNX ops that tract expands into registered ops while typing and decluttering: each one
+/// line, no builder of its own.
+fn composite(reg: &mut Registry) {
+    reg.expands("BatchNormalization", &["Mul", "Add"]);
+    reg.expands("Clip", &["Max", "Min"]);
+    reg.expands("Div", &["Mul", "Recip"]);
+    reg.expands("Gemm", &["EinSum", "Mul", "Add"]);
+    reg.expands("GlobalAveragePool", &["Reduce<Sum>", "Mul"]);
+    reg.expands("HardSigmoid", &["Mul", "Add", "Min", "Max"]);
+    reg.expands(
+        "LayerNormalization",
+        &["Reduce<Sum>", "Sub", "RmsNorm", "Mul", "Add"],
+    );
+    reg.expands("ReduceMean", &["Reduce<Sum>", "Mul"]);
+    reg.expands("Selu", &["Exp", "Mul", "Sub", "LT", "Iff"]);
+}
+
+/// The ONNX op types the float importer accepts (from the registry), sorted.
+pub fn supported_onnx_ops() -> &'static [&'static str] {
+    static OPS: LazyLock<Vec<&'static str>> = LazyLock::new(|| registry().onnx_ops());
+    &OPS
 }
 
 /// The float constant of an outlet, if it is one.
@@ -110,7 +139,21 @@ pub(crate) fn unsupported(
 
 #[cfg(test)]
 mod tests {
-    use super::broadcast_index;
+    use super::{broadcast_index, registry, Lowering};
+
+    #[test]
+    fn every_expansion_reaches_registered_ops() {
+        for (onnx, ways) in registry().by_onnx() {
+            for way in ways {
+                if let Lowering::Expands(ops) = way {
+                    for t in ops {
+                        let family = registry().family_of(t);
+                        assert!(family.is_some(), "{onnx} expands into unregistered `{t}`");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn broadcasts_bias_over_rows() {

@@ -1,10 +1,9 @@
 //! Data movement, lowered to zero-row `Gather` nodes: Transpose (tract `MoveAxis`), Slice,
 //! Concat, Gather with constant indices, Expand (`MultiBroadcastTo`) and constant Pad.
 
-use super::{broadcast_index, const_f32, strides, unsupported, BuildFn};
+use super::{broadcast_index, const_f32, strides, unsupported, Registry};
 use crate::error::Result;
 use crate::quantize::{concrete, Builder, Mapped, QuantSettings};
-use std::collections::HashMap;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::DimLike;
 use tract_onnx::tract_core::ops::array::{
@@ -14,15 +13,15 @@ use tract_onnx::tract_core::ops::change_axes::AxisOp;
 use tract_onnx::tract_core::ops::Downsample;
 use zkinfer_circuits::ops::{Cand, Gather as QGather, Op};
 
-pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
-    reg.insert("MoveAxis", move_axis);
-    reg.insert("Slice", slice);
-    reg.insert("Concat", concat);
-    reg.insert("TypedConcat", concat);
-    reg.insert("Gather", gather);
-    reg.insert("MultiBroadcastTo", broadcast);
-    reg.insert("Pad", pad);
-    reg.insert("Downsample", downsample);
+pub(crate) fn register(reg: &mut Registry) {
+    reg.op::<AxisOp>("MoveAxis", &["Transpose"], move_axis);
+    reg.op::<Slice>("Slice", &["Slice"], slice);
+    reg.op::<TypedConcat>("Concat", &["Concat"], concat);
+    reg.op::<Gather>("Gather", &["Gather"], gather);
+    reg.op::<MultiBroadcastTo>("MultiBroadcastTo", &["Expand"], broadcast);
+    reg.op::<Pad>("Pad", &["Pad"], pad);
+    // Slice with steps.
+    reg.op::<Downsample>("Downsample", &["Slice"], downsample);
 }
 
 /// Emits a Gather whose output element at each coordinate comes from `f(coord)`.
@@ -56,8 +55,8 @@ fn flat(coord: &[usize], shape: &[usize]) -> u32 {
         .sum::<usize>() as u32
 }
 
-fn move_axis(b: &mut Builder, node: &TypedNode) -> Result<()> {
-    let Some(AxisOp::Move(from, to)) = node.op_as::<AxisOp>() else {
+fn move_axis(b: &mut Builder, node: &TypedNode, op: &AxisOp) -> Result<()> {
+    let AxisOp::Move(from, to) = op else {
         return Err(unsupported(node, "axis op", "not a move"));
     };
     let x = b.tensor(node.inputs[0], &node.name)?;
@@ -75,8 +74,7 @@ fn move_axis(b: &mut Builder, node: &TypedNode) -> Result<()> {
     })
 }
 
-fn slice(b: &mut Builder, node: &TypedNode) -> Result<()> {
-    let op = node.op_as::<Slice>().expect("registered for Slice");
+fn slice(b: &mut Builder, node: &TypedNode, op: &Slice) -> Result<()> {
     let start = op
         .start
         .to_usize()
@@ -98,10 +96,7 @@ enum Operand {
     Const { shape: Vec<usize>, values: Vec<i64> },
 }
 
-fn concat(b: &mut Builder, node: &TypedNode) -> Result<()> {
-    let op = node
-        .op_as::<TypedConcat>()
-        .expect("registered for TypedConcat");
+fn concat(b: &mut Builder, node: &TypedNode, op: &TypedConcat) -> Result<()> {
     let mut tensors = Vec::new();
     for o in &node.inputs {
         if let Mapped::Tensor(t) = b.mapped(*o)? {
@@ -155,8 +150,7 @@ fn concat(b: &mut Builder, node: &TypedNode) -> Result<()> {
     })
 }
 
-fn gather(b: &mut Builder, node: &TypedNode) -> Result<()> {
-    let op = node.op_as::<Gather>().expect("registered for Gather");
+fn gather(b: &mut Builder, node: &TypedNode, op: &Gather) -> Result<()> {
     let x = b.tensor(node.inputs[0], &node.name)?;
     let idx =
         const_f32(b, node.inputs[1])?.ok_or_else(|| unsupported(node, "indices", "computed"))?;
@@ -182,10 +176,7 @@ fn gather(b: &mut Builder, node: &TypedNode) -> Result<()> {
     })
 }
 
-fn broadcast(b: &mut Builder, node: &TypedNode) -> Result<()> {
-    let _ = node
-        .op_as::<MultiBroadcastTo>()
-        .expect("registered for MultiBroadcastTo");
+fn broadcast(b: &mut Builder, node: &TypedNode, _: &MultiBroadcastTo) -> Result<()> {
     let x = b.tensor(node.inputs[0], &node.name)?;
     let out = concrete(node, 0)?;
     let map = broadcast_index(&out, b.graph.shape(x))
@@ -195,8 +186,7 @@ fn broadcast(b: &mut Builder, node: &TypedNode) -> Result<()> {
     b.emit(node, Op::Gather(QGather { items }), vec![x], out, scale)
 }
 
-fn pad(b: &mut Builder, node: &TypedNode) -> Result<()> {
-    let op = node.op_as::<Pad>().expect("registered for Pad");
+fn pad(b: &mut Builder, node: &TypedNode, op: &Pad) -> Result<()> {
     let PadMode::Constant(value) = &op.mode else {
         return Err(unsupported(node, "mode", &op.mode));
     };
@@ -223,10 +213,7 @@ fn pad(b: &mut Builder, node: &TypedNode) -> Result<()> {
 /// Strided slice along `axis` (ndarray semantics over `modulo..len`): elements `modulo,
 /// modulo + s, …` for a positive stride `s`; `len − 1, len − 1 − |s|, …` (down to `modulo`)
 /// for a negative one.
-fn downsample(b: &mut Builder, node: &TypedNode) -> Result<()> {
-    let op = node
-        .op_as::<Downsample>()
-        .expect("registered for Downsample");
+fn downsample(b: &mut Builder, node: &TypedNode, op: &Downsample) -> Result<()> {
     let x = b.tensor(node.inputs[0], &node.name)?;
     let in_shape = b.graph.shape(x).to_vec();
     let (axis, step) = (op.axis, op.stride.unsigned_abs().max(1));

@@ -1,48 +1,80 @@
 //! Nonlinear elementwise functions (Sigmoid, Tanh, Exp, Ln, Erf, Sqrt, Rsqrt, Recip, Gelu,
-//! PowConst, …) as lookup tables or interpolated segments sized to the calibrated input range,
-//! and Square by the linear gate's product term.
+//! Sin, Cos, PowConst, …) as lookup tables or interpolated segments sized to the calibrated
+//! input range, and Square by the linear gate's product term. The functions are one table
+//! ([`FUNCTIONS`]): adding one is one row there.
 //!
 //! Both forms cover the input's calibrated range widened on each side by the range margin
 //! ([`crate::QuantSettings::range_margin`]; by default [`crate::range_margin_for`] the number
 //! of calibration samples), and odd saturating functions cover it on both sides of 0.
 //! A table rescales the input to the finest scale at which that range fits the target's table
 //! bits ([`crate::Target::table_bits`]), then as coarse as keeps adjacent outputs within the
-//! target's output step, and tabulates `round(f(x)·2^act_scale)` at every grid point: one
-//! row per element behind the rescale, plus a table row per entry. Segments
-//! ([`zkinfer_circuits::ops::Interp`], fitted in [`super::segments`]) decompose the input
-//! itself: 3–4 rows per element and a table row per segment. [`Nonlinear`] picks the form;
-//! `Auto` compares the row counts node by node.
+//! target's output step, and tabulates `round(f(x)·2^act_scale)` at every grid point:
+//! [`Lookup::rows_per_element`] rows per element behind the rescale ([`Rescale::rows`]),
+//! plus a table row per entry. Segments ([`Interp`], fitted in [`super::segments`])
+//! decompose the input itself: [`Interp::rows_per_element`] rows per element and a table row
+//! per segment and output. [`Nonlinear`] picks the form; `Auto` compares the circuit rows
+//! node by node, as the circuit ops count them.
 
-use super::{segments, unsupported, BuildFn};
+use super::{segments, Registry};
 use crate::error::Result;
 use crate::quantize::{Builder, Nonlinear, QuantSettings};
-use std::collections::HashMap;
+use std::f64::consts::{PI, SQRT_2};
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
 use tract_onnx::tract_core::ops::math::PowConst;
-use zkinfer_circuits::chip::{ACT_BOUND, BLOCK};
-use zkinfer_circuits::ops::{Cand, FnTable, Interp, Lookup, Max, Op, Rescale};
+use zkinfer_circuits::chip::ACT_BOUND;
+use zkinfer_circuits::ops::{circuit_rows, Cand, FnTable, Interp, Lookup, Max, Op, Rescale};
 
-pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
-    for name in [
-        "Sigmoid",
-        "Tanh",
-        "Exp",
-        "Ln",
-        "Erf",
-        "Sqrt",
-        "Rsqrt",
-        "Recip",
-        "GeluExact",
-        "GeluApproximate",
-        "PowConst",
-        "Silu",
-        "Sin",
-        "Cos",
-    ] {
-        reg.insert(name, unary);
+/// One elementwise function: `(tract op, ONNX op types that become it, f, lower bound of its
+/// domain (open above 0), saturation)`. The saturation, given the target's output step, is
+/// where an odd function is within half a step of its asymptotes: inputs beyond are clamped
+/// (max gadget) instead of tabulated (`1 − σ(x) < e^-x`, `1 − tanh(x) < 2e^-2x`,
+/// `erfc(2.75) = 1.0e-4`). The table's function name is the tract op's, in lower case.
+type Function = (
+    &'static str,
+    &'static [&'static str],
+    RealFn,
+    Option<f64>,
+    Option<Saturation>,
+);
+
+/// A real function of one variable.
+type RealFn = fn(f64) -> f64;
+
+/// The saturation bound of a function for an output step.
+type Saturation = fn(f64) -> f64;
+
+/// Every elementwise function lowered to a table or segments: adding one is one row here.
+#[rustfmt::skip]
+const FUNCTIONS: &[Function] = &[
+    ("Sigmoid", &["Sigmoid"], sigmoid, None, Some(|step| (2.0 / step).ln().ceil().max(8.0))),
+    ("Tanh", &["Tanh"], f64::tanh, None, Some(|step| ((0.5 * (4.0 / step).ln() * 4.0).ceil() / 4.0).max(4.5))),
+    ("Exp", &["Exp"], f64::exp, None, None),
+    ("Ln", &["Log"], f64::ln, Some(f64::MIN_POSITIVE), None),
+    ("Erf", &["Erf"], erf, None, Some(|_| 2.75)),
+    ("Sqrt", &["Sqrt"], f64::sqrt, Some(0.0), None),
+    ("Rsqrt", &[], |x| 1.0 / x.sqrt(), Some(f64::MIN_POSITIVE), None),
+    ("Recip", &["Reciprocal"], |x| 1.0 / x, Some(f64::MIN_POSITIVE), None),
+    ("GeluExact", &["Gelu"], |x| 0.5 * x * (1.0 + erf(x / SQRT_2)), None, None),
+    ("GeluApproximate", &["Gelu"], |x| 0.5 * x * (1.0 + ((2.0 / PI).sqrt() * (x + 0.044715 * x.powi(3))).tanh()), None, None),
+    ("Silu", &[], |x| x / (1.0 + (-x).exp()), None, None),
+    ("Sin", &["Sin"], f64::sin, None, None),
+    ("Cos", &["Cos"], f64::cos, None, None),
+];
+
+pub(crate) fn register(reg: &mut Registry) {
+    for function in FUNCTIONS {
+        reg.op(function.0, function.1, move |b, node, _: &ElementWiseOp| {
+            unary(b, node, function)
+        });
     }
-    reg.insert("Square", square);
+    reg.elementwise::<PowConst>("PowConst", &["Pow"], pow_const);
+    // Pow 2.
+    reg.op::<ElementWiseOp>("Square", &["Pow"], square);
+}
+
+fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
 }
 
 fn erf(x: f64) -> f64 {
@@ -54,7 +86,7 @@ fn erf(x: f64) -> f64 {
             term *= -x2 / n as f64;
             sum += term / (2 * n + 1) as f64;
         }
-        sum * 2.0 / std::f64::consts::PI.sqrt()
+        sum * 2.0 / PI.sqrt()
     } else {
         // erfc continued fraction (Lentz), accurate to ~1e-12 for |x| >= 2.5.
         let z = x.abs();
@@ -62,73 +94,46 @@ fn erf(x: f64) -> f64 {
         for k in (1..60).rev() {
             f = z + (k as f64 / 2.0) / f;
         }
-        let erfc = (-z * z).exp() / (f * std::f64::consts::PI.sqrt());
+        let erfc = (-z * z).exp() / (f * PI.sqrt());
         (1.0 - erfc) * x.signum()
     }
 }
 
-/// A real function of one variable.
-type RealFn = Box<dyn Fn(f64) -> f64>;
-
-/// The float function a tract element-wise op computes, with its domain's lower bound.
-fn function(node: &TypedNode) -> Result<(String, RealFn, Option<f64>)> {
-    let ew = node
-        .op_as::<ElementWiseOp>()
-        .expect("registered for element-wise ops");
-    let name = ew.0.name().to_string();
-    let f: RealFn = match name.as_str() {
-        "Sigmoid" => Box::new(|x| 1.0 / (1.0 + (-x).exp())),
-        "Tanh" => Box::new(f64::tanh),
-        "Exp" => Box::new(f64::exp),
-        "Ln" => Box::new(f64::ln),
-        "Erf" => Box::new(erf),
-        "Sqrt" => Box::new(f64::sqrt),
-        "Rsqrt" => Box::new(|x| 1.0 / x.sqrt()),
-        "Recip" => Box::new(|x| 1.0 / x),
-        "Sin" => Box::new(f64::sin),
-        "Cos" => Box::new(f64::cos),
-        "Silu" => Box::new(|x| x / (1.0 + (-x).exp())),
-        "GeluExact" => Box::new(|x| 0.5 * x * (1.0 + erf(x / std::f64::consts::SQRT_2))),
-        "GeluApproximate" => Box::new(|x| {
-            0.5 * x
-                * (1.0 + ((2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x.powi(3))).tanh())
-        }),
-        "PowConst" => {
-            let p = f64::from(ew.0.downcast_ref::<PowConst>().expect("PowConst").exponent);
-            Box::new(move |x| x.powf(p))
-        }
-        other => return Err(unsupported(node, "function", other)),
-    };
-    // Lower bound of the domain: open at 0 for these, closed at 0 for Sqrt.
-    let domain = match name.as_str() {
-        "Ln" | "Rsqrt" | "Recip" => Some(f64::MIN_POSITIVE),
-        "Sqrt" => Some(0.0),
-        _ => None,
-    };
-    Ok((name.to_lowercase(), f, domain))
+fn unary(b: &mut Builder, node: &TypedNode, function: &Function) -> Result<()> {
+    let &(name, _, f, domain, saturation) = function;
+    let step = step_of(b);
+    function_of(
+        b,
+        node,
+        &name.to_lowercase(),
+        f,
+        domain,
+        saturation.map(|s| s(step)),
+    )
 }
 
-/// Where a saturating function is within half an output `step` of its asymptotes: inputs
-/// beyond are clamped (max gadget) instead of tabulated. (`1 − σ(x) < e^-x`,
-/// `1 − tanh(x) < 2e^-2x`, `erfc(2.75) = 1.0e-4`.)
-fn saturation(function: &str, step: f64) -> Option<f64> {
-    match function {
-        "sigmoid" => Some((2.0 / step).ln().ceil().max(8.0)),
-        "tanh" => Some(((0.5 * (4.0 / step).ln() * 4.0).ceil() / 4.0).max(4.5)),
-        "erf" => Some(2.75),
-        _ => None,
-    }
+fn pow_const(b: &mut Builder, node: &TypedNode, op: &PowConst) -> Result<()> {
+    let p = f64::from(op.exponent);
+    function_of(b, node, "powconst", move |x| x.powf(p), None, None)
 }
 
-fn unary(b: &mut Builder, node: &TypedNode) -> Result<()> {
-    let (name, f, domain) = function(node)?;
+/// `f` of the node's input, through a table or segments; an odd function saturating at
+/// `sat` is clamped there.
+fn function_of(
+    b: &mut Builder,
+    node: &TypedNode,
+    name: &str,
+    f: impl Fn(f64) -> f64,
+    domain: Option<f64>,
+    sat: Option<f64>,
+) -> Result<()> {
     let x = b.tensor(node.inputs[0], &node.name)?;
     let mut x = b.at_act_scale(x, &node.name);
     let mut bounds = Bounds {
         domain,
         ..Bounds::default()
     };
-    if let Some(sat) = saturation(&name, step_of(b)) {
+    if let Some(sat) = sat {
         // An odd-symmetric saturating function: the table covers the calibrated magnitude,
         // with its margin, on both sides; where that reaches the saturation, inputs are
         // clamped there and the table covers the whole unsaturated interval.
@@ -140,7 +145,7 @@ fn unary(b: &mut Builder, node: &TypedNode) -> Result<()> {
         }
         bounds.cover = Some((-reach.min(sat), reach.min(sat)));
     }
-    let out = tabulate(b, &node.name, x, &name, f, bounds)?;
+    let out = tabulate(b, &node.name, x, name, f, bounds)?;
     b.bind(node, out);
     Ok(())
 }
@@ -270,18 +275,9 @@ pub(crate) fn tabulate(
     let act = b.scale_of(name);
     let in_min = (lo * 2f64.powi(t)).floor() as i64;
     let in_max = (hi * 2f64.powi(t)).ceil() as i64;
-    let grid = (t, in_max - in_min + 1);
-    let elements = shape.iter().product();
-    if let Some(op) = interpolation(b, function, &f, (lo, hi), (s, act), grid, elements) {
-        return Ok(b.push(name, Op::Interp(op), vec![x], shape, act));
-    }
-    let mut xt = x;
-    if t < s {
-        let op = Op::Rescale(Rescale {
-            shift: (s - t) as u32,
-        });
-        xt = b.push(&format!("{name}.table_in"), op, vec![x], shape.clone(), t);
-    }
+    let rescale = (t < s).then(|| Rescale {
+        shift: (s - t) as u32,
+    });
     let values = (in_min..=in_max)
         .map(|q| {
             let y = f(q as f64 / 2f64.powi(t));
@@ -292,13 +288,25 @@ pub(crate) fn tabulate(
             }
         })
         .collect();
-    let table = FnTable {
-        function: function.into(),
-        in_min,
-        values,
-        second: vec![],
+    let lookup = Lookup {
+        table: FnTable {
+            function: function.into(),
+            in_min,
+            values,
+            second: vec![],
+        },
     };
-    Ok(b.push(name, Op::Lookup(Lookup { table }), vec![xt], shape, act))
+    let elements = shape.iter().product();
+    let table = (&lookup, rescale.as_ref());
+    if let Some(op) = interpolation(b, function, &f, (lo, hi), (s, act), table, elements) {
+        return Ok(b.push(name, Op::Interp(op), vec![x], shape, act));
+    }
+    let mut xt = x;
+    if let Some(op) = rescale {
+        let table_in = format!("{name}.table_in");
+        xt = b.push(&table_in, Op::Rescale(op), vec![x], shape.clone(), t);
+    }
+    Ok(b.push(name, Op::Lookup(lookup), vec![xt], shape, act))
 }
 
 /// `[lo, hi]` without the margins where `|f|` leaves the range-checked interval at output
@@ -333,18 +341,18 @@ fn within_output_range(
 
 /// The segments interpolating `f` over `[lo, hi]` (input scale `s`, output scale `act`) for
 /// `elements` inputs when the settings ask for them, or (in `Auto`) when they cost fewer
-/// circuit rows than the table of `entries` entries at grid `t`: a table costs its entries
-/// plus, per element, the lookup and the rescale to its grid (2 or 3 layout rows unless
-/// `t = s`); segments cost their table (two outputs: twice their count) plus
-/// [`Interp::rows_per_element`] layout rows per element. A layout row is
-/// [`BLOCK`] circuit rows. Their error is within a quarter of the target's output step.
+/// circuit rows than `table`, the lookup behind its rescale to the table's grid (none when
+/// the input is on it already). Each costs its table rows ([`FnTable::rows`]) plus its
+/// layout rows per element ([`Interp::rows_per_element`]; [`Lookup::rows_per_element`] and
+/// [`Rescale::rows`]) in circuit rows ([`circuit_rows`]). The segments' error is within a
+/// quarter of the target's output step.
 fn interpolation(
     b: &Builder,
     function: &str,
     f: &dyn Fn(f64) -> f64,
     (lo, hi): (f64, f64),
     (s, act): (i32, i32),
-    (t, entries): (i32, i64),
+    (lookup, rescale): (&Lookup, Option<&Rescale>),
     elements: usize,
 ) -> Option<Interp> {
     let mode = b.settings.nonlinear;
@@ -364,18 +372,12 @@ fn interpolation(
     if mode == Nonlinear::Interp {
         return Some(op);
     }
-    let table_per = match s - t {
-        0 => 1,
-        shift if shift % 8 == 0 => 3,
-        _ => 4,
-    };
-    let interp_per = op.rows_per_element() as i64;
-    let interp_table = (op.segments() * (1 + usize::from(op.table.has_second()))) as i64;
-    let cost = |fixed: i64, per: i64| fixed + per * (BLOCK * elements) as i64;
-    (cost(interp_table, interp_per) < cost(entries, table_per)).then_some(op)
+    let table_per = lookup.rows_per_element() + rescale.map_or(0, Rescale::rows);
+    let cost = |table: &FnTable, per: usize| table.rows() + circuit_rows(per * elements);
+    (cost(&op.table, op.rows_per_element()) < cost(&lookup.table, table_per)).then_some(op)
 }
 
-fn square(b: &mut Builder, node: &TypedNode) -> Result<()> {
+fn square(b: &mut Builder, node: &TypedNode, _: &ElementWiseOp) -> Result<()> {
     let x = b.tensor(node.inputs[0], &node.name)?;
     let x = b.at_act_scale(x, &node.name);
     let t = b.square(&node.name, x);

@@ -5,21 +5,20 @@
 
 use super::nonlinear::{tabulate, Bounds};
 use super::reduce::reduce_map;
-use super::{unsupported, BuildFn};
+use super::{unsupported, Registry};
 use crate::error::Result;
 use crate::quantize::{Builder, QuantSettings};
-use std::collections::HashMap;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::nn::{RmsNorm, Softmax, SoftmaxKind};
 use zkinfer_circuits::ops::{Add, AffineRow, Cand, Linear, Max, Mul, Op};
 
-pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
-    reg.insert("Softmax", softmax);
-    reg.insert("RmsNorm", rms_norm);
+pub(crate) fn register(reg: &mut Registry) {
+    reg.op::<Softmax>("Softmax", &["Softmax"], softmax);
+    // The core of LayerNormalization, after its centering.
+    reg.op::<RmsNorm>("RmsNorm", &[], rms_norm);
 }
 
-fn softmax(b: &mut Builder, node: &TypedNode) -> Result<()> {
-    let op = node.op_as::<Softmax>().expect("registered for Softmax");
+fn softmax(b: &mut Builder, node: &TypedNode, op: &Softmax) -> Result<()> {
     if !matches!(op.kind, SoftmaxKind::Softmax) || op.quant_output_dt.is_some() {
         return Err(unsupported(node, "kind", op.kind));
     }
@@ -104,8 +103,7 @@ fn softmax(b: &mut Builder, node: &TypedNode) -> Result<()> {
     Ok(())
 }
 
-fn rms_norm(b: &mut Builder, node: &TypedNode) -> Result<()> {
-    let op = node.op_as::<RmsNorm>().expect("registered for RmsNorm");
+fn rms_norm(b: &mut Builder, node: &TypedNode, op: &RmsNorm) -> Result<()> {
     let eps = op
         .eps
         .cast_to_scalar::<f32>()

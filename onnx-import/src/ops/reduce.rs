@@ -3,25 +3,21 @@
 //! LayerNormalization) as squares (the linear gate's product term) summed with weight `1/n`,
 //! ArgMax as the argmax gadget (indices at scale 0).
 
-use super::{strides, unsupported, BuildFn};
+use super::{strides, unsupported, Registry};
 use crate::error::Result;
 use crate::quantize::{concrete, Builder, QuantSettings};
-use std::collections::HashMap;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::nn::{Reduce, Reducer};
 use zkinfer_circuits::ops::{AffineRow, ArgMax, Cand, Linear, Max, Op};
 
-pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
-    for name in [
-        "Reduce<Sum>",
-        "Reduce<Max>",
-        "Reduce<Min>",
-        "Reduce<MeanOfSquares>",
-        "Reduce<ArgMax(false)>",
-        "Reduce<ArgMax(true)>",
-    ] {
-        reg.insert(name, reduce);
-    }
+pub(crate) fn register(reg: &mut Registry) {
+    reg.op::<Reduce>("Reduce<Sum>", &["ReduceSum"], reduce);
+    reg.op::<Reduce>("Reduce<Max>", &["ReduceMax"], reduce);
+    reg.op::<Reduce>("Reduce<Min>", &["ReduceMin"], reduce);
+    // Inside LayerNormalization.
+    reg.op::<Reduce>("Reduce<MeanOfSquares>", &[], reduce);
+    reg.op::<Reduce>("Reduce<ArgMax(false)>", &["ArgMax"], reduce);
+    reg.op::<Reduce>("Reduce<ArgMax(true)>", &["ArgMax"], reduce);
 }
 
 /// Reducing `axes` of `shape` (kept with size 1): the reduced shape, the group of each input
@@ -46,8 +42,7 @@ pub(crate) fn reduce_map(shape: &[usize], axes: &[usize]) -> (Vec<usize>, Vec<u3
     (red, of, groups)
 }
 
-fn reduce(b: &mut Builder, node: &TypedNode) -> Result<()> {
-    let op = node.op_as::<Reduce>().expect("registered for Reduce");
+fn reduce(b: &mut Builder, node: &TypedNode, op: &Reduce) -> Result<()> {
     let x = b.tensor(node.inputs[0], &node.name)?;
     let out_shape = concrete(node, 0)?;
     let (x, weight, extra) = match op.reducer {

@@ -1,21 +1,23 @@
 //! Inputs and shape-only ops (Reshape, Flatten, Squeeze-like axis changes): no rows.
 
-use super::BuildFn;
+use super::Registry;
 use crate::error::Result;
 use crate::quantize::{concrete, Builder};
-use std::collections::HashMap;
 use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::cast::Cast;
+use tract_onnx::tract_core::ops::change_axes::{AxisOp, IntoShape};
 use zkinfer_circuits::ops::{Op, Reshape, ToInt};
 
-pub(crate) fn register(reg: &mut HashMap<&'static str, BuildFn>) {
-    reg.insert("AddAxis", reshape);
-    reg.insert("RmAxis", reshape);
-    reg.insert("Reshape", reshape);
-    reg.insert("IntoShape", reshape);
-    reg.insert("Cast", cast);
+pub(crate) fn register(reg: &mut Registry) {
+    reg.op::<AxisOp>("AddAxis", &["Unsqueeze"], reshape);
+    reg.op::<AxisOp>("RmAxis", &["Squeeze"], reshape);
+    reg.op::<AxisOp>("Reshape", &["Reshape", "Flatten"], reshape);
+    reg.op::<IntoShape>("IntoShape", &[], reshape);
+    reg.op::<Cast>("Cast", &["Cast", "CastLike"], cast);
+    reg.folded(&["Constant", "ConstantOfShape", "Identity", "Shape", "Size"]);
 }
 
-fn reshape(b: &mut Builder, node: &TypedNode) -> Result<()> {
+fn reshape<T>(b: &mut Builder, node: &TypedNode, _: &T) -> Result<()> {
     let x = b.tensor(node.inputs[0], &node.name)?;
     let shape = concrete(node, 0)?;
     let scale = b.graph.scale(x);
@@ -26,7 +28,7 @@ fn reshape(b: &mut Builder, node: &TypedNode) -> Result<()> {
 /// integers to floats, the values are unchanged: the same fixed-point tensor. From a float
 /// type to an integer type, where every value is integral: an exact division by the scale
 /// ([`ToInt`]), so a non-integral value is an error, never a truncation.
-fn cast(b: &mut Builder, node: &TypedNode) -> Result<()> {
+fn cast(b: &mut Builder, node: &TypedNode, _: &Cast) -> Result<()> {
     let from = b.model.outlet_fact(node.inputs[0]).map(|f| f.datum_type);
     let to = node.outputs[0].fact.datum_type;
     // tract types ONNX int64 tensors as TDim (symbolic-capable integers) in places.

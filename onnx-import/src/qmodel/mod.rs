@@ -22,25 +22,60 @@ mod pointwise;
 
 use crate::error::{ImportError, Result};
 use std::collections::HashMap;
+use std::sync::LazyLock;
 use tract_onnx::pb::{AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto};
 use zkinfer_circuits::ops::Op;
 use zkinfer_circuits::{Affine, Graph, GraphInput, Node, TensorId};
 
-/// ONNX ops that mark a model as pre-quantized.
-pub const QUANTIZED_ONNX_OPS: &[&str] = &[
-    "QuantizeLinear",
-    "DequantizeLinear",
-    "QLinearConv",
-    "QLinearMatMul",
-    "MatMulInteger",
-    "ConvInteger",
-    "QGemm",
-    "QLinearSigmoid",
-    "QLinearLeakyRelu",
-    "QLinearGlobalAveragePool",
-    "QLinearAdd",
-    "QLinearMul",
+/// How one ONNX op of a pre-quantized model is lowered.
+type Lower = fn(&mut Importer, &NodeProto) -> Result<()>;
+
+/// The `com.microsoft` domain (onnxruntime's contrib ops).
+const MS: &str = "com.microsoft";
+
+/// Every ONNX op the pre-quantized importer lowers: `(domain, op type, whether it marks a
+/// model as pre-quantized, lowering)`, the default domain written `""` (`ai.onnx` is read as
+/// it). The one list: [`quantized_onnx_ops`], the dispatch and `docs/ops.md` read it.
+#[rustfmt::skip]
+pub(crate) const OPS: &[(&str, &str, bool, Lower)] = &[
+    ("", "QuantizeLinear", true, Importer::quantize_linear),
+    ("", "DequantizeLinear", true, Importer::dequantize_linear),
+    ("", "Gemm", false, Importer::matmul),
+    ("", "MatMul", false, Importer::matmul),
+    ("", "QLinearMatMul", true, Importer::matmul),
+    ("", "MatMulInteger", true, Importer::matmul),
+    (MS, "QGemm", true, Importer::matmul),
+    ("", "Conv", false, Importer::conv),
+    ("", "QLinearConv", true, Importer::conv),
+    ("", "ConvInteger", true, Importer::conv),
+    ("", "MaxPool", false, Importer::max_pool),
+    (MS, "QLinearGlobalAveragePool", true, Importer::global_average_pool),
+    (MS, "QLinearAdd", true, Importer::qlinear_binary),
+    (MS, "QLinearMul", true, Importer::qlinear_binary),
+    ("", "Add", false, Importer::float_binary),
+    ("", "Mul", false, Importer::float_binary),
+    ("", "Flatten", false, Importer::reshape),
+    ("", "Reshape", false, Importer::reshape),
+    ("", "Squeeze", false, Importer::reshape),
+    ("", "Unsqueeze", false, Importer::reshape),
+    ("", "Sigmoid", false, Importer::unary),
+    ("", "Relu", false, Importer::unary),
+    ("", "LeakyRelu", false, Importer::unary),
+    (MS, "QLinearSigmoid", true, Importer::unary),
+    (MS, "QLinearLeakyRelu", true, Importer::unary),
+    ("", "Constant", false, Importer::constant_node),
 ];
+
+/// ONNX op types that mark a model as pre-quantized (any domain), from [`OPS`].
+pub fn quantized_onnx_ops() -> &'static [&'static str] {
+    static MARKERS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        OPS.iter()
+            .filter(|(_, _, marks, _)| *marks)
+            .map(|(_, op, ..)| *op)
+            .collect()
+    });
+    &MARKERS
+}
 
 /// How a pre-quantized model is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -107,21 +142,19 @@ pub(crate) enum Val {
     },
 }
 
-/// Is this ONNX model pre-quantized (does it use any of [`QUANTIZED_ONNX_OPS`])?
+/// Is this ONNX model pre-quantized (does it use any of [`quantized_onnx_ops`])?
 pub fn is_prequantized(bytes: &[u8]) -> Result<bool> {
-    let proto = parse(bytes)?;
+    let proto = crate::proto::parse(bytes)?;
     let graph = proto.graph.as_ref().ok_or_else(|| malformed("no graph"))?;
-    Ok(graph
-        .node
-        .iter()
-        .any(|n| QUANTIZED_ONNX_OPS.contains(&n.op_type.as_str())))
+    Ok(is_prequantized_graph(graph))
 }
 
-fn parse(bytes: &[u8]) -> Result<ModelProto> {
-    use tract_onnx::prelude::Framework;
-    tract_onnx::onnx()
-        .proto_model_for_read(&mut std::io::Cursor::new(bytes))
-        .map_err(|e| malformed(format!("{e:#}")))
+/// Whether a parsed graph has a QuantizeLinear, QLinear* or *Integer node.
+pub(crate) fn is_prequantized_graph(graph: &GraphProto) -> bool {
+    graph
+        .node
+        .iter()
+        .any(|n| quantized_onnx_ops().contains(&n.op_type.as_str()))
 }
 
 pub(crate) fn malformed(reason: impl std::fmt::Display) -> ImportError {
@@ -139,12 +172,15 @@ impl QuantModel {
     /// Parses a pre-quantized ONNX model with its symbolic dimensions given values (see
     /// [`crate::FloatModel::from_bytes_pinned`]).
     pub fn from_bytes_pinned(bytes: &[u8], dims: &crate::proto::Dims) -> Result<Self> {
-        let mut proto = parse(bytes)?;
-        let g = proto.graph.as_mut().ok_or_else(|| malformed("no graph"))?;
-        crate::proto::pin_dims(g, dims)?;
-        let g = &*g;
-        crate::proto::check_graph(g)?;
-        crate::proto::check_weights(g)?;
+        let mut proto = crate::proto::parse(bytes)?;
+        crate::proto::prepare(&mut proto, dims)?;
+        Self::from_prepared(&proto)
+    }
+
+    /// Lowers a parsed model, its dimensions pinned and its graph checked
+    /// (`proto::prepare`).
+    pub(crate) fn from_prepared(proto: &ModelProto) -> Result<Self> {
+        let g = proto.graph.as_ref().ok_or_else(|| malformed("no graph"))?;
         let mut imp = Importer::new(g)?;
         for node in &g.node {
             imp.node(node)?;
@@ -290,40 +326,36 @@ impl Importer {
     }
 
     fn node(&mut self, node: &NodeProto) -> Result<()> {
-        let op = node.op_type.as_str();
-        match (node.domain.as_str(), op) {
-            ("" | "ai.onnx", "QuantizeLinear") => self.quantize_linear(node),
-            ("" | "ai.onnx", "DequantizeLinear") => self.dequantize_linear(node),
-            ("" | "ai.onnx", "Gemm" | "MatMul" | "QLinearMatMul" | "MatMulInteger")
-            | ("com.microsoft", "QGemm") => self.matmul(node),
-            ("" | "ai.onnx", "Conv" | "QLinearConv" | "ConvInteger") => self.conv(node),
-            ("" | "ai.onnx", "MaxPool") => self.max_pool(node),
-            ("com.microsoft", "QLinearGlobalAveragePool") => self.global_average_pool(node),
-            ("com.microsoft", "QLinearAdd" | "QLinearMul") => self.qlinear_binary(node),
-            ("" | "ai.onnx", "Add" | "Mul") => self.float_binary(node),
-            ("" | "ai.onnx", "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze") => self.reshape(node),
-            ("" | "ai.onnx", "Sigmoid" | "Relu" | "LeakyRelu")
-            | ("com.microsoft", "QLinearSigmoid" | "QLinearLeakyRelu") => self.unary(node),
-            ("" | "ai.onnx", "Constant") => {
-                let t = node
-                    .attribute
-                    .iter()
-                    .find(|a| a.name == "value")
-                    .and_then(|a| a.t.as_ref())
-                    .ok_or_else(|| unsupported(node, "value", "not a tensor"))?;
-                let c = constant(t)?;
-                self.set(node, c);
-                Ok(())
-            }
-            _ => Err(ImportError::UnsupportedOp {
+        let domain = match node.domain.as_str() {
+            "ai.onnx" => "",
+            d => d,
+        };
+        let lower = OPS
+            .iter()
+            .find(|(d, op, ..)| *d == domain && *op == node.op_type)
+            .map(|(.., lower)| lower)
+            .ok_or_else(|| ImportError::UnsupportedOp {
                 node: node_name(node),
                 op_type: if node.domain.is_empty() {
                     node.op_type.clone()
                 } else {
                     format!("{}.{}", node.domain, node.op_type)
                 },
-            }),
-        }
+            })?;
+        lower(self, node)
+    }
+
+    /// A `Constant` node: its value tensor.
+    fn constant_node(&mut self, node: &NodeProto) -> Result<()> {
+        let t = node
+            .attribute
+            .iter()
+            .find(|a| a.name == "value")
+            .and_then(|a| a.t.as_ref())
+            .ok_or_else(|| unsupported(node, "value", "not a tensor"))?;
+        let c = constant(t)?;
+        self.set(node, c);
+        Ok(())
     }
 
     fn finish(mut self, g: &GraphProto) -> Result<Graph> {

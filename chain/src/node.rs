@@ -1,22 +1,20 @@
 //! Deployment and verification on a real chain through its JSON-RPC endpoint (alloy over
-//! plain HTTP; tested against anvil).
+//! http or https; tested against anvil).
 //!
 //! The API is synchronous: each call runs on a private current-thread tokio runtime. Sending
 //! needs a private key ([`Node::with_key`]); `eth_call` does not.
 
-use crate::solidity::error_name;
-use crate::{abi, Compiled, EvmError, Generated};
+use crate::error::ChainError;
 use alloy::network::{EthereumWallet, TransactionBuilder};
-use alloy::primitives::Bytes;
+use alloy::primitives::{Address, Bytes};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::transports::http::reqwest::Url;
 use halo2_axiom::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
-
-/// A 20-byte account address.
-pub use alloy::primitives::Address;
+use zkinfer_verifier_contracts::solidity::error_name;
+use zkinfer_verifier_contracts::{abi, Compiled, Generated};
 
 /// A JSON-RPC endpoint, with the key that signs transactions when one is given.
 pub struct Node {
@@ -66,13 +64,13 @@ impl Node {
     /// A client of the endpoint at `rpc_url` (`http://…` or `https://…`: TLS by rustls, the
     /// server's certificate checked against the system's roots, which `SSL_CERT_FILE` can
     /// replace); nothing is sent yet.
-    pub fn new(rpc_url: &str) -> Result<Self, EvmError> {
-        let url: Url = rpc_url.parse().map_err(|e| EvmError::Node {
+    pub fn new(rpc_url: &str) -> Result<Self, ChainError> {
+        let url: Url = rpc_url.parse().map_err(|e| ChainError::Node {
             url: rpc_url.into(),
             reason: format!("not a URL: {e}"),
         })?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(EvmError::Node {
+            return Err(ChainError::Node {
                 url: rpc_url.into(),
                 reason: format!(
                     "scheme `{}`: an RPC URL is http:// or https://",
@@ -88,7 +86,7 @@ impl Node {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| EvmError::Node {
+            .map_err(|e| ChainError::Node {
                 url: rpc_url.into(),
                 reason: format!("async runtime: {e}"),
             })?;
@@ -100,19 +98,19 @@ impl Node {
     }
 
     /// Signs transactions with `private_key` (hex, with or without `0x`).
-    pub fn with_key(mut self, private_key: &str) -> Result<Self, EvmError> {
+    pub fn with_key(mut self, private_key: &str) -> Result<Self, ChainError> {
         let key = private_key.trim();
         let signer = key
             .parse::<PrivateKeySigner>()
-            .map_err(|e| EvmError::BadKey {
+            .map_err(|e| ChainError::BadKey {
                 reason: format!("{e} (expected 32 bytes of hex)"),
             })?;
         self.signer = Some(signer);
         Ok(self)
     }
 
-    fn err(&self, reason: impl std::fmt::Display) -> EvmError {
-        EvmError::Node {
+    fn err(&self, reason: impl std::fmt::Display) -> ChainError {
+        ChainError::Node {
             url: self.url.to_string(),
             reason: reason.to_string(),
         }
@@ -120,7 +118,7 @@ impl Node {
 
     /// An error of the RPC stack, with its causes (a transport error's text alone says only
     /// "error sending request"; its sources say why: refused connection, bad certificate, …).
-    fn rpc_err(&self, e: impl std::error::Error) -> EvmError {
+    fn rpc_err(&self, e: impl std::error::Error) -> ChainError {
         let mut reason = e.to_string();
         let mut source = e.source();
         while let Some(cause) = source {
@@ -133,17 +131,17 @@ impl Node {
         self.err(reason)
     }
 
-    fn signer(&self) -> Result<EthereumWallet, EvmError> {
+    fn signer(&self) -> Result<EthereumWallet, ChainError> {
         self.signer
             .clone()
             .map(EthereumWallet::from)
-            .ok_or_else(|| EvmError::BadKey {
+            .ok_or_else(|| ChainError::BadKey {
                 reason: "sending a transaction needs a private key".into(),
             })
     }
 
     /// The node's chain id (also a reachability check).
-    pub fn chain_id(&self) -> Result<u64, EvmError> {
+    pub fn chain_id(&self) -> Result<u64, ChainError> {
         let provider = ProviderBuilder::new().connect_http(self.url.clone());
         self.rt
             .block_on(async { provider.get_chain_id().await })
@@ -154,7 +152,7 @@ impl Node {
     fn send_tx(
         &self,
         tx: TransactionRequest,
-    ) -> Result<(String, u64, bool, Option<Address>), EvmError> {
+    ) -> Result<(String, u64, bool, Option<Address>), ChainError> {
         let provider = ProviderBuilder::new()
             .wallet(self.signer()?)
             .connect_http(self.url.clone());
@@ -174,10 +172,10 @@ impl Node {
     }
 
     /// Deploys `init` code; an unsuccessful creation is an error naming the transaction.
-    pub fn deploy(&self, contract: &str, init: Vec<u8>) -> Result<Deployed, EvmError> {
+    pub fn deploy(&self, contract: &str, init: Vec<u8>) -> Result<Deployed, ChainError> {
         let tx = TransactionRequest::default().with_deploy_code(init);
         let (tx_hash, gas_used, ok, address) = self.send_tx(tx).map_err(|e| match e {
-            EvmError::Node { url, reason } => EvmError::Node {
+            ChainError::Node { url, reason } => ChainError::Node {
                 url,
                 reason: format!("deploying {contract}: {reason}"),
             },
@@ -201,7 +199,7 @@ impl Node {
         &self,
         generated: &Generated,
         compiled: &Compiled,
-    ) -> Result<Deployment, EvmError> {
+    ) -> Result<Deployment, ChainError> {
         let chain_id = self.chain_id()?;
         let mut init = compiled.bytecode.clone();
         let verifying_key = if generated.vk_deploy.is_empty() {
@@ -211,7 +209,7 @@ impl Node {
             init.extend_from_slice(&abi::address_word(vk.address.into_array()));
             Some(vk)
         };
-        let verifier = self.deploy(crate::CONTRACT, init)?;
+        let verifier = self.deploy(zkinfer_verifier_contracts::CONTRACT, init)?;
         Ok(Deployment {
             chain_id,
             verifying_key,
@@ -222,7 +220,7 @@ impl Node {
     /// Deploys only the verifying-key contract, for a verifier already on chain that reads
     /// keys through `verifyProof(address, bytes, uint256[])` (one verifier serves every key of
     /// its circuit shape).
-    pub fn deploy_key(&self, generated: &Generated) -> Result<Deployed, EvmError> {
+    pub fn deploy_key(&self, generated: &Generated) -> Result<Deployed, ChainError> {
         if generated.vk_deploy.is_empty() {
             return Err(self.err("a self-contained verifier has no key contract to deploy"));
         }
@@ -231,7 +229,7 @@ impl Node {
 
     /// `eth_call` of `data` to `to`: `Ok(Ok(output))`, or `Ok(Err(revert data))` when it
     /// reverted.
-    pub fn call(&self, to: Address, data: Vec<u8>) -> Result<Result<Vec<u8>, Vec<u8>>, EvmError> {
+    pub fn call(&self, to: Address, data: Vec<u8>) -> Result<Result<Vec<u8>, Vec<u8>>, ChainError> {
         let provider = ProviderBuilder::new().connect_http(self.url.clone());
         let tx = TransactionRequest::default()
             .with_to(to)
@@ -265,7 +263,7 @@ impl Node {
         key: Option<Address>,
         proof: &[u8],
         instances: &[Fr],
-    ) -> Result<NodeOutcome, EvmError> {
+    ) -> Result<NodeOutcome, ChainError> {
         let data = Self::calldata(key, proof, instances);
         Ok(match self.call(verifier, data)? {
             // A call to an address without code succeeds with no output: say so.
@@ -297,7 +295,7 @@ impl Node {
         key: Option<Address>,
         proof: &[u8],
         instances: &[Fr],
-    ) -> Result<NodeOutcome, EvmError> {
+    ) -> Result<NodeOutcome, ChainError> {
         let mut outcome = self.verify(verifier, key, proof, instances)?;
         if !outcome.verified {
             return Ok(outcome);
@@ -311,7 +309,7 @@ impl Node {
 
     /// Sends `data` to `to` as a transaction and waits for its receipt:
     /// `(transaction hash, gas used, success)`.
-    pub fn transact(&self, to: Address, data: Vec<u8>) -> Result<(String, u64, bool), EvmError> {
+    pub fn transact(&self, to: Address, data: Vec<u8>) -> Result<(String, u64, bool), ChainError> {
         let tx = TransactionRequest::default()
             .with_to(to)
             .with_input(Bytes::from(data));
@@ -320,7 +318,7 @@ impl Node {
     }
 
     /// Size of the code at `address`.
-    pub fn code_size(&self, address: Address) -> Result<usize, EvmError> {
+    pub fn code_size(&self, address: Address) -> Result<usize, ChainError> {
         let provider = ProviderBuilder::new().connect_http(self.url.clone());
         self.rt
             .block_on(async { provider.get_code_at(address).await })
