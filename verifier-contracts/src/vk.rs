@@ -27,26 +27,29 @@ use halo2_axiom::poly::kzg::commitment::ParamsKZG;
 use sha3::{Digest, Keccak256};
 use zkinfer_prover::transcript::{point_bytes, scalar_word};
 
-/// Word index of `n`.
-pub const N: usize = 0;
-/// Word index of `k`.
-pub const K: usize = 1;
-/// Word index of `ω`.
-pub const OMEGA: usize = 2;
-/// Word index of `ω⁻¹`.
-pub const OMEGA_INV: usize = 3;
-/// Word index of `n⁻¹`.
-pub const N_INV: usize = 4;
-/// Word index of the transcript digest.
-pub const DIGEST: usize = 5;
-/// Word index of the instance count.
-pub const NUM_INSTANCES: usize = 6;
-/// Word index of the shape id.
-pub const SHAPE: usize = 7;
-/// Word index of `[s]₂`.
-pub const S_G2: usize = 8;
-/// Word index of the first fixed commitment.
-pub const FIXED: usize = 12;
+/// Where each value sits in the key blob: word indices (a word is 32 bytes), not values.
+pub mod word {
+    /// Word index of `n`.
+    pub const N: usize = 0;
+    /// Word index of `k`.
+    pub const K: usize = 1;
+    /// Word index of `ω`.
+    pub const OMEGA: usize = 2;
+    /// Word index of `ω⁻¹`.
+    pub const OMEGA_INV: usize = 3;
+    /// Word index of `n⁻¹`.
+    pub const N_INV: usize = 4;
+    /// Word index of the transcript digest.
+    pub const DIGEST: usize = 5;
+    /// Word index of the instance count.
+    pub const NUM_INSTANCES: usize = 6;
+    /// Word index of the shape id.
+    pub const SHAPE: usize = 7;
+    /// Word index of `[s]₂`.
+    pub const S_G2: usize = 8;
+    /// Word index of the first fixed commitment.
+    pub const FIXED: usize = 12;
+}
 
 /// Number of words of a VK blob for `plan`.
 pub fn words(plan: &Plan) -> usize {
@@ -76,7 +79,7 @@ pub fn weight(plan: &Plan, set: usize, a: usize) -> usize {
 
 /// Word index of sigma commitment `i`.
 pub fn sigma(plan: &Plan, i: usize) -> usize {
-    FIXED + 2 * (plan.cs.num_fixed_columns() + i)
+    word::FIXED + 2 * (plan.cs.num_fixed_columns() + i)
 }
 
 /// The shape id of a plan: keccak256 of the pinned constraint system and the quotient

@@ -9,6 +9,7 @@ use crate::quantize::{concrete, Builder, QuantSettings};
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use zkinfer_circuits::ops::{Add, AffineRow, Cand, Linear, Max, Mul, Op, Relu};
+use zkinfer_circuits::TensorId;
 
 pub(crate) fn register(reg: &mut Registry) {
     reg.op::<TypedBinOp>("Add", &["Add", "Sum"], binary);
@@ -45,7 +46,7 @@ fn with_const(
     c: tract_ndarray::ArrayD<f32>,
     const_first: bool,
     out_shape: Vec<usize>,
-) -> Result<usize> {
+) -> Result<TensorId> {
     let x = b.tensor(node.inputs[slot], &node.name)?;
     let cvals: Vec<f32> = c.iter().copied().collect();
     let cidx = index(node, &out_shape, c.shape())?;
@@ -132,7 +133,7 @@ fn with_const(
 }
 
 /// `ln x` for a positive `x` (refused, naming the node, where its range reaches 0).
-fn ln(b: &mut Builder, name: &str, x: usize) -> Result<usize> {
+fn ln(b: &mut Builder, name: &str, x: TensorId) -> Result<TensorId> {
     let domain = Bounds::domain(f64::MIN_POSITIVE);
     tabulate(b, &format!("{name}.ln"), x, "ln", f64::ln, domain)
 }
@@ -143,11 +144,11 @@ fn scaled(
     b: &mut Builder,
     node: &TypedNode,
     name: &str,
-    x: usize,
+    x: TensorId,
     w: &[f32],
     widx: &[u32],
     out_shape: Vec<usize>,
-) -> Result<usize> {
+) -> Result<TensorId> {
     let x = b.at_act_scale(x, name);
     let xidx = index(node, &out_shape, b.graph.shape(x))?;
     let ws = b.settings.weight_scale;
@@ -169,7 +170,7 @@ fn fold_into_linear(
     b: &mut Builder,
     node: &TypedNode,
     slot: usize,
-    x: usize,
+    x: TensorId,
     rows: &[AffineRow],
 ) -> Option<usize> {
     let producer = b.model.node(node.inputs[slot].node);
@@ -199,7 +200,7 @@ fn two_tensors(
     node: &TypedNode,
     kind: &str,
     out_shape: Vec<usize>,
-) -> Result<usize> {
+) -> Result<TensorId> {
     let x = b.tensor(node.inputs[0], &node.name)?;
     let y = b.tensor(node.inputs[1], &node.name)?;
     match kind {
@@ -281,10 +282,10 @@ fn two_tensors(
 fn pow(
     b: &mut Builder,
     node: &TypedNode,
-    x: usize,
-    y: usize,
+    x: TensorId,
+    y: TensorId,
     out_shape: Vec<usize>,
-) -> Result<usize> {
+) -> Result<TensorId> {
     let name = &node.name;
     let ln = ln(b, name, x)?;
     let y = b.at_act_scale(y, name);

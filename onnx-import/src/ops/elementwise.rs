@@ -8,6 +8,7 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
 use tract_onnx::tract_core::ops::nn::LeakyRelu;
 use zkinfer_circuits::ops::{AffineRow, Cand, Linear, Max, Op};
+use zkinfer_circuits::TensorId;
 
 pub(crate) fn register(reg: &mut Registry) {
     reg.op::<ElementWiseOp>("Neg", &["Neg"], neg);
@@ -16,7 +17,7 @@ pub(crate) fn register(reg: &mut Registry) {
 }
 
 /// `w·x` elementwise (weight at `extra_scale` bits), as a linear node.
-fn scaled(b: &mut Builder, name: &str, x: usize, w: i64, extra_scale: i32) -> usize {
+fn scaled(b: &mut Builder, name: &str, x: TensorId, w: i64, extra_scale: i32) -> TensorId {
     let shape = b.graph.shape(x).to_vec();
     let n: usize = shape.iter().product();
     let rows = (0..n as u32)
@@ -37,7 +38,7 @@ fn neg(b: &mut Builder, node: &TypedNode, _: &ElementWiseOp) -> Result<()> {
 }
 
 /// `max(x, y)` (or min) elementwise over two tensors of the same shape and scale.
-fn pairwise(b: &mut Builder, node: &TypedNode, x: usize, y: usize, min: bool) -> Result<()> {
+fn pairwise(b: &mut Builder, node: &TypedNode, x: TensorId, y: TensorId, min: bool) -> Result<()> {
     let shape = concrete(node, 0)?;
     let n: u32 = shape.iter().product::<usize>() as u32;
     let windows = (0..n)

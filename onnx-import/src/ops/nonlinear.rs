@@ -24,6 +24,7 @@ use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
 use tract_onnx::tract_core::ops::math::PowConst;
 use zkinfer_circuits::chip::ACT_BOUND;
 use zkinfer_circuits::ops::{circuit_rows, Cand, FnTable, Interp, Lookup, Max, Op, Rescale};
+use zkinfer_circuits::TensorId;
 
 /// One elementwise function: `(tract op, ONNX op types that become it, f, lower bound of its
 /// domain (open above 0), saturation)`. The saturation, given the target's output step, is
@@ -155,7 +156,7 @@ fn step_of(b: &Builder) -> f64 {
 }
 
 /// `x` clamped to `[-sat, sat]` (two max gadgets against constants).
-fn clamp(b: &mut Builder, name: &str, mut x: usize, sat: f64) -> usize {
+fn clamp(b: &mut Builder, name: &str, mut x: TensorId, sat: f64) -> TensorId {
     let s = b.graph.scale(x);
     let q = QuantSettings::quantize(sat as f32, s);
     let shape = b.graph.shape(x).to_vec();
@@ -211,11 +212,11 @@ impl Bounds {
 pub(crate) fn tabulate(
     b: &mut Builder,
     name: &str,
-    x: usize,
+    x: TensorId,
     function: &str,
     f: impl Fn(f64) -> f64,
     bounds: Bounds,
-) -> Result<usize> {
+) -> Result<TensorId> {
     let x = b.at_act_scale(x, name);
     let s = b.graph.scale(x);
     let (clo, chi) = b.observed_range(x, name)?;

@@ -182,7 +182,7 @@ impl<'a> Body<'a> {
         }
         self.line(format!(
             "if iszero(eq({}, SHAPE_ID)) {{ fail_InvalidVerifyingKey() }}",
-            self.vkw(vk::SHAPE)
+            self.vkw(vk::word::SHAPE)
         ));
     }
 
@@ -191,7 +191,10 @@ impl<'a> Body<'a> {
     fn lengths_and_scalars(&mut self) {
         self.line("// 2. Lengths and canonical scalars (points: see msm_term).");
         self.line("if iszero(eq(proof.length, PROOF_LEN)) { fail_InvalidProofLength() }");
-        self.line(format!("let n_inst := {}", self.vkw(vk::NUM_INSTANCES)));
+        self.line(format!(
+            "let n_inst := {}",
+            self.vkw(vk::word::NUM_INSTANCES)
+        ));
         self.line("if iszero(eq(instances.length, n_inst)) { fail_InvalidInstances() }");
         self.line("calldatacopy(PROOF_MPTR, proof.offset, PROOF_LEN)");
         // Unrolled, with one branch per group: a failed check reverts, wherever it is.
@@ -215,7 +218,7 @@ impl<'a> Body<'a> {
         self.line("// 3. Transcript: digest and instances, then the proof in order.");
         self.line(format!(
             "mstore(SCRATCH_MPTR, 0) mstore(add(SCRATCH_MPTR, 0x20), {})",
-            self.vkw(vk::DIGEST)
+            self.vkw(vk::word::DIGEST)
         ));
         self.line("for { let i := 0 } lt(i, n_inst) { i := add(i, 1) } {");
         self.line("    let v := calldataload(add(instances.offset, shl(5, i)))");
@@ -251,7 +254,7 @@ impl<'a> Body<'a> {
         self.line("// 4. Points x·ω^r, xⁿ, and every denominator, inverted at once.");
         let mem = self.mem;
         let (x, u) = (mem.get("X"), mem.get("U"));
-        self.line(format!("{{ let xn := {x} for {{ let i := 0 }} lt(i, {}) {{ i := add(i, 1) }} {{ xn := mulmod(xn, xn, R) }} mstore({}, xn) }}", self.vkw(vk::K), mem.at("XN")));
+        self.line(format!("{{ let xn := {x} for {{ let i := 0 }} lt(i, {}) {{ i := add(i, 1) }} {{ xn := mulmod(xn, xn, R) }} mstore({}, xn) }}", self.vkw(vk::word::K), mem.at("XN")));
         for r in self.rots.clone() {
             let pt = if r == 0 {
                 x.clone()
@@ -294,7 +297,7 @@ impl<'a> Body<'a> {
         for (i, d) in dens.iter().enumerate() {
             self.line(format!("mstore({}, {d})", inv.slot(i)));
         }
-        self.line(format!("{{ let w := 1 for {{ let i := 0 }} lt(i, n_inst) {{ i := add(i, 1) }} {{ mstore(add({}, shl(5, i)), addmod({x}, sub(R, w), R)) w := mulmod(w, {}, R) }} }}", inv.slot(nfixed), self.vkw(vk::OMEGA)));
+        self.line(format!("{{ let w := 1 for {{ let i := 0 }} lt(i, n_inst) {{ i := add(i, 1) }} {{ mstore(add({}, shl(5, i)), addmod({x}, sub(R, w), R)) w := mulmod(w, {}, R) }} }}", inv.slot(nfixed), self.vkw(vk::word::OMEGA)));
         // Montgomery's batch inversion, with one modexp: prefix products after the
         // denominators; the known ones unrolled, the instances' in a loop.
         self.line("{");
@@ -357,7 +360,7 @@ impl<'a> Body<'a> {
             "mstore({}, mulmod(addmod({}, sub(R, 1), R), {}, R))",
             mem.at("LAGRANGE_COMMON"),
             mem.get("XN"),
-            self.vkw(vk::N_INV)
+            self.vkw(vk::word::N_INV)
         ));
         let common = mem.get("LAGRANGE_COMMON");
         let l = |r: i32| {
@@ -391,7 +394,7 @@ impl<'a> Body<'a> {
             mem.get("L_LAST"),
             mem.get("L_BLIND")
         ));
-        self.line(format!("{{ let acc := 0 let w := 1 for {{ let i := 0 }} lt(i, n_inst) {{ i := add(i, 1) }} {{ acc := addmod(acc, mulmod(mulmod(calldataload(add(instances.offset, shl(5, i))), w, R), mload(add({}, shl(5, i))), R), R) w := mulmod(w, {}, R) }} mstore({}, mulmod(acc, {common}, R)) }}", inv.slot(inv.fixed), self.vkw(vk::OMEGA), mem.at("INSTANCE_EVAL")));
+        self.line(format!("{{ let acc := 0 let w := 1 for {{ let i := 0 }} lt(i, n_inst) {{ i := add(i, 1) }} {{ acc := addmod(acc, mulmod(mulmod(calldataload(add(instances.offset, shl(5, i))), w, R), mload(add({}, shl(5, i))), R), R) w := mulmod(w, {}, R) }} mstore({}, mulmod(acc, {common}, R)) }}", inv.slot(inv.fixed), self.vkw(vk::word::OMEGA), mem.at("INSTANCE_EVAL")));
         self.line(format!(
             "mstore({}, mulmod({}, {}, R))",
             mem.at("BETA_X"),

@@ -152,7 +152,7 @@ impl Body<'_> {
                 }
                 _ => {
                     let addr = match c {
-                        Commitment::Fixed(f) => mem.vk + 32 * (vk::FIXED + 2 * f),
+                        Commitment::Fixed(f) => mem.vk + 32 * (vk::word::FIXED + 2 * f),
                         Commitment::Sigma(s) => mem.vk + 32 * vk::sigma(plan, *s),
                         other => mem.proof + plan.proof_point(*other).expect("proof point"),
                     };
@@ -200,7 +200,7 @@ impl Body<'_> {
             self.line(format!(
                 "mstore({:#x}, {})",
                 0x160 + 32 * k,
-                self.vkw(vk::S_G2 + k)
+                self.vkw(vk::word::S_G2 + k)
             ));
         }
         self.line("mstore(0x1e0, mload(0x80)) mstore(0x200, mload(0xa0))");
