@@ -225,3 +225,23 @@ fn beyond_calibration_says_what_to_do() {
     let q = settings.quantize_inputs(&data[1]).unwrap();
     assert!(settings.circuit(&q).is_ok());
 }
+
+/// A causal mask of −1e4 (as GPT exports write it) forces the masked scores to a coarse
+/// scale; the softmax's exp table must still be fine: it is floored where exp rounds to 0
+/// and its output is as fine as the sum allows. Before, the table stepped every 2 in the
+/// logits (e^±1 errors: max abs error 0.126 on these probabilities).
+#[test]
+fn masked_softmax_keeps_its_precision() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/onnx/masked_softmax");
+    let m = Model::from_path(&dir.join("model.onnx")).unwrap();
+    let data = read_data_dir(&dir.join("inputs")).unwrap();
+    let settings = zkinfer::compile(&m, &data, Visibility::default()).unwrap();
+    let r = accuracy(&m, &settings, &data).unwrap();
+    eprintln!("masked softmax: max abs error {:.3e}", r.max_abs_error);
+    assert!(r.max_abs_error < 5e-3, "{}", r.max_abs_error);
+    assert!(settings
+        .graph
+        .nodes
+        .iter()
+        .any(|n| n.name == "softmax.exp.floor"));
+}

@@ -187,6 +187,9 @@ pub(crate) struct Bounds {
     pub clip: Option<(f64, f64)>,
     /// An interval the table covers whatever the calibration saw.
     pub cover: Option<(f64, f64)>,
+    /// The output's scale, where the op knows its range (a softmax's exps lie in [0, 1]):
+    /// else the tensor's calibrated scale, or the model's default.
+    pub out_scale: Option<i32>,
 }
 
 impl Bounds {
@@ -194,14 +197,6 @@ impl Bounds {
     pub fn domain(lower: f64) -> Self {
         Self {
             domain: Some(lower),
-            ..Self::default()
-        }
-    }
-
-    /// Only known bounds of the input.
-    pub fn clip(lo: f64, hi: f64) -> Self {
-        Self {
-            clip: Some((lo, hi)),
             ..Self::default()
         }
     }
@@ -252,7 +247,8 @@ pub(crate) fn tabulate(
             });
         }
     }
-    (lo, hi) = within_output_range(&f, (lo, hi), (clo, chi), b.scale_of(name));
+    let act = bounds.out_scale.unwrap_or_else(|| b.scale_of(name));
+    (lo, hi) = within_output_range(&f, (lo, hi), (clo, chi), act);
     // Finest table scale t <= s with (hi - lo)·2^t within the table bits, then coarser while
     // adjacent outputs stay within the target's output step.
     let mut t = s;
@@ -273,7 +269,6 @@ pub(crate) fn tabulate(
         t -= 1;
     }
     let shape = b.graph.shape(x).to_vec();
-    let act = b.scale_of(name);
     let in_min = (lo * 2f64.powi(t)).floor() as i64;
     let in_max = (hi * 2f64.powi(t)).ceil() as i64;
     let rescale = (t < s).then(|| Rescale {

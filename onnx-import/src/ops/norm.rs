@@ -11,6 +11,7 @@ use crate::quantize::{Builder, QuantSettings};
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::nn::{RmsNorm, Softmax, SoftmaxKind};
 use zkinfer_circuits::ops::{Add, AffineRow, Cand, Linear, Max, Mul, Op};
+use zkinfer_circuits::TensorId;
 
 pub(crate) fn register(reg: &mut Registry) {
     reg.op::<Softmax>("Softmax", &["Softmax"], softmax);
@@ -56,9 +57,22 @@ fn softmax(b: &mut Builder, node: &TypedNode, op: &Softmax) -> Result<()> {
         shape.clone(),
         scale,
     );
-    // The shifted logits are at most 0 (the max is subtracted exactly).
-    let at_most_0 = Bounds::clip(f64::NEG_INFINITY, 0.0);
-    let e = tabulate(b, &format!("{name}.exp"), d, "exp", f64::exp, at_most_0)?;
+    // The shifted logits are at most 0 (the max is subtracted exactly), and below the floor
+    // where exp rounds to 0 they may be clamped to it.
+    let exp_name = format!("{name}.exp");
+    // exp ∈ [0, 1] and their sum ≤ group: as fine as the sum's range check allows, never
+    // coarser than the default (a −1e4 mask elsewhere makes that 2^8).
+    let fine =
+        (zkinfer_circuits::chip::RANGE_BITS as i32 - 2 - (group as f64).log2().ceil() as i32)
+            .min(b.settings.target.max_act_scale());
+    let exp_scale = b.scale_of(&exp_name).max(fine);
+    let (d, floor) = floor_exp_input(b, &exp_name, d, exp_scale)?;
+    let bounds = Bounds {
+        clip: Some((floor, 0.0)),
+        out_scale: Some(exp_scale),
+        ..Bounds::default()
+    };
+    let e = tabulate(b, &exp_name, d, "exp", f64::exp, bounds)?;
     let rows = groups
         .iter()
         .map(|g| AffineRow {
@@ -86,6 +100,8 @@ fn softmax(b: &mut Builder, node: &TypedNode, op: &Softmax) -> Result<()> {
             domain: Some(f64::MIN_POSITIVE),
             clip: Some((0.5, 2.0 * group as f64)),
             cover: None,
+            // 1/sum ∈ [1/(2·group), 2].
+            out_scale: Some(b.scale_of(&format!("{name}.recip")).max(exp_scale)),
         },
     )?;
     let rs = b.graph.scale(r);
@@ -101,6 +117,40 @@ fn softmax(b: &mut Builder, node: &TypedNode, op: &Softmax) -> Result<()> {
     );
     b.bind(node, y);
     Ok(())
+}
+
+/// Clamps a softmax's shifted logits `d` (≤ 0) from below at the floor under which `exp`
+/// rounds to 0 at its output scale `exp_scale`, when the calibrated range (with its margin) reaches so
+/// far below that the exp table would otherwise be coarser than `d`'s own scale (a −1e4
+/// causal mask would leave it only every second integer apart: e^±1 errors). The clamp
+/// changes no output: every table entry below the floor is 0. Returns the input of the
+/// table and the lower bound it respects.
+fn floor_exp_input(
+    b: &mut Builder,
+    exp_name: &str,
+    d: TensorId,
+    exp_scale: i32,
+) -> Result<(TensorId, f64)> {
+    let s = b.graph.scale(d);
+    // exp(x)·2^exp_scale < 1/2 below ln(2^-exp_scale / 2): those entries round to 0.
+    let floor = (0.5f64.powi(exp_scale + 1)).ln();
+    let (lo, _) = b.observed_range(d, exp_name)?;
+    let reach = lo * (1.0 + 2.0 * b.range_margin());
+    let table_span = f64::from(1u32 << b.settings.target.table_bits()) * 2f64.powi(-s);
+    if reach >= floor || -reach <= table_span {
+        return Ok((d, f64::NEG_INFINITY));
+    }
+    let bound = QuantSettings::quantize(floor as f32, s);
+    let shape = b.graph.shape(d).to_vec();
+    let windows = (0..shape.iter().product::<usize>() as u32)
+        .map(|i| vec![Cand::of(i), Cand::Const(bound)])
+        .collect();
+    let op = Op::Max(Max {
+        min: false,
+        windows,
+    });
+    let clamped = b.push(&format!("{exp_name}.floor"), op, vec![d], shape, s);
+    Ok((clamped, bound as f64 * 2f64.powi(-s)))
 }
 
 fn rms_norm(b: &mut Builder, node: &TypedNode, op: &RmsNorm) -> Result<()> {
