@@ -156,23 +156,21 @@ fn step_of(b: &Builder) -> f64 {
 }
 
 /// `x` clamped to `[-sat, sat]` (two max gadgets against constants).
-fn clamp(b: &mut Builder, name: &str, mut x: TensorId, sat: f64) -> TensorId {
-    let s = b.graph.scale(x);
-    let q = QuantSettings::quantize(sat as f32, s);
+fn clamp(b: &mut Builder, name: &str, x: TensorId, sat: f64) -> TensorId {
+    let q = QuantSettings::quantize(sat as f32, b.graph.scale(x));
+    let x = bounded(b, &format!("{name}.clamp"), x, false, -q);
+    bounded(b, &format!("{name}.clamp"), x, true, q)
+}
+
+/// `max(x, bound)` (or `min` with `min`) elementwise against the integer `bound` at `x`'s
+/// scale: one max gadget with a window of two per element, named `name`.
+pub(crate) fn bounded(b: &mut Builder, name: &str, x: TensorId, min: bool, bound: i64) -> TensorId {
     let shape = b.graph.shape(x).to_vec();
-    for (min, bound) in [(false, -q), (true, q)] {
-        let windows = (0..shape.iter().product::<usize>() as u32)
-            .map(|i| vec![Cand::of(i), Cand::Const(bound)])
-            .collect();
-        x = b.push(
-            &format!("{name}.clamp"),
-            Op::Max(Max { min, windows }),
-            vec![x],
-            shape.clone(),
-            s,
-        );
-    }
-    x
+    let windows = (0..shape.iter().product::<usize>() as u32)
+        .map(|i| vec![Cand::of(i), Cand::Const(bound)])
+        .collect();
+    let s = b.graph.scale(x);
+    b.push(name, Op::Max(Max { min, windows }), vec![x], shape, s)
 }
 
 /// What a table must and may cover besides the calibrated range widened by the builder's

@@ -3,7 +3,7 @@
 //! LayerNormalization) as `y = x · rsqrt(mean(x²) + ε)`. The exp, recip and rsqrt tables are
 //! sized to the calibrated ranges of their inputs.
 
-use super::nonlinear::{tabulate, Bounds};
+use super::nonlinear::{bounded, tabulate, Bounds};
 use super::reduce::reduce_map;
 use super::{unsupported, Registry};
 use crate::error::Result;
@@ -141,15 +141,7 @@ fn floor_exp_input(
         return Ok((d, f64::NEG_INFINITY));
     }
     let bound = QuantSettings::quantize(floor as f32, s);
-    let shape = b.graph.shape(d).to_vec();
-    let windows = (0..shape.iter().product::<usize>() as u32)
-        .map(|i| vec![Cand::of(i), Cand::Const(bound)])
-        .collect();
-    let op = Op::Max(Max {
-        min: false,
-        windows,
-    });
-    let clamped = b.push(&format!("{exp_name}.floor"), op, vec![d], shape, s);
+    let clamped = bounded(b, &format!("{exp_name}.floor"), d, false, bound);
     Ok((clamped, bound as f64 * 2f64.powi(-s)))
 }
 
