@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Generate two "real-size" float ONNX models for zkinfer (issue 14), seeded.
+"""Generate two "real-size" float ONNX models for zkinfer (issue 14), seeded, plus the
+CNN quantized to int8 by onnxruntime in two formats.
 
 Writes, under --out DIR (default models/real; regenerated, not committed):
 
   DIR/cnn_cifar/model.onnx            CIFAR-sized CNN, input 1x3x32x32, 10 logits
   DIR/gpt_tiny/model.onnx             GPT-style decoder, input 1x16x64, 1x16x128 logits
+  DIR/cnn_cifar_qdq/model.onnx        cnn_cifar quantized to int8, QuantFormat.QDQ
+  DIR/cnn_cifar_qop/model.onnx        cnn_cifar quantized to int8, QuantFormat.QOperator
   DIR/NAME/inputs/input_NN.json       8 seeded inputs, {"input": [...], "shape": [...]}
   DIR/NAME/ref_outputs/output_NN.json onnxruntime outputs (default session options),
                                       {"output": [...], "shape": [...]}
@@ -24,8 +27,31 @@ gpt_tiny:  token ids (Gather over an embedding table) are awkward for a circuit,
 Weights are random (seeded) with He (ReLU layers) / Xavier-like (linear layers)
 scales so that activations stay O(1). Multiply-accumulate counts are printed.
 
+cnn_cifar_qdq / cnn_cifar_qop: the float cnn_cifar graph (same seed, so the same weights)
+           quantized by onnxruntime.quantization.quantize_static, with the same settings as
+           the shared zoo's quantized models (../shared/models/quantized, index.json):
+           calibrate_method MinMax, per_channel False (per-tensor), reduce_range False,
+           activation_type QInt8 and weight_type QInt8 (onnxruntime's defaults; they work),
+           extra_options ActivationSymmetric False (asymmetric activations) / WeightSymmetric
+           True (weight zero point 0), op_types_to_quantize None (every op onnxruntime can
+           quantize), no quant_pre_process step (the graph is quantized as written, like the
+           zoo's). Calibration data: the model's own 8 inputs (below), fed one per run
+           (batch 1) by a CalibrationDataReader. The inputs are the float model's 8 inputs;
+           the reference outputs come from onnxruntime running the *quantized* model with
+           default session options (which fuse QDQ groups into integer kernels), exactly as
+           the float references are made. Like the zoo, value_info (static shape, dtype) is
+           stored for every intermediate tensor (onnx strict shape inference).
+           Resulting ops -- QDQ: QuantizeLinear/DequantizeLinear around Conv, MaxPool,
+           GlobalAveragePool, Flatten, Gemm; QOperator: QLinearConv, MaxPool,
+           com.microsoft QLinearGlobalAveragePool, Flatten, com.microsoft QGemm. Relu is
+           folded away (the asymmetric activation range clamps at zero). onnxruntime's
+           default session runs both as the same fused integer graph (QLinearConv,
+           NhwcMaxPool, QLinearGlobalAveragePool, QGemm); its "consider pre-processing"
+           warnings are expected.
+
 Usage: python3 models/make_real.py [--out DIR] [--seed N] [--mask VALUE] [--only NAME]
-Needs numpy, onnx, onnxruntime.
+NAME: cnn_cifar, gpt_tiny, cnn_cifar_qdq, cnn_cifar_qop (default: all four).
+Needs numpy, onnx, onnxruntime (made with numpy 2.4.6, onnx 1.22.0, onnxruntime 1.31.1).
 """
 import argparse
 import json
@@ -196,13 +222,19 @@ def write_json(path, key, arr):
         json.dump({key: [float(v) for v in arr.reshape(-1)], "shape": list(arr.shape)}, f)
 
 
-def emit(out_dir, name, graph, macs, inputs):
-    import onnxruntime as ort
-
+def build_model(graph):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               producer_name="zkinfer/models/make_real.py")
     model.ir_version = 8
     onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def emit(out_dir, name, graph, macs, inputs, model=None):
+    import onnxruntime as ort
+
+    if model is None:
+        model = build_model(graph)
     d = os.path.join(out_dir, name)
     os.makedirs(os.path.join(d, "inputs"), exist_ok=True)
     os.makedirs(os.path.join(d, "ref_outputs"), exist_ok=True)
@@ -217,9 +249,71 @@ def emit(out_dir, name, graph, macs, inputs):
         (y,) = sess.run(None, {in_name: x})
         write_json(os.path.join(d, "ref_outputs", f"output_{i:02d}.json"), "output", y)
         stats.append((float(np.abs(y).max()), float(y.std())))
-    params = sum(int(np.prod(t.dims)) for t in graph.initializer)
+    params = sum(int(np.prod(t.dims)) for t in model.graph.initializer)
+    ops = list(dict.fromkeys(n.op_type for n in model.graph.node))
     print(f"{name}: {path}  MACs {macs:,}  params {params:,}  "
-          f"output max|y| {max(s[0] for s in stats):.3f} std {np.mean([s[1] for s in stats]):.3f}")
+          f"output max|y| {max(s[0] for s in stats):.3f} std {np.mean([s[1] for s in stats]):.3f}"
+          f"\n    ops {ops}")
+
+
+# ---------------------------------------------------------------- int8 (onnxruntime quantize_static)
+QUANT_FORMATS = {"cnn_cifar_qdq": "QDQ", "cnn_cifar_qop": "QOperator"}
+
+
+def quantize(float_model, inputs, fmt):
+    """Quantize float_model (ModelProto) with onnxruntime's quantize_static in format fmt
+    ("QDQ" or "QOperator"), calibrated on inputs; returns the int8 ModelProto."""
+    import tempfile
+
+    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat,
+                                          QuantType, quantize_static)
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.it = iter([{"input": np.asarray(x, dtype=np.float32)} for x in inputs])
+
+        def get_next(self):
+            return next(self.it, None)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fin, fout = os.path.join(tmp, "float.onnx"), os.path.join(tmp, "int8.onnx")
+        onnx.save(float_model, fin)
+        quantize_static(fin, fout, Reader(),
+                        quant_format=getattr(QuantFormat, fmt),
+                        op_types_to_quantize=None, per_channel=False, reduce_range=False,
+                        activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+                        calibrate_method=CalibrationMethod.MinMax,
+                        calibration_providers=["CPUExecutionProvider"],
+                        extra_options={"ActivationSymmetric": False, "WeightSymmetric": True})
+        q = onnx.load(fout)
+    # Store the static shape and dtype of every intermediate tensor, like the zoo does:
+    # quantize_static leaves stale value_info of the float graph's tensors; drop it, run onnx
+    # shape inference, and type what it cannot (outputs of com.microsoft ops such as
+    # QLinearGlobalAveragePool / QGemm and what follows them) from an onnxruntime run.
+    del q.graph.value_info[:]
+    q = onnx.shape_inference.infer_shapes(q, check_type=True, strict_mode=True, data_prop=True)
+    outs = {o.name for o in q.graph.output}
+    typed = {v.name for v in q.graph.value_info}
+    missing = [o for nd in q.graph.node for o in nd.output if o not in outs and o not in typed]
+    if missing:
+        import onnxruntime as ort
+
+        probe = onnx.ModelProto()
+        probe.CopyFrom(q)
+        probe.graph.output.extend([onnx.ValueInfoProto(name=n) for n in missing])
+        so = ort.SessionOptions()
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        sess = ort.InferenceSession(probe.SerializeToString(), so, providers=["CPUExecutionProvider"])
+        vals = sess.run(missing, {"input": np.asarray(inputs[0], dtype=np.float32)})
+        for n, v in zip(missing, vals):
+            q.graph.value_info.append(helper.make_tensor_value_info(
+                n, helper.np_dtype_to_tensor_dtype(v.dtype), list(v.shape)))
+    onnx.checker.check_model(q, full_check=True)
+    inter = {o for nd in q.graph.node for o in nd.output} - outs
+    assert {v.name for v in q.graph.value_info} >= inter, "value_info incomplete"
+    for v in q.graph.value_info:
+        assert all(x.HasField("dim_value") for x in v.type.tensor_type.shape.dim), v.name
+    return q
 
 
 def main():
@@ -228,12 +322,17 @@ def main():
     ap.add_argument("--seed", type=int, default=14)
     ap.add_argument("--mask", type=float, default=-1e4,
                     help="value of the causal mask above the diagonal (default -1e4)")
-    ap.add_argument("--only", choices=["cnn_cifar", "gpt_tiny"])
+    ap.add_argument("--only", choices=["cnn_cifar", "gpt_tiny", *QUANT_FORMATS])
     a = ap.parse_args()
-    if a.only in (None, "cnn_cifar"):
+    if a.only in (None, "cnn_cifar", *QUANT_FORMATS):
         g, macs, xs = make_cnn(np.random.default_rng(a.seed))
         assert macs >= 2_500_000, macs
-        emit(a.out, "cnn_cifar", g, macs, xs)
+        float_model = build_model(g)
+        if a.only in (None, "cnn_cifar"):
+            emit(a.out, "cnn_cifar", g, macs, xs, float_model)
+        for name, fmt in QUANT_FORMATS.items():
+            if a.only in (None, name):
+                emit(a.out, name, g, macs, xs, quantize(float_model, xs, fmt))
     if a.only in (None, "gpt_tiny"):
         g, macs, xs = make_gpt(np.random.default_rng(a.seed + 1), a.mask)
         assert macs >= 1_500_000, macs

@@ -341,7 +341,11 @@ impl ModelDir {
     pub fn keys(&self, settings: &Settings) -> Result<Keys> {
         self.setup_info(settings)?;
         let srs = self.srs(settings)?;
-        let pk = zkinfer_prover::read_pk(&self.path("pk.bin"), &settings.hash())?;
+        let pk = zkinfer_prover::read_pk(
+            &self.path("pk.bin"),
+            &settings.hash(),
+            settings.graph.layout,
+        )?;
         Ok(Keys { srs, pk })
     }
 
@@ -349,7 +353,11 @@ impl ModelDir {
     pub fn verifier(&self, settings: &Settings) -> Result<(Srs, VerifyingKey<G1Affine>)> {
         self.setup_info(settings)?;
         let srs = self.srs(settings)?;
-        let vk = zkinfer_prover::read_vk(&self.path("vk.bin"), &settings.hash())?;
+        let vk = zkinfer_prover::read_vk(
+            &self.path("vk.bin"),
+            &settings.hash(),
+            settings.graph.layout,
+        )?;
         Ok((srs, vk))
     }
 }

@@ -87,6 +87,11 @@ pub enum Cmd {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Benchmark a model, or every model directory in a directory: compile (calibrated on
+    /// its inputs/), set up, prove its first input, verify; writes bench.json and bench.md
+    /// into --out and prints the table (rows, rows per multiply-accumulate, seconds, peak
+    /// memory, bytes, gas with --evm, max abs error against ref_outputs/).
+    Bench(BenchArgs),
     /// Import a snarkjs Powers-of-Tau file (bn128 `.ptau`) as SRS params for `--srs`.
     ImportSrs {
         /// The `.ptau` file.
@@ -193,6 +198,27 @@ pub struct DataArgs {
     /// How nonlinear functions are proven.
     #[arg(long, value_enum, default_value = "auto")]
     pub nonlinear: NonlinearArg,
+    #[command(flatten)]
+    pub model_args: cli_model::ModelArgs,
+}
+
+/// `zkinfer bench`'s arguments.
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// An ONNX file, a model directory (model.onnx, inputs/, optionally ref_outputs/), or a
+    /// directory of model directories.
+    pub path: PathBuf,
+    /// Where each model's artifacts, bench.json and bench.md go.
+    #[arg(long, default_value = "bench-out")]
+    pub out: PathBuf,
+    /// Calibrate a float model on at most this many of its inputs.
+    #[arg(long, default_value_t = 8)]
+    pub calibration_samples: usize,
+    /// Also generate the Solidity verifier and verify in an in-process EVM, for the gas.
+    #[arg(long)]
+    pub evm: bool,
+    #[command(flatten)]
+    pub backend: cli_backend::BackendArgs,
     #[command(flatten)]
     pub model_args: cli_model::ModelArgs,
 }

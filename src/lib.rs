@@ -49,6 +49,7 @@ pub use pipeline::{
     Settings, Source,
 };
 pub use verdict::{verify, Verdict, Verified};
+pub use zkinfer_circuits::chip::Layout;
 pub use zkinfer_circuits::{CircuitError, Graph, ModelCircuit, Visibility};
 pub use zkinfer_onnx_import::{
     Dims, FloatModel, ImportError, Nonlinear, QuantModel, QuantSettings, Target, TensorProto,

@@ -21,6 +21,7 @@ macro_rules! say {
 
 mod cli_args;
 mod cli_backend;
+mod cli_bench;
 mod cli_calibration;
 mod cli_model;
 mod cli_pipeline;
@@ -157,6 +158,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             Ok(0)
         }
         Cmd::Run(args) => cli_pipeline::run(j, args),
+        Cmd::Bench(args) => cli_bench::run(args),
         evm => evm_command(j, evm),
     }
 }

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
+use zkinfer_circuits::chip::Layout;
 use zkinfer_circuits::{field::to_field, CircuitError, Graph, ModelCircuit, Visibility};
 use zkinfer_onnx_import::{
     check_values, lower, Dims, FloatModel, Loaded, QuantModel, QuantSettings, Target,
@@ -171,6 +172,19 @@ impl Settings {
     pub fn circuit(&self, inputs: &[Vec<i128>]) -> Result<ModelCircuit> {
         ModelCircuit::new(Arc::new(self.graph.clone()), inputs, self.visibility)
             .map_err(|e| beyond_calibration(self, e.into()))
+    }
+
+    /// These settings compiled to `layout` (the graph and the quantization unchanged), sized
+    /// again.
+    pub fn with_layout(mut self, layout: Layout) -> Result<Settings> {
+        if self.graph.layout != layout {
+            self.graph.layout = layout;
+            let size =
+                ModelCircuit::blank(Arc::new(self.graph.clone()), self.visibility)?.size()?;
+            (self.rows, self.circuit_rows, self.logrows) =
+                (size.rows, size.circuit_rows, size.logrows);
+        }
+        Ok(self)
     }
 
     /// Quantizes float inputs, rejecting wrong lengths, non-finite values and values

@@ -241,9 +241,9 @@ fn no_file_panics_the_process() {
             &|m| {
                 write(m);
                 let _ = if read_key {
-                    zkinfer_prover::read_vk(&scratch, &hash).map(|_| ())
+                    zkinfer_prover::read_vk(&scratch, &hash, Default::default()).map(|_| ())
                 } else {
-                    zkinfer_prover::read_pk(&scratch, &hash).map(|_| ())
+                    zkinfer_prover::read_pk(&scratch, &hash, Default::default()).map(|_| ())
                 };
             },
         ));

@@ -1,7 +1,7 @@
 //! Pre-quantized models (onnxruntime's QDQ and QOperator int8 versions of mlp_digits,
-//! cnn_digits and logreg_breast_cancer): for all 10 held-out inputs the proof verifies and
-//! the proven int8 outputs are exactly onnxruntime's (its float outputs are
-//! `(q − zero_point)·scale`, so equal floats mean equal integers).
+//! cnn_digits and logreg_breast_cancer, and a QDQ Conv → GlobalAveragePool): for all 10
+//! inputs the proof verifies and the proven int8 outputs are exactly onnxruntime's (its float
+//! outputs are `(q − zero_point)·scale`, so equal floats mean equal integers).
 
 use std::path::{Path, PathBuf};
 use zkinfer::{compile, input::read_inputs, prove, setup, verify, Model, Source, Visibility};
@@ -96,4 +96,11 @@ fn logreg_qdq_matches_onnxruntime_exactly() {
 #[test]
 fn logreg_qop_matches_onnxruntime_exactly() {
     prove_quantized("logreg_breast_cancer_qop", QuantFormat::QOperator);
+}
+
+/// DQ → GlobalAveragePool → Q, which onnxruntime fuses into QLinearGlobalAveragePool
+/// (`tests/data/quantized/conv_gap_qdq/make.py`; input 9 saturates the pooled codes).
+#[test]
+fn conv_gap_qdq_matches_onnxruntime_exactly() {
+    prove_quantized("conv_gap_qdq", QuantFormat::Qdq);
 }

@@ -3,7 +3,7 @@
 //! the error against onnxruntime's float outputs is reported.
 
 use std::path::{Path, PathBuf};
-use zkinfer::{compile, input::read_inputs, prove, setup, verify, Model, Visibility};
+use zkinfer::{compile, input::read_inputs, prove, setup, verify, Layout, Model, Visibility};
 
 fn data(model: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -43,9 +43,17 @@ fn argmax(v: impl IntoIterator<Item = f64>) -> usize {
 /// run` and a one-file `compile --calibration` do: the other nine are inputs it never saw);
 /// returns the max abs error.
 fn prove_zoo(model: &str, classifier: bool) -> f64 {
+    prove_zoo_in(model, classifier, Layout::Tall)
+}
+
+/// [`prove_zoo`] with the circuit in `layout`.
+fn prove_zoo_in(model: &str, classifier: bool, layout: Layout) -> f64 {
     let m = Model::from_path(&data(model).join("model.onnx")).unwrap();
     let samples = samples(model);
-    let settings = compile(&m, &[samples[0].0.clone()], Visibility::default()).unwrap();
+    let settings = compile(&m, &[samples[0].0.clone()], Visibility::default())
+        .unwrap()
+        .with_layout(layout)
+        .unwrap();
     let keys = setup(&settings, None, &zkinfer::default_cache_dir()).unwrap();
     let mut max_err = 0f64;
     // The free-cell guard over the model's circuit (one sample: the layout is the same).
@@ -88,8 +96,8 @@ fn prove_zoo(model: &str, classifier: bool) -> f64 {
         }
     }
     eprintln!(
-        "{model}: logrows {} rows {} max abs error {max_err:.2e}",
-        settings.logrows, settings.rows
+        "{model} ({layout}): logrows {} circuit rows {} max abs error {max_err:.2e}",
+        settings.logrows, settings.circuit_rows
     );
     max_err
 }
@@ -146,4 +154,17 @@ fn tiny_attention_all_samples() {
 #[test]
 fn tiny_transformer_block_all_samples() {
     assert!(prove_zoo("tiny_transformer_block", false) < 1e-2);
+}
+
+// The wide layout (shared-input dot products): the same outputs, fewer rows, under the same
+// checks (the free-cell guard included).
+
+#[test]
+fn cnn_digits_wide_layout_all_samples() {
+    assert!(prove_zoo_in("cnn_digits", true, Layout::Wide) < 4.2e-3);
+}
+
+#[test]
+fn tiny_transformer_block_wide_layout_all_samples() {
+    assert!(prove_zoo_in("tiny_transformer_block", false, Layout::Wide) < 1e-2);
 }

@@ -1,6 +1,6 @@
 //! The whole graph as one halo2 circuit, and its sizing.
 
-use crate::chip::{ChipConfig, Ctx, Wire};
+use crate::chip::{ChipConfig, Ctx, Layout, Wire};
 use crate::error::{CircuitError, Result};
 use crate::field::to_field;
 use crate::graph::Graph;
@@ -166,7 +166,7 @@ impl ModelCircuit {
     /// the public rows like [`Tamper`] rows (for reports and soundness tests).
     pub fn node_rows(&self) -> Vec<std::ops::Range<usize>> {
         let mut cs = ConstraintSystem::<Fr>::default();
-        let cfg = ChipConfig::configure(&mut cs);
+        let cfg = ChipConfig::configure(&mut cs, self.graph.layout);
         let mut ctx = Ctx::new(&cfg, None, &self.tables, self.public_rows());
         let mut rows = Vec::with_capacity(self.graph.nodes.len());
         self.layout_with(&mut ctx, &mut |n, start, end| {
@@ -196,10 +196,15 @@ impl ModelCircuit {
             };
             wires.push(t.data.iter().map(input).collect());
         }
+        let live = self.graph.live_nodes();
         for (n, node) in self.graph.nodes.iter().enumerate() {
             let args: Vec<&[Wire]> = node.inputs.iter().map(|i| wires[*i].as_slice()).collect();
             let start = ctx.row();
-            let out = node.op.assign(ctx, &args, &self.values[n_in + n]);
+            let out = if live[n] {
+                node.op.assign(ctx, &args, &self.values[n_in + n])
+            } else {
+                Vec::new()
+            };
             on_node(n, start, ctx.row());
             wires.push(out);
         }
@@ -221,7 +226,7 @@ impl ModelCircuit {
     /// (layout rows, circuit rows).
     fn sized(&self) -> (usize, usize) {
         let mut cs = ConstraintSystem::<Fr>::default();
-        let cfg = ChipConfig::configure(&mut cs);
+        let cfg = ChipConfig::configure(&mut cs, self.graph.layout);
         let mut ctx = Ctx::new(&cfg, None, &self.tables, self.public_rows());
         self.layout(&mut ctx);
         (ctx.rows_used(), ctx.circuit_rows_used())
@@ -236,7 +241,7 @@ impl ModelCircuit {
     pub fn size(&self) -> Result<Size> {
         let (rows, circuit_rows) = self.sized();
         let mut cs = ConstraintSystem::<Fr>::default();
-        ChipConfig::configure(&mut cs);
+        ChipConfig::configure(&mut cs, self.graph.layout);
         let reserved = cs.blinding_factors() + 1;
         // The table layouter also writes one row past the table's last entry (its fill with
         // the default entry starts there), so a table needs one usable row more than its
@@ -261,14 +266,22 @@ impl ModelCircuit {
 impl Circuit<Fr> for ModelCircuit {
     type Config = ChipConfig;
     type FloorPlanner = SimpleFloorPlanner;
-    type Params = ();
+    type Params = Layout;
 
     fn without_witnesses(&self) -> Self {
         Self::blank(self.graph.clone(), self.visibility).expect("a zero input evaluates")
     }
 
+    fn params(&self) -> Layout {
+        self.graph.layout
+    }
+
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, layout: Layout) -> ChipConfig {
+        ChipConfig::configure(meta, layout)
+    }
+
     fn configure(meta: &mut ConstraintSystem<Fr>) -> ChipConfig {
-        ChipConfig::configure(meta)
+        ChipConfig::configure(meta, Layout::Tall)
     }
 
     fn synthesize(

@@ -1,7 +1,7 @@
 //! The quantized graph and its reference evaluator, the single oracle every other layer
 //! (circuit, importer, CLI self-check) is compared against.
 
-use crate::chip::{ACT_BOUND, LIMB_BITS, RANGE_BITS};
+use crate::chip::{Layout, ACT_BOUND, LIMB_BITS, RANGE_BITS};
 use crate::error::{CircuitError, Result};
 use crate::ops::{check_range, Op};
 use crate::tensor::Tensor;
@@ -108,9 +108,51 @@ pub struct Graph {
     /// last node folded into it), in graph order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<(String, TensorId)>,
+    /// The circuit layout it compiles to (a compile choice: the tall one for on-chain
+    /// verification, the wide one for faster proving).
+    #[serde(default, skip_serializing_if = "Layout::is_tall")]
+    pub layout: Layout,
 }
 
 impl Graph {
+    /// The node computing tensor `id` (`None` for a graph input).
+    pub fn producer(&self, id: TensorId) -> Option<&Node> {
+        id.checked_sub(self.inputs.len())
+            .and_then(|n| self.nodes.get(n))
+    }
+
+    /// Which nodes an output depends on: the others are evaluated (for reports) but not laid
+    /// out, since nothing proven reads them.
+    pub fn live_nodes(&self) -> Vec<bool> {
+        let n_in = self.inputs.len();
+        let mut live = vec![false; self.nodes.len()];
+        for o in &self.outputs {
+            if let Some(n) = o.checked_sub(n_in) {
+                live[n] = true;
+            }
+        }
+        for n in (0..self.nodes.len()).rev() {
+            if live[n] {
+                for i in &self.nodes[n].inputs {
+                    if let Some(m) = i.checked_sub(n_in) {
+                        live[m] = true;
+                    }
+                }
+            }
+        }
+        live
+    }
+
+    /// Multiply-accumulates of the nodes laid out ([`Op::macs`]).
+    pub fn macs(&self) -> usize {
+        self.nodes
+            .iter()
+            .zip(self.live_nodes())
+            .filter(|(_, live)| *live)
+            .map(|(n, _)| n.op.macs())
+            .sum()
+    }
+
     /// Shape of a tensor.
     pub fn shape(&self, id: TensorId) -> &[usize] {
         match id.checked_sub(self.inputs.len()) {

@@ -595,3 +595,32 @@ fn argmax_first_and_last_occurrence_and_forgery() {
     let fs = failures_with(&honest, honest.min_k().unwrap(), inst);
     assert_eq!(fs, vec![public_at(0)]);
 }
+
+/// A node no output depends on is evaluated (its value is reported) but takes no rows: the
+/// importer leaves such a node when it folds a ReLU into the MaxPool after it.
+#[test]
+fn a_node_no_output_reads_is_not_laid_out() {
+    let node = |name: &str, input| Node {
+        name: name.into(),
+        op: Op::Relu(Relu {}),
+        inputs: vec![input],
+        shape: vec![3],
+        scale: 0,
+        affine: None,
+    };
+    let g = Graph {
+        nodes: vec![node("dead", 0), node("live", 0)],
+        outputs: vec![2],
+        ..(*graph(Op::Relu(Relu {}), &[vec![3]], vec![3])).clone()
+    };
+    assert_eq!(g.live_nodes(), vec![false, true]);
+    let c = ModelCircuit::new(Arc::new(g), &[vec![-2, 0, 5]], Visibility::default()).unwrap();
+    assert_eq!(
+        c.values()[1].data,
+        vec![0, 0, 5],
+        "the dead node is still evaluated"
+    );
+    let rows = c.node_rows();
+    assert!(rows[0].is_empty() && !rows[1].is_empty(), "{rows:?}");
+    check_honest(&c).unwrap();
+}

@@ -31,7 +31,7 @@ impl Circuit<Fr> for PlantedFreeLanes {
     }
 
     fn configure(meta: &mut ConstraintSystem<Fr>) -> ChipConfig {
-        ChipConfig::configure(meta)
+        ChipConfig::configure(meta, zkinfer_circuits::chip::Layout::Tall)
     }
 
     fn synthesize(&self, cfg: ChipConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {

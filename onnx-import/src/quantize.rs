@@ -208,6 +208,9 @@ pub struct Builder<'m> {
     origin: HashMap<TensorId, Vec<String>>,
     /// The calibration samples, for ranges of intermediate quantized tensors.
     calibration: Vec<Vec<Vec<f32>>>,
+    /// Activation scales chosen by an op for intermediate tensors of known range (a
+    /// LayerNorm's squares and variance), over the calibrated or default ones.
+    pinned: HashMap<TensorId, i32>,
 }
 
 impl<'m> Builder<'m> {
@@ -225,11 +228,13 @@ impl<'m> Builder<'m> {
                 nodes: vec![],
                 outputs: vec![],
                 sources: vec![],
+                layout: Default::default(),
             },
             map: HashMap::new(),
             rescaled: HashMap::new(),
             origin: HashMap::new(),
             calibration: calibration.to_vec(),
+            pinned: HashMap::new(),
         };
         let model = b.model;
         let sources = model.input_outlets().map_err(|e| ImportError::Malformed {
@@ -367,10 +372,24 @@ impl<'m> Builder<'m> {
 
     /// The activation scale tensor `t` is brought to: the coarsest of the nodes it computes.
     fn target(&self, t: TensorId) -> i32 {
+        if let Some(s) = self.pinned.get(&t) {
+            return *s;
+        }
         self.origin
             .get(&t)
             .and_then(|names| names.iter().map(|n| self.scale_of(n)).min())
             .unwrap_or(self.settings.act_scale)
+    }
+
+    /// Sets the activation scale intermediate tensor `t` is brought to ([`Builder::at_act_scale`]).
+    pub(crate) fn pin_scale(&mut self, t: TensorId, s: i32) {
+        self.pinned.insert(t, s);
+    }
+
+    /// The finest scale at which magnitudes up to `max_abs` fit the range-checked interval
+    /// with the calibration margin, capped by the target.
+    pub(crate) fn scale_for(&self, max_abs: f64) -> i32 {
+        fitting_scale(max_abs as f32).min(self.settings.target.max_act_scale())
     }
 
     /// Appends a node and returns its tensor.

@@ -414,7 +414,10 @@ mod tests {
 
     fn chip_plan() -> Plan {
         let mut cs = ConstraintSystem::<Fr>::default();
-        zkinfer_circuits::chip::ChipConfig::configure(&mut cs);
+        zkinfer_circuits::chip::ChipConfig::configure(
+            &mut cs,
+            zkinfer_circuits::chip::Layout::Tall,
+        );
         let pieces = cs.degree() - 1;
         Plan::new(&cs, pieces).unwrap()
     }

@@ -1,6 +1,9 @@
 //! Column allocation, custom gates and lookup arguments.
 
-use super::{BLOCK, FN_LANES, LANES, LANE_A, LANE_B, LIMB_BITS, SECOND_LANE};
+use super::{
+    Layout, BLOCK, FN_LANES, LANES, LANE_A, LANE_B, LIMB_BITS, SECOND_LANE, WIDE_CELLS, WIDE_IN,
+    WIDE_OUT,
+};
 use halo2_axiom::circuit::{Layouter, Value};
 use halo2_axiom::halo2curves::bn256::Fr;
 use halo2_axiom::plonk::{
@@ -41,6 +44,50 @@ pub struct ChipConfig {
     /// and its second output `g`, if any, has tag `t + 1`: `(t + 1, (t + 1)·g(x), (t + 1)·x)`
     /// (see [`ChipConfig::tags`]).
     pub table: [TableColumn; 3],
+    /// The shared-input dot gate's columns, in the wide layout only.
+    pub wide: Option<WideConfig>,
+}
+
+/// Columns of the wide layout's shared-input dot gate (see the [module docs](super)).
+#[derive(Clone, Debug)]
+pub struct WideConfig {
+    /// 1 on the first row of every wide block: turns the gate on.
+    pub q: Column<Fixed>,
+    /// The columns holding a wide block's fixed values, [`WIDE_CELLS`] per column: slot `s`
+    /// ([`WideSlot::index`]) is row `s % WIDE_CELLS` of column `s / WIDE_CELLS`. The first two
+    /// are the tall layout's `coef` and `sel`, which no tall gate reads on a wide block.
+    pub slots: Vec<Column<Fixed>>,
+}
+
+/// A fixed value of a wide block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WideSlot {
+    /// Weight of input `j` in output `o`.
+    Weight(usize, usize),
+    /// Constant term of output `o`.
+    Bias(usize),
+    /// 1 when the block continues a chain (adds its accumulators), 0 on a chain's first.
+    Cont,
+}
+
+impl WideSlot {
+    /// Fixed values a wide block holds.
+    pub const COUNT: usize = WIDE_OUT * WIDE_IN + WIDE_OUT + 1;
+
+    /// The slot's index, in `0 .. COUNT`.
+    pub fn index(self) -> usize {
+        match self {
+            WideSlot::Weight(o, j) => o * WIDE_IN + j,
+            WideSlot::Bias(o) => WIDE_OUT * WIDE_IN + o,
+            WideSlot::Cont => WIDE_OUT * WIDE_IN + WIDE_OUT,
+        }
+    }
+
+    /// The column and the row of the block holding the slot.
+    pub fn place(self, wide: &WideConfig) -> (Column<Fixed>, usize) {
+        let i = self.index();
+        (wide.slots[i / WIDE_CELLS], i % WIDE_CELLS)
+    }
 }
 
 /// A fixed value of a block's gates, stored in the block's rows of [`ChipConfig::coef`] or
@@ -102,8 +149,57 @@ fn at(slot: usize, next_block: bool) -> Rotation {
 }
 
 impl ChipConfig {
-    /// Allocates the columns and registers gates and lookups.
-    pub fn configure(meta: &mut ConstraintSystem<Fr>) -> Self {
+    /// Allocates the columns and registers gates and lookups of `layout`.
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, layout: Layout) -> Self {
+        let mut cfg = Self::configure_tall(meta);
+        if layout == Layout::Wide {
+            cfg.wide = Some(cfg.configure_wide(meta));
+        }
+        cfg
+    }
+
+    /// The shared-input dot gate: for every output `o` of a wide block,
+    /// `q_w·(Σ_j w_oj·x_j + b_o + cont·z_o − z'_o) = 0`. Degree 3.
+    fn configure_wide(&self, meta: &mut ConstraintSystem<Fr>) -> WideConfig {
+        let q = meta.fixed_column();
+        let mut slots = vec![self.coef, self.sel];
+        while slots.len() * WIDE_CELLS < WideSlot::COUNT {
+            slots.push(meta.fixed_column());
+        }
+        let wide = WideConfig { q, slots };
+        let a = self.a;
+        meta.create_gate("shared-input dot", |mq| {
+            let on = mq.query_fixed(wide.q, Rotation::cur());
+            let mut w = |slot: WideSlot| {
+                let (col, row) = slot.place(&wide);
+                mq.query_fixed(col, Rotation(row as i32))
+            };
+            let cont = w(WideSlot::Cont);
+            let terms: Vec<Vec<Expression<Fr>>> = (0..WIDE_OUT)
+                .map(|o| {
+                    let mut t: Vec<_> = (0..WIDE_IN).map(|j| w(WideSlot::Weight(o, j))).collect();
+                    t.push(w(WideSlot::Bias(o)));
+                    t
+                })
+                .collect();
+            (0..WIDE_OUT)
+                .zip(terms)
+                .map(|(o, t)| {
+                    let z = mq.query_advice(a, Rotation(o as i32));
+                    let z_next = mq.query_advice(a, Rotation((WIDE_CELLS + o) as i32));
+                    let mut sum = t[WIDE_IN].clone() + cont.clone() * z - z_next;
+                    for (j, wj) in t.into_iter().take(WIDE_IN).enumerate() {
+                        sum = sum + wj * mq.query_advice(a, Rotation((WIDE_OUT + j) as i32));
+                    }
+                    on.clone() * sum
+                })
+                .collect::<Vec<_>>()
+        });
+        wide
+    }
+
+    /// The tall layout's columns, gates and lookup.
+    fn configure_tall(meta: &mut ConstraintSystem<Fr>) -> Self {
         let a = meta.advice_column();
         let [q, coef, sel, public, q_lk, ftag] = [(); 6].map(|_| meta.fixed_column());
         let table = [(); 3].map(|_| meta.lookup_table_column());
@@ -178,6 +274,7 @@ impl ChipConfig {
             instance,
             ftag,
             table,
+            wide: None,
         }
     }
 

@@ -3,7 +3,10 @@
 //! A `Ctx` without a region only counts rows; with one it assigns cells. Both run the same
 //! code, so the row count used to pick `k` is exactly what synthesis uses.
 
-use super::{ChipConfig, Coef, LANES, LANE_A, LANE_B, LIMBS, LIMB_BITS, RANGE_BITS};
+use super::{
+    ChipConfig, Coef, WideSlot, LANES, LANE_A, LANE_B, LIMBS, LIMB_BITS, RANGE_BITS, WIDE_IN,
+    WIDE_OUT, WIDE_ROWS, WIDE_TAIL,
+};
 use crate::field::to_field;
 use halo2_axiom::circuit::{Cell, Region, Value};
 use halo2_axiom::halo2curves::bn256::Fr;
@@ -40,6 +43,9 @@ pub struct Ctx<'a, 'r> {
     tags: Vec<i128>,
     /// The last layout row whose `q` was set.
     gated: Option<usize>,
+    /// Where the next gadget starts when the last one was a shared-input dot: its outputs'
+    /// rows can be the accumulators of the next shared-input dot's first block.
+    wide_tail: Option<usize>,
 }
 
 impl<'a, 'r> Ctx<'a, 'r> {
@@ -65,6 +71,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
             tables,
             tags: ChipConfig::tags(tables),
             gated: None,
+            wide_tail: None,
         }
     }
 
@@ -221,6 +228,68 @@ impl<'a, 'r> Ctx<'a, 'r> {
         }
         self.row = start + nrows;
         self.z(self.row, acc)
+    }
+
+    /// Whether the shared-input dot gate is there ([`super::Layout::Wide`]).
+    pub fn is_wide(&self) -> bool {
+        self.cfg.wide.is_some()
+    }
+
+    /// Dot products sharing their inputs, `y_o = b_o + Σ_j w_oj·x_j` for up to [`WIDE_OUT`]
+    /// outputs `(b_o, w_o)` (each `w_o` as long as `x`), over chained wide blocks of
+    /// [`WIDE_IN`] inputs; returns the outputs' cells (the accumulators after the last block).
+    /// Input lanes past `x`, and outputs past `outputs`, have zero weights: they move
+    /// nothing. Needs the wide layout.
+    pub fn shared_dot(&mut self, x: &[&Wire], outputs: &[(i128, &[i128])]) -> Vec<Wire> {
+        let wide = self
+            .cfg
+            .wide
+            .clone()
+            .expect("shared_dot needs the wide layout");
+        debug_assert!(outputs.len() <= WIDE_OUT);
+        debug_assert!(outputs.iter().all(|(_, w)| w.len() == x.len()));
+        // The previous shared-input dot's outputs are accumulators that this chain's first
+        // block ignores (`cont = 0`): start on them.
+        let start = match self.wide_tail {
+            Some(r) if r == self.row => r - WIDE_TAIL,
+            _ => self.row,
+        };
+        let blocks = x.len().div_ceil(WIDE_IN).max(1);
+        let mut acc: Vec<i128> = outputs.iter().map(|(b, _)| *b).collect();
+        let mut out = Vec::new();
+        for blk in 0..blocks {
+            let row = start + blk * WIDE_ROWS;
+            let base = self.at(row, 0);
+            self.fixed_at(wide.q, base, 1);
+            let slot = |ctx: &mut Self, s: WideSlot, v: i128| {
+                let (col, r) = s.place(&wide);
+                ctx.fixed_at(col, base + r, v);
+            };
+            if blk == 0 {
+                for (o, (b, _)) in outputs.iter().enumerate() {
+                    slot(self, WideSlot::Bias(o), *b);
+                }
+            } else {
+                slot(self, WideSlot::Cont, 1);
+            }
+            let first = blk * WIDE_IN;
+            for (j, xj) in x.iter().enumerate().skip(first).take(WIDE_IN) {
+                self.lane(WIDE_OUT + j - first, row, xj.value, Some(xj));
+                for (o, (_, w)) in outputs.iter().enumerate() {
+                    slot(self, WideSlot::Weight(o, j - first), w[j]);
+                    acc[o] += w[j] * xj.value;
+                }
+            }
+            // The accumulators after this block: the next block's `z_o`. Those of no output
+            // are zero (the gate pins them there) and assigned so.
+            out = (0..WIDE_OUT)
+                .map(|o| self.advice(o, row + WIDE_ROWS, acc.get(o).copied().unwrap_or(0)))
+                .collect();
+        }
+        out.truncate(outputs.len());
+        self.row = start + blocks * WIDE_ROWS + WIDE_TAIL;
+        self.wide_tail = Some(self.row);
+        out
     }
 
     /// One range row: `value ∈ [0, 2^bits)` is split into limbs in lanes `0..LIMBS`, and the

@@ -34,11 +34,67 @@
 //! cell at `i + LANE_A`; the blocks start after them. A gadget never assigns `z` on its first
 //! row, so consecutive gadgets pack without gaps.
 
+//!
+//! **The wide layout** ([`Layout::Wide`]) adds one gate for dot products that share their
+//! inputs (a convolution's output channels at one position, a dense layer's outputs): a
+//! *wide block* of [`WIDE_ROWS`] layout rows holds [`WIDE_OUT`] accumulators `z_o` (cells
+//! `0 .. WIDE_OUT`) and [`WIDE_IN`] inputs `x_j` (the cells after them), and states for every
+//! `o`: `q_w·(Σ_j w_oj·x_j + b_o + cont·z_o − z'_o) = 0`, where `z'_o` is cell `o` of the next
+//! wide block and the weights, biases and `cont` are fixed cells of the block ([`WideSlot`]).
+//! Each input cell serves `WIDE_OUT` multiply-accumulates, so a full block costs
+//! `36 / 320 ≈ 0.11` circuit rows per multiply-accumulate against the tall layout's `1.2`;
+//! the price is ten fixed columns read at 36 rotations and 52 rotations of `a`, which make
+//! the proof larger and its verification dearer: the layout for fast proving, not for gas.
+
 mod config;
 mod ctx;
 
-pub use config::{ChipConfig, Coef};
+pub use config::{ChipConfig, Coef, WideConfig, WideSlot};
 pub use ctx::{Ctx, Wire};
+
+/// How the circuit lays out its cells: a compile choice, stored with the graph.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// The lean layout: fewest columns and rotations, the least verification gas.
+    #[default]
+    Tall,
+    /// The tall layout plus the shared-input dot gate: fewer rows for models whose dot
+    /// products share inputs (convolutions, dense layers), so faster proving, at the cost of
+    /// a larger proof and dearer verification.
+    Wide,
+}
+
+impl Layout {
+    /// Whether this is the default layout (not written into settings, so a tall graph's
+    /// settings are what they were before the wide layout existed).
+    pub fn is_tall(&self) -> bool {
+        *self == Layout::Tall
+    }
+}
+
+impl std::fmt::Display for Layout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Layout::Tall => "tall",
+            Layout::Wide => "wide",
+        })
+    }
+}
+
+impl std::str::FromStr for Layout {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "tall" => Ok(Layout::Tall),
+            "wide" => Ok(Layout::Wide),
+            other => Err(format!("unknown layout {other:?}: expected tall or wide")),
+        }
+    }
+}
 
 /// The circuit row of `slot` (a lane, or `LANES` for `z`) of layout row `row` (counted from
 /// the first circuit row, public rows included) in a circuit with `public` public rows.
@@ -74,3 +130,16 @@ pub const LANE_B: usize = LIMBS + 1;
 pub const FN_LANES: [usize; 2] = [LIMBS - 1, LANE_A];
 /// Lane of a function row's second output, just before its input: looked up as `(y2, x)`.
 pub const SECOND_LANE: usize = LIMBS - 2;
+
+/// Accumulators of a wide block: the outputs one shared-input dot product computes at once.
+pub const WIDE_OUT: usize = 16;
+/// Input cells of a wide block.
+pub const WIDE_IN: usize = 20;
+/// Cells of a wide block: the accumulators, then the inputs.
+pub const WIDE_CELLS: usize = WIDE_OUT + WIDE_IN;
+/// Layout rows a wide block spans.
+pub const WIDE_ROWS: usize = WIDE_CELLS / BLOCK;
+/// Layout rows after a run of wide blocks that hold its outputs (the next wide block's
+/// accumulator cells).
+pub const WIDE_TAIL: usize = WIDE_OUT.div_ceil(BLOCK);
+const _: () = assert!(WIDE_CELLS.is_multiple_of(BLOCK));

@@ -5,10 +5,11 @@
 //! are fixed cells; the input cells are copy-constrained into the lanes.
 
 use super::{check_indices, check_outputs, checked_sum, OpImpl};
-use crate::chip::{Ctx, Wire};
+use crate::chip::{Ctx, Wire, BLOCK, LANES, WIDE_CELLS, WIDE_IN, WIDE_OUT};
 use crate::error::Result;
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// One output element: its bias and its `(input index, weight)` terms.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,17 +46,84 @@ impl OpImpl for Linear {
 
     fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], _out: &Tensor) -> Vec<Wire> {
         let x = inputs[0];
-        self.rows
-            .iter()
-            .map(|row| {
-                let terms: Vec<(&Wire, i128)> = row
-                    .terms
+        if !ctx.is_wide() {
+            return self.rows.iter().map(|row| dot(ctx, x, row)).collect();
+        }
+        // Rows reading the same inputs in the same order (a convolution's output channels at
+        // one position, a dense layer's outputs) share wide blocks where that is cheaper.
+        let mut out: Vec<Option<Wire>> = vec![None; self.rows.len()];
+        for members in self.shared_inputs() {
+            let terms = self.rows[members[0]].terms.len();
+            if !shared_pays(terms, members.len()) {
+                for &o in &members {
+                    out[o] = Some(dot(ctx, x, &self.rows[o]));
+                }
+                continue;
+            }
+            let xs: Vec<&Wire> = self.rows[members[0]]
+                .terms
+                .iter()
+                .map(|(i, _)| &x[*i as usize])
+                .collect();
+            for chunk in members.chunks(WIDE_OUT) {
+                let weights: Vec<Vec<i128>> = chunk
                     .iter()
-                    .filter(|(_, w)| *w != 0)
-                    .map(|(i, w)| (&x[*i as usize], i128::from(*w)))
+                    .map(|o| {
+                        self.rows[*o]
+                            .terms
+                            .iter()
+                            .map(|t| i128::from(t.1))
+                            .collect()
+                    })
                     .collect();
-                ctx.dot(i128::from(row.bias), &terms)
-            })
+                let outs: Vec<(i128, &[i128])> = chunk
+                    .iter()
+                    .zip(&weights)
+                    .map(|(o, w)| (i128::from(self.rows[*o].bias), w.as_slice()))
+                    .collect();
+                for (o, w) in chunk.iter().zip(ctx.shared_dot(&xs, &outs)) {
+                    out[*o] = Some(w);
+                }
+            }
+        }
+        out.into_iter()
+            .map(|w| w.expect("every row is laid out"))
             .collect()
     }
+}
+
+impl Linear {
+    /// The rows grouped by their input indices (in order of first appearance).
+    fn shared_inputs(&self) -> Vec<Vec<usize>> {
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        let mut index: HashMap<Vec<u32>, usize> = HashMap::new();
+        for (o, row) in self.rows.iter().enumerate() {
+            let key: Vec<u32> = row.terms.iter().map(|t| t.0).collect();
+            let g = *index.entry(key).or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+            groups[g].push(o);
+        }
+        groups
+    }
+}
+
+/// Whether `outputs` dot products of `terms` shared inputs take fewer circuit rows in wide
+/// blocks than as tall dot-product chains.
+fn shared_pays(terms: usize, outputs: usize) -> bool {
+    let wide = WIDE_CELLS * terms.div_ceil(WIDE_IN).max(1) * outputs.div_ceil(WIDE_OUT);
+    let tall = BLOCK * terms.div_ceil(LANES).max(1) * outputs;
+    outputs > 1 && wide < tall
+}
+
+/// One output as a tall dot-product chain (zero weights take no lane).
+fn dot(ctx: &mut Ctx, x: &[Wire], row: &AffineRow) -> Wire {
+    let terms: Vec<(&Wire, i128)> = row
+        .terms
+        .iter()
+        .filter(|(_, w)| *w != 0)
+        .map(|(i, w)| (&x[*i as usize], i128::from(*w)))
+        .collect();
+    ctx.dot(i128::from(row.bias), &terms)
 }

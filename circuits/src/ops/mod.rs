@@ -134,6 +134,16 @@ impl Op {
         self.inner().assign(ctx, inputs, out)
     }
 
+    /// Multiply-accumulates the op computes: a term of an affine map (by a constant weight,
+    /// zero weights included), a product of two computed values; elementwise ops count none.
+    pub fn macs(&self) -> usize {
+        match self {
+            Op::Linear(l) => l.rows.iter().map(|r| r.terms.len()).sum(),
+            Op::Bilinear(b) => b.rows.iter().map(Vec::len).sum(),
+            _ => 0,
+        }
+    }
+
     /// Short name, for errors and reports.
     pub fn name(&self) -> &'static str {
         match self {

@@ -146,7 +146,7 @@ fn row_of(location: &FailureLocation) -> usize {
 pub fn failures_with(c: &ModelCircuit, k: u32, instances: Vec<Fr>) -> Vec<Failure> {
     let prover = MockProver::run(k, c, vec![instances]).expect("synthesis succeeds");
     let mut cs = halo2_axiom::plonk::ConstraintSystem::<Fr>::default();
-    crate::chip::ChipConfig::configure(&mut cs);
+    crate::chip::ChipConfig::configure(&mut cs, c.graph().layout);
     let gate_name = |constraint: &Constraint| {
         cs.gates().iter().enumerate().find_map(|(gi, g)| {
             (0..g.polynomials().len()).find_map(|pi| {
@@ -402,6 +402,7 @@ pub fn one_node(op: Op, n: usize, scale: i32, affine: Option<Affine>) -> Arc<Gra
         }],
         outputs: vec![1],
         sources: vec![],
+        layout: Default::default(),
     })
 }
 
@@ -430,6 +431,7 @@ pub fn graph(op: Op, in_shapes: &[Vec<usize>], out_shape: Vec<usize>) -> Arc<Gra
         }],
         outputs: vec![n],
         sources: vec![],
+        layout: Default::default(),
     })
 }
 

@@ -302,11 +302,20 @@ fn max_pool(b: &mut Builder, node: &TypedNode, op: &MaxPool) -> Result<()> {
     let x = b.at_act_scale(x, &node.name);
     let w = windows(node, &op.pool_spec, b.graph.shape(x))?;
     let shape = concrete(node, 0)?;
+    let scale = b.graph.scale(x);
+    // MaxPool(Relu(y)) is the maximum of each window of y and 0: one candidate more per
+    // output instead of a ReLU per input (the ReLU node is then laid out only if something
+    // else reads it).
+    let (x, zero) = match b.graph.producer(x) {
+        Some(n) if matches!(n.op, Op::Relu(_)) && b.graph.scale(n.inputs[0]) == scale => {
+            (n.inputs[0], Some(Cand::Const(0)))
+        }
+        _ => (x, None),
+    };
     let windows = pool_windows(&w)
         .into_iter()
-        .map(|win| win.into_iter().map(Cand::of).collect())
+        .map(|win| win.into_iter().map(Cand::of).chain(zero).collect())
         .collect();
-    let scale = b.graph.scale(x);
     let op = Op::Max(Max {
         min: false,
         windows,

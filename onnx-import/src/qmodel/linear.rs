@@ -207,22 +207,41 @@ impl Importer {
                 id: acc,
                 scales,
                 inner: inner as u32,
+                count: 1,
             },
-            Output::Requant(q) => {
-                let op = Op::Requant(Requant {
-                    multipliers: scales.iter().map(|s| s / q.scale).collect(),
-                    inner: inner as u32,
-                    zero_point: q.zero_point,
-                    qmin: q.min,
-                    qmax: q.max,
-                    float_zero_point: false,
-                });
-                let id = self.emit(node, op, vec![acc], shape, Some(q));
-                Val::Int { id, q: Some(q) }
-            }
+            Output::Requant(q) => self.requantize(node, acc, &scales, inner as u32, 1, q),
         };
         self.set(node, val);
         Ok(())
+    }
+
+    /// Requantizes `acc`, whose real value is `acc·scales[c] / count` (channel `c` of runs of
+    /// `inner` elements), to `q` with onnxruntime's float32 multiplier
+    /// `scales[c] / (y_scale·count)`: `(x_s·w_s)/y_s` for a product (`count` 1, exact in
+    /// float32), `x_s / (y_s·HW)` for QLinearGlobalAveragePool (`qlgavgpool.cpp`).
+    pub(crate) fn requantize(
+        &mut self,
+        node: &NodeProto,
+        acc: TensorId,
+        scales: &[f32],
+        inner: u32,
+        count: u32,
+        q: Affine,
+    ) -> Val {
+        let op = Op::Requant(Requant {
+            multipliers: scales
+                .iter()
+                .map(|s| s / (q.scale * count as f32))
+                .collect(),
+            inner,
+            zero_point: q.zero_point,
+            qmin: q.min,
+            qmax: q.max,
+            float_zero_point: false,
+        });
+        let shape = self.shape(acc);
+        let id = self.emit(node, op, vec![acc], shape, Some(q));
+        Val::Int { id, q: Some(q) }
     }
 
     /// Gemm, MatMul (QDQ), QGemm, QLinearMatMul, MatMulInteger.
@@ -320,15 +339,37 @@ impl Importer {
         self.finish_acc(node, layout, &x, &w, output)
     }
 
-    /// com.microsoft QLinearGlobalAveragePool (NCHW): `acc = Σ x − x_zp·HW` per channel,
-    /// requantized by `x_scale / (y_scale·HW)`.
+    /// GlobalAveragePool (NCHW) between DequantizeLinear and QuantizeLinear, and the
+    /// com.microsoft QLinearGlobalAveragePool onnxruntime fuses that group into:
+    /// `acc = Σ x − x_zp·HW` per channel, requantized by `x_scale / (y_scale·HW)`.
     pub(crate) fn global_average_pool(&mut self, node: &NodeProto) -> Result<()> {
-        if attr_i(node, "channels_last", 0) != 0 {
-            return Err(unsupported(node, "channels_last", 1));
-        }
-        let q_in = self.affine_at(node, 1)?;
-        let q = self.affine_at(node, 3)?;
-        let id = self.int_operand(node, 0, q_in)?;
+        let qdq = node.op_type == "GlobalAveragePool";
+        let (id, q_in) = if qdq {
+            let q_node = self.sole_quantize(node)?;
+            let out_range = self.range_at(q_node, 2);
+            let (id, q_in) = match self.val(node, 0)? {
+                Val::Deq { id, q } => (id, q),
+                other => return Err(unsupported(node, "input", kind(&other))),
+            };
+            // onnxruntime fuses the group only when Q's output type is DQ's input type.
+            if out_range != (q_in.min, q_in.max) {
+                return Err(unsupported(
+                    node,
+                    "output type",
+                    format!(
+                        "quantized to [{}, {}] from [{}, {}]",
+                        out_range.0, out_range.1, q_in.min, q_in.max
+                    ),
+                ));
+            }
+            (id, q_in)
+        } else {
+            if attr_i(node, "channels_last", 0) != 0 {
+                return Err(unsupported(node, "channels_last", 1));
+            }
+            let q_in = self.affine_at(node, 1)?;
+            (self.int_operand(node, 0, q_in)?, q_in)
+        };
         let xs = self.shape(id);
         if xs.len() < 3 {
             return Err(unsupported(node, "rank", xs.len()));
@@ -342,29 +383,20 @@ impl Importer {
             .collect();
         let mut shape = xs.clone();
         shape[2..].iter_mut().for_each(|d| *d = 1);
-        let acc = self.emit(
-            node,
-            Op::Linear(Linear { rows }),
-            vec![id],
-            shape.clone(),
-            None,
-        );
-        let op = Op::Requant(Requant {
-            multipliers: vec![q_in.scale / (q.scale * hw as f32)],
-            inner: 1,
-            zero_point: q.zero_point,
-            qmin: q.min,
-            qmax: q.max,
-            float_zero_point: false,
-        });
-        let out = self.emit(node, op, vec![acc], shape, Some(q));
-        self.set(
-            node,
-            Val::Int {
-                id: out,
-                q: Some(q),
-            },
-        );
+        let acc = self.emit(node, Op::Linear(Linear { rows }), vec![id], shape, None);
+        let (scales, count) = (vec![q_in.scale], hw as u32);
+        let val = if qdq {
+            Val::Acc {
+                id: acc,
+                scales,
+                inner: 1,
+                count,
+            }
+        } else {
+            let q = self.affine_at(node, 3)?;
+            self.requantize(node, acc, &scales, 1, count, q)
+        };
+        self.set(node, val);
         Ok(())
     }
 
@@ -430,5 +462,105 @@ impl Importer {
             inner,
         };
         self.finish_acc(node, layout, &x, &w, output)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::error::ImportError;
+    use crate::qmodel::QuantModel;
+    use tract_onnx::pb::{ModelProto, NodeProto, TensorProto, ValueInfoProto};
+    use zkinfer_circuits::ops::Op;
+
+    /// onnxruntime's QDQ Conv → GlobalAveragePool (`tests/data/quantized/conv_gap_qdq`).
+    fn conv_gap() -> ModelProto {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/data/quantized/conv_gap_qdq/model.onnx"
+        );
+        crate::proto::parse(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    fn import(mut proto: ModelProto) -> crate::error::Result<QuantModel> {
+        crate::proto::prepare(&mut proto, &Default::default())?;
+        QuantModel::from_prepared(&proto)
+    }
+
+    /// The error's node and attribute, for an `UnsupportedAttribute`.
+    fn refused(proto: ModelProto) -> (String, String, String) {
+        match import(proto) {
+            Err(ImportError::UnsupportedAttribute {
+                node,
+                attribute,
+                value,
+                ..
+            }) => (node, attribute, value),
+            other => panic!("expected UnsupportedAttribute, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn qdq_global_average_pool_is_qlinear_global_average_pool() {
+        let graph = import(conv_gap()).unwrap().graph;
+        let node = |name: &str| graph.nodes.iter().find(|n| n.name == name).unwrap();
+        let x = node("conv_QuantizeLinear").affine.unwrap();
+        let requant = node("gap_QuantizeLinear");
+        let (Op::Requant(r), Some(q)) = (&requant.op, requant.affine) else {
+            panic!("{:?}", requant.op);
+        };
+        // 1×8×5×5 pooled: MLAS's `x_scale / (y_scale·HW)`.
+        assert_eq!(r.multipliers, vec![x.scale / (q.scale * 25.0)]);
+        assert_eq!((q.zero_point, r.zero_point), (-13, -13));
+    }
+
+    #[test]
+    fn global_average_pool_read_by_more_than_its_quantize_linear_is_refused() {
+        let mut proto = conv_gap();
+        let g = proto.graph.as_mut().unwrap();
+        g.output.push(ValueInfoProto {
+            name: "gap".into(),
+            ..Default::default()
+        });
+        let (node, attribute, value) = refused(proto);
+        assert_eq!((node.as_str(), attribute.as_str()), ("gap", "output"));
+        assert!(value.contains("the graph output"), "{value}");
+
+        // GAP → Relu → Q: onnxruntime would run the pool in float.
+        let mut proto = conv_gap();
+        let g = proto.graph.as_mut().unwrap();
+        let at = g.node.iter().position(|n| n.name == "gap").unwrap();
+        g.node[at + 1].input[0] = "gap_relu".into();
+        g.node.insert(
+            at + 1,
+            NodeProto {
+                name: "relu".into(),
+                op_type: "Relu".into(),
+                input: vec!["gap".into()],
+                output: vec!["gap_relu".into()],
+                ..Default::default()
+            },
+        );
+        let (node, attribute, value) = refused(proto);
+        assert_eq!((node.as_str(), attribute.as_str()), ("gap", "output"));
+        assert!(value.contains("`relu` (Relu)"), "{value}");
+    }
+
+    #[test]
+    fn global_average_pool_quantized_to_another_type_is_refused() {
+        let mut proto = conv_gap();
+        let g = proto.graph.as_mut().unwrap();
+        let zp = g
+            .initializer
+            .iter_mut()
+            .find(|t| t.name == "gap_zero_point")
+            .unwrap();
+        *zp = TensorProto {
+            name: zp.name.clone(),
+            data_type: 2, // uint8
+            int32_data: vec![89],
+            ..Default::default()
+        };
+        let (node, attribute, _) = refused(proto);
+        assert_eq!((node.as_str(), attribute.as_str()), ("gap", "output type"));
     }
 }

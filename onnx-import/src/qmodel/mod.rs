@@ -49,6 +49,7 @@ pub(crate) const OPS: &[(&str, &str, bool, Lower)] = &[
     ("", "QLinearConv", true, Importer::conv),
     ("", "ConvInteger", true, Importer::conv),
     ("", "MaxPool", false, Importer::max_pool),
+    ("", "GlobalAveragePool", false, Importer::global_average_pool),
     (MS, "QLinearGlobalAveragePool", true, Importer::global_average_pool),
     (MS, "QLinearAdd", true, Importer::qlinear_binary),
     (MS, "QLinearMul", true, Importer::qlinear_binary),
@@ -119,12 +120,13 @@ pub(crate) enum Val {
         zero_points: Vec<i64>,
         axis: usize,
     },
-    /// An int32 accumulator whose real value is `acc·scales[c]` (channel `c` of runs of
-    /// `inner` elements), awaiting its QuantizeLinear.
+    /// An int32 accumulator whose real value is `acc·scales[c] / count` (channel `c` of runs
+    /// of `inner` elements; `count` > 1 for an average), awaiting its QuantizeLinear.
     Acc {
         id: TensorId,
         scales: Vec<f32>,
         inner: u32,
+        count: u32,
     },
     /// Add or Mul of two dequantized tensors, awaiting its QuantizeLinear.
     Binary {
@@ -213,6 +215,10 @@ pub(crate) struct Importer {
     vals: HashMap<String, Val>,
     /// ONNX element type of every initializer (zero points give the integer range).
     pub(crate) zero_point_types: HashMap<String, i32>,
+    /// The nodes that read each tensor, in graph order.
+    readers: HashMap<String, Vec<NodeProto>>,
+    /// The graph's output names.
+    outputs: Vec<String>,
 }
 
 /// ONNX element types this importer reads.
@@ -232,10 +238,21 @@ impl Importer {
                 nodes: vec![],
                 outputs: vec![],
                 sources: vec![],
+                layout: Default::default(),
             },
             vals: HashMap::new(),
             zero_point_types: HashMap::new(),
+            readers: HashMap::new(),
+            outputs: g.output.iter().map(|o| o.name.clone()).collect(),
         };
+        for n in &g.node {
+            let mut read: Vec<&String> = n.input.iter().filter(|i| !i.is_empty()).collect();
+            read.sort_unstable();
+            read.dedup();
+            for name in read {
+                imp.readers.entry(name.clone()).or_default().push(n.clone());
+            }
+        }
         for t in &g.initializer {
             imp.vals.insert(t.name.clone(), constant(t)?);
             imp.zero_point_types.insert(t.name.clone(), t.data_type);
@@ -298,6 +315,44 @@ impl Importer {
 
     pub(crate) fn set(&mut self, node: &NodeProto, val: Val) {
         self.vals.insert(node.output[0].clone(), val);
+    }
+
+    /// The QuantizeLinear that alone reads `node`'s output, as onnxruntime requires to fuse a
+    /// DQ → op → Q group into one integer kernel; otherwise it runs the op in float, which
+    /// this importer does not, so any other reader is an error naming `node`.
+    pub(crate) fn sole_quantize(&self, node: &NodeProto) -> Result<&NodeProto> {
+        let out = node
+            .output
+            .first()
+            .ok_or_else(|| malformed(format!("node `{}` has no output", node_name(node))))?;
+        let readers = self.readers.get(out).map_or(&[][..], Vec::as_slice);
+        match readers {
+            [q] if q.op_type == "QuantizeLinear"
+                && q.input[0] == *out
+                && !self.outputs.contains(out) =>
+            {
+                Ok(q)
+            }
+            _ => {
+                let mut who: Vec<String> = readers
+                    .iter()
+                    .map(|r| format!("`{}` ({})", node_name(r), r.op_type))
+                    .collect();
+                if self.outputs.contains(out) {
+                    who.push("the graph output".into());
+                }
+                let who = if who.is_empty() {
+                    "nothing".into()
+                } else {
+                    who.join(", ")
+                };
+                Err(unsupported(
+                    node,
+                    "output",
+                    format!("read by {who}, not by one QuantizeLinear alone"),
+                ))
+            }
+        }
     }
 
     /// Shape of a graph tensor.

@@ -8,7 +8,7 @@ use super::{
 use crate::error::Result;
 use crate::ops::conv::WindowGeometry;
 use tract_onnx::pb::NodeProto;
-use zkinfer_circuits::ops::{Cand, FnTable, Lookup, Max, Op, Requant, Reshape};
+use zkinfer_circuits::ops::{Cand, FnTable, Lookup, Max, Op, Reshape};
 use zkinfer_circuits::{Affine, TensorId};
 
 /// A float function applied between a DequantizeLinear and a QuantizeLinear.
@@ -109,14 +109,12 @@ impl Importer {
     pub(crate) fn affine_at(&self, node: &NodeProto, i: usize) -> Result<Affine> {
         let scale = scalar(&self.val(node, i)?)
             .ok_or_else(|| unsupported(node, "scale", "not a constant scalar"))?;
-        let (zp, (min, max)) = match node.input.get(i + 1).filter(|n| !n.is_empty()) {
-            None => (0.0, (0, 255)),
-            Some(name) => {
-                let zp = scalar(&self.val(node, i + 1)?)
-                    .ok_or_else(|| unsupported(node, "zero point", "not a constant scalar"))?;
-                (zp, self.zero_point_range(name).unwrap_or((-128, 127)))
-            }
+        let zp = match node.input.get(i + 1).filter(|n| !n.is_empty()) {
+            None => 0.0,
+            Some(_) => scalar(&self.val(node, i + 1)?)
+                .ok_or_else(|| unsupported(node, "zero point", "not a constant scalar"))?,
         };
+        let (min, max) = self.range_at(node, i + 1);
         if !(scale > 0.0 && scale.is_finite()) {
             return Err(unsupported(node, "scale", scale));
         }
@@ -129,9 +127,17 @@ impl Importer {
         })
     }
 
-    /// The integer range of a zero point's ONNX type.
-    fn zero_point_range(&self, name: &str) -> Option<(i32, i32)> {
-        self.zero_point_types.get(name).and_then(|t| int_range(*t))
+    /// The integer range given by the type of zero point operand `i` (absent, uint8; not an
+    /// initializer, int8).
+    pub(crate) fn range_at(&self, node: &NodeProto, i: usize) -> (i32, i32) {
+        match node.input.get(i).filter(|n| !n.is_empty()) {
+            None => (0, 255),
+            Some(name) => self
+                .zero_point_types
+                .get(name)
+                .and_then(|t| int_range(*t))
+                .unwrap_or((-128, 127)),
+        }
     }
 
     /// An integer operand read with the quantization `q` a node gives it.
@@ -182,23 +188,12 @@ impl Importer {
             Val::Deq { id, q: q_in } => self.tabulate(node, id, Function::Identity, q_in, q),
             Val::Unary { id, q: q_in, f } => self.tabulate(node, id, f, q_in, q),
             Val::Binary { op, a, qa, b, qb } => self.binary(node, op, (a, qa), (b, qb), q)?,
-            Val::Acc { id, scales, inner } => {
-                let multipliers = scales.iter().map(|s| s / q.scale).collect();
-                let op = Op::Requant(Requant {
-                    multipliers,
-                    inner,
-                    zero_point: q.zero_point,
-                    qmin: q.min,
-                    qmax: q.max,
-                    float_zero_point: false,
-                });
-                let shape = self.shape(id);
-                let out = self.emit(node, op, vec![id], shape, Some(q));
-                Val::Int {
-                    id: out,
-                    q: Some(q),
-                }
-            }
+            Val::Acc {
+                id,
+                scales,
+                inner,
+                count,
+            } => self.requantize(node, id, &scales, inner, count, q),
             other => return Err(unsupported(node, "input", kind(&other))),
         };
         self.set(node, val);
