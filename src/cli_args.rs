@@ -42,6 +42,8 @@ pub enum Cmd {
         public_input: bool,
         #[command(flatten)]
         model_args: cli_model::ModelArgs,
+        #[command(flatten)]
+        layout: cli_model::LayoutArgs,
     },
     /// Generate keys for a compiled DIR (development SRS unless --srs is given).
     Setup {
@@ -221,6 +223,8 @@ pub struct BenchArgs {
     pub backend: cli_backend::BackendArgs,
     #[command(flatten)]
     pub model_args: cli_model::ModelArgs,
+    #[command(flatten)]
+    pub layout: cli_model::LayoutArgs,
 }
 
 /// `zkinfer run`'s arguments.
@@ -244,6 +248,8 @@ pub struct RunArgs {
     pub backend: cli_backend::BackendArgs,
     #[command(flatten)]
     pub model_args: cli_model::ModelArgs,
+    #[command(flatten)]
+    pub layout: cli_model::LayoutArgs,
 }
 
 /// The private key of the account that signs transactions.

@@ -100,8 +100,9 @@ fn model_name(onnx: &Path) -> String {
     }
 }
 
-/// `zkinfer bench`.
-pub fn run(args: &BenchArgs) -> Result<i32> {
+/// `zkinfer bench`; with `--json` the records go to stdout as one JSON array instead of
+/// the table.
+pub fn run(json: bool, args: &BenchArgs) -> Result<i32> {
     let cuda = args.backend.cuda()?;
     std::fs::create_dir_all(&args.out).with_context(|| args.out.display().to_string())?;
     let mut records = Vec::new();
@@ -122,7 +123,11 @@ pub fn run(args: &BenchArgs) -> Result<i32> {
         std::fs::write(args.out.join("bench.md"), markdown(&records))
             .with_context(|| args.out.join("bench.md").display().to_string())?;
     }
-    print!("{}", markdown(&records));
+    if json {
+        say!("{}", serde_json::to_string(&records).expect("records serialize"));
+    } else {
+        say!("{}", markdown(&records).trim_end());
+    }
     Ok(i32::from(failed))
 }
 
@@ -150,7 +155,7 @@ fn bench_one(
     let t = Instant::now();
     let quant = args.model_args.quant(&model, &samples)?;
     let settings = zkinfer::compile_with(&model, &samples, quant, Visibility::default())?
-        .with_layout(args.model_args.layout)?;
+        .with_layout(args.layout.layout)?;
     let compile_seconds = t.elapsed().as_secs_f64();
     d.write_compiled(&settings, onnx)?;
     eprintln!(

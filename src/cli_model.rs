@@ -20,9 +20,15 @@ pub struct ModelArgs {
     /// eight on). Widen it when an input the circuit was not calibrated on is out of range.
     #[arg(long, value_name = "M", value_parser = parse_margin)]
     pub range_margin: Option<f64>,
+}
+
+/// The circuit layout, for the commands that build a circuit (`compile`, `run`, `bench`).
+#[derive(clap::Args)]
+pub struct LayoutArgs {
     /// Circuit layout: `tall` (fewest columns, least verification gas: for proofs verified
     /// on chain) or `wide` (dot products that share inputs, as in convolutions and dense
-    /// layers, take far fewer rows: faster proving, larger proofs, dearer verification).
+    /// layers, take far fewer rows: faster proving, larger proofs, and a verifier over the
+    /// EVM's contract size limit).
     #[arg(long, value_name = "tall|wide", default_value = "tall")]
     pub layout: zkinfer::Layout,
 }

@@ -112,12 +112,13 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             out,
             public_input,
             model_args,
+            layout,
         } => {
             let vis = Visibility {
                 public_input: *public_input,
             };
             let samples = (calibration.as_slice(), calibrated.as_deref());
-            cli_pipeline::compile(j, model, samples, out, vis, model_args)
+            cli_pipeline::compile(j, model, samples, out, vis, model_args, layout.layout)
         }
         Cmd::Setup { dir, srs } => {
             let d = ModelDir::open(dir)?;
@@ -158,7 +159,7 @@ fn dispatch(cli: &Cli) -> Result<i32> {
             Ok(0)
         }
         Cmd::Run(args) => cli_pipeline::run(j, args),
-        Cmd::Bench(args) => cli_bench::run(args),
+        Cmd::Bench(args) => cli_bench::run(j, args),
         evm => evm_command(j, evm),
     }
 }
