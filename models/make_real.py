@@ -222,9 +222,9 @@ def write_json(path, key, arr):
         json.dump({key: [float(v) for v in arr.reshape(-1)], "shape": list(arr.shape)}, f)
 
 
-def build_model(graph):
+def build_model(graph, producer="zkinfer/models/make_real.py"):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="zkinfer/models/make_real.py")
+                              producer_name=producer)
     model.ir_version = 8
     onnx.checker.check_model(model, full_check=True)
     return model

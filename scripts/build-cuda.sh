@@ -46,6 +46,8 @@ cp -f "$CU/lib/libcudart_static.a" "$LIB/libcudart_static.a"
 cp -f "$CU/lib/libcudart_static.a" "$LIB/libcudart.a"
 if [ ! -f "$LIB/libcuda.so" ] || [ "$CU/include/cuda.h" -nt "$LIB/libcuda.so" ]; then
     say "making the link-time stub $LIB/libcuda.so"
+    # The bindings' sources must be on disk (a fresh machine has not unpacked them yet).
+    cargo fetch --quiet --manifest-path "$(dirname "$0")/../Cargo.toml"
     # Every driver-API name cuda.h declares or #defines to (cuMemAlloc -> cuMemAlloc_v2, …),
     # and those of the Rust bindings halo2-axiom-gpu uses (cuda-driver-sys): extra names cost
     # nothing, a missing one fails the link.
@@ -54,7 +56,9 @@ if [ ! -f "$LIB/libcuda.so" ] || [ "$CU/include/cuda.h" -nt "$LIB/libcuda.so" ];
         grep -ohE '#define[[:space:]]+cu[A-Z][A-Za-z0-9_]*[[:space:]]+cu[A-Z][A-Za-z0-9_]*' \
             "$CU/include/cuda.h" | awk '{print $2; print $3}'
         for d in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/cuda-driver-sys-*; do
-            [ -d "$d" ] && grep -rohE 'pub fn cu[A-Z][A-Za-z0-9_]*' "$d" | awk '{print $3}'
+            if [ -d "$d" ]; then
+                grep -rohE 'pub fn cu[A-Z][A-Za-z0-9_]*' "$d" | awk '{print $3}'
+            fi
         done
     } | sort -u | awk '{printf "int %s(void) { return 999; }\n", $1}' > "$LIB/libcuda_stub.c"
     cc -shared -fPIC -Wl,-soname,libcuda.so.1 -o "$LIB/libcuda.so" "$LIB/libcuda_stub.c"

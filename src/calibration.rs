@@ -50,6 +50,14 @@ pub struct AccuracyReport {
     /// for a single output, the sign of `y − 0.5` for probabilities in [0, 1] and the sign of
     /// `y` otherwise).
     pub top1_agree: usize,
+    /// Output rows (each vector along the last axis of an output with more than one element
+    /// there: a sequence model's logits at each position) whose argmax agrees with the float
+    /// model's, over all samples.
+    #[serde(default)]
+    pub rows_agree: usize,
+    /// Output rows compared for [`AccuracyReport::rows_agree`].
+    #[serde(default)]
+    pub rows: usize,
     /// Largest |quantized − float| over all outputs.
     pub max_abs_error: f64,
     /// Mean |quantized − float| over all outputs.
@@ -128,16 +136,19 @@ fn decision(v: &[f64]) -> usize {
     match v {
         [y] if (0.0..=1.0).contains(y) => usize::from(*y >= 0.5),
         [y] => usize::from(*y >= 0.0),
-        _ => {
-            v.iter()
-                .enumerate()
-                .fold(
-                    (0, f64::MIN),
-                    |b, (i, x)| if *x > b.1 { (i, *x) } else { b },
-                )
-                .0
-        }
+        _ => argmax(v),
     }
+}
+
+/// Index of the first largest value.
+fn argmax(v: &[f64]) -> usize {
+    v.iter()
+        .enumerate()
+        .fold(
+            (0, f64::MIN),
+            |b, (i, x)| if *x > b.1 { (i, *x) } else { b },
+        )
+        .0
 }
 
 /// Runs the quantized reference evaluator of `settings` and tract's float inference over
@@ -171,6 +182,7 @@ pub fn accuracy(
     let mut layers: BTreeMap<usize, LayerStats> = BTreeMap::new();
     let mut layer_sums: BTreeMap<usize, (f64, usize)> = BTreeMap::new();
     let (mut top1, mut max_err, mut sum_err, mut count) = (0, 0f64, 0f64, 0usize);
+    let (mut rows, mut rows_agree) = (0usize, 0usize);
     for sample in samples {
         let q = settings.quantize_inputs(sample)?;
         let values = graph.eval(&q)?;
@@ -183,6 +195,22 @@ pub fn accuracy(
         let (outputs, all) = float.run_traced(sample)?;
         let reference: Vec<f64> = outputs.into_iter().flatten().map(f64::from).collect();
         top1 += usize::from(decision(&ours) == decision(&reference));
+        let mut at = 0;
+        for o in &graph.outputs {
+            let shape = graph.shape(*o);
+            let n: usize = shape.iter().product();
+            let last = shape.last().copied().unwrap_or(1);
+            if last > 1 {
+                for (a, b) in ours[at..at + n]
+                    .chunks(last)
+                    .zip(reference[at..at + n].chunks(last))
+                {
+                    rows += 1;
+                    rows_agree += usize::from(argmax(a) == argmax(b));
+                }
+            }
+            at += n;
+        }
         for (a, b) in ours.iter().zip(&reference) {
             let e = (a - b).abs();
             max_err = max_err.max(e);
@@ -231,6 +259,8 @@ pub fn accuracy(
     Ok(AccuracyReport {
         samples: samples.len(),
         top1_agree: top1,
+        rows_agree,
+        rows,
         max_abs_error: max_err,
         mean_abs_error: sum_err / count.max(1) as f64,
         layers: layers.into_values().collect(),

@@ -124,7 +124,10 @@ pub fn run(json: bool, args: &BenchArgs) -> Result<i32> {
             .with_context(|| args.out.join("bench.md").display().to_string())?;
     }
     if json {
-        say!("{}", serde_json::to_string(&records).expect("records serialize"));
+        say!(
+            "{}",
+            serde_json::to_string(&records).expect("records serialize")
+        );
     } else {
         say!("{}", markdown(&records).trim_end());
     }
@@ -180,6 +183,8 @@ fn bench_one(
         }
     };
     let prove_peak_mib = peak_mib().filter(|_| cuda.is_none());
+    // The proof beside the keys: `verify`, `verify-evm` and `calldata` take the directory.
+    write_json(&dir.join("proof.json"), &proof)?;
     let (srs, vk) = d.verifier(&settings)?;
     let t = Instant::now();
     let verdict = zkinfer::verify(&settings, &srs, &vk, &proof)?;

@@ -83,6 +83,8 @@ pub fn run_calibrate(json: bool, d: &DataArgs, out: &Path) -> Result<i32> {
         })).collect::<Vec<_>>(),
         "expected_max_abs_error": report.max_abs_error,
         "top1_agree": report.top1_agree,
+        "argmax_rows_agree": report.rows_agree,
+        "argmax_rows": report.rows,
         "samples": report.samples,
         "rows": settings.rows,
         "circuit_rows": settings.circuit_rows,
@@ -153,8 +155,14 @@ fn print_layers(r: &AccuracyReport) {
 }
 
 fn print_summary(r: &AccuracyReport) {
+    // Per row (each position of a sequence's logits) where an output has several.
+    let rows = if r.rows > r.samples {
+        format!(", argmax per row {}/{}", r.rows_agree, r.rows)
+    } else {
+        String::new()
+    };
     say!(
-        "outputs: top-1 agreement {}/{}, max abs error {:.3e}, mean abs error {:.3e}",
+        "outputs: top-1 agreement {}/{}{rows}, max abs error {:.3e}, mean abs error {:.3e}",
         r.top1_agree,
         r.samples,
         r.max_abs_error,

@@ -268,4 +268,7 @@ fn layernorm_beside_a_mask_keeps_its_precision() {
         ln.max_abs_error
     );
     assert!(ln.max_abs_error < 5e-4, "{}", ln.max_abs_error);
+    // Argmax per row: 16 positions of each of the two outputs, 8 samples.
+    assert_eq!(r.rows, 8 * 32);
+    assert_eq!(r.rows_agree, r.rows);
 }

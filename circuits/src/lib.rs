@@ -11,6 +11,7 @@
 //!     nodes: vec![Node { name: "relu".into(), op: Op::Relu(Relu {}), inputs: vec![0], shape: vec![3], scale: 0, affine: None }],
 //!     outputs: vec![1],
 //!     sources: vec![],
+//!     layout: Default::default(), // the tall layout; `Layout::Wide` for shared-input dots
 //! };
 //! let circuit = ModelCircuit::new(Arc::new(graph), &[vec![-5, 0, 7]], Visibility::default()).unwrap();
 //! let k = circuit.min_k().unwrap();
