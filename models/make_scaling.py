@@ -88,6 +88,15 @@ def init(name, arr):
 
 
 # ---------------------------------------------------------------- MLP 64 -> W -> W -> 10
+def one_io_graph(nodes, name, inits, in_shape, out_shape):
+    """A graph with one float input `input` and one float output `output`."""
+    return helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, in_shape)],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, out_shape)],
+        inits)
+
+
 def make_mlp(rng, w):
     nodes, inits, layers = [], [], []
     macs = 0
@@ -108,11 +117,7 @@ def make_mlp(rng, w):
             nodes.append(helper.make_node("Relu", [out], [f"relu{i}"], name=f"relu{i}"))
             x = f"relu{i}"
     in_shape, out_shape = [1, MLP_IN], [1, N_OUT]
-    graph = helper.make_graph(
-        nodes, mlp_name(w),
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, in_shape)],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, out_shape)],
-        inits)
+    graph = one_io_graph(nodes, mlp_name(w), inits, in_shape, out_shape)
     return graph, macs, in_shape, out_shape, layers
 
 
@@ -142,11 +147,7 @@ def make_cnn(rng, c, cin, h, w):
               f"Conv3x3({c}->{2 * c},pad1)@{h // 2}x{w // 2}-ReLU",
               "GlobalAveragePool-Flatten", f"Gemm({2 * c}->{N_OUT})"]
     in_shape, out_shape = [1, cin, h, w], [1, N_OUT]
-    graph = helper.make_graph(
-        nodes, cnn_name(c),
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, in_shape)],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, out_shape)],
-        inits)
+    graph = one_io_graph(nodes, cnn_name(c), inits, in_shape, out_shape)
     return graph, macs, in_shape, out_shape, layers
 
 

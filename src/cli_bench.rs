@@ -157,8 +157,13 @@ fn bench_one(
 
     let t = Instant::now();
     let quant = args.model_args.quant(&model, &samples)?;
-    let settings = zkinfer::compile_with(&model, &samples, quant, Visibility::default())?
-        .with_layout(args.layout.layout)?;
+    let settings = zkinfer::compile_in(
+        &model,
+        &samples,
+        quant,
+        Visibility::default(),
+        args.layout.layout,
+    )?;
     let compile_seconds = t.elapsed().as_secs_f64();
     d.write_compiled(&settings, onnx)?;
     eprintln!(

@@ -46,7 +46,7 @@ pub fn compile(
         }
     };
     let settings = step(j, "compile", || {
-        zkinfer::compile_with(&m, &samples, quant, vis)?.with_layout(layout)
+        zkinfer::compile_in(&m, &samples, quant, vis, layout)
     })?
     .0;
     ModelDir::new(out)?.write_compiled(&settings, model)?;
@@ -201,7 +201,7 @@ pub fn run(j: bool, args: &RunArgs) -> Result<i32> {
     let samples = std::slice::from_ref(&inputs);
     let quant = model_args.quant(&m, samples)?;
     let (settings, compile_s) = step(j, "compile", || {
-        zkinfer::compile_with(&m, samples, quant, vis)?.with_layout(args.layout.layout)
+        zkinfer::compile_in(&m, samples, quant, vis, args.layout.layout)
     })?;
     let (keys, setup_s) = step(j, "setup", || {
         zkinfer::setup(&settings, srs, &zkinfer::default_cache_dir())

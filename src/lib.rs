@@ -45,8 +45,8 @@ mod verdict;
 pub use backend::{prove_with, Backend, CudaProver};
 pub use error::{Error, Result};
 pub use pipeline::{
-    calibrate, compile, compile_with, import_srs, prove, prove_by, setup, Keys, Model, Proof,
-    Settings, Source,
+    calibrate, compile, compile_in, compile_with, import_srs, prove, prove_by, setup, Keys, Model,
+    Proof, Settings, Source,
 };
 pub use verdict::{verify, Verdict, Verified};
 pub use zkinfer_circuits::chip::Layout;

@@ -227,7 +227,18 @@ pub fn compile_with(
     quant: Option<QuantSettings>,
     visibility: Visibility,
 ) -> Result<Settings> {
-    let (quant, graph) = match &model.source {
+    compile_in(model, calibration, quant, visibility, Layout::Tall)
+}
+
+/// [`compile_with`] to the circuit layout `layout` (sized once, in that layout).
+pub fn compile_in(
+    model: &Model,
+    calibration: &[Vec<Vec<f32>>],
+    quant: Option<QuantSettings>,
+    visibility: Visibility,
+    layout: Layout,
+) -> Result<Settings> {
+    let (quant, mut graph) = match &model.source {
         Source::Quantized(q) => (None, q.graph.clone()),
         Source::Float(float) => {
             check_samples(float, calibration)?;
@@ -239,6 +250,7 @@ pub fn compile_with(
             (Some(quant), graph)
         }
     };
+    graph.layout = layout;
     let size = ModelCircuit::blank(Arc::new(graph.clone()), visibility)?.size()?;
     Ok(Settings {
         format_version: FORMAT_VERSION,
