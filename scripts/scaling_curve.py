@@ -23,6 +23,9 @@ capped at 95% of this machine's RAM). A command that passes either is stopped (S
 SIGKILL) and recorded as "timeout" / "memory_limit" with what it had measured by then: the
 steps it finished (EZKL: per-step logs; zkinfer: progress lines), the step it was in and for
 how long, and the sampled peak RSS. A command that fails is recorded as "failed" with its error.
+Once EZKL is stopped by the watchdog on a model, the larger models of the same family are
+recorded as "skipped" rather than run (each would take the full limit to fail the same way);
+--ezkl-all-sizes runs them anyway.
 
 Writes OUT/scaling.json (after every model, so an interrupted run keeps what it measured),
 OUT/scaling.png (two log-log panels: prove seconds and prove peak memory against MACs, one
@@ -33,7 +36,7 @@ the table between them. --plot-only redraws the PNG and the table from OUT/scali
 Usage: python3 scripts/scaling_curve.py [--sizes all|small] [--only NAME,...]
            [--layouts tall,wide] [--skip-ezkl] [--out docs/] [--work target/scaling]
            [--ezkl-timeout S] [--zkinfer-timeout S] [--mem-limit-gib G] [--ezkl-inputs N]
-           [--keep-keys] [--plot-only]
+           [--ezkl-all-sizes] [--keep-keys] [--plot-only]
 Needs numpy, onnx, onnxruntime, matplotlib; the release binary target/release/zkinfer (copied
 into WORK/bin at the start, so a rebuild during the run does not mix binaries).
 """
@@ -433,6 +436,15 @@ def run_ezkl(mdir, meta, work, opt, mem_limit):
     return rec
 
 
+def skipped_run(meta, stop):
+    """The record of an EZKL run not made: a smaller model of the same family already ran
+    past the time or memory limit, and a larger one needs more of both."""
+    return {"model": meta["name"], "family": meta["family"], "macs": meta["macs"],
+            "prover": "ezkl", "layout": None, "status": "skipped", "wall_s": 0.0,
+            "reason": f"EZKL stopped ({stop['status']}) on {stop['model']} "
+                      f"({stop['macs']:,} MACs), a smaller model of this family"}
+
+
 def _say(rec):
     who = rec["prover"] + (f" {rec['layout']}" if rec["layout"] else "")
     if rec["status"] == "ok":
@@ -514,7 +526,8 @@ def plot(doc, png):
     from matplotlib.lines import Line2D
     from matplotlib.ticker import FuncFormatter
 
-    runs = doc["runs"]
+    runs = [r for r in doc["runs"] if r["status"] != "skipped"]
+    skipped = [r for r in doc["runs"] if r["status"] == "skipped"]
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.6))
     panels = [("prove_seconds", "prove time (s)"), ("prove_peak_mib", "prove peak memory (MiB)")]
     keys = sorted({series_key(r) for r in runs},
@@ -568,6 +581,9 @@ def plot(doc, png):
              + (f", {r['stopped_in_s']:.0f} s into {r['stopped_in']}" if r.get("stopped_in")
                 and r.get("stopped_in_s") is not None else "")
              + (f" ({r['error'][:60]})" if r.get("error") else "") for r in failed]
+    if skipped:
+        notes.append("EZKL not run on " + ", ".join(r["model"] for r in skipped)
+                     + ": larger than a model of the same family it did not finish")
     if notes:
         fig.text(0.01, 0.01, "\n".join(notes), fontsize=8, va="bottom", ha="left", family="monospace")
     rows = -(-len(handles) // min(4, max(1, len(handles))))
@@ -600,7 +616,9 @@ def table(doc):
         who = f"zkinfer {r['layout']}" if r["prover"] == "zkinfer" else "EZKL"
         rws = r.get("circuit_rows") if r["prover"] == "zkinfer" else r.get("num_rows")
         status = r["status"]
-        if status != "ok":
+        if status == "skipped":
+            status += f": {r['reason']}"
+        elif status != "ok":
             status += f" after {r['wall_s']:.0f} s"
             if r.get("stopped_in"):
                 status += f", {r['stopped_in_s']:.0f} s into {r['stopped_in']}" \
@@ -672,6 +690,9 @@ def main():
                     help="RSS limit of a command's process tree (capped at 95%% of RAM)")
     ap.add_argument("--ezkl-inputs", type=int, default=1,
                     help="inputs EZKL calibrates on and proves, each once (default 1)")
+    ap.add_argument("--ezkl-all-sizes", action="store_true",
+                    help="run EZKL on every size, even above one of the same family it did not "
+                         "finish within the limits (default: those are recorded as skipped)")
     ap.add_argument("--keep-keys", action="store_true", help="keep pk.bin / pk.key files")
     ap.add_argument("--plot-only", action="store_true",
                     help="redraw OUT/scaling.png and the doc table from OUT/scaling.json")
@@ -718,7 +739,7 @@ def main():
                        f"first {opt.ezkl_inputs} input(s) of each model"},
         "options": {"sizes": opt.sizes, "only": opt.only, "layouts": layouts,
                     "skip_ezkl": opt.skip_ezkl, "seed": opt.seed, "cnn_input": opt.cnn_input,
-                    "ezkl_timeout_s": opt.ezkl_timeout, "zkinfer_timeout_s": opt.zkinfer_timeout,
+                    "ezkl_timeout_s": opt.ezkl_timeout, "ezkl_all_sizes": opt.ezkl_all_sizes, "zkinfer_timeout_s": opt.zkinfer_timeout,
                     "mem_limit_gib": round(mem_limit / 2**30, 2), "ezkl_inputs": opt.ezkl_inputs,
                     "work": str(work)},
         "models": metas, "runs": [],
@@ -733,13 +754,22 @@ def main():
         tmp.write_text(json.dumps(doc, indent=1) + "\n")
         tmp.replace(json_path)
 
+    ezkl_stopped = {}  # family -> the EZKL run the watchdog stopped
     for meta in metas:
         mdir = work / "models" / meta["name"]
         for layout in layouts:
             doc["runs"].append(run_zkinfer(binary, mdir, meta, layout, work, opt, mem_limit))
             save()
         if not opt.skip_ezkl:
-            doc["runs"].append(run_ezkl(mdir, meta, work, opt, mem_limit))
+            stop = ezkl_stopped.get(meta["family"])
+            if stop and not opt.ezkl_all_sizes:
+                rec = skipped_run(meta, stop)
+                log(f"  EZKL: skipped ({rec['reason']})")
+            else:
+                rec = run_ezkl(mdir, meta, work, opt, mem_limit)
+                if rec["status"] in ("timeout", "memory_limit"):
+                    ezkl_stopped[meta["family"]] = rec
+            doc["runs"].append(rec)
             save()
     save()
     plot(doc, png_path)
