@@ -15,6 +15,10 @@ first:
            with --runs 1 --samples N: calibrate on those inputs, setup, prove input_00 once,
            verify. Its prove_s_median / prove_peak_rss_mb give the figures.
 
+EZKL's SRS for a logrows is the raw parameters of zkinfer's cached development SRS where there
+is one (seed_ezkl_srs: same format, insecure like EZKL's own gen_srs, which it would otherwise
+run first, outside the time limit but for many minutes at the larger sizes).
+
 Every command runs in its own process group under a watchdog: a wall-clock limit
 (--ezkl-timeout, default 1200 s = 20 min per model, not counting the making of a new SRS, once
 per logrows; --zkinfer-timeout, default 3600 s) and a
@@ -345,8 +349,53 @@ def ezkl_steps(work):
     return steps
 
 
+def zkinfer_cache():
+    """zkinfer's development SRS cache (prover::default_cache_dir)."""
+    if os.environ.get("ZKINFER_CACHE"):
+        return Path(os.environ["ZKINFER_CACHE"])
+    return Path(os.environ.get("HOME", "/tmp")) / ".cache" / "zkinfer"
+
+
+def raw_params_len(k):
+    """Bytes of halo2 raw KZG parameters of 2^k points: k, g and its Lagrange form, g2, [τ]g2."""
+    return 4 + 2 * 2**k * 64 + 2 * 128
+
+
+def seed_ezkl_srs():
+    """Give EZKL's SRS cache (kzgK.srs) the raw parameters of every development SRS zkinfer
+    has cached and EZKL has not: the same file format and, like EZKL's own `gen_srs`, an
+    insecure SRS, so both provers prove against the same kind of parameters and EZKL's runs
+    do not spend many minutes making a large SRS (its gen_srs did not finish logrows 22 in
+    17 minutes here). Returns the logrows copied."""
+    peer_srs = Path(os.environ.get("ZKINFER_PEER_HOME", Path.home() / ".cache" / "zkinfer-peer")) / "srs"
+    copied = []
+    cached = {int(p.stem.rpartition("k")[2]): p for p in zkinfer_cache().glob("dev-srs-k*.params")
+              if p.stem.rpartition("k")[2].isdigit()}
+    for k, src in sorted(cached.items()):
+        dst = peer_srs / f"kzg{k}.srs"
+        n, size = raw_params_len(k), src.stat().st_size
+        if dst.exists() or size < n:
+            continue
+        with open(src, "rb") as f:  # zkinfer's SRS artifact: a header, then the raw parameters
+            f.seek(size - n)
+            if int.from_bytes(f.read(4), "little") != k:
+                log(f"{src}: not raw parameters of logrows {k} at its end; not given to EZKL")
+                continue
+            f.seek(size - n)
+            peer_srs.mkdir(parents=True, exist_ok=True)
+            tmp = dst.with_suffix(f".srs.tmp{os.getpid()}")
+            with open(tmp, "wb") as out:
+                shutil.copyfileobj(f, out, 1 << 24)
+            tmp.replace(dst)
+        copied.append(k)
+    if copied:
+        log(f"EZKL SRS: zkinfer's development SRS for logrows {copied} copied into {peer_srs}")
+    return copied
+
+
 def run_ezkl(mdir, meta, work, opt, mem_limit):
     name = meta["name"]
+    rec_srs = seed_ezkl_srs()
     view = work / "ezkl_models" / name
     ezkl_view(mdir, view, opt.ezkl_inputs)
     ework = work / "ezkl" / name
@@ -356,6 +405,8 @@ def run_ezkl(mdir, meta, work, opt, mem_limit):
     cmd = ["bash", str(PEER), str(view), "--runs", "1", "--samples", str(n), "--work", str(ework)]
     rec = {"model": name, "family": meta["family"], "macs": meta["macs"], "prover": "ezkl",
            "layout": None, "command": " ".join(cmd), "ezkl_inputs": n, "load1_before": load1()}
+    if rec_srs:
+        rec["srs_from_zkinfer_logrows"] = rec_srs
     log(f"{name} ({meta['macs']:,} MACs): ezkl_bench.sh --runs 1 --samples {n} "
         f"(limit {opt.ezkl_timeout:g} s)")
     # Which step is running, since when, and its sampled peak: a step's log appears as it starts.
