@@ -7,13 +7,16 @@ for, then EZKL through ../shared/peer/ezkl_bench.sh (--runs 1 --samples 1), ever
 under scripts/scaling_curve.py's watchdog: a wall-clock limit (EZKL: --ezkl-timeout, default
 20 min, not counting the making of a new SRS) and a memory limit on the process tree
 (--mem-limit-gib, default 24, capped at 95% of RAM). A run stopped by either is recorded with
-the step it was in and what it had measured by then.
+the step it was in and what it had measured by then; EZKL is stopped as "too_large" when its
+calibration asks for more than 2^--ezkl-max-logrows rows (default 24). --layouts "" runs EZKL
+alone.
 
 Writes OUT/real_vs_ezkl.json (after every run) and prints the Markdown table of
 scaling_curve.py, with the zkinfer / EZKL ratios where both finished.
 
 Usage: python3 scripts/real_vs_ezkl.py [MODEL_DIR ...] [--layouts wide] [--skip-ezkl]
            [--out target/real] [--ezkl-timeout S] [--zkinfer-timeout S] [--mem-limit-gib G]
+           [--ezkl-max-logrows L]
 """
 import argparse
 import datetime
@@ -46,6 +49,8 @@ def main():
     ap.add_argument("--ezkl-timeout", type=float, default=1200.0)
     ap.add_argument("--zkinfer-timeout", type=float, default=3600.0)
     ap.add_argument("--mem-limit-gib", type=float, default=24.0)
+    ap.add_argument("--ezkl-max-logrows", type=int, default=24,
+                    help="stop EZKL when its calibrated settings need more logrows (default 24)")
     opt = ap.parse_args()
     opt.ezkl_inputs, opt.keep_keys = 1, False  # what run_zkinfer / run_ezkl read
     sc = load_scaling()
@@ -68,6 +73,7 @@ def main():
            "zkinfer": {"binary": bin_info, "git": sc.git_info()},
            "options": {"layouts": layouts, "skip_ezkl": opt.skip_ezkl,
                        "ezkl_timeout_s": opt.ezkl_timeout, "zkinfer_timeout_s": opt.zkinfer_timeout,
+                       "ezkl_max_logrows": opt.ezkl_max_logrows,
                        "mem_limit_gib": round(mem_limit / 2**30, 2)},
            "models": [], "runs": []}
     out_json = work / "real_vs_ezkl.json"

@@ -27,6 +27,8 @@ capped at 95% of this machine's RAM). A command that passes either is stopped (S
 SIGKILL) and recorded as "timeout" / "memory_limit" with what it had measured by then: the
 steps it finished (EZKL: per-step logs; zkinfer: progress lines), the step it was in and for
 how long, and the sampled peak RSS. A command that fails is recorded as "failed" with its error.
+EZKL is stopped as "too_large" when its calibration asks for more than 2^--ezkl-max-logrows rows
+(default 24: its SRS alone would be over 2 GB and take hours to make, for a key that cannot fit).
 Once EZKL is stopped by the watchdog on a model, the larger models of the same family are
 recorded as "skipped" rather than run (each would take the full limit to fail the same way);
 --ezkl-all-sizes runs them anyway.
@@ -40,7 +42,7 @@ the table between them. --plot-only redraws the PNG and the table from OUT/scali
 Usage: python3 scripts/scaling_curve.py [--sizes all|small] [--only NAME,...]
            [--layouts tall,wide] [--skip-ezkl] [--out docs/] [--work target/scaling]
            [--ezkl-timeout S] [--zkinfer-timeout S] [--mem-limit-gib G] [--ezkl-inputs N]
-           [--ezkl-all-sizes] [--keep-keys] [--plot-only]
+           [--ezkl-max-logrows L] [--ezkl-all-sizes] [--keep-keys] [--plot-only]
 Needs numpy, onnx, onnxruntime, matplotlib; the release binary target/release/zkinfer (copied
 into WORK/bin at the start, so a rebuild during the run does not mix binaries).
 """
@@ -182,7 +184,7 @@ def tree_rss(root):
 def run_watched(cmd, stdout_path, stderr_path, timeout_s, mem_limit, on_poll=None, env=None):
     """Run cmd in its own session under a wall-clock and a process-tree RSS limit.
     on_poll(elapsed, rss) is called every POLL_S; what it returns (seconds, or None) is not
-    counted against timeout_s. Returns {rc, wall_s, stopped (None|"timeout"|"memory_limit"),
+    counted against timeout_s, and a string stops the command with that string as the reason. Returns {rc, wall_s, stopped (None|"timeout"|"memory_limit"),
     peak_tree_mib}."""
     t0 = time.monotonic()
     peak = 0
@@ -194,8 +196,11 @@ def run_watched(cmd, stdout_path, stderr_path, timeout_s, mem_limit, on_poll=Non
                 rss, pids = tree_rss(proc.pid)
                 peak = max(peak, rss)
                 elapsed = time.monotonic() - t0
-                excluded = (on_poll(elapsed, rss) or 0.0) if on_poll else 0.0
-                if stopped is None and elapsed - excluded > timeout_s:
+                polled = on_poll(elapsed, rss) if on_poll else None
+                excluded = 0.0 if isinstance(polled, str) else (polled or 0.0)
+                if isinstance(polled, str):
+                    stopped = polled
+                elif stopped is None and elapsed - excluded > timeout_s:
                     stopped = "timeout"
                 elif stopped is None and rss > mem_limit:
                     stopped = "memory_limit"
@@ -247,7 +252,7 @@ def tail(path, n=8):
 
 
 # ----------------------------------------------------------------- zkinfer
-ZK_COMPILED = re.compile(r"compiled, logrows (\d+) \((\d+) circuit rows\)")
+ZK_COMPILED = re.compile(r"compiled, logrows (\d+) \((\d+) circuit rows[:)]")
 ZK_KEYS = re.compile(r"keys in ([\d.]+) s")
 ZK_PHASES = [("keygen", "setting up"), ("prove", "; proving")]  # progress lines on stderr
 
@@ -285,7 +290,8 @@ def run_zkinfer(binary, mdir, meta, layout, work, opt, mem_limit):
         rec["status"] = "ok" if bench.get("verified") else "failed"
         if not bench.get("verified"):
             rec["error"] = "proof did not verify"
-        for key in ("logrows", "rows", "circuit_rows", "circuit_rows_per_mac", "compile_seconds",
+        for key in ("logrows", "rows", "circuit_rows", "circuit_rows_per_mac", "circuit_rows_by_op",
+                    "compile_seconds",
                     "keygen_seconds", "keygen_peak_mib", "prove_seconds", "prove_peak_mib",
                     "verify_seconds", "proof_bytes", "pk_bytes", "vk_bytes", "verified",
                     "max_abs_error"):
@@ -393,6 +399,17 @@ def seed_ezkl_srs():
     return copied
 
 
+def too_large(ework, max_logrows):
+    """Whether EZKL's calibrated settings ask for more than 2^max_logrows rows: its SRS alone
+    is then 2^(logrows+7) bytes (8.6 GB at 26) and takes hours to make here, for a proving key
+    that cannot fit in this machine's memory (its setup ran out of 24 GB at logrows 22)."""
+    try:
+        settings = json.loads((ework / "settings.json").read_text())
+        return settings["run_args"]["logrows"] > max_logrows
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def run_ezkl(mdir, meta, work, opt, mem_limit):
     name = meta["name"]
     rec_srs = seed_ezkl_srs()
@@ -414,6 +431,8 @@ def run_ezkl(mdir, meta, work, opt, mem_limit):
 
     def on_poll(elapsed, rss):
         logs = ework / "logs"
+        if too_large(ework, opt.ezkl_max_logrows):
+            return "too_large"
         if logs.is_dir():
             for p in logs.glob("*.log"):
                 seen.setdefault(p.stem, elapsed)
@@ -512,7 +531,8 @@ STYLE = {  # (prover, layout) -> colour
     ("zkinfer", "tall"): "tab:blue", ("zkinfer", "wide"): "tab:green", ("ezkl", None): "tab:red",
 }
 FAMILY_STYLE = {"mlp": ("o", "-"), "cnn": ("s", "--")}
-FAIL_LABEL = {"timeout": "timeout", "memory_limit": "mem limit", "failed": "failed"}
+FAIL_LABEL = {"timeout": "timeout", "memory_limit": "mem limit", "failed": "failed",
+              "too_large": "logrows over limit"}
 
 
 def series_key(r):
@@ -741,6 +761,8 @@ def main():
                     help="RSS limit of a command's process tree (capped at 95%% of RAM)")
     ap.add_argument("--ezkl-inputs", type=int, default=1,
                     help="inputs EZKL calibrates on and proves, each once (default 1)")
+    ap.add_argument("--ezkl-max-logrows", type=int, default=24,
+                    help="stop EZKL when its calibrated settings need more logrows (default 24)")
     ap.add_argument("--ezkl-all-sizes", action="store_true",
                     help="run EZKL on every size, even above one of the same family it did not "
                          "finish within the limits (default: those are recorded as skipped)")
@@ -790,7 +812,8 @@ def main():
                        f"first {opt.ezkl_inputs} input(s) of each model"},
         "options": {"sizes": opt.sizes, "only": opt.only, "layouts": layouts,
                     "skip_ezkl": opt.skip_ezkl, "seed": opt.seed, "cnn_input": opt.cnn_input,
-                    "ezkl_timeout_s": opt.ezkl_timeout, "ezkl_all_sizes": opt.ezkl_all_sizes, "zkinfer_timeout_s": opt.zkinfer_timeout,
+                    "ezkl_timeout_s": opt.ezkl_timeout, "ezkl_all_sizes": opt.ezkl_all_sizes,
+                    "ezkl_max_logrows": opt.ezkl_max_logrows, "zkinfer_timeout_s": opt.zkinfer_timeout,
                     "mem_limit_gib": round(mem_limit / 2**30, 2), "ezkl_inputs": opt.ezkl_inputs,
                     "work": str(work)},
         "models": metas, "runs": [],
@@ -818,7 +841,7 @@ def main():
                 log(f"  EZKL: skipped ({rec['reason']})")
             else:
                 rec = run_ezkl(mdir, meta, work, opt, mem_limit)
-                if rec["status"] in ("timeout", "memory_limit"):
+                if rec["status"] in ("timeout", "memory_limit", "too_large"):
                     ezkl_stopped[meta["family"]] = rec
             doc["runs"].append(rec)
             save()

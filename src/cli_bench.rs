@@ -5,6 +5,7 @@
 use crate::cli_args::BenchArgs;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use zkinfer::artifacts::{write_json, ModelDir};
@@ -22,6 +23,8 @@ struct Record {
     circuit_rows: usize,
     macs: usize,
     circuit_rows_per_mac: Option<f64>,
+    /// Circuit rows per kind of op (`linear`, `rescale`, …): where the rows go.
+    circuit_rows_by_op: BTreeMap<&'static str, usize>,
     compile_seconds: f64,
     keygen_seconds: f64,
     prove_seconds: f64,
@@ -166,9 +169,18 @@ fn bench_one(
     )?;
     let compile_seconds = t.elapsed().as_secs_f64();
     d.write_compiled(&settings, onnx)?;
+    let circuit_rows_by_op = settings
+        .circuit(&settings.quantize_inputs(&input)?)?
+        .circuit_rows_by_op();
+    let by_op: Vec<String> = circuit_rows_by_op
+        .iter()
+        .map(|(op, rows)| format!("{op} {rows}"))
+        .collect();
     eprintln!(
-        "bench: {name}: compiled, logrows {} ({} circuit rows); setting up",
-        settings.logrows, settings.circuit_rows
+        "bench: {name}: compiled, logrows {} ({} circuit rows: {}); setting up",
+        settings.logrows,
+        settings.circuit_rows,
+        by_op.join(", ")
     );
 
     reset_peak();
@@ -235,6 +247,7 @@ fn bench_one(
         circuit_rows: settings.circuit_rows,
         macs,
         circuit_rows_per_mac: (macs > 0).then(|| settings.circuit_rows as f64 / macs as f64),
+        circuit_rows_by_op,
         compile_seconds,
         keygen_seconds,
         prove_seconds: proof.prove_seconds,

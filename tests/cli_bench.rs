@@ -60,6 +60,14 @@ fn bench_records_each_model_of_a_directory() {
             .unwrap();
     assert_eq!(iris["logrows"], settings["logrows"]);
     assert_eq!(iris["circuit_rows"], settings["circuit_rows"]);
+    // Where the rows go: the two dense layers, their rescales and the ReLU between them; the
+    // inputs' range rows and the public rows are in no op.
+    let by_op = iris["circuit_rows_by_op"].as_object().unwrap();
+    let ops: Vec<&str> = by_op.keys().map(String::as_str).collect();
+    assert_eq!(ops, ["linear", "relu", "rescale"], "{iris}");
+    let in_ops: u64 = by_op.values().map(|v| v.as_u64().unwrap()).sum();
+    let total = iris["circuit_rows"].as_u64().unwrap();
+    assert!(in_ops > 0 && in_ops < total, "{in_ops} of {total}");
     assert_eq!(
         iris["pk_bytes"].as_u64().unwrap(),
         std::fs::metadata(out.join("mlp_iris/pk.bin"))
@@ -103,4 +111,7 @@ fn bench_wide_layout_takes_fewer_rows_for_shared_inputs() {
     assert_eq!(tall[0]["macs"], wide[0]["macs"]);
     let rows = |r: &serde_json::Value| r["circuit_rows"].as_u64().unwrap();
     assert!(rows(&wide[0]) * 2 < rows(&tall[0]), "{wide:?} vs {tall:?}");
+    // The dense layers are what the wide layout shrinks.
+    let linear = |r: &serde_json::Value| r["circuit_rows_by_op"]["linear"].as_u64().unwrap();
+    assert!(linear(&wide[0]) * 4 < linear(&tall[0]), "{wide:?} vs {tall:?}");
 }

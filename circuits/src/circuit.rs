@@ -8,6 +8,7 @@ use crate::tensor::Tensor;
 use halo2_axiom::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_axiom::halo2curves::bn256::Fr;
 use halo2_axiom::plonk::{Circuit, ConstraintSystem, Error};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Largest logrows this crate will lay out.
@@ -174,6 +175,19 @@ impl ModelCircuit {
             rows.push(start..end);
         });
         rows
+    }
+
+    /// Circuit rows each kind of op takes (by [`crate::ops::Op::name`]), summed over the
+    /// nodes laid out: where a model's rows go. The inputs' range rows and the public rows
+    /// are in no op.
+    pub fn circuit_rows_by_op(&self) -> BTreeMap<&'static str, usize> {
+        let mut by = BTreeMap::new();
+        for (node, rows) in self.graph.nodes.iter().zip(self.node_rows()) {
+            if !rows.is_empty() {
+                *by.entry(node.op.name()).or_default() += crate::ops::circuit_rows(rows.len());
+            }
+        }
+        by
     }
 
     /// Lays out all nodes; returns (output wires, input wires).
