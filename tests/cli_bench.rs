@@ -113,5 +113,8 @@ fn bench_wide_layout_takes_fewer_rows_for_shared_inputs() {
     assert!(rows(&wide[0]) * 2 < rows(&tall[0]), "{wide:?} vs {tall:?}");
     // The dense layers are what the wide layout shrinks.
     let linear = |r: &serde_json::Value| r["circuit_rows_by_op"]["linear"].as_u64().unwrap();
-    assert!(linear(&wide[0]) * 4 < linear(&tall[0]), "{wide:?} vs {tall:?}");
+    assert!(
+        linear(&wide[0]) * 4 < linear(&tall[0]),
+        "{wide:?} vs {tall:?}"
+    );
 }
