@@ -1,5 +1,6 @@
 //! Pre-quantized models (onnxruntime's QDQ and QOperator int8 versions of mlp_digits,
-//! cnn_digits and logreg_breast_cancer, and a QDQ Conv → GlobalAveragePool): for all 10
+//! cnn_digits and logreg_breast_cancer, a QDQ Conv → GlobalAveragePool, and a Concat of
+//! differently quantized tensors in both forms): for all 10
 //! inputs the proof verifies and the proven int8 outputs are exactly onnxruntime's (its float
 //! outputs are `(q − zero_point)·scale`, so equal floats mean equal integers).
 
@@ -103,4 +104,17 @@ fn logreg_qop_matches_onnxruntime_exactly() {
 #[test]
 fn conv_gap_qdq_matches_onnxruntime_exactly() {
     prove_quantized("conv_gap_qdq", QuantFormat::Qdq);
+}
+
+/// DQ… → Concat → Q over four int8 tensors, three quantized otherwise than the output, which
+/// onnxruntime fuses into QLinearConcat (`tests/data/quantized/concat_qdq/make.py`).
+#[test]
+fn concat_qdq_matches_onnxruntime_exactly() {
+    prove_quantized("concat_qdq", QuantFormat::Qdq);
+}
+
+/// com.microsoft QLinearConcat itself, over the same tensors.
+#[test]
+fn concat_qop_matches_onnxruntime_exactly() {
+    prove_quantized("concat_qop", QuantFormat::QOperator);
 }

@@ -14,9 +14,12 @@
 //!
 //! Requantization is [`Requant`] (`MlasRequantizeOutput`'s float32 arithmetic, proven by
 //! thresholds); functions of one int8 tensor are 256-entry lookup tables built the way
-//! onnxruntime builds QLinearSigmoid's; max pooling and reshapes move integers unchanged.
+//! onnxruntime builds QLinearSigmoid's; max pooling, reshapes and concatenation move integers
+//! unchanged (a concatenated input quantized otherwise than the output is requantized first,
+//! as QLinearConcat does).
 
 mod binary;
+mod concat;
 mod linear;
 mod pointwise;
 
@@ -55,6 +58,8 @@ pub(crate) const OPS: &[(&str, &str, bool, Lower)] = &[
     (MS, "QLinearMul", true, Importer::qlinear_binary),
     ("", "Add", false, Importer::float_binary),
     ("", "Mul", false, Importer::float_binary),
+    ("", "Concat", false, Importer::concat),
+    (MS, "QLinearConcat", true, Importer::concat),
     ("", "Flatten", false, Importer::reshape),
     ("", "Reshape", false, Importer::reshape),
     ("", "Squeeze", false, Importer::reshape),
@@ -135,6 +140,12 @@ pub(crate) enum Val {
         qa: Affine,
         b: TensorId,
         qb: Affine,
+    },
+    /// Concat of dequantized tensors of different quantizations, awaiting the QuantizeLinear
+    /// that requantizes each part to one.
+    DeqConcat {
+        parts: Vec<(TensorId, Affine)>,
+        axis: usize,
     },
     /// A float function of a dequantized integer tensor, awaiting its QuantizeLinear.
     Unary {

@@ -187,6 +187,7 @@ impl Importer {
             }
             Val::Deq { id, q: q_in } => self.tabulate(node, id, Function::Identity, q_in, q),
             Val::Unary { id, q: q_in, f } => self.tabulate(node, id, f, q_in, q),
+            Val::DeqConcat { parts, axis } => self.requantized_concat(node, &parts, axis, q)?,
             Val::Binary { op, a, qa, b, qb } => self.binary(node, op, (a, qa), (b, qb), q)?,
             Val::Acc {
                 id,
@@ -247,7 +248,7 @@ impl Importer {
         Ok(())
     }
 
-    fn tabulate(
+    pub(crate) fn tabulate(
         &mut self,
         node: &NodeProto,
         id: TensorId,
@@ -509,6 +510,9 @@ pub(crate) fn kind(v: &Val) -> &'static str {
         Val::Acc { .. } => "a float accumulator without QuantizeLinear",
         Val::Unary { .. } => "a float function without QuantizeLinear",
         Val::Binary { .. } => "a float sum or product without QuantizeLinear",
+        Val::DeqConcat { .. } => {
+            "a concatenation of differently quantized tensors without QuantizeLinear"
+        }
     }
 }
 
