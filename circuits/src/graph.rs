@@ -7,6 +7,12 @@ use crate::ops::{check_range, Op};
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
+/// The largest magnitude a value of the graph may reach ([`Graph::bounds`]). BN254's scalar
+/// field has `p ≈ 2^253.6` elements, so the integers of `(−p/2, p/2)` are field elements one
+/// to one and every gadget's argument holds over them; `2^250` leaves room for the offsets
+/// the gadgets add (halves, range shifts).
+const FIELD_SAFE: f64 = 1.8092513943330656e75; // 2^250
+
 /// Index of a tensor: graph inputs first, then one per node in order.
 pub type TensorId = usize;
 
@@ -222,7 +228,39 @@ impl Graph {
                 reason: format!("output tensor {bad} does not exist"),
             });
         }
+        let bounds = self.bounds();
+        for (node, bound) in self.nodes.iter().zip(&bounds[self.inputs.len()..]) {
+            if *bound >= FIELD_SAFE {
+                return Err(CircuitError::MalformedGraph {
+                    node: node.name.clone(),
+                    reason: format!(
+                        "its values may reach 2^{:.0} in magnitude, where the circuit's field \
+                         (2^253) no longer represents integers one to one: rescale before it",
+                        bound.log2()
+                    ),
+                });
+            }
+        }
         Ok(())
+    }
+
+    /// A bound on the magnitude of every value of each tensor (inputs, then nodes), whatever
+    /// the input within its range: an input is range-checked (`[-2^23, 2^23)`, or its integer
+    /// range), and each op bounds its outputs by its inputs' ([`Op::bound`]).
+    pub fn bounds(&self) -> Vec<f64> {
+        let mut bounds: Vec<f64> = self
+            .inputs
+            .iter()
+            .map(|i| match i.affine {
+                Some(a) => f64::from(a.min.unsigned_abs().max(a.max.unsigned_abs())),
+                None => ACT_BOUND as f64,
+            })
+            .collect();
+        for node in &self.nodes {
+            let inputs: Vec<f64> = node.inputs.iter().map(|i| bounds[*i]).collect();
+            bounds.push(node.op.bound(&inputs));
+        }
+        bounds
     }
 
     /// Whether the circuit proves every value of tensor `id` is 0 or 1: a comparison's output

@@ -371,7 +371,8 @@ fn the_oracle_is_defined_where_the_comparison_is_proven() {
 #[test]
 fn oracle_overflow_and_bad_parameters_are_errors_before_any_layout() {
     use zkinfer_circuits::ops::{Mul, Rescale};
-    // (2^63·x)² overflows i128 (the field would hold it): an error, not a wrapped value.
+    // (2^63·x)² overflows i128 (the field, 2^253, holds it, so the graph is valid): an
+    // error, not a wrapped value.
     let mut g = (*graph(
         Op::Linear(Linear {
             rows: vec![AffineRow {
@@ -383,20 +384,18 @@ fn oracle_overflow_and_bad_parameters_are_errors_before_any_layout() {
         vec![1],
     ))
     .clone();
-    for n in 0..3 {
-        g.nodes.push(Node {
-            name: format!("square{n}"),
-            op: Op::Mul(Mul {
-                lhs: vec![0],
-                rhs: vec![0],
-            }),
-            inputs: vec![n + 1, n + 1],
-            shape: vec![1],
-            scale: 0,
-            affine: None,
-        });
-    }
-    g.outputs = vec![4];
+    g.nodes.push(Node {
+        name: "square0".into(),
+        op: Op::Mul(Mul {
+            lhs: vec![0],
+            rhs: vec![0],
+        }),
+        inputs: vec![1, 1],
+        shape: vec![1],
+        scale: 0,
+        affine: None,
+    });
+    g.outputs = vec![2];
     let err =
         ModelCircuit::new(Arc::new(g), &[vec![(1 << 23) - 1]], Visibility::default()).unwrap_err();
     assert!(
@@ -412,5 +411,47 @@ fn oracle_overflow_and_bad_parameters_are_errors_before_any_layout() {
             node: "op".into(),
             reason: format!("rescale shift 32 outside 1..={RANGE_BITS}"),
         }
+    );
+}
+
+#[test]
+fn a_graph_whose_values_could_pass_the_field_size_is_refused() {
+    // Linear layers with 2^62 weights and no rescale between them: inputs of 2^23 reach
+    // 2^85, 2^147, 2^209 and then 2^271, past the field (p ≈ 2^253.6), where the circuit
+    // would prove the wrapped value; the oracle's i128 would refuse such an input, but the
+    // circuit must not exist at all.
+    let op = || {
+        Op::Linear(Linear {
+            rows: vec![AffineRow {
+                bias: 0,
+                terms: vec![(0, 1 << 62)],
+            }],
+        })
+    };
+    let layer = |name: &str, input: usize| Node {
+        name: name.into(),
+        op: op(),
+        inputs: vec![input],
+        shape: vec![1],
+        scale: 0,
+        affine: None,
+    };
+    let chain = |n: usize| {
+        let mut g = (*graph(op(), &[vec![1]], vec![1])).clone();
+        g.nodes = (0..n).map(|i| layer(&format!("l{i}"), i)).collect();
+        g.outputs = vec![n];
+        Arc::new(g)
+    };
+    let bounds = chain(3).bounds();
+    assert_eq!(
+        bounds.iter().map(|b| b.log2()).collect::<Vec<_>>(),
+        [23.0, 85.0, 147.0, 209.0]
+    );
+    ModelCircuit::blank(chain(3), Visibility::default()).unwrap();
+    let err = ModelCircuit::blank(chain(4), Visibility::default()).unwrap_err();
+    assert!(
+        matches!(&err, CircuitError::MalformedGraph { node, reason }
+            if node == "l3" && reason.starts_with("its values may reach 2^271")),
+        "{err}"
     );
 }

@@ -2,7 +2,7 @@
 //! guard, agree with the tall layout, and a forged accumulator fails the gate on its block.
 
 use std::sync::Arc;
-use zkinfer_circuits::chip::{Layout, WIDE_IN, WIDE_OUT, WIDE_ROWS};
+use zkinfer_circuits::chip::{Layout, LANES, WIDE_IN, WIDE_OUT, WIDE_ROWS};
 use zkinfer_circuits::ops::{AffineRow, Linear, Op};
 use zkinfer_circuits::testing::{
     assert_rejected, check_honest, failures_claiming, failures_with, gate_at, graph, Tamper,
@@ -114,4 +114,34 @@ fn a_forged_input_lane_breaks_its_copy() {
         fs.contains(&zkinfer_circuits::testing::Failure::Copy { row: at }),
         "{fs:?}"
     );
+}
+
+#[test]
+fn a_tall_dot_ending_on_a_wide_block_is_pinned_by_its_own_gate() {
+    // Output 0 reads 7 inputs of its own: a tall dot of 2 rows, whose result is the `z` cell
+    // of the row after them, where the wide blocks of outputs 1..=16 (sharing 25 inputs)
+    // start: that cell is also the first block's accumulator 5, which its gate reads with
+    // `cont = 0`.
+    let mut rows = vec![AffineRow {
+        bias: 2,
+        terms: (0..7).map(|k| (k, i64::from(k) - 3)).collect(),
+    }];
+    rows.extend((0..WIDE_OUT as i64).map(|o| AffineRow {
+        bias: o,
+        terms: (7..32).map(|k| (k, (o + i64::from(k)) % 9 - 4)).collect(),
+    }));
+    let n_out = rows.len();
+    let g = graph(Op::Linear(Linear { rows }), &[vec![32]], vec![n_out]);
+    let g = Arc::new(Graph {
+        layout: Layout::Wide,
+        ..(*g).clone()
+    });
+    let x: Vec<i128> = (0..32).map(|i| (i * 29) % 61 - 30).collect();
+    let c = ModelCircuit::new(g, &[x], Visibility::default()).unwrap();
+    check_honest(&c).unwrap();
+    let (public, start) = (c.instances().len(), op_start(&c));
+    // A forged result, claimed as output 0, fails the dot's last row and nothing else.
+    let result = Tamper::shift(LANES, start + 2, 1);
+    let fs = failures_claiming(&c, &[result], 0, 1);
+    assert_rejected(&fs, &[gate_at("linear", public, start + 1)], &[]);
 }

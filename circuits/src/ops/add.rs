@@ -23,6 +23,10 @@ pub struct Add {
 }
 
 impl OpImpl for Add {
+    fn bound(&self, inputs: &[f64]) -> f64 {
+        (self.lhs_mul as f64).abs() * inputs[0] + (self.rhs_mul as f64).abs() * inputs[1]
+    }
+
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
         let (x, u) = (inputs[0], inputs[1]);
         check_indices(node, "lhs", &self.lhs, x.len())?;

@@ -32,6 +32,10 @@ fn position(vals: &[i128], last: bool) -> usize {
 }
 
 impl OpImpl for ArgMax {
+    fn bound(&self, _inputs: &[f64]) -> f64 {
+        self.windows.iter().map(Vec::len).max().unwrap_or(0) as f64
+    }
+
     fn check(&self, node: &str) -> Result<()> {
         match self.windows.iter().position(Vec::is_empty) {
             Some(o) => Err(CircuitError::MalformedGraph {

@@ -17,6 +17,11 @@ pub struct Bilinear {
 }
 
 impl OpImpl for Bilinear {
+    fn bound(&self, inputs: &[f64]) -> f64 {
+        let terms = self.rows.iter().map(Vec::len).max().unwrap_or(0);
+        terms as f64 * inputs[0] * inputs[1]
+    }
+
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
         let (x, u) = (inputs[0], inputs[1]);
         check_outputs(node, self.rows.len(), out_shape)?;

@@ -4,7 +4,7 @@
 //! `[a > b]` is proven by a boolean `t` with `2·t·d − d − t ≥ 0` for `d = a − b` (a range row
 //! and two mul rows); `≥`, `<`, `≤` shift or negate `d`; `[a = b] = [d ≥ 0]·[d ≤ 0]`.
 
-use super::{check_range, Cand, OpImpl};
+use super::{check_range, moved_bound, Cand, OpImpl};
 use crate::chip::{Ctx, Wire, ACT_BOUND};
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -50,6 +50,10 @@ impl CmpKind {
 }
 
 impl OpImpl for Compare {
+    fn bound(&self, _inputs: &[f64]) -> f64 {
+        1.0
+    }
+
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
         let mut diffs = Vec::with_capacity(self.lhs.len());
         let mut data = Vec::with_capacity(self.lhs.len());
@@ -108,6 +112,11 @@ pub struct Where {
 }
 
 impl OpImpl for Where {
+    fn bound(&self, inputs: &[f64]) -> f64 {
+        let cands: Vec<Cand> = self.then.iter().chain(&self.otherwise).copied().collect();
+        moved_bound(inputs, &cands)
+    }
+
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
         let mut data = Vec::with_capacity(self.cond.len());
         for ((c, x), y) in self.cond.iter().zip(&self.then).zip(&self.otherwise) {

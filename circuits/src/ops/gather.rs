@@ -2,7 +2,7 @@
 //! Pad. Each output element is an input cell or a constant cell; no rows (a constant costs
 //! one row per distinct value, shared by the whole circuit).
 
-use super::{check_outputs, Cand, OpImpl};
+use super::{check_outputs, moved_bound, Cand, OpImpl};
 use crate::chip::{Ctx, Wire};
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -16,6 +16,10 @@ pub struct Gather {
 }
 
 impl OpImpl for Gather {
+    fn bound(&self, inputs: &[f64]) -> f64 {
+        moved_bound(inputs, &self.items)
+    }
+
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
         check_outputs(node, self.items.len(), out_shape)?;
         let data = self

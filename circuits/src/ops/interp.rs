@@ -100,6 +100,11 @@ impl Interp {
 }
 
 impl OpImpl for Interp {
+    fn bound(&self, _inputs: &[f64]) -> f64 {
+        // The output is range-checked (`Ctx::interp`).
+        crate::chip::ACT_BOUND as f64
+    }
+
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
         self.check_params(node)?;
         let data = inputs[0]

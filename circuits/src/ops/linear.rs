@@ -28,6 +28,14 @@ pub struct Linear {
 }
 
 impl OpImpl for Linear {
+    fn bound(&self, inputs: &[f64]) -> f64 {
+        let row = |r: &AffineRow| {
+            let terms: f64 = r.terms.iter().map(|(_, w)| (*w as f64).abs()).sum();
+            (r.bias as f64).abs() + terms * inputs[0]
+        };
+        self.rows.iter().map(row).fold(0.0, f64::max)
+    }
+
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
         let x = inputs[0];
         check_outputs(node, self.rows.len(), out_shape)?;

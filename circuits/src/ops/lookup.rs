@@ -54,6 +54,12 @@ impl Lookup {
 }
 
 impl OpImpl for Lookup {
+    fn bound(&self, _inputs: &[f64]) -> f64 {
+        // Every output is a table value (the lookup argument).
+        let values = self.table.values.iter().map(|v| (*v as f64).abs());
+        values.fold(0.0, f64::max)
+    }
+
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
         let t = &self.table;
         let (lo, hi) = (

@@ -5,7 +5,7 @@
 //! range-checked non-negative and a running product of the differences, kept in `z`, must
 //! end at zero, so `y` is one of them.
 
-use super::{Cand, OpImpl};
+use super::{moved_bound, Cand, OpImpl};
 use crate::chip::{Ctx, Wire, RANGE_BITS};
 use crate::error::{CircuitError, Result};
 use crate::tensor::Tensor;
@@ -22,6 +22,11 @@ pub struct Max {
 }
 
 impl OpImpl for Max {
+    fn bound(&self, inputs: &[f64]) -> f64 {
+        let cands: Vec<Cand> = self.windows.iter().flatten().copied().collect();
+        moved_bound(inputs, &cands)
+    }
+
     fn check(&self, node: &str) -> Result<()> {
         match self.windows.iter().position(Vec::is_empty) {
             Some(o) => Err(CircuitError::MalformedGraph {

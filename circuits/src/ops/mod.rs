@@ -94,6 +94,19 @@ pub(crate) trait OpImpl {
     fn check(&self, _node: &str) -> Result<()> {
         Ok(())
     }
+    /// A bound on the magnitude of every output element, given bounds on the inputs' (in
+    /// input order): what [`crate::Graph::validate`] keeps below the field's size.
+    fn bound(&self, inputs: &[f64]) -> f64;
+}
+
+/// The largest of the input bounds and of the constants `cands` hold: the bound of an op that
+/// moves or selects its operands.
+pub(crate) fn moved_bound(inputs: &[f64], cands: &[Cand]) -> f64 {
+    let consts = cands.iter().filter_map(|c| match c {
+        Cand::Const(v) => Some((*v as f64).abs()),
+        Cand::Elem { .. } => None,
+    });
+    inputs.iter().copied().chain(consts).fold(0.0, f64::max)
 }
 
 impl Op {
@@ -127,6 +140,11 @@ impl Op {
     /// every node, so keygen does too).
     pub fn check(&self, node: &str) -> Result<()> {
         self.inner().check(node)
+    }
+
+    /// A bound on the magnitude of every output element, given bounds on the inputs'.
+    pub fn bound(&self, inputs: &[f64]) -> f64 {
+        self.inner().bound(inputs)
     }
 
     /// Lays the op out; `out` is the oracle's output for the wires' values.

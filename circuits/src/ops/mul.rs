@@ -17,6 +17,10 @@ pub struct Mul {
 }
 
 impl OpImpl for Mul {
+    fn bound(&self, inputs: &[f64]) -> f64 {
+        inputs[0] * inputs[1]
+    }
+
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
         let (x, u) = (inputs[0], inputs[1]);
         check_indices(node, "lhs", &self.lhs, x.len())?;

@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 pub struct Relu {}
 
 impl OpImpl for Relu {
+    fn bound(&self, inputs: &[f64]) -> f64 {
+        inputs[0]
+    }
+
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
         let bound = (1i128 << RANGE_BITS) - 1;
         check_range(node, inputs[0], -bound, bound)?;

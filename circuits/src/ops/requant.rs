@@ -174,6 +174,10 @@ impl Requant {
 }
 
 impl OpImpl for Requant {
+    fn bound(&self, _inputs: &[f64]) -> f64 {
+        f64::from(self.qmin.unsigned_abs().max(self.qmax.unsigned_abs()))
+    }
+
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
         self.check_params(node)?;
         let tables = self.all_tables();

@@ -33,6 +33,11 @@ pub fn round_shift(x: i128, shift: u32) -> i128 {
 }
 
 impl OpImpl for Rescale {
+    fn bound(&self, _inputs: &[f64]) -> f64 {
+        // The output is range-checked (`Ctx::rescale`).
+        crate::chip::ACT_BOUND as f64
+    }
+
     fn check(&self, node: &str) -> Result<()> {
         if self.shift == 0 || self.shift > RANGE_BITS {
             return Err(CircuitError::MalformedGraph {

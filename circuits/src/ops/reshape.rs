@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 pub struct Reshape {}
 
 impl OpImpl for Reshape {
+    fn bound(&self, inputs: &[f64]) -> f64 {
+        inputs[0]
+    }
+
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
         let x = inputs[0];
         if x.len() != out_shape.iter().product::<usize>() {

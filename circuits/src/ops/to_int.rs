@@ -17,6 +17,11 @@ pub struct ToInt {
 }
 
 impl OpImpl for ToInt {
+    fn bound(&self, _inputs: &[f64]) -> f64 {
+        // The output is range-checked (`Ctx::exact_div`).
+        crate::chip::ACT_BOUND as f64
+    }
+
     fn check(&self, node: &str) -> Result<()> {
         if self.shift > RANGE_BITS {
             return Err(CircuitError::MalformedGraph {
