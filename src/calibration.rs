@@ -274,7 +274,8 @@ pub fn read_calibration(path: &Path, model: &Model) -> Result<Calibration> {
         path: path.display().to_string(),
         reason: format!("not a calibration file: {e}"),
     })?;
-    if c.format_version != crate::FORMAT_VERSION {
+    // Calibration files did not change from version 4.
+    if !(4..=crate::FORMAT_VERSION).contains(&c.format_version) {
         return Err(Error::Mismatch {
             path: path.display().to_string(),
             reason: format!(

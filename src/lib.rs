@@ -29,8 +29,10 @@
 
 /// Format version of the files the facade writes: `settings.json`, proofs, `setup.json` and
 /// calibration files (key and SRS files carry [`prover::FORMAT_VERSION`]). A file of another
-/// version is refused with a message saying so.
-pub const FORMAT_VERSION: u32 = 4;
+/// version is refused with a message saying so (a calibration file of version 4 is read: its
+/// content did not change). Version 5: the wide layout packs three outputs to a constraint
+/// of its shared-input dot gate, so version-4 wide settings and their keys are refused.
+pub const FORMAT_VERSION: u32 = 5;
 
 pub mod artifacts;
 pub mod backend;

@@ -211,9 +211,12 @@ impl ModelCircuit {
             wires.push(t.data.iter().map(input).collect());
         }
         let live = self.graph.live_nodes();
+        let checked = self.graph.checked_later();
+        let bounds = self.graph.bounds();
         for (n, node) in self.graph.nodes.iter().enumerate() {
             let args: Vec<&[Wire]> = node.inputs.iter().map(|i| wires[*i].as_slice()).collect();
             let start = ctx.row();
+            ctx.set_output_bound(checked[n], bounds[n_in + n]);
             let out = if live[n] {
                 node.op.assign(ctx, &args, &self.values[n_in + n])
             } else {

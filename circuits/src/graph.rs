@@ -1,7 +1,7 @@
 //! The quantized graph and its reference evaluator, the single oracle every other layer
 //! (circuit, importer, CLI self-check) is compared against.
 
-use crate::chip::{Layout, ACT_BOUND, LIMB_BITS, RANGE_BITS};
+use crate::chip::{Layout, ACT_BOUND, LIMB_BITS, RANGE_BITS, WIDE_BOUND_BITS};
 use crate::error::{CircuitError, Result};
 use crate::ops::{check_range, Op};
 use crate::tensor::Tensor;
@@ -147,6 +147,31 @@ impl Graph {
             }
         }
         live
+    }
+
+    /// Which nodes' outputs a later node range-checks below `2^WIDE_BOUND_BITS` in
+    /// magnitude, every element, whatever the prover assigns: a live node reads the tensor as
+    /// its first input and range-checks it ([`Op::bounds_input`]), or a Reshape of it that is
+    /// so checked (the same cells). The wide layout packs the dot products of such nodes
+    /// without checks of their own (`Ctx::shared_dot_checks`).
+    pub fn checked_later(&self) -> Vec<bool> {
+        let n_in = self.inputs.len();
+        let live = self.live_nodes();
+        let elements = |node: &Node| node.shape.iter().product::<usize>();
+        let mut checked = vec![false; self.nodes.len()];
+        // Consumers come after their inputs: a reshape's own flag is final when it is read.
+        for (m, node) in self.nodes.iter().enumerate().rev() {
+            let Some(n) = node.inputs.first().and_then(|i| i.checked_sub(n_in)) else {
+                continue;
+            };
+            let checks = node.op.bounds_input().is_some_and(|b| b <= WIDE_BOUND_BITS)
+                || (matches!(node.op, Op::Reshape(_)) && checked[m]);
+            // An elementwise check covers as many elements as its output has: all of them.
+            if live[m] && checks && elements(node) == elements(&self.nodes[n]) {
+                checked[n] = true;
+            }
+        }
+        checked
     }
 
     /// Multiply-accumulates of the nodes laid out ([`Op::macs`]).

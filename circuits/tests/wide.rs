@@ -1,13 +1,17 @@
 //! The wide layout's shared-input dot gate: honest layouts pass MockProver and the free-cell
-//! guard, agree with the tall layout, and a forged accumulator fails the gate on its block.
+//! guard, agree with the tall layout, a forged accumulator fails the gate on its block, and
+//! errors that cancel in a packed constraint are caught where the outputs are bounded.
 
 use std::sync::Arc;
-use zkinfer_circuits::chip::{Layout, LANES, WIDE_IN, WIDE_OUT, WIDE_ROWS};
-use zkinfer_circuits::ops::{AffineRow, Linear, Op};
-use zkinfer_circuits::testing::{
-    assert_rejected, check_honest, failures_claiming, failures_with, gate_at, graph, Tamper,
+use zkinfer_circuits::chip::{
+    Layout, WideSlot, LANES, LANE_A, LANE_B, PACK_BITS, WIDE_IN, WIDE_OUT, WIDE_ROWS, WIDE_TAIL,
 };
-use zkinfer_circuits::{Graph, ModelCircuit, Visibility};
+use zkinfer_circuits::ops::{AffineRow, Linear, Op, Rescale};
+use zkinfer_circuits::testing::{
+    assert_rejected, cell_row, check_honest, failures_claiming, failures_with, gate_at, graph,
+    lookup_at, public_cell, Failure, Tamper,
+};
+use zkinfer_circuits::{Graph, GraphInput, ModelCircuit, Node, Visibility};
 
 /// Terms of the shared rows: three wide blocks, the last one partly empty.
 const TERMS: usize = 2 * WIDE_IN + 5;
@@ -39,22 +43,54 @@ fn linear() -> Linear {
     Linear { rows }
 }
 
-fn circuit(layout: Layout) -> ModelCircuit {
-    let n_out = linear().rows.len();
-    let g = graph(Op::Linear(linear()), &[vec![TERMS + 5]], vec![n_out]);
-    let g = Arc::new(Graph {
+/// The rescale after the linear op: it range-checks every output, which lets the wide
+/// layout pack them.
+const SHIFT: u32 = 8;
+
+/// `op` on an input of `n_in` elements, rescaled: the graph's output.
+fn rescaled(op: Linear, n_in: usize, layout: Layout) -> Arc<Graph> {
+    let n_out = op.rows.len();
+    let node = |name: &str, op: Op, input: usize| Node {
+        name: name.into(),
+        op,
+        inputs: vec![input],
+        shape: vec![n_out],
+        scale: 0,
+        affine: None,
+    };
+    Arc::new(Graph {
+        inputs: vec![GraphInput {
+            name: "x".into(),
+            shape: vec![n_in],
+            scale: 0,
+            affine: None,
+        }],
+        nodes: vec![
+            node("linear", Op::Linear(op), 0),
+            node("rescale", Op::Rescale(Rescale { shift: SHIFT }), 1),
+        ],
+        outputs: vec![2],
+        sources: vec![],
         layout,
-        ..(*g).clone()
-    });
+    })
+}
+
+fn circuit(layout: Layout) -> ModelCircuit {
     let x: Vec<i128> = (0..TERMS as i128 + 5)
         .map(|i| (i * 37) % 101 - 50)
         .collect();
+    let g = rescaled(linear(), x.len(), layout);
     ModelCircuit::new(g, &[x], Visibility::default()).unwrap()
 }
 
 /// The layout row the op starts on (after the public rows).
 fn op_start(c: &ModelCircuit) -> usize {
     c.node_rows()[0].start
+}
+
+/// The layout row of element `i`'s rescale (its remainder's range row, `x` in lane A).
+fn rescale_row(c: &ModelCircuit, i: usize) -> usize {
+    c.node_rows()[1].start + i * Rescale { shift: SHIFT }.rows()
 }
 
 #[test]
@@ -72,31 +108,156 @@ fn wide_layout_is_honest_and_agrees_with_tall() {
 }
 
 #[test]
+fn an_unchecked_output_is_packed_with_range_checks_of_its_own() {
+    // The same op as the graph's output, with nothing range-checking it: each output of a
+    // wide block gets two range rows (its static bound is below 2^33), and errors that cancel
+    // in a packed constraint fail the first of them.
+    let n_out = linear().rows.len();
+    let g = graph(Op::Linear(linear()), &[vec![TERMS + 5]], vec![n_out]);
+    let layout = |layout| {
+        Arc::new(Graph {
+            layout,
+            ..(*g).clone()
+        })
+    };
+    let x: Vec<i128> = (0..TERMS as i128 + 5).map(|i| i * 3 - 40).collect();
+    let c =
+        |l| ModelCircuit::new(layout(l), std::slice::from_ref(&x), Visibility::default()).unwrap();
+    let (tall, wide) = (c(Layout::Tall), c(Layout::Wide));
+    check_honest(&wide).unwrap();
+    assert_eq!(tall.instances(), wide.instances());
+    assert!(wide.size().unwrap().circuit_rows < tall.size().unwrap().circuit_rows);
+    let (public, start) = (wide.instances().len(), op_start(&wide));
+    let after = start + 3 * WIDE_ROWS;
+    let check0 = after + WIDE_TAIL;
+    let big = 1i128 << PACK_BITS;
+    let tampers = [
+        Tamper::shift(0, after, big),
+        Tamper::shift(1, after, -1),
+        Tamper::shift(LANE_A, check0, big),
+        Tamper::shift(LANE_A, check0 + 2, -1),
+    ];
+    let fs = failures_claiming(&wide, &tampers[..2], 0, big);
+    assert!(
+        !fs.iter()
+            .any(|f| matches!(f, Failure::Gate { gate, .. } if gate == "shared-input dot")),
+        "{fs:?}"
+    );
+    let fs = failures_with(
+        &wide.clone().with_tamper(&tampers),
+        wide.min_k().unwrap(),
+        wide.instances(),
+    );
+    assert_rejected(
+        &fs,
+        &[
+            gate_at("linear", public, check0),
+            gate_at("linear", public, check0 + 2),
+        ],
+        // The outputs' copies to their public cells (not moved with them here).
+        &[
+            public_cell(0),
+            public_cell(1),
+            cell_row(public, 0, after),
+            cell_row(public, 1, after),
+        ],
+    );
+}
+
+#[test]
 fn a_forged_output_fails_the_shared_dot_gate_of_its_last_block() {
     let c = circuit(Layout::Wide);
     let public = c.instances().len();
     let last = op_start(&c) + 2 * WIDE_ROWS;
-    // Output 0 is cell 0 after the last of the three blocks; its claim moves with it.
+    // Output 0 is cell 0 after the last of the three blocks; its rescale's copy moves with it.
     let out0 = Tamper::shift(0, last + WIDE_ROWS, 1);
-    let fs = failures_claiming(&c, &[out0], 0, 1);
-    assert_rejected(&fs, &[gate_at("shared-input dot", public, last)], &[]);
-}
-
-#[test]
-fn an_unused_accumulator_is_pinned_to_zero() {
-    let c = circuit(Layout::Wide);
-    let public = c.instances().len();
-    // The second group (4 outputs) starts on the first group's outputs (no rows between);
-    // its accumulator 10 after its last block is no output, yet the gate pins it to zero.
-    let second = op_start(&c) + 3 * WIDE_ROWS;
-    let last = second + 2 * WIDE_ROWS;
-    let free = Tamper::shift(10, last + WIDE_ROWS, 1);
+    let copy = Tamper::shift(LANE_A, rescale_row(&c, 0), 1);
     let fs = failures_with(
-        &c.clone().with_tamper(&[free]),
+        &c.clone().with_tamper(&[out0, copy]),
         c.min_k().unwrap(),
         c.instances(),
     );
-    assert_rejected(&fs, &[gate_at("shared-input dot", public, last)], &[]);
+    assert_rejected(
+        &fs,
+        &[
+            gate_at("shared-input dot", public, last),
+            gate_at("linear", public, rescale_row(&c, 0)),
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn errors_that_cancel_in_a_packed_constraint_fail_the_rescale() {
+    // Outputs 0 and 1 share a constraint, output 1 at 2^PACK_BITS: output 0 forged by
+    // d·2^PACK_BITS and output 1 by -d leave the gate vanishing. Each rescale's witness is
+    // recomputed for its forged input (output 1's remainder, output 0's result and the limbs
+    // of its range check), so that all that fails is the range check of output 0's result:
+    // its top limb is far out of the limb table.
+    let c = circuit(Layout::Wide);
+    let public = c.instances().len();
+    let after = op_start(&c) + 3 * WIDE_ROWS;
+    let acc1 = c.values()[1].data[1];
+    let r1 = (acc1 + (1 << (SHIFT - 1))).rem_euclid(1 << SHIFT);
+    let d: i128 = if r1 >= 1 { 1 } else { -1 };
+    let (row0, row1) = (rescale_row(&c, 0), rescale_row(&c, 1));
+    let dy = d << (PACK_BITS - SHIFT);
+    let tampers = [
+        Tamper::shift(0, after, d << PACK_BITS),
+        Tamper::shift(LANE_A, row0, d << PACK_BITS),
+        Tamper::shift(LANE_B, row0, dy),
+        Tamper::shift(LANE_A, row0 + 1, dy),
+        Tamper::shift(2, row0 + 1, dy >> 16),
+        Tamper::shift(1, after, -d),
+        Tamper::shift(LANE_A, row1, -d),
+        Tamper::shift(0, row1, -d),
+    ];
+    let fs = failures_with(
+        &c.clone().with_tamper(&tampers),
+        c.min_k().unwrap(),
+        c.instances(),
+    );
+    // Output 0's result also breaks its copy to its public cell (not moved here).
+    assert_rejected(
+        &fs,
+        &[lookup_at(public, 2, row0 + 1)],
+        &[public_cell(0), cell_row(public, LANE_A, row0 + 1)],
+    );
+}
+
+#[test]
+fn an_unused_accumulator_packed_with_an_output_is_pinned_to_zero() {
+    // The second group (4 outputs) starts on the first group's outputs (no rows between);
+    // output 3 shares its constraint with accumulator 4, which is no output. Forging output 3
+    // by +1 (its rescale's input and remainder moved with it, so the rescale still holds)
+    // and accumulator 4 by -2^-PACK_BITS leaves the gate vanishing: only accumulator 4's
+    // copy to the constant zero catches it.
+    let c = circuit(Layout::Wide);
+    let public = c.instances().len();
+    let after = op_start(&c) + 6 * WIDE_ROWS;
+    let out3 = WIDE_OUT + 3;
+    let acc = c.values()[1].data[out3];
+    let r = (acc + (1 << (SHIFT - 1))).rem_euclid(1 << SHIFT);
+    let d = if r < 255 { 1 } else { -1 };
+    let shifted =
+        zkinfer_circuits::field::to_field(-d) * WideSlot::pack_factor(1).invert().unwrap();
+    let tampers = [
+        Tamper::shift(3, after, d),
+        Tamper::shift(LANE_A, rescale_row(&c, out3), d),
+        Tamper::shift(0, rescale_row(&c, out3), d),
+        Tamper::shift_row(cell_row(public, 4, after), shifted),
+    ];
+    let fs = failures_with(
+        &c.clone().with_tamper(&tampers),
+        c.min_k().unwrap(),
+        c.instances(),
+    );
+    assert_rejected(&fs, &[], &[cell_row(public, 4, after)]);
+    let honest_copy = cell_row(public, 3, after);
+    assert!(
+        !fs.contains(&zkinfer_circuits::testing::Failure::Copy { row: honest_copy }),
+        "{fs:?}"
+    );
 }
 
 #[test]
@@ -130,18 +291,101 @@ fn a_tall_dot_ending_on_a_wide_block_is_pinned_by_its_own_gate() {
         bias: o,
         terms: (7..32).map(|k| (k, (o + i64::from(k)) % 9 - 4)).collect(),
     }));
-    let n_out = rows.len();
-    let g = graph(Op::Linear(Linear { rows }), &[vec![32]], vec![n_out]);
-    let g = Arc::new(Graph {
-        layout: Layout::Wide,
-        ..(*g).clone()
-    });
+    let g = rescaled(Linear { rows }, 32, Layout::Wide);
     let x: Vec<i128> = (0..32).map(|i| (i * 29) % 61 - 30).collect();
     let c = ModelCircuit::new(g, &[x], Visibility::default()).unwrap();
     check_honest(&c).unwrap();
     let (public, start) = (c.instances().len(), op_start(&c));
-    // A forged result, claimed as output 0, fails the dot's last row and nothing else.
+    // A forged result, its rescale's copy moved with it, fails the dot's last row and the
+    // rescale's range row.
     let result = Tamper::shift(LANES, start + 2, 1);
-    let fs = failures_claiming(&c, &[result], 0, 1);
-    assert_rejected(&fs, &[gate_at("linear", public, start + 1)], &[]);
+    let copy = Tamper::shift(LANE_A, rescale_row(&c, 0), 1);
+    let fs = failures_with(
+        &c.clone().with_tamper(&[result, copy]),
+        c.min_k().unwrap(),
+        c.instances(),
+    );
+    assert_rejected(
+        &fs,
+        &[
+            gate_at("linear", public, start + 1),
+            gate_at("linear", public, rescale_row(&c, 0)),
+        ],
+        &[],
+    );
+}
+
+/// A graph on one input of 4 elements whose nodes are `(op, inputs, elements)`, the last
+/// node's output the graph's.
+fn chain(nodes: Vec<(Op, Vec<usize>, usize)>) -> Graph {
+    let n = nodes.len();
+    Graph {
+        inputs: vec![GraphInput {
+            name: "x".into(),
+            shape: vec![4],
+            scale: 0,
+            affine: None,
+        }],
+        nodes: nodes
+            .into_iter()
+            .enumerate()
+            .map(|(i, (op, inputs, elements))| Node {
+                name: format!("n{i}"),
+                op,
+                inputs,
+                shape: vec![elements],
+                scale: 0,
+                affine: None,
+            })
+            .collect(),
+        outputs: vec![n],
+        sources: vec![],
+        layout: Layout::Wide,
+    }
+}
+
+#[test]
+fn a_dot_counts_as_checked_only_where_a_live_node_checks_every_element() {
+    let lin = || {
+        let row = AffineRow {
+            bias: 0,
+            terms: vec![(0, 1), (1, 2)],
+        };
+        Op::Linear(Linear { rows: vec![row; 4] })
+    };
+    let resc = || Op::Rescale(Rescale { shift: SHIFT });
+    let reshape = || Op::Reshape(zkinfer_circuits::ops::Reshape {});
+    let add = || {
+        Op::Add(zkinfer_circuits::ops::Add {
+            lhs_mul: 1,
+            rhs_mul: 1,
+            lhs: (0..4).collect(),
+            rhs: (0..4).collect(),
+        })
+    };
+    // Through two reshapes to a rescale: checked.
+    let g = chain(vec![
+        (lin(), vec![0], 4),
+        (reshape(), vec![1], 4),
+        (reshape(), vec![2], 4),
+        (resc(), vec![3], 4),
+    ]);
+    assert_eq!(g.checked_later(), [true, true, true, false]);
+    // A rescale nothing proven reads (dead): not checked.
+    let g = chain(vec![
+        (lin(), vec![0], 4),
+        (resc(), vec![1], 4),
+        (add(), vec![0, 1], 4),
+    ]);
+    assert_eq!(g.checked_later(), [false, false, false]);
+    // Read as a second input, or through an add: not checked.
+    let g = chain(vec![
+        (lin(), vec![0], 4),
+        (add(), vec![0, 1], 4),
+        (resc(), vec![2], 4),
+    ]);
+    assert_eq!(g.checked_later(), [false, true, false]);
+    // A rescale declared over fewer elements than the dot has: not checked.
+    let g = chain(vec![(lin(), vec![0], 4), (resc(), vec![1], 1)]);
+    assert_eq!(g.checked_later(), [false, false]);
 }

@@ -1,11 +1,12 @@
 //! Column allocation, custom gates and lookup arguments.
 
 use super::{
-    Layout, BLOCK, FN_LANES, LANES, LANE_A, LANE_B, LIMB_BITS, SECOND_LANE, WIDE_CELLS, WIDE_IN,
-    WIDE_OUT,
+    Layout, BLOCK, FN_LANES, LANES, LANE_A, LANE_B, LIMB_BITS, PACK_BITS, SECOND_LANE, WIDE_CELLS,
+    WIDE_GROUPS, WIDE_IN, WIDE_OUT, WIDE_PACK,
 };
 use halo2_axiom::circuit::{Layouter, Value};
 use halo2_axiom::halo2curves::bn256::Fr;
+use halo2_axiom::halo2curves::ff::Field;
 use halo2_axiom::plonk::{
     Advice, Column, ConstraintSystem, Error, Expression, Fixed, Instance, TableColumn,
 };
@@ -62,9 +63,10 @@ pub struct WideConfig {
 /// A fixed value of a wide block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WideSlot {
-    /// Weight of input `j` in output `o`.
+    /// Packed weight of input `j` in group `g`: `Σ_i 2^(PACK_BITS·i)·w_oj` over the group's
+    /// outputs `o = WIDE_PACK·g + i`.
     Weight(usize, usize),
-    /// Constant term of output `o`.
+    /// Packed constant term of group `g`.
     Bias(usize),
     /// 1 when the block continues a chain (adds its accumulators), 0 on a chain's first.
     Cont,
@@ -72,15 +74,20 @@ pub enum WideSlot {
 
 impl WideSlot {
     /// Fixed values a wide block holds.
-    pub const COUNT: usize = WIDE_OUT * WIDE_IN + WIDE_OUT + 1;
+    pub const COUNT: usize = WIDE_GROUPS * WIDE_IN + WIDE_GROUPS + 1;
 
     /// The slot's index, in `0 .. COUNT`.
     pub fn index(self) -> usize {
         match self {
-            WideSlot::Weight(o, j) => o * WIDE_IN + j,
-            WideSlot::Bias(o) => WIDE_OUT * WIDE_IN + o,
-            WideSlot::Cont => WIDE_OUT * WIDE_IN + WIDE_OUT,
+            WideSlot::Weight(g, j) => g * WIDE_IN + j,
+            WideSlot::Bias(g) => WIDE_GROUPS * WIDE_IN + g,
+            WideSlot::Cont => WIDE_GROUPS * WIDE_IN + WIDE_GROUPS,
         }
+    }
+
+    /// `2^(PACK_BITS·i)`: the factor of output `i` of a group.
+    pub fn pack_factor(i: usize) -> Fr {
+        Fr::from(2).pow_vartime([u64::from(PACK_BITS) * i as u64])
     }
 
     /// The column and the row of the block holding the slot.
@@ -158,8 +165,8 @@ impl ChipConfig {
         cfg
     }
 
-    /// The shared-input dot gate: for every output `o` of a wide block,
-    /// `q_w·(Σ_j w_oj·x_j + b_o + cont·z_o − z'_o) = 0`. Degree 3.
+    /// The shared-input dot gate: for every group `g` of [`WIDE_PACK`] outputs `o` of a wide
+    /// block, `q_w·(Σ_j W_gj·x_j + B_g + Σ_i 2^(PACK_BITS·i)·(cont·z_o − z'_o)) = 0`. Degree 3.
     fn configure_wide(&self, meta: &mut ConstraintSystem<Fr>) -> WideConfig {
         let q = meta.fixed_column();
         let mut slots = vec![self.coef, self.sel];
@@ -175,20 +182,24 @@ impl ChipConfig {
                 mq.query_fixed(col, Rotation(row as i32))
             };
             let cont = w(WideSlot::Cont);
-            let terms: Vec<Vec<Expression<Fr>>> = (0..WIDE_OUT)
-                .map(|o| {
-                    let mut t: Vec<_> = (0..WIDE_IN).map(|j| w(WideSlot::Weight(o, j))).collect();
-                    t.push(w(WideSlot::Bias(o)));
-                    t
+            let fixed: Vec<(Vec<Expression<Fr>>, Expression<Fr>)> = (0..WIDE_GROUPS)
+                .map(|g| {
+                    let t = (0..WIDE_IN).map(|j| w(WideSlot::Weight(g, j))).collect();
+                    (t, w(WideSlot::Bias(g)))
                 })
                 .collect();
-            (0..WIDE_OUT)
-                .zip(terms)
-                .map(|(o, t)| {
-                    let z = mq.query_advice(a, Rotation(o as i32));
-                    let z_next = mq.query_advice(a, Rotation((WIDE_CELLS + o) as i32));
-                    let mut sum = t[WIDE_IN].clone() + cont.clone() * z - z_next;
-                    for (j, wj) in t.into_iter().take(WIDE_IN).enumerate() {
+            fixed
+                .into_iter()
+                .enumerate()
+                .map(|(g, (weights, bias))| {
+                    let mut sum = bias;
+                    for o in g * WIDE_PACK..((g + 1) * WIDE_PACK).min(WIDE_OUT) {
+                        let z = mq.query_advice(a, Rotation(o as i32));
+                        let z_next = mq.query_advice(a, Rotation((WIDE_CELLS + o) as i32));
+                        let f = Expression::Constant(WideSlot::pack_factor(o - g * WIDE_PACK));
+                        sum = sum + f * (cont.clone() * z - z_next);
+                    }
+                    for (j, wj) in weights.into_iter().enumerate() {
                         sum = sum + wj * mq.query_advice(a, Rotation((WIDE_OUT + j) as i32));
                     }
                     on.clone() * sum

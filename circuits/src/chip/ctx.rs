@@ -4,12 +4,13 @@
 //! code, so the row count used to pick `k` is exactly what synthesis uses.
 
 use super::{
-    ChipConfig, Coef, WideSlot, LANES, LANE_A, LANE_B, LIMBS, LIMB_BITS, RANGE_BITS, WIDE_IN,
-    WIDE_OUT, WIDE_ROWS, WIDE_TAIL,
+    ChipConfig, Coef, WideSlot, LANES, LANE_A, LANE_B, LIMBS, LIMB_BITS, RANGE_BITS,
+    WIDE_BOUND_BITS, WIDE_IN, WIDE_OUT, WIDE_PACK, WIDE_ROWS, WIDE_TAIL,
 };
 use crate::field::to_field;
 use halo2_axiom::circuit::{Cell, Region, Value};
 use halo2_axiom::halo2curves::bn256::Fr;
+use halo2_axiom::halo2curves::ff::Field;
 use halo2_axiom::plonk::{Column, Fixed};
 
 mod table;
@@ -46,6 +47,8 @@ pub struct Ctx<'a, 'r> {
     /// Where the next gadget starts when the last one was a shared-input dot: its outputs'
     /// rows can be the accumulators of the next shared-input dot's first block.
     wide_tail: Option<usize>,
+    /// What bounds the outputs of the node being laid out ([`Ctx::set_output_bound`]).
+    output_bound: (bool, f64),
 }
 
 impl<'a, 'r> Ctx<'a, 'r> {
@@ -72,6 +75,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
             tags: ChipConfig::tags(tables),
             gated: None,
             wide_tail: None,
+            output_bound: (false, f64::INFINITY),
         }
     }
 
@@ -155,11 +159,15 @@ impl<'a, 'r> Ctx<'a, 'r> {
     }
 
     fn fixed_at(&mut self, col: Column<Fixed>, at: usize, value: i128) {
-        if value == 0 {
+        self.fixed_fr_at(col, at, to_field(value));
+    }
+
+    fn fixed_fr_at(&mut self, col: Column<Fixed>, at: usize, value: Fr) {
+        if bool::from(value.is_zero()) {
             return;
         }
         if let Some(region) = self.region.as_deref_mut() {
-            region.assign_fixed(col, at, to_field(value));
+            region.assign_fixed(col, at, value);
         }
     }
 
@@ -235,17 +243,72 @@ impl<'a, 'r> Ctx<'a, 'r> {
         self.cfg.wide.is_some()
     }
 
+    /// Declares what bounds the outputs of the node about to be laid out: `checked` when a
+    /// later node range-checks every element below `2^WIDE_BOUND_BITS` in magnitude
+    /// (whatever the prover assigns), and `bound`, the magnitude its true values stay below
+    /// (`Graph::bounds`). The circuit's layout sets it before each node.
+    pub fn set_output_bound(&mut self, checked: bool, bound: f64) {
+        self.output_bound = (checked, bound);
+    }
+
+    /// How the current node's outputs can be bounded for [`Ctx::shared_dot`]: `Some(0)` when a
+    /// later range check does it (and their true values are below `2^WIDE_BOUND_BITS`),
+    /// `Some(rows)` when [`Ctx::check_magnitude`] must, in that many range rows per output,
+    /// `None` when neither can (or the layout is tall).
+    pub fn shared_dot_checks(&self) -> Option<usize> {
+        let (checked, bound) = self.output_bound;
+        // A bit of margin below `2^WIDE_BOUND_BITS` for the rounding of the float bound.
+        if !self.is_wide() || bound >= 2f64.powi(WIDE_BOUND_BITS as i32 - 1) {
+            return None;
+        }
+        if checked {
+            return Some(0);
+        }
+        // Signed values below `bound`: `log2(bound) + 1` bits, in range rows of RANGE_BITS.
+        let bits = (bound + 1.0).log2().ceil() as u32 + 1;
+        let rows = bits.div_ceil(RANGE_BITS) as usize;
+        (rows as u32 * RANGE_BITS <= WIDE_BOUND_BITS).then_some(rows)
+    }
+
+    /// Proves `x ∈ [-2^(RANGE_BITS·rows − 1), 2^(RANGE_BITS·rows − 1))` in `rows` range rows:
+    /// `x + 2^(RANGE_BITS·rows − 1) = Σ_i d_i·2^(RANGE_BITS·i)` with every digit `d_i` looked
+    /// up in `[0, 2^RANGE_BITS)`. Row `i` states `d_i = v_i − 2^RANGE_BITS·v_(i+1)` for the
+    /// remaining value `v_i` (`v_0 = x + half`), the last row `d = v`.
+    pub fn check_magnitude(&mut self, x: &Wire, rows: usize) {
+        debug_assert!(rows >= 1 && rows as u32 * RANGE_BITS < 127);
+        let half = 1i128 << (RANGE_BITS * rows as u32 - 1);
+        let base = 1i128 << RANGE_BITS;
+        let (mut v, mut cell, mut constant) = (x.value + half, *x, half);
+        for _ in 1..rows {
+            let (digit, next) = (v.rem_euclid(base), v.div_euclid(base));
+            let w = self.range_row(
+                digit,
+                RANGE_BITS,
+                &[
+                    (LANE_A, cell.value, Some(&cell), 1),
+                    (LANE_B, next, None, -base),
+                ],
+                constant,
+            );
+            (v, cell, constant) = (next, w[1], 0);
+        }
+        self.range_row(
+            v,
+            RANGE_BITS,
+            &[(LANE_A, cell.value, Some(&cell), 1)],
+            constant,
+        );
+    }
+
     /// Dot products sharing their inputs, `y_o = b_o + Σ_j w_oj·x_j` for up to [`WIDE_OUT`]
     /// outputs `(b_o, w_o)` (each `w_o` as long as `x`), over chained wide blocks of
     /// [`WIDE_IN`] inputs; returns the outputs' cells (the accumulators after the last block).
-    /// Input lanes past `x`, and outputs past `outputs`, have zero weights: they move
-    /// nothing. Needs the wide layout.
-    pub fn shared_dot(&mut self, x: &[&Wire], outputs: &[(i128, &[i128])]) -> Vec<Wire> {
-        let wide = self
-            .cfg
-            .wide
-            .clone()
-            .expect("shared_dot needs the wide layout");
+    /// The gate packs [`WIDE_PACK`] outputs to a constraint, which pins each output only when
+    /// its cell, and its true value, are below `2^WIDE_BOUND_BITS`: the caller range-checks
+    /// every output as [`Ctx::shared_dot_checks`] says. Input lanes past `x` have zero weights;
+    /// the accumulators of no output end copy-constrained to zero. Needs the wide layout.
+    pub(crate) fn shared_dot(&mut self, x: &[&Wire], outputs: &[(i128, &[i128])]) -> Vec<Wire> {
+        let wide = self.cfg.wide.clone().expect("the wide layout");
         debug_assert!(outputs.len() <= WIDE_OUT);
         debug_assert!(outputs.iter().all(|(_, w)| w.len() == x.len()));
         // The previous shared-input dot's outputs are accumulators that this chain's first
@@ -255,40 +318,57 @@ impl<'a, 'r> Ctx<'a, 'r> {
             _ => self.row,
         };
         let blocks = x.len().div_ceil(WIDE_IN).max(1);
+        let packed = |g: usize, value: &dyn Fn(usize) -> i128| -> Fr {
+            let group = g * WIDE_PACK..((g + 1) * WIDE_PACK).min(outputs.len());
+            group
+                .map(|o| WideSlot::pack_factor(o - g * WIDE_PACK) * to_field(value(o)))
+                .sum()
+        };
+        let groups = outputs.len().div_ceil(WIDE_PACK);
         let mut acc: Vec<i128> = outputs.iter().map(|(b, _)| *b).collect();
         let mut out = Vec::new();
         for blk in 0..blocks {
             let row = start + blk * WIDE_ROWS;
             let base = self.at(row, 0);
             self.fixed_at(wide.q, base, 1);
-            let slot = |ctx: &mut Self, s: WideSlot, v: i128| {
+            let slot = |ctx: &mut Self, s: WideSlot, v: Fr| {
                 let (col, r) = s.place(&wide);
-                ctx.fixed_at(col, base + r, v);
+                ctx.fixed_fr_at(col, base + r, v);
             };
             if blk == 0 {
-                for (o, (b, _)) in outputs.iter().enumerate() {
-                    slot(self, WideSlot::Bias(o), *b);
+                for g in 0..groups {
+                    slot(self, WideSlot::Bias(g), packed(g, &|o| outputs[o].0));
                 }
             } else {
-                slot(self, WideSlot::Cont, 1);
+                slot(self, WideSlot::Cont, Fr::ONE);
             }
             let first = blk * WIDE_IN;
             for (j, xj) in x.iter().enumerate().skip(first).take(WIDE_IN) {
                 self.lane(WIDE_OUT + j - first, row, xj.value, Some(xj));
+                for g in 0..groups {
+                    let w = packed(g, &|o| outputs[o].1[j]);
+                    slot(self, WideSlot::Weight(g, j - first), w);
+                }
                 for (o, (_, w)) in outputs.iter().enumerate() {
-                    slot(self, WideSlot::Weight(o, j - first), w[j]);
                     acc[o] += w[j] * xj.value;
                 }
             }
-            // The accumulators after this block: the next block's `z_o`. Those of no output
-            // are zero (the gate pins them there) and assigned so.
+            // The accumulators after this block: the next block's `z_o`; those of no output
+            // are zero.
             out = (0..WIDE_OUT)
                 .map(|o| self.advice(o, row + WIDE_ROWS, acc.get(o).copied().unwrap_or(0)))
                 .collect();
         }
-        out.truncate(outputs.len());
         self.row = start + blocks * WIDE_ROWS + WIDE_TAIL;
         self.wide_tail = Some(self.row);
+        if outputs.len() < WIDE_OUT {
+            // After the tail, so that this chain's outputs stay where the next one can start.
+            let zero = self.zero();
+            for unused in &out[outputs.len()..] {
+                self.equal(zero.cell, unused.cell);
+            }
+        }
+        out.truncate(outputs.len());
         out
     }
 

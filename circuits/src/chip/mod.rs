@@ -38,13 +38,25 @@
 //! **The wide layout** ([`Layout::Wide`]) adds one gate for dot products that share their
 //! inputs (a convolution's output channels at one position, a dense layer's outputs): a
 //! *wide block* of [`WIDE_ROWS`] layout rows holds [`WIDE_OUT`] accumulators `z_o` (cells
-//! `0 .. WIDE_OUT`) and [`WIDE_IN`] inputs `x_j` (the cells after them), and states for every
-//! `o`: `q_w·(Σ_j w_oj·x_j + b_o + cont·z_o − z'_o) = 0`, where `z'_o` is cell `o` of the next
-//! wide block and the weights, biases and `cont` are fixed cells of the block ([`WideSlot`]).
-//! Each input cell serves `WIDE_OUT` multiply-accumulates, so a full block costs
-//! `36 / 320 ≈ 0.11` circuit rows per multiply-accumulate against the tall layout's `1.2`;
-//! the price is ten fixed columns read at 36 rotations and 52 rotations of `a`, which make
-//! the proof larger and its verification dearer: the layout for fast proving, not for gas.
+//! `0 .. WIDE_OUT`) and [`WIDE_IN`] inputs `x_j` (the cells after them). Its outputs are
+//! *packed* [`WIDE_PACK`] to a constraint: for each group `g` of outputs `o = PACK·g + i`,
+//!
+//! `q_w·(Σ_j W_gj·x_j + B_g + Σ_i 2^(PACK_BITS·i)·(cont·z_o − z'_o)) = 0`,
+//!
+//! where `z'_o` is cell `o` of the next wide block, `W_gj = Σ_i 2^(PACK_BITS·i)·w_oj` and
+//! `B_g` are the group's weights and biases packed into one fixed cell each, and `cont` is 0
+//! on a chain's first block ([`WideSlot`]). Summed along a chain, the constraints state
+//! `Σ_i 2^(PACK_BITS·i)·E_o = 0` for the errors `E_o = z_o(final) − y_o` of a group's outputs
+//! (the intermediate accumulators telescope away). The layout packs only outputs whose final
+//! values are bounded below `2^`[`WIDE_BOUND_BITS`] by a later range check (the rescale or
+//! requantization that reads them, see `Op::bounds_input`) and whose true values are too
+//! (`Graph::bounds`), and pins an unused output to zero by a copy: every `|E_o| <
+//! 2^(PACK_BITS − 1)`, the packed sum is below the field's size, and so every `E_o = 0`
+//! (`docs/soundness.md`). Each input cell serves `WIDE_OUT` multiply-accumulates, so a full
+//! block costs `36 / 320 ≈ 0.11` circuit rows per multiply-accumulate against the tall
+//! layout's `1.2`, at [`WIDE_GROUPS`] products per input per row of the quotient; the price
+//! is two fixed columns more, read at 36 rotations, and 52 rotations of `a`, which make the
+//! proof larger and its verification dearer: the layout for fast proving, not for gas.
 
 mod config;
 mod ctx;
@@ -137,9 +149,21 @@ pub const WIDE_OUT: usize = 16;
 pub const WIDE_IN: usize = 20;
 /// Cells of a wide block: the accumulators, then the inputs.
 pub const WIDE_CELLS: usize = WIDE_OUT + WIDE_IN;
+/// Outputs of a wide block packed into one constraint.
+pub const WIDE_PACK: usize = 3;
+/// Constraints of a wide block: its groups of [`WIDE_PACK`] outputs.
+pub const WIDE_GROUPS: usize = WIDE_OUT.div_ceil(WIDE_PACK);
+/// Bits between two packed outputs: output `i` of a group is multiplied by `2^(PACK_BITS·i)`.
+pub const PACK_BITS: u32 = 84;
+/// A packed output's final value, and its true value, must be below `2^WIDE_BOUND_BITS` in
+/// magnitude, so that their difference is below `2^(PACK_BITS − 1)`.
+pub const WIDE_BOUND_BITS: u32 = PACK_BITS - 2;
 /// Layout rows a wide block spans.
 pub const WIDE_ROWS: usize = WIDE_CELLS / BLOCK;
 /// Layout rows after a run of wide blocks that hold its outputs (the next wide block's
 /// accumulator cells).
 pub const WIDE_TAIL: usize = WIDE_OUT.div_ceil(BLOCK);
 const _: () = assert!(WIDE_CELLS.is_multiple_of(BLOCK));
+// A group's packed errors, each below 2^(PACK_BITS − 1), sum to less than the field's size
+// (2^253): `(PACK_BITS − 1) + PACK_BITS·(WIDE_PACK − 1) + 1 ≤ 253`.
+const _: () = assert!(PACK_BITS as usize * WIDE_PACK <= 253);

@@ -52,17 +52,23 @@ impl OpImpl for Linear {
         Ok(Tensor::new(out_shape.to_vec(), data))
     }
 
-    fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], _out: &Tensor) -> Vec<Wire> {
+    fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], out: &Tensor) -> Vec<Wire> {
         let x = inputs[0];
-        if !ctx.is_wide() {
+        // A later check covers the node's declared elements: one per row here.
+        let checks = ctx
+            .shared_dot_checks()
+            .filter(|_| out.len() == self.rows.len());
+        let Some(checks) = checks else {
             return self.rows.iter().map(|row| dot(ctx, x, row)).collect();
-        }
+        };
         // Rows reading the same inputs in the same order (a convolution's output channels at
-        // one position, a dense layer's outputs) share wide blocks where that is cheaper.
+        // one position, a dense layer's outputs) share wide blocks where that is cheaper,
+        // their outputs range-checked `checks` rows each where no later node does it (the
+        // packed wide gate pins an output only when its magnitude is bounded).
         let mut out: Vec<Option<Wire>> = vec![None; self.rows.len()];
         for members in self.shared_inputs() {
             let terms = self.rows[members[0]].terms.len();
-            if !shared_pays(terms, members.len()) {
+            if !shared_pays(terms, members.len(), checks) {
                 for &o in &members {
                     out[o] = Some(dot(ctx, x, &self.rows[o]));
                 }
@@ -89,7 +95,11 @@ impl OpImpl for Linear {
                     .zip(&weights)
                     .map(|(o, w)| (i128::from(self.rows[*o].bias), w.as_slice()))
                     .collect();
-                for (o, w) in chunk.iter().zip(ctx.shared_dot(&xs, &outs)) {
+                let wires = ctx.shared_dot(&xs, &outs);
+                for w in wires.iter().filter(|_| checks > 0) {
+                    ctx.check_magnitude(w, checks);
+                }
+                for (o, w) in chunk.iter().zip(wires) {
                     out[*o] = Some(w);
                 }
             }
@@ -118,9 +128,10 @@ impl Linear {
 }
 
 /// Whether `outputs` dot products of `terms` shared inputs take fewer circuit rows in wide
-/// blocks than as tall dot-product chains.
-fn shared_pays(terms: usize, outputs: usize) -> bool {
-    let wide = WIDE_CELLS * terms.div_ceil(WIDE_IN).max(1) * outputs.div_ceil(WIDE_OUT);
+/// blocks, with `checks` range rows per output, than as tall dot-product chains.
+fn shared_pays(terms: usize, outputs: usize, checks: usize) -> bool {
+    let wide = WIDE_CELLS * terms.div_ceil(WIDE_IN).max(1) * outputs.div_ceil(WIDE_OUT)
+        + BLOCK * checks * outputs;
     let tall = BLOCK * terms.div_ceil(LANES).max(1) * outputs;
     outputs > 1 && wide < tall
 }

@@ -97,6 +97,12 @@ pub(crate) trait OpImpl {
     /// A bound on the magnitude of every output element, given bounds on the inputs' (in
     /// input order): what [`crate::Graph::validate`] keeps below the field's size.
     fn bound(&self, inputs: &[f64]) -> f64;
+    /// `Some(bits)` when the op's rows constrain every element of its first input below
+    /// `2^bits` in magnitude, whatever the prover assigns (a range check that decomposes it):
+    /// what lets the wide layout pack the dot products that compute it (`Ctx::shared_dot`).
+    fn bounds_input(&self) -> Option<u32> {
+        None
+    }
 }
 
 /// The largest of the input bounds and of the constants `cands` hold: the bound of an op that
@@ -145,6 +151,12 @@ impl Op {
     /// A bound on the magnitude of every output element, given bounds on the inputs'.
     pub fn bound(&self, inputs: &[f64]) -> f64 {
         self.inner().bound(inputs)
+    }
+
+    /// `Some(bits)` when the op's rows constrain every element of its first input below
+    /// `2^bits` in magnitude, whatever the prover assigns.
+    pub fn bounds_input(&self) -> Option<u32> {
+        self.inner().bounds_input()
     }
 
     /// Lays the op out; `out` is the oracle's output for the wires' values.

@@ -38,6 +38,12 @@ impl OpImpl for Rescale {
         crate::chip::ACT_BOUND as f64
     }
 
+    fn bounds_input(&self) -> Option<u32> {
+        // `x + half = y·2^shift + r` with `y ∈ [-2^23, 2^23)` and `r ∈ [0, 2^bits)`, `bits ≤
+        // shift + 7`: `|x| < 2^(23 + shift) + 2^(shift + 7) + 2^shift ≤ 2^(24 + shift)`.
+        Some(RANGE_BITS + self.shift)
+    }
+
     fn check(&self, node: &str) -> Result<()> {
         if self.shift == 0 || self.shift > RANGE_BITS {
             return Err(CircuitError::MalformedGraph {
