@@ -103,6 +103,7 @@ pub(crate) fn warn_ignored(file: &zkinfer::input::InputFile) {
 }
 
 fn dispatch(cli: &Cli) -> Result<i32> {
+    zkinfer::prover::check_cpu()?;
     let j = cli.json;
     match &cli.cmd {
         Cmd::Compile {

@@ -238,6 +238,7 @@ pub fn compile_in(
     visibility: Visibility,
     layout: Layout,
 ) -> Result<Settings> {
+    zkinfer_prover::check_cpu()?;
     let (quant, mut graph) = match &model.source {
         Source::Quantized(q) => (None, q.graph.clone()),
         Source::Float(float) => {
@@ -308,6 +309,7 @@ pub struct Keys {
 /// Generates keys: with `srs_file`, from that params file; otherwise from the development
 /// SRS (**insecure**), cached in `cache`.
 pub fn setup(settings: &Settings, srs_file: Option<&Path>, cache: &Path) -> Result<Keys> {
+    zkinfer_prover::check_cpu()?;
     let blank = ModelCircuit::blank(Arc::new(settings.graph.clone()), settings.visibility)?;
     // Settings sized below the circuit would put gates on the blinding rows.
     let need = blank.size()?.logrows;
@@ -399,6 +401,7 @@ pub fn prove_by(
     inputs: &[Vec<f32>],
     prover: impl FnOnce(&Srs, &ProvingKey<G1Affine>, ModelCircuit) -> Result<Vec<u8>>,
 ) -> Result<Proof> {
+    zkinfer_prover::check_cpu()?;
     let q = settings.quantize_inputs(inputs)?;
     let circuit = settings.circuit(&q)?;
     let to_i64 = |v: &i128| i64::try_from(*v).expect("range-checked values fit i64");

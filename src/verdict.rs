@@ -68,6 +68,7 @@ pub fn verify(
     vk: &VerifyingKey<G1Affine>,
     proof: &Proof,
 ) -> Result<Verdict> {
+    zkinfer_prover::check_cpu()?;
     if let Err(reason) = binding(settings, vk, proof) {
         return Ok(Verdict::Rejected { reason });
     }

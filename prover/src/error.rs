@@ -70,6 +70,15 @@ pub enum ProverError {
     /// The circuit could not be built.
     #[error(transparent)]
     Circuit(#[from] zkinfer_circuits::CircuitError),
+    /// This CPU lacks instructions the field arithmetic was compiled for ([`crate::check_cpu`]).
+    #[error(
+        "this CPU lacks {missing}, which this build's field arithmetic needs (x86_64 CPUs \
+         since 2013-2015 have them); build without halo2-axiom's `asm` feature to run here"
+    )]
+    UnsupportedCpu {
+        /// The missing extensions.
+        missing: String,
+    },
 }
 
 /// Why a snarkjs Powers-of-Tau (`.ptau`) file cannot serve as the SRS. Everything but

@@ -13,6 +13,7 @@ use zkinfer_circuits::ModelCircuit;
 
 /// Generates the verifying and proving keys of `circuit`'s shape.
 pub fn keygen(srs: &Srs, circuit: &ModelCircuit) -> Result<ProvingKey<G1Affine>> {
+    crate::check_cpu()?;
     let blank = halo2_axiom::plonk::Circuit::without_witnesses(circuit);
     let backend = |e: halo2_axiom::plonk::Error| ProverError::Backend {
         stage: "keygen",
@@ -64,6 +65,7 @@ pub fn write_pk(path: &Path, pk: &ProvingKey<G1Affine>, settings_hash: &str) -> 
 
 /// Reads a proving key of a circuit in `layout`, checking it was made for `settings_hash`.
 pub fn read_pk(path: &Path, settings_hash: &str, layout: Layout) -> Result<ProvingKey<G1Affine>> {
+    crate::check_cpu()?;
     let bytes = read_artifact(path, "pk", settings_hash)?;
     ProvingKey::read::<_, ModelCircuit>(
         &mut bytes.as_slice(),
@@ -85,6 +87,7 @@ pub fn write_vk(path: &Path, vk: &VerifyingKey<G1Affine>, settings_hash: &str) -
 
 /// Reads a verifying key of a circuit in `layout`, checking it was made for `settings_hash`.
 pub fn read_vk(path: &Path, settings_hash: &str, layout: Layout) -> Result<VerifyingKey<G1Affine>> {
+    crate::check_cpu()?;
     let bytes = read_artifact(path, "vk", settings_hash)?;
     VerifyingKey::read::<_, ModelCircuit>(&mut bytes.as_slice(), SerdeFormat::RawBytes, layout)
         .map_err(parse_err(path, "vk"))

@@ -3,6 +3,7 @@
 //! Keccak-256 [`transcript`] an EVM verifier reads), with versioned key files.
 
 mod artifact;
+mod cpu;
 mod dev_srs;
 mod error;
 mod keys;
@@ -11,6 +12,7 @@ mod ptau;
 mod srs;
 pub mod transcript;
 
+pub use cpu::check_cpu;
 pub use error::{ProverError, PtauError, Result};
 pub use keys::{keygen, read_pk, read_vk, vk_hash, write_pk, write_vk};
 pub use proof::{prove, verify};

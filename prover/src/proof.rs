@@ -16,6 +16,7 @@ use zkinfer_circuits::ModelCircuit;
 
 /// Proves `circuit` (its own public instances) under `pk`.
 pub fn prove(srs: &Srs, pk: &ProvingKey<G1Affine>, circuit: ModelCircuit) -> Result<Vec<u8>> {
+    crate::check_cpu()?;
     let instances = circuit.instances();
     let mut transcript = EvmTranscript::new(vec![]);
     create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, EvmChallenge, _, _, _>(
@@ -43,6 +44,7 @@ pub fn verify(
     instances: &[Fr],
     expected: usize,
 ) -> Result<()> {
+    crate::check_cpu()?;
     if instances.len() != expected {
         return Err(ProverError::Rejected {
             reason: format!(
