@@ -55,8 +55,9 @@
 //! (`docs/soundness.md`). Each input cell serves `WIDE_OUT` multiply-accumulates, so a full
 //! block costs `36 / 320 ≈ 0.11` circuit rows per multiply-accumulate against the tall
 //! layout's `1.2`, at [`WIDE_GROUPS`] products per input per row of the quotient; the price
-//! is two fixed columns more, read at 36 rotations, and 52 rotations of `a`, which make the
-//! proof larger and its verification dearer: the layout for fast proving, not for gas.
+//! is three fixed columns more, read at up to 36 rotations, and 52 rotations of `a`, which
+//! make the proof larger and its verification dearer: the layout for fast proving, not for
+//! gas.
 
 mod config;
 mod ctx;
