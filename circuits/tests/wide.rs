@@ -8,7 +8,7 @@ use zkinfer_circuits::chip::{
 };
 use zkinfer_circuits::ops::{AffineRow, Linear, Op, Rescale};
 use zkinfer_circuits::testing::{
-    assert_rejected, cell_row, check_honest, failures_claiming, failures_with, gate_at, graph,
+    assert_rejected, cell_row, check_honest, failures_claiming, failures_tampered, gate_at, graph,
     lookup_at, public_cell, Failure, Tamper,
 };
 use zkinfer_circuits::{Graph, GraphInput, ModelCircuit, Node, Visibility};
@@ -143,11 +143,7 @@ fn an_unchecked_output_is_packed_with_range_checks_of_its_own() {
             .any(|f| matches!(f, Failure::Gate { gate, .. } if gate == "shared-input dot")),
         "{fs:?}"
     );
-    let fs = failures_with(
-        &wide.clone().with_tamper(&tampers),
-        wide.min_k().unwrap(),
-        wide.instances(),
-    );
+    let fs = failures_tampered(&wide, &tampers);
     assert_rejected(
         &fs,
         &[
@@ -172,11 +168,7 @@ fn a_forged_output_fails_the_shared_dot_gate_of_its_last_block() {
     // Output 0 is cell 0 after the last of the three blocks; its rescale's copy moves with it.
     let out0 = Tamper::shift(0, last + WIDE_ROWS, 1);
     let copy = Tamper::shift(LANE_A, rescale_row(&c, 0), 1);
-    let fs = failures_with(
-        &c.clone().with_tamper(&[out0, copy]),
-        c.min_k().unwrap(),
-        c.instances(),
-    );
+    let fs = failures_tampered(&c, &[out0, copy]);
     assert_rejected(
         &fs,
         &[
@@ -212,11 +204,7 @@ fn errors_that_cancel_in_a_packed_constraint_fail_the_rescale() {
         Tamper::shift(LANE_A, row1, -d),
         Tamper::shift(0, row1, -d),
     ];
-    let fs = failures_with(
-        &c.clone().with_tamper(&tampers),
-        c.min_k().unwrap(),
-        c.instances(),
-    );
+    let fs = failures_tampered(&c, &tampers);
     // Output 0's result also breaks its copy to its public cell (not moved here).
     assert_rejected(
         &fs,
@@ -247,11 +235,7 @@ fn an_unused_accumulator_packed_with_an_output_is_pinned_to_zero() {
         Tamper::shift(0, rescale_row(&c, out3), d),
         Tamper::shift_row(cell_row(public, 4, after), shifted),
     ];
-    let fs = failures_with(
-        &c.clone().with_tamper(&tampers),
-        c.min_k().unwrap(),
-        c.instances(),
-    );
+    let fs = failures_tampered(&c, &tampers);
     assert_rejected(&fs, &[], &[cell_row(public, 4, after)]);
     let honest_copy = cell_row(public, 3, after);
     assert!(
@@ -265,11 +249,7 @@ fn a_forged_input_lane_breaks_its_copy() {
     let c = circuit(Layout::Wide);
     let lane = WIDE_OUT + 3;
     let row = op_start(&c);
-    let fs = failures_with(
-        &c.clone().with_tamper(&[Tamper::shift(lane, row, 1)]),
-        c.min_k().unwrap(),
-        c.instances(),
-    );
+    let fs = failures_tampered(&c, &[Tamper::shift(lane, row, 1)]);
     let at = zkinfer_circuits::testing::cell_row(c.instances().len(), lane, row);
     assert!(
         fs.contains(&zkinfer_circuits::testing::Failure::Copy { row: at }),
@@ -300,11 +280,7 @@ fn a_tall_dot_ending_on_a_wide_block_is_pinned_by_its_own_gate() {
     // rescale's range row.
     let result = Tamper::shift(LANES, start + 2, 1);
     let copy = Tamper::shift(LANE_A, rescale_row(&c, 0), 1);
-    let fs = failures_with(
-        &c.clone().with_tamper(&[result, copy]),
-        c.min_k().unwrap(),
-        c.instances(),
-    );
+    let fs = failures_tampered(&c, &[result, copy]);
     assert_rejected(
         &fs,
         &[

@@ -318,13 +318,20 @@ impl<'a, 'r> Ctx<'a, 'r> {
             _ => self.row,
         };
         let blocks = x.len().div_ceil(WIDE_IN).max(1);
+        // The packed fixed values, computed only when assigning (not when counting rows).
+        let assigning = self.region.is_some();
+        let factors: [Fr; WIDE_PACK] = std::array::from_fn(WideSlot::pack_factor);
         let packed = |g: usize, value: &dyn Fn(usize) -> i128| -> Fr {
             let group = g * WIDE_PACK..((g + 1) * WIDE_PACK).min(outputs.len());
             group
-                .map(|o| WideSlot::pack_factor(o - g * WIDE_PACK) * to_field(value(o)))
+                .map(|o| factors[o - g * WIDE_PACK] * to_field(value(o)))
                 .sum()
         };
-        let groups = outputs.len().div_ceil(WIDE_PACK);
+        let groups = if assigning {
+            outputs.len().div_ceil(WIDE_PACK)
+        } else {
+            0
+        };
         let mut acc: Vec<i128> = outputs.iter().map(|(b, _)| *b).collect();
         let mut out = Vec::new();
         for blk in 0..blocks {
@@ -339,7 +346,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
                 for g in 0..groups {
                     slot(self, WideSlot::Bias(g), packed(g, &|o| outputs[o].0));
                 }
-            } else {
+            } else if assigning {
                 slot(self, WideSlot::Cont, Fr::ONE);
             }
             let first = blk * WIDE_IN;

@@ -187,6 +187,13 @@ pub fn failures_with(c: &ModelCircuit, k: u32, instances: Vec<Fr>) -> Vec<Failur
     out
 }
 
+/// MockProver's failures of `c` changed by `tamper`, with its own instances at its smallest
+/// size.
+pub fn failures_tampered(c: &ModelCircuit, tamper: &[Tamper]) -> Vec<Failure> {
+    let k = c.min_k().expect("sized");
+    failures_with(&c.clone().with_tamper(tamper), k, c.instances())
+}
+
 /// MockProver's failures of `c` with its own instances at its smallest size (empty when
 /// satisfied).
 pub fn failures(c: &ModelCircuit) -> Vec<Failure> {
