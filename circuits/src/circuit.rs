@@ -211,7 +211,7 @@ impl ModelCircuit {
             wires.push(t.data.iter().map(input).collect());
         }
         let live = self.graph.live_nodes();
-        let checked = self.graph.checked_later();
+        let checked = self.graph.checked_bits();
         let bounds = self.graph.bounds();
         for (n, node) in self.graph.nodes.iter().enumerate() {
             let args: Vec<&[Wire]> = node.inputs.iter().map(|i| wires[*i].as_slice()).collect();

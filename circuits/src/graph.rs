@@ -3,7 +3,7 @@
 
 use crate::chip::{Layout, ACT_BOUND, LIMB_BITS, RANGE_BITS, WIDE_BOUND_BITS};
 use crate::error::{CircuitError, Result};
-use crate::ops::{check_range, Op};
+use crate::ops::{check_range, Op, Rescale};
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
@@ -149,29 +149,43 @@ impl Graph {
         live
     }
 
-    /// Which nodes' outputs a later node range-checks below `2^WIDE_BOUND_BITS` in
-    /// magnitude, every element, whatever the prover assigns: a live node reads the tensor as
-    /// its first input and range-checks it ([`Op::bounds_input`]), or a Reshape of it that is
-    /// so checked (the same cells). The wide layout packs the dot products of such nodes
-    /// without checks of their own (`Ctx::shared_dot_checks`).
-    pub fn checked_later(&self) -> Vec<bool> {
+    /// For each node, the tightest bound that later nodes put on every element of its
+    /// output, whatever the prover assigns: `Some(bits)` when a live node reads the tensor as
+    /// its first input and its rows constrain each element below `2^bits` in magnitude
+    /// ([`Op::bounds_input`]: a range check, a lookup, a max against a constant, and, through
+    /// the cells they share, a Reshape so bounded). A rescale so bounded skips its own range
+    /// check (`Ctx::rescale`); the wide layout packs the dot products of nodes bounded below
+    /// `2^WIDE_BOUND_BITS` without checks of their own (`Ctx::shared_dot_checks`).
+    pub fn checked_bits(&self) -> Vec<Option<u32>> {
         let n_in = self.inputs.len();
         let live = self.live_nodes();
-        let elements = |node: &Node| node.shape.iter().product::<usize>();
-        let mut checked = vec![false; self.nodes.len()];
-        // Consumers come after their inputs: a reshape's own flag is final when it is read.
+        let elements = |id: TensorId| self.shape(id).iter().product::<usize>();
+        let mut checked: Vec<Option<u32>> = vec![None; self.nodes.len()];
+        // Consumers come after their inputs: a node's own bound is final when it is read.
         for (m, node) in self.nodes.iter().enumerate().rev() {
-            let Some(n) = node.inputs.first().and_then(|i| i.checked_sub(n_in)) else {
+            let Some(&first) = node.inputs.first() else {
                 continue;
             };
-            let checks = node.op.bounds_input().is_some_and(|b| b <= WIDE_BOUND_BITS)
-                || (matches!(node.op, Op::Reshape(_)) && checked[m]);
-            // An elementwise check covers as many elements as its output has: all of them.
-            if live[m] && checks && elements(node) == elements(&self.nodes[n]) {
-                checked[n] = true;
+            let Some(n) = first.checked_sub(n_in) else {
+                continue;
+            };
+            let out = elements(n_in + m);
+            let bits = node.op.bounds_input(elements(first), out, checked[m]);
+            if let (true, Some(b)) = (live[m], bits) {
+                checked[n] = Some(checked[n].map_or(b, |c| c.min(b)));
             }
         }
         checked
+    }
+
+    /// Which nodes' outputs later nodes bound below `2^WIDE_BOUND_BITS`
+    /// ([`Graph::checked_bits`]): the wide layout packs their dot products without checks of
+    /// their own.
+    pub fn checked_later(&self) -> Vec<bool> {
+        self.checked_bits()
+            .into_iter()
+            .map(|b| b.is_some_and(|b| b <= WIDE_BOUND_BITS))
+            .collect()
     }
 
     /// Multiply-accumulates of the nodes laid out ([`Op::macs`]).
@@ -281,9 +295,13 @@ impl Graph {
                 None => ACT_BOUND as f64,
             })
             .collect();
-        for node in &self.nodes {
+        let checked = self.checked_bits();
+        for (node, later) in self.nodes.iter().zip(checked) {
             let inputs: Vec<f64> = node.inputs.iter().map(|i| bounds[*i]).collect();
-            bounds.push(node.op.bound(&inputs));
+            bounds.push(match &node.op {
+                Op::Rescale(r) if Rescale::trusts_later(later) => r.bound_trusting(&inputs, later),
+                op => op.bound(&inputs),
+            });
         }
         bounds
     }
@@ -356,12 +374,17 @@ impl Graph {
             .zip(inputs)
             .map(|(d, v)| Tensor::new(d.shape.clone(), v.clone()))
             .collect();
+        let checked = self.checked_bits();
         for (k, node) in self.nodes.iter().enumerate() {
             let args: Vec<&Tensor> = node.inputs.iter().map(|i| &values[*i]).collect();
-            let out = node
-                .op
-                .eval(&node.name, &args, &node.shape)
-                .map_err(|e| self.with_scale(e, self.inputs.len() + k))?;
+            let out = match &node.op {
+                // What the circuit proves: the later nodes' checks, not its own.
+                Op::Rescale(r) if Rescale::trusts_later(checked[k]) => {
+                    r.eval_trusting(&node.name, &args, &node.shape)
+                }
+                op => op.eval(&node.name, &args, &node.shape),
+            }
+            .map_err(|e| self.with_scale(e, self.inputs.len() + k))?;
             values.push(out);
         }
         Ok(values)

@@ -90,7 +90,7 @@ fn op_start(c: &ModelCircuit) -> usize {
 
 /// The layout row of element `i`'s rescale (its remainder's range row, `x` in lane A).
 fn rescale_row(c: &ModelCircuit, i: usize) -> usize {
-    c.node_rows()[1].start + i * Rescale { shift: SHIFT }.rows()
+    c.node_rows()[1].start + i * Rescale { shift: SHIFT }.rows(None)
 }
 
 #[test]

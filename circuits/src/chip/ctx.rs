@@ -48,7 +48,7 @@ pub struct Ctx<'a, 'r> {
     /// rows can be the accumulators of the next shared-input dot's first block.
     wide_tail: Option<usize>,
     /// What bounds the outputs of the node being laid out ([`Ctx::set_output_bound`]).
-    output_bound: (bool, f64),
+    output_bound: (Option<u32>, f64),
 }
 
 impl<'a, 'r> Ctx<'a, 'r> {
@@ -75,7 +75,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
             tags: ChipConfig::tags(tables),
             gated: None,
             wide_tail: None,
-            output_bound: (false, f64::INFINITY),
+            output_bound: (None, f64::INFINITY),
         }
     }
 
@@ -243,12 +243,18 @@ impl<'a, 'r> Ctx<'a, 'r> {
         self.cfg.wide.is_some()
     }
 
-    /// Declares what bounds the outputs of the node about to be laid out: `checked` when a
-    /// later node range-checks every element below `2^WIDE_BOUND_BITS` in magnitude
-    /// (whatever the prover assigns), and `bound`, the magnitude its true values stay below
+    /// Declares what bounds the outputs of the node about to be laid out: `checked`, the
+    /// bound in bits that later nodes put on every element's magnitude, whatever the prover
+    /// assigns (`Graph::checked_bits`), and `bound`, the magnitude its true values stay below
     /// (`Graph::bounds`). The circuit's layout sets it before each node.
-    pub fn set_output_bound(&mut self, checked: bool, bound: f64) {
+    pub fn set_output_bound(&mut self, checked: Option<u32>, bound: f64) {
         self.output_bound = (checked, bound);
+    }
+
+    /// What later nodes bound every output element of the node being laid out to, in bits
+    /// ([`Ctx::set_output_bound`]).
+    pub fn output_checked(&self) -> Option<u32> {
+        self.output_bound.0
     }
 
     /// How the current node's outputs can be bounded for [`Ctx::shared_dot`]: `Some(0)` when a
@@ -261,7 +267,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
         if !self.is_wide() || bound >= 2f64.powi(WIDE_BOUND_BITS as i32 - 1) {
             return None;
         }
-        if checked {
+        if checked.is_some_and(|b| b <= WIDE_BOUND_BITS) {
             return Some(0);
         }
         // Signed values below `bound`: `log2(bound) + 1` bits, in range rows of RANGE_BITS.
@@ -431,9 +437,10 @@ impl<'a, 'r> Ctx<'a, 'r> {
     }
 
     /// Rounding division by `2^shift` (half rounds up): `y = ⌊(x + 2^(shift-1)) / 2^shift⌋`,
-    /// proven by `x + half = y·2^shift + r` with `r ∈ [0, 2^shift)` and `y` range-checked.
-    /// `y` is the caller's (oracle's) value.
-    pub fn rescale(&mut self, x: &Wire, shift: u32, y: i128) -> Wire {
+    /// proven by `x + half = y·2^shift + r` with `r ∈ [0, 2^shift)` and, with `check_y`, `y`
+    /// range-checked; without it the caller's later nodes must bound `y` (see
+    /// `ops::rescale`). `y` is the caller's (oracle's) value.
+    pub fn rescale(&mut self, x: &Wire, shift: u32, y: i128, check_y: bool) -> Wire {
         debug_assert!(shift > 0 && shift <= RANGE_BITS);
         let d = 1i128 << shift;
         let half = d / 2;
@@ -456,7 +463,11 @@ impl<'a, 'r> Ctx<'a, 'r> {
                 d - 1 - half,
             );
         }
-        self.check_signed(&yw)
+        if check_y {
+            self.check_signed(&yw)
+        } else {
+            yw
+        }
     }
 
     /// `y = max(candidates)` (or `min` when `min` is set): each `y − a_i` (`a_i − y`) is

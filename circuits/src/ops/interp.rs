@@ -105,6 +105,20 @@ impl OpImpl for Interp {
         crate::chip::ACT_BOUND as f64
     }
 
+    fn bounds_input(&self, _output_checked: Option<u32>) -> Option<u32> {
+        // `x = x_min + 2^seg_bits·h + l` with the segment `h` an entry of the table and
+        // `l ∈ [0, 2^seg_bits)` range-checked (`Ctx::interp`).
+        let (lo, hi) = self.table.domain();
+        let x_min = i128::from(self.x_min);
+        let ends = [
+            x_min + (lo << self.seg_bits),
+            x_min + ((hi + 1) << self.seg_bits) - 1,
+        ];
+        Some(super::bit_len(
+            ends[0].unsigned_abs().max(ends[1].unsigned_abs()),
+        ))
+    }
+
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
         self.check_params(node)?;
         let data = inputs[0]

@@ -33,6 +33,12 @@ impl FnTable {
         !self.second.is_empty()
     }
 
+    /// The smallest and the largest input it holds.
+    pub fn domain(&self) -> (i128, i128) {
+        let lo = i128::from(self.in_min);
+        (lo, lo + self.values.len() as i128 - 1)
+    }
+
     /// Table rows it takes: one per entry, twice that with a second output.
     pub fn rows(&self) -> usize {
         self.values.len() * (1 + usize::from(self.has_second()))
@@ -51,6 +57,13 @@ impl Lookup {
     pub fn rows_per_element(&self) -> usize {
         1
     }
+
+    /// The lookup pins every input to an entry of the table, `x ∈ [in_min, in_max]`: below
+    /// `2^input_bits` in magnitude.
+    pub fn input_bits(&self) -> u32 {
+        let (lo, hi) = self.table.domain();
+        super::bit_len(lo.unsigned_abs().max(hi.unsigned_abs()))
+    }
 }
 
 impl OpImpl for Lookup {
@@ -60,12 +73,13 @@ impl OpImpl for Lookup {
         values.fold(0.0, f64::max)
     }
 
+    fn bounds_input(&self, _output_checked: Option<u32>) -> Option<u32> {
+        Some(self.input_bits())
+    }
+
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
         let t = &self.table;
-        let (lo, hi) = (
-            i128::from(t.in_min),
-            i128::from(t.in_min) + t.values.len() as i128 - 1,
-        );
+        let (lo, hi) = t.domain();
         let data = inputs[0]
             .data
             .iter()

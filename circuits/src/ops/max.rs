@@ -21,6 +21,40 @@ pub struct Max {
     pub windows: Vec<Vec<Cand>>,
 }
 
+impl Max {
+    /// `Some(bits)` when every one of the `elements` elements of the first input is a
+    /// candidate of a window that also holds a constant `c` (a max pooling after a ReLU, a
+    /// clip), and every window is laid out (one per output element, of `outputs`): the rows
+    /// then bound it below `2^bits`, whatever the prover assigns. For a max, `y − c` and
+    /// `y − a` in `[0, 2^24)` put `a` in `(c − 2^24, c + 2^24)`; for a min the same from
+    /// `c − y` and `a − y`.
+    pub fn bounds_candidates(&self, elements: usize, outputs: usize) -> Option<u32> {
+        if self.windows.len() != outputs {
+            return None;
+        }
+        let mut covered = vec![false; elements];
+        let mut widest = 0u128;
+        for window in &self.windows {
+            let consts = window.iter().filter_map(|c| match c {
+                Cand::Const(v) => Some(v.unsigned_abs()),
+                Cand::Elem { .. } => None,
+            });
+            let Some(c) = consts.min() else {
+                continue;
+            };
+            for cand in window {
+                if let Cand::Elem { input: 0, index } = cand {
+                    if let Some(seen) = covered.get_mut(*index as usize) {
+                        *seen = true;
+                        widest = widest.max(u128::from(c) + (1 << RANGE_BITS) - 1);
+                    }
+                }
+            }
+        }
+        covered.iter().all(|c| *c).then(|| super::bit_len(widest))
+    }
+}
+
 impl OpImpl for Max {
     fn bound(&self, inputs: &[f64]) -> f64 {
         let cands: Vec<Cand> = self.windows.iter().flatten().copied().collect();

@@ -29,7 +29,7 @@ pub use max::Max;
 pub use mul::Mul;
 pub use relu::Relu;
 pub use requant::{requantize, requantize_float_zp, Requant};
-pub use rescale::Rescale;
+pub use rescale::{Rescale, TRUSTED_BITS};
 pub use reshape::Reshape;
 pub use to_int::ToInt;
 
@@ -97,12 +97,18 @@ pub(crate) trait OpImpl {
     /// A bound on the magnitude of every output element, given bounds on the inputs' (in
     /// input order): what [`crate::Graph::validate`] keeps below the field's size.
     fn bound(&self, inputs: &[f64]) -> f64;
-    /// `Some(bits)` when the op's rows constrain every element of its first input below
-    /// `2^bits` in magnitude, whatever the prover assigns (a range check that decomposes it):
-    /// what lets the wide layout pack the dot products that compute it (`Ctx::shared_dot`).
-    fn bounds_input(&self) -> Option<u32> {
+    /// For an elementwise op (one input element per output element): `Some(bits)` when its
+    /// rows constrain every element of its first input below `2^bits` in magnitude, whatever
+    /// the prover assigns, given that later nodes so constrain every element of its output
+    /// below `2^output_checked` (see [`Op::bounds_input`]).
+    fn bounds_input(&self, _output_checked: Option<u32>) -> Option<u32> {
         None
     }
+}
+
+/// Bits that hold every magnitude up to `m`: the least `bits` with `m < 2^bits`.
+pub(crate) fn bit_len(m: u128) -> u32 {
+    u128::BITS - m.leading_zeros()
 }
 
 /// The largest of the input bounds and of the constants `cands` hold: the bound of an op that
@@ -153,10 +159,28 @@ impl Op {
         self.inner().bound(inputs)
     }
 
-    /// `Some(bits)` when the op's rows constrain every element of its first input below
-    /// `2^bits` in magnitude, whatever the prover assigns.
-    pub fn bounds_input(&self) -> Option<u32> {
-        self.inner().bounds_input()
+    /// `Some(bits)` when the op's rows constrain every one of the `in_elements` elements of
+    /// its first input below `2^bits` in magnitude, whatever the prover assigns, given that
+    /// later nodes so constrain every one of its `out_elements` output elements below
+    /// `2^output_checked` ([`crate::Graph::checked_bits`]). What lets a rescale skip its own
+    /// range check of its output (`Ctx::rescale`) and the wide layout pack the dot products
+    /// that compute such an input (`Ctx::shared_dot`).
+    pub fn bounds_input(
+        &self,
+        in_elements: usize,
+        out_elements: usize,
+        output_checked: Option<u32>,
+    ) -> Option<u32> {
+        match self {
+            Op::Max(max) => max.bounds_candidates(in_elements, out_elements),
+            // The same cells.
+            Op::Reshape(_) => output_checked.filter(|_| in_elements == out_elements),
+            // An elementwise check covers as many elements as its output has: all of them.
+            op => op
+                .inner()
+                .bounds_input(output_checked)
+                .filter(|_| in_elements == out_elements),
+        }
     }
 
     /// Lays the op out; `out` is the oracle's output for the wires' values.

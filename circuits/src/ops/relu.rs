@@ -16,6 +16,11 @@ impl OpImpl for Relu {
         inputs[0]
     }
 
+    fn bounds_input(&self, _output_checked: Option<u32>) -> Option<u32> {
+        // `y ∈ [0, 2^24)` and `y − x ∈ [0, 2^24)`: `x ∈ (-2^24, 2^24)`.
+        Some(RANGE_BITS)
+    }
+
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
         let bound = (1i128 << RANGE_BITS) - 1;
         check_range(node, inputs[0], -bound, bound)?;

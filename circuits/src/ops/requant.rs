@@ -178,7 +178,7 @@ impl OpImpl for Requant {
         f64::from(self.qmin.unsigned_abs().max(self.qmax.unsigned_abs()))
     }
 
-    fn bounds_input(&self) -> Option<u32> {
+    fn bounds_input(&self, _output_checked: Option<u32>) -> Option<u32> {
         // `acc − lo` and `hi − acc` are range-checked to `[0, 2^24)`, with `(lo, hi)` an entry
         // of a table whose thresholds lie in the int32 range: `|acc| ≤ 2^31`.
         Some(33)

@@ -2,8 +2,13 @@
 //!
 //! `y = ⌊(x + 2^(shift-1)) / 2^shift⌋` (round half up), proven by `x + half = y·2^shift + r`
 //! with the remainder `r ∈ [0, 2^shift)` decomposed into looked-up limbs, and `y` itself
-//! range-checked to `[-2^23, 2^23)`: without the check on `y` a prover could pick another
-//! remainder and shift `y` by a multiple of `2^-shift` in the field.
+//! range-checked to `[-2^23, 2^23)`: without a bound on `y` a prover could pick another
+//! remainder and shift `y` by a multiple of `2^-shift` in the field. Where later nodes
+//! already bound every element of `y` below `2^`[`TRUSTED_BITS`] (a ReLU, a max pooling with
+//! a constant candidate, a table lookup, an interpolation, another rescale:
+//! `Graph::checked_bits`), that bound pins `y` and the rescale skips its own check: two
+//! solutions `(y, r)`, `(y', r')` would give `(y − y')·2^shift = r' − r` in the field, both
+//! sides far below its size, so over the integers, and `|r' − r| < 2^shift` leaves `y = y'`.
 
 use super::{activation, per_element, OpImpl};
 use crate::chip::{Ctx, Wire, LIMB_BITS, RANGE_BITS};
@@ -18,11 +23,52 @@ pub struct Rescale {
     pub shift: u32,
 }
 
+/// The widest bound of later nodes on a rescale's output that lets it skip its own range
+/// check of it: `|y| < 2^48` keeps `(y − y')·2^shift` below `2^73`, far below the field's
+/// size, and the input's bound, `2^(48 + shift + 1)`, within what the wide layout packs.
+pub const TRUSTED_BITS: u32 = 2 * RANGE_BITS;
+
 impl Rescale {
+    /// Whether later nodes bound every element of the output (below `2^output_checked`)
+    /// tightly enough for the rescale to skip its own range check of it.
+    pub fn trusts_later(output_checked: Option<u32>) -> bool {
+        output_checked.is_some_and(|b| b <= TRUSTED_BITS)
+    }
+
+    /// The bound of the output where the rescale skips its own check
+    /// ([`Rescale::trusts_later`]): the later nodes' `2^output_checked`, and the true
+    /// quotient's (the only one they leave), `|x| / 2^shift + 1`; not the range check's
+    /// `2^23` ([`Rescale::eval_trusting`] does not check it either).
+    pub fn bound_trusting(&self, inputs: &[f64], output_checked: Option<u32>) -> f64 {
+        let later = output_checked.map_or(f64::INFINITY, |b| 2f64.powi(b as i32));
+        (inputs[0] / 2f64.powi(self.shift as i32) + 1.0).min(later)
+    }
+
+    /// The integer semantics where the rescale skips its own check
+    /// ([`Rescale::trusts_later`]): the quotients, unchecked here; the later nodes' own
+    /// semantics refuse what their rows refuse, so the oracle accepts exactly what the circuit
+    /// proves.
+    pub(crate) fn eval_trusting(
+        &self,
+        node: &str,
+        inputs: &[&Tensor],
+        out_shape: &[usize],
+    ) -> Result<Tensor> {
+        self.check(node)?;
+        let data = inputs[0]
+            .data
+            .iter()
+            .map(|x| round_shift(*x, self.shift))
+            .collect();
+        Ok(Tensor::new(out_shape.to_vec(), data))
+    }
+
     /// Layout rows one element takes (`Ctx::rescale`): the remainder's range row (and its
-    /// upper bound when `shift` is not a multiple of the limb width), then `y`'s range check.
-    pub fn rows(&self) -> usize {
-        2 + usize::from(!self.shift.is_multiple_of(LIMB_BITS))
+    /// upper bound when `shift` is not a multiple of the limb width), then `y`'s range check
+    /// unless later nodes bound `y` ([`Rescale::trusts_later`]).
+    pub fn rows(&self, output_checked: Option<u32>) -> usize {
+        1 + usize::from(!self.shift.is_multiple_of(LIMB_BITS))
+            + usize::from(!Self::trusts_later(output_checked))
     }
 }
 
@@ -38,10 +84,17 @@ impl OpImpl for Rescale {
         crate::chip::ACT_BOUND as f64
     }
 
-    fn bounds_input(&self) -> Option<u32> {
-        // `x + half = y·2^shift + r` with `y ∈ [-2^23, 2^23)` and `r ∈ [0, 2^bits)`, `bits ≤
-        // shift + 7`: `|x| < 2^(23 + shift) + 2^(shift + 7) + 2^shift ≤ 2^(24 + shift)`.
-        Some(RANGE_BITS + self.shift)
+    fn bounds_input(&self, output_checked: Option<u32>) -> Option<u32> {
+        // `x + half = y·2^shift + r` with `r ∈ [0, 2^shift)` and `|y| < 2^b`: `|x| <
+        // 2^(b + shift)`. With its own check `y ∈ [-2^23, 2^23)` (and `2^(24 + shift)` leaves
+        // room for a remainder of up to `shift + 7` bits); without it, `b` is what later
+        // nodes bound `y` to, plus a bit of margin.
+        Some(
+            match output_checked.filter(|_| Self::trusts_later(output_checked)) {
+                Some(b) => b + self.shift + 1,
+                None => RANGE_BITS + self.shift,
+            },
+        )
     }
 
     fn check(&self, node: &str) -> Result<()> {
@@ -65,7 +118,10 @@ impl OpImpl for Rescale {
     }
 
     fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], out: &Tensor) -> Vec<Wire> {
-        per_element(ctx, inputs, out, |ctx, x, y| ctx.rescale(x, self.shift, y))
+        let check_y = !Self::trusts_later(ctx.output_checked());
+        per_element(ctx, inputs, out, |ctx, x, y| {
+            ctx.rescale(x, self.shift, y, check_y)
+        })
     }
 }
 
@@ -82,7 +138,7 @@ mod tests {
             let op = Rescale { shift };
             let graph = one_node(Op::Rescale(op.clone()), 1, 0, None);
             let c = ModelCircuit::new(graph, &[vec![-1000]], Visibility::default()).unwrap();
-            assert_eq!(c.node_rows()[0].len(), op.rows(), "shift {shift}");
+            assert_eq!(c.node_rows()[0].len(), op.rows(None), "shift {shift}");
         }
     }
 

@@ -366,7 +366,9 @@ fn interpolation(
     if mode == Nonlinear::Interp {
         return Some(op);
     }
-    let table_per = lookup.rows_per_element() + rescale.map_or(0, Rescale::rows);
+    // The lookup bounds the rescale's output, which then needs no range check of its own.
+    let rescale_rows = |r: &Rescale| r.rows(Some(lookup.input_bits()));
+    let table_per = lookup.rows_per_element() + rescale.map_or(0, rescale_rows);
     let cost = |table: &FnTable, per: usize| table.rows() + circuit_rows(per * elements);
     (cost(&op.table, op.rows_per_element()) < cost(&lookup.table, table_per)).then_some(op)
 }

@@ -1,0 +1,321 @@
+//! A rescale whose output later nodes bound (a ReLU, a max against a constant, a table
+//! lookup, another rescale) skips its own range check of it: the later bound pins it. The
+//! forgery such a check exists for, another remainder with `y` moved by a multiple of
+//! `2^-shift` in the field, passes the rescale's own row and fails the consumer's; where
+//! nothing bounds the output later, the rescale's check catches it.
+
+use halo2_axiom::halo2curves::bn256::Fr;
+use std::sync::Arc;
+use zkinfer_circuits::chip::{FN_LANES, LANE_A, LANE_B, RANGE_BITS};
+use zkinfer_circuits::ops::{
+    AffineRow, Cand, FnTable, Interp, Linear, Lookup, Max, Op, Relu, Rescale, TRUSTED_BITS,
+};
+use zkinfer_circuits::testing::{
+    check_honest, failures, failures_with, gate_at, limb, lookup_at, public_cell, Change, Failure,
+    Spot, Tamper,
+};
+use zkinfer_circuits::{Graph, GraphInput, ModelCircuit, Node, Visibility};
+
+const SHIFT: u32 = 8;
+/// Inputs of the rescale: every remainder below `2^SHIFT − 1`, so a remainder one more is
+/// still a valid limb.
+const X: [i128; 4] = [1000, -3000, 25000, 77];
+const N: usize = X.len();
+
+/// `x → rescale → consumer` (the output), the consumer reading `out` elements.
+fn rescaled_into(consumer: Option<(Op, usize)>) -> ModelCircuit {
+    let node = |name: &str, op: Op, input: usize, n: usize| Node {
+        name: name.into(),
+        op,
+        inputs: vec![input],
+        shape: vec![n],
+        scale: 0,
+        affine: None,
+    };
+    let mut nodes = vec![node("rescale", Op::Rescale(Rescale { shift: SHIFT }), 0, N)];
+    nodes.extend(consumer.map(|(op, n)| node("consumer", op, 1, n)));
+    let g = Graph {
+        inputs: vec![GraphInput {
+            name: "x".into(),
+            shape: vec![N],
+            scale: 0,
+            affine: None,
+        }],
+        outputs: vec![nodes.len()],
+        nodes,
+        sources: vec![],
+        layout: Default::default(),
+    };
+    ModelCircuit::new(Arc::new(g), &[X.to_vec()], Visibility::default()).unwrap()
+}
+
+fn relu() -> (Op, usize) {
+    (Op::Relu(Relu {}), N)
+}
+
+/// A max pooling of the rescaled values and 0 (a ReLU folded in), over `covered` of them.
+fn max_with_zero(covered: usize) -> (Op, usize) {
+    let window = (0..covered as u32)
+        .map(|index| Cand::Elem { input: 0, index })
+        .chain([Cand::Const(0)])
+        .collect();
+    let op = Max {
+        min: false,
+        windows: vec![window],
+    };
+    (Op::Max(op), 1)
+}
+
+fn lookup() -> (Op, usize) {
+    let table = FnTable {
+        function: "square".into(),
+        in_min: -128,
+        values: (-128i64..128).map(|x| x * x).collect(),
+        second: vec![],
+    };
+    (Op::Lookup(Lookup { table }), N)
+}
+
+/// `y = x` over `[-128, 128)` by 16 segments of slope 1.
+fn interp() -> (Op, usize) {
+    let table = FnTable {
+        function: "identity".into(),
+        in_min: 0,
+        values: vec![0; 16],
+        second: vec![256; 16],
+    };
+    let op = Interp {
+        table,
+        x_min: -128,
+        seg_bits: 4,
+        out_shift: 8,
+    };
+    (Op::Interp(op), N)
+}
+
+fn identity() -> (Op, usize) {
+    let rows = (0..N as u32)
+        .map(|i| AffineRow {
+            bias: 0,
+            terms: vec![(i, 1)],
+        })
+        .collect();
+    (Op::Linear(Linear { rows }), N)
+}
+
+/// `-2^-SHIFT` in the field: what `y` moves by when the remainder grows by one.
+fn wrap() -> Fr {
+    -Fr::from(1u64 << SHIFT).invert().unwrap()
+}
+
+fn add(lane: usize, row: usize, delta: Fr) -> Tamper {
+    Tamper {
+        spot: Spot::Lane { lane, row },
+        change: Change::Add(delta),
+    }
+}
+
+/// Element `i`'s rescale row (the remainder's limbs, `x` in lane A, `y` in lane B): the
+/// remainder one more, `y` moved by `-2^-SHIFT`. The row's own gate still holds.
+fn forge_rescale(c: &ModelCircuit, i: usize) -> Vec<Tamper> {
+    let rows = c.node_rows()[0].clone();
+    let per = rows.len() / N;
+    let row = rows.start + i * per;
+    vec![Tamper::shift(limb(0), row, 1), add(LANE_B, row, wrap())]
+}
+
+#[test]
+fn bounded_outputs_skip_the_check_and_unbounded_ones_keep_it() {
+    for (name, consumer, trusted) in [
+        ("relu", Some(relu()), true),
+        ("max with 0 over all", Some(max_with_zero(N)), true),
+        ("max with 0 over some", Some(max_with_zero(N - 1)), false),
+        ("lookup", Some(lookup()), true),
+        ("interpolation", Some(interp()), true),
+        ("linear", Some(identity()), false),
+        ("none (the output)", None, false),
+    ] {
+        let c = rescaled_into(consumer);
+        check_honest(&c).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let rows = c.node_rows()[0].len();
+        let per = if trusted { 1 } else { 2 };
+        assert_eq!(rows, N * per, "{name}: rescale rows");
+    }
+}
+
+#[test]
+fn checked_bits_follow_each_consumer() {
+    let bits = |consumer| rescaled_into(Some(consumer)).graph().checked_bits()[0];
+    assert_eq!(bits(relu()), Some(RANGE_BITS));
+    assert_eq!(bits(max_with_zero(N)), Some(RANGE_BITS));
+    assert_eq!(bits(max_with_zero(N - 1)), None);
+    assert_eq!(bits(lookup()), Some(8));
+    assert_eq!(bits(interp()), Some(8));
+    assert_eq!(bits(identity()), None);
+    // A rescale read by another: its own check kept (the output is the graph's), it bounds
+    // its input below 2^(24 + shift).
+    let second = Rescale { shift: 4 };
+    let c = rescaled_into(Some((Op::Rescale(second.clone()), N)));
+    assert_eq!(c.graph().checked_bits()[0], Some(RANGE_BITS + 4));
+    assert!(RANGE_BITS + 4 <= TRUSTED_BITS);
+    assert_eq!(
+        c.node_rows()[0].len(),
+        N,
+        "the first rescale trusts the second"
+    );
+    // The remainder's two rows (4 bits: bounded from above too), then `y`'s check.
+    assert_eq!(c.node_rows()[1].len(), 3 * N, "the second checks its own");
+    assert_eq!(second.rows(None), 3);
+    check_honest(&c).unwrap();
+}
+
+#[test]
+fn the_remainder_forgery_fails_the_relu_that_bounds_the_output() {
+    let c = rescaled_into(Some(relu()));
+    let public = c.instances().len();
+    let i = 2;
+    // The ReLU's rows: a range row per candidate (`x`, then 0), after its zero constant.
+    let relu = c.node_rows()[1].clone();
+    let row = relu.end - 2 * (N - i);
+    let mut tampers = forge_rescale(&c, i);
+    // The ReLU's copy of `y` (lane B of its first row) moved with it: every copy holds.
+    tampers.push(add(LANE_B, row, wrap()));
+    let fs = failures_with(
+        &c.clone().with_tamper(&tampers),
+        c.min_k().unwrap(),
+        c.instances(),
+    );
+    // `y − x` no longer what its limbs decompose, and the max chain's product moved: the
+    // ReLU's row, nothing on the rescale's.
+    assert_eq!(
+        fs,
+        vec![
+            gate_at("linear", public, row),
+            gate_at("max chain", public, row)
+        ]
+    );
+    // Without the copy moved, the copy fails instead: the rescale's row itself holds.
+    let fs = failures_with(
+        &c.clone().with_tamper(&forge_rescale(&c, i)),
+        c.min_k().unwrap(),
+        c.instances(),
+    );
+    assert!(
+        fs.iter().all(|f| matches!(f, Failure::Copy { .. })),
+        "{fs:?}"
+    );
+    assert!(!fs.is_empty());
+}
+
+#[test]
+fn the_remainder_forgery_fails_the_lookup_that_bounds_the_output() {
+    let c = rescaled_into(Some(lookup()));
+    let public = c.instances().len();
+    let i = 1;
+    let row = c.node_rows()[1].start + i;
+    let mut tampers = forge_rescale(&c, i);
+    tampers.push(add(FN_LANES[0], row, wrap()));
+    let fs = failures_with(
+        &c.clone().with_tamper(&tampers),
+        c.min_k().unwrap(),
+        c.instances(),
+    );
+    assert_eq!(fs, vec![lookup_at(public, FN_LANES[0], row)]);
+}
+
+#[test]
+fn the_remainder_forgery_fails_the_rescales_own_check_where_nothing_bounds_the_output() {
+    let c = rescaled_into(None);
+    let public = c.instances().len();
+    let i = 0;
+    let check = c.node_rows()[0].start + 2 * i + 1;
+    let mut tampers = forge_rescale(&c, i);
+    // The check's copy of `y` and the public output moved too, with the claimed instance.
+    tampers.push(add(LANE_A, check, wrap()));
+    tampers.push(Tamper {
+        spot: Spot::Row(public_cell(i)),
+        change: Change::Add(wrap()),
+    });
+    let mut instances = c.instances();
+    instances[i] += wrap();
+    let fs = failures_with(
+        &c.clone().with_tamper(&tampers),
+        c.min_k().unwrap(),
+        instances,
+    );
+    assert_eq!(fs, vec![gate_at("linear", public, check)]);
+    assert!(failures(&c).is_empty());
+}
+
+/// `x → 2^10·x → rescale by 2 → consumer`, on one element.
+fn amplified(consumer: Option<Op>) -> Arc<Graph> {
+    let node = |name: &str, op: Op, input: usize| Node {
+        name: name.into(),
+        op,
+        inputs: vec![input],
+        shape: vec![1],
+        scale: 0,
+        affine: None,
+    };
+    let gain = Linear {
+        rows: vec![AffineRow {
+            bias: 0,
+            terms: vec![(0, 1 << 10)],
+        }],
+    };
+    let mut nodes = vec![
+        node("gain", Op::Linear(gain), 0),
+        node("rescale", Op::Rescale(Rescale { shift: 1 }), 1),
+    ];
+    nodes.extend(consumer.map(|op| node("consumer", op, 2)));
+    Arc::new(Graph {
+        inputs: vec![GraphInput {
+            name: "x".into(),
+            shape: vec![1],
+            scale: 0,
+            affine: None,
+        }],
+        outputs: vec![nodes.len()],
+        nodes,
+        sources: vec![],
+        layout: Default::default(),
+    })
+}
+
+#[test]
+fn the_oracle_accepts_exactly_what_the_circuit_proves() {
+    // `y = 2^9·x`: past the rescale's own range `[-2^23, 2^23)` at `x = 2^14 + 3`, past a
+    // ReLU's `(-2^24, 2^24)` at `x = 2^15`.
+    let (past_own, past_relu) = ((1i128 << 14) + 3, 1i128 << 15);
+    let prove = |g: &Arc<Graph>, x: i128| {
+        ModelCircuit::new(g.clone(), &[vec![x]], Visibility::default()).map(|c| failures(&c))
+    };
+    // Behind a ReLU, which bounds it: the oracle evaluates it and the circuit proves it.
+    let relu = amplified(Some(Op::Relu(Relu {})));
+    assert_eq!(relu.checked_bits()[1], Some(RANGE_BITS));
+    assert_eq!(
+        relu.eval(&[vec![past_own]]).unwrap()[2].data,
+        [past_own << 9]
+    );
+    assert_eq!(prove(&relu, past_own).unwrap(), vec![]);
+    // Past what the ReLU's rows take: refused, named by the ReLU.
+    let err = prove(&relu, past_relu).unwrap_err().to_string();
+    assert!(err.contains("consumer"), "{err}");
+    // As the output, the rescale checks its own range: refused, named by the rescale.
+    let alone = amplified(None);
+    assert_eq!(alone.checked_bits()[1], None);
+    let err = prove(&alone, past_own).unwrap_err().to_string();
+    assert!(err.contains("rescale"), "{err}");
+}
+
+#[test]
+fn a_max_counts_only_the_windows_it_lays_out() {
+    // A window more than the max's one output: never laid out, so no bound.
+    let (op, _) = max_with_zero(N);
+    let Op::Max(mut max) = op else { unreachable!() };
+    let window = max.windows[0].clone();
+    assert_eq!(max.bounds_candidates(N, 1), Some(RANGE_BITS));
+    max.windows.push(window);
+    assert_eq!(max.bounds_candidates(N, 1), None);
+    assert_eq!(max.bounds_candidates(N, 2), Some(RANGE_BITS));
+}
