@@ -5,6 +5,7 @@
 //! nothing bounds the output later, the rescale's check catches it.
 
 use halo2_axiom::halo2curves::bn256::Fr;
+use halo2_axiom::halo2curves::ff::Field;
 use std::sync::Arc;
 use zkinfer_circuits::chip::{FN_LANES, LANE_A, LANE_B, RANGE_BITS};
 use zkinfer_circuits::ops::{
@@ -12,7 +13,7 @@ use zkinfer_circuits::ops::{
 };
 use zkinfer_circuits::testing::{
     check_honest, failures, failures_with, gate_at, limb, lookup_at, public_cell, Change, Failure,
-    Spot, Tamper,
+    Spot, Tamper, Z,
 };
 use zkinfer_circuits::{Graph, GraphInput, ModelCircuit, Node, Visibility};
 
@@ -157,7 +158,7 @@ fn checked_bits_follow_each_consumer() {
     let second = Rescale { shift: 4 };
     let c = rescaled_into(Some((Op::Rescale(second.clone()), N)));
     assert_eq!(c.graph().checked_bits()[0], Some(RANGE_BITS + 4));
-    assert!(RANGE_BITS + 4 <= TRUSTED_BITS);
+    const { assert!(RANGE_BITS + 4 <= TRUSTED_BITS) };
     assert_eq!(
         c.node_rows()[0].len(),
         N,
@@ -318,4 +319,49 @@ fn a_max_counts_only_the_windows_it_lays_out() {
     max.windows.push(window);
     assert_eq!(max.bounds_candidates(N, 1), None);
     assert_eq!(max.bounds_candidates(N, 2), Some(RANGE_BITS));
+}
+
+fn set(lane: usize, row: usize, value: Fr) -> Tamper {
+    Tamper {
+        spot: Spot::Lane { lane, row },
+        change: Change::Set(value),
+    }
+}
+
+#[test]
+fn a_whole_forgery_through_the_relu_fails_only_its_limb_lookup() {
+    // The forger carries the rescale's moved `y` through the ReLU consistently: it claims the
+    // output 0 (`max(y', 0)` with `y'` the huge field element), decomposes `0 − y'` with
+    // its whole value in the first limb, and keeps the max chain's products and the copies
+    // right. Every gate and copy holds; only the limb's lookup fails, the bound that pins `y`.
+    let c = rescaled_into(Some(relu()));
+    let public = c.instances().len();
+    let i = 2;
+    let y = Fr::from(98u64); // round(25000 / 256)
+    assert_eq!(c.instances()[i], y);
+    let row = c.node_rows()[1].end - 2 * (N - i);
+    let forged = y + wrap();
+    let mut tampers = forge_rescale(&c, i);
+    tampers.extend([
+        // Candidate `y'`: the copy moved, the claimed output 0, `0 − y'` in limb 0.
+        add(LANE_B, row, wrap()),
+        set(LANE_A, row, Fr::ZERO),
+        set(limb(0), row, -forged),
+        set(Z, row + 1, -forged),
+        // Candidate 0: `0 − 0`, the chain's product stays 0.
+        set(LANE_A, row + 1, Fr::ZERO),
+        set(limb(0), row + 1, Fr::ZERO),
+        Tamper {
+            spot: Spot::Row(public_cell(i)),
+            change: Change::Set(Fr::ZERO),
+        },
+    ]);
+    let mut instances = c.instances();
+    instances[i] = Fr::ZERO;
+    let fs = failures_with(
+        &c.clone().with_tamper(&tampers),
+        c.min_k().unwrap(),
+        instances,
+    );
+    assert_eq!(fs, vec![lookup_at(public, limb(0), row)]);
 }
