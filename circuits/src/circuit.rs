@@ -212,7 +212,7 @@ impl ModelCircuit {
         }
         let live = self.graph.live_nodes();
         let checked = self.graph.checked_bits();
-        let bounds = self.graph.bounds();
+        let bounds = self.graph.bounds_given(&checked);
         for (n, node) in self.graph.nodes.iter().enumerate() {
             let args: Vec<&[Wire]> = node.inputs.iter().map(|i| wires[*i].as_slice()).collect();
             let start = ctx.row();

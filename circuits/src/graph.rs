@@ -3,7 +3,7 @@
 
 use crate::chip::{Layout, ACT_BOUND, LIMB_BITS, RANGE_BITS, WIDE_BOUND_BITS};
 use crate::error::{CircuitError, Result};
-use crate::ops::{check_range, Op, Rescale};
+use crate::ops::{check_range, Op};
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
@@ -287,6 +287,11 @@ impl Graph {
     /// the input within its range: an input is range-checked (`[-2^23, 2^23)`, or its integer
     /// range), and each op bounds its outputs by its inputs' ([`Op::bound`]).
     pub fn bounds(&self) -> Vec<f64> {
+        self.bounds_given(&self.checked_bits())
+    }
+
+    /// [`Graph::bounds`] with the graph's [`Graph::checked_bits`] already computed.
+    pub(crate) fn bounds_given(&self, checked: &[Option<u32>]) -> Vec<f64> {
         let mut bounds: Vec<f64> = self
             .inputs
             .iter()
@@ -295,13 +300,9 @@ impl Graph {
                 None => ACT_BOUND as f64,
             })
             .collect();
-        let checked = self.checked_bits();
         for (node, later) in self.nodes.iter().zip(checked) {
             let inputs: Vec<f64> = node.inputs.iter().map(|i| bounds[*i]).collect();
-            bounds.push(match &node.op {
-                Op::Rescale(r) if Rescale::trusts_later(later) => r.bound_trusting(&inputs, later),
-                op => op.bound(&inputs),
-            });
+            bounds.push(node.op.bound(&inputs, *later));
         }
         bounds
     }
@@ -377,14 +378,10 @@ impl Graph {
         let checked = self.checked_bits();
         for (k, node) in self.nodes.iter().enumerate() {
             let args: Vec<&Tensor> = node.inputs.iter().map(|i| &values[*i]).collect();
-            let out = match &node.op {
-                // What the circuit proves: the later nodes' checks, not its own.
-                Op::Rescale(r) if Rescale::trusts_later(checked[k]) => {
-                    r.eval_trusting(&node.name, &args, &node.shape)
-                }
-                op => op.eval(&node.name, &args, &node.shape),
-            }
-            .map_err(|e| self.with_scale(e, self.inputs.len() + k))?;
+            let out = node
+                .op
+                .eval(&node.name, &args, &node.shape, checked[k])
+                .map_err(|e| self.with_scale(e, self.inputs.len() + k))?;
             values.push(out);
         }
         Ok(values)

@@ -23,22 +23,25 @@ const SHIFT: u32 = 8;
 const X: [i128; 4] = [1000, -3000, 25000, 77];
 const N: usize = X.len();
 
-/// `x → rescale → consumer` (the output), the consumer reading `out` elements.
-fn rescaled_into(consumer: Option<(Op, usize)>) -> ModelCircuit {
-    let node = |name: &str, op: Op, input: usize, n: usize| Node {
-        name: name.into(),
-        op,
-        inputs: vec![input],
-        shape: vec![n],
-        scale: 0,
-        affine: None,
-    };
-    let mut nodes = vec![node("rescale", Op::Rescale(Rescale { shift: SHIFT }), 0, N)];
-    nodes.extend(consumer.map(|(op, n)| node("consumer", op, 1, n)));
-    let g = Graph {
+/// A chain on an input of `n_in` elements: each `(name, op, elements)` reads the tensor
+/// before it; the last is the output.
+fn chain(n_in: usize, ops: Vec<(&str, Op, usize)>) -> Arc<Graph> {
+    let nodes: Vec<Node> = ops
+        .into_iter()
+        .enumerate()
+        .map(|(input, (name, op, n))| Node {
+            name: name.into(),
+            op,
+            inputs: vec![input],
+            shape: vec![n],
+            scale: 0,
+            affine: None,
+        })
+        .collect();
+    Arc::new(Graph {
         inputs: vec![GraphInput {
             name: "x".into(),
-            shape: vec![N],
+            shape: vec![n_in],
             scale: 0,
             affine: None,
         }],
@@ -46,8 +49,14 @@ fn rescaled_into(consumer: Option<(Op, usize)>) -> ModelCircuit {
         nodes,
         sources: vec![],
         layout: Default::default(),
-    };
-    ModelCircuit::new(Arc::new(g), &[X.to_vec()], Visibility::default()).unwrap()
+    })
+}
+
+/// `x → rescale → consumer` (the output), the consumer reading `out` elements.
+fn rescaled_into(consumer: Option<(Op, usize)>) -> ModelCircuit {
+    let mut ops = vec![("rescale", Op::Rescale(Rescale { shift: SHIFT }), N)];
+    ops.extend(consumer.map(|(op, n)| ("consumer", op, n)));
+    ModelCircuit::new(chain(N, ops), &[X.to_vec()], Visibility::default()).unwrap()
 }
 
 fn relu() -> (Op, usize) {
@@ -250,37 +259,18 @@ fn the_remainder_forgery_fails_the_rescales_own_check_where_nothing_bounds_the_o
 
 /// `x → 2^10·x → rescale by 2 → consumer`, on one element.
 fn amplified(consumer: Option<Op>) -> Arc<Graph> {
-    let node = |name: &str, op: Op, input: usize| Node {
-        name: name.into(),
-        op,
-        inputs: vec![input],
-        shape: vec![1],
-        scale: 0,
-        affine: None,
-    };
     let gain = Linear {
         rows: vec![AffineRow {
             bias: 0,
             terms: vec![(0, 1 << 10)],
         }],
     };
-    let mut nodes = vec![
-        node("gain", Op::Linear(gain), 0),
-        node("rescale", Op::Rescale(Rescale { shift: 1 }), 1),
+    let mut ops = vec![
+        ("gain", Op::Linear(gain), 1),
+        ("rescale", Op::Rescale(Rescale { shift: 1 }), 1),
     ];
-    nodes.extend(consumer.map(|op| node("consumer", op, 2)));
-    Arc::new(Graph {
-        inputs: vec![GraphInput {
-            name: "x".into(),
-            shape: vec![1],
-            scale: 0,
-            affine: None,
-        }],
-        outputs: vec![nodes.len()],
-        nodes,
-        sources: vec![],
-        layout: Default::default(),
-    })
+    ops.extend(consumer.map(|op| ("consumer", op, 1)));
+    chain(1, ops)
 }
 
 #[test]

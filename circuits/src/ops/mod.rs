@@ -143,9 +143,22 @@ impl Op {
         }
     }
 
-    /// Evaluates the op's integer semantics.
-    pub fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
-        self.inner().eval(node, inputs, out_shape)
+    /// Evaluates the op's integer semantics, given what later nodes bound its output to
+    /// ([`crate::Graph::checked_bits`]): a rescale so bounded leaves its range to them, as
+    /// its rows do ([`Rescale::trusts_later`]).
+    pub fn eval(
+        &self,
+        node: &str,
+        inputs: &[&Tensor],
+        out_shape: &[usize],
+        output_checked: Option<u32>,
+    ) -> Result<Tensor> {
+        match self {
+            Op::Rescale(r) if Rescale::trusts_later(output_checked) => {
+                r.eval_unchecked(node, inputs, out_shape)
+            }
+            op => op.inner().eval(node, inputs, out_shape),
+        }
     }
 
     /// Checks the op's parameters ([`Graph::validate`](crate::Graph::validate) runs it for
@@ -154,9 +167,15 @@ impl Op {
         self.inner().check(node)
     }
 
-    /// A bound on the magnitude of every output element, given bounds on the inputs'.
-    pub fn bound(&self, inputs: &[f64]) -> f64 {
-        self.inner().bound(inputs)
+    /// A bound on the magnitude of every output element, given bounds on the inputs' and
+    /// what later nodes bound the output to (as for [`Op::eval`]).
+    pub fn bound(&self, inputs: &[f64], output_checked: Option<u32>) -> f64 {
+        match self {
+            Op::Rescale(r) if Rescale::trusts_later(output_checked) => {
+                r.bound_trusting(inputs, output_checked)
+            }
+            op => op.inner().bound(inputs),
+        }
     }
 
     /// `Some(bits)` when the op's rows constrain every one of the `in_elements` elements of

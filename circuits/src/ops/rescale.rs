@@ -10,8 +10,8 @@
 //! solutions `(y, r)`, `(y', r')` would give `(y − y')·2^shift = r' − r` in the field, both
 //! sides far below its size, so over the integers, and `|r' − r| < 2^shift` leaves `y = y'`.
 
-use super::{activation, per_element, OpImpl};
-use crate::chip::{Ctx, Wire, LIMB_BITS, RANGE_BITS};
+use super::{check_range, per_element, OpImpl};
+use crate::chip::{Ctx, Wire, ACT_BOUND, LIMB_BITS, RANGE_BITS};
 use crate::error::{CircuitError, Result};
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
@@ -38,17 +38,16 @@ impl Rescale {
     /// The bound of the output where the rescale skips its own check
     /// ([`Rescale::trusts_later`]): the later nodes' `2^output_checked`, and the true
     /// quotient's (the only one they leave), `|x| / 2^shift + 1`; not the range check's
-    /// `2^23` ([`Rescale::eval_trusting`] does not check it either).
+    /// `2^23` ([`Rescale::eval_unchecked`] does not check it either).
     pub fn bound_trusting(&self, inputs: &[f64], output_checked: Option<u32>) -> f64 {
         let later = output_checked.map_or(f64::INFINITY, |b| 2f64.powi(b as i32));
         (inputs[0] / 2f64.powi(self.shift as i32) + 1.0).min(later)
     }
 
-    /// The integer semantics where the rescale skips its own check
-    /// ([`Rescale::trusts_later`]): the quotients, unchecked here; the later nodes' own
-    /// semantics refuse what their rows refuse, so the oracle accepts exactly what the circuit
-    /// proves.
-    pub(crate) fn eval_trusting(
+    /// The quotients, unchecked: the integer semantics where the rescale skips its own check
+    /// ([`Rescale::trusts_later`]); the later nodes' own semantics refuse what their rows
+    /// refuse, so the oracle accepts exactly what the circuit proves.
+    pub(crate) fn eval_unchecked(
         &self,
         node: &str,
         inputs: &[&Tensor],
@@ -81,7 +80,7 @@ pub fn round_shift(x: i128, shift: u32) -> i128 {
 impl OpImpl for Rescale {
     fn bound(&self, _inputs: &[f64]) -> f64 {
         // The output is range-checked (`Ctx::rescale`).
-        crate::chip::ACT_BOUND as f64
+        ACT_BOUND as f64
     }
 
     fn bounds_input(&self, output_checked: Option<u32>) -> Option<u32> {
@@ -108,13 +107,9 @@ impl OpImpl for Rescale {
     }
 
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
-        self.check(node)?;
-        let data = inputs[0]
-            .data
-            .iter()
-            .map(|x| round_shift(*x, self.shift))
-            .collect();
-        activation(node, out_shape, data)
+        let out = self.eval_unchecked(node, inputs, out_shape)?;
+        check_range(node, &out, -ACT_BOUND, ACT_BOUND - 1)?;
+        Ok(out)
     }
 
     fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], out: &Tensor) -> Vec<Wire> {
