@@ -355,3 +355,70 @@ fn a_whole_forgery_through_the_relu_fails_only_its_limb_lookup() {
     );
     assert_eq!(fs, vec![lookup_at(public, limb(0), row)]);
 }
+
+#[test]
+fn a_bound_passes_through_a_reshape_and_a_dead_consumer_bounds_nothing() {
+    let resc = || Op::Rescale(Rescale { shift: SHIFT });
+    let reshape = Op::Reshape(zkinfer_circuits::ops::Reshape {});
+    let through = chain(
+        N,
+        vec![
+            ("rescale", resc(), N),
+            ("reshape", reshape, N),
+            ("relu", Op::Relu(Relu {}), N),
+        ],
+    );
+    assert_eq!(
+        through.checked_bits(),
+        [Some(RANGE_BITS), Some(RANGE_BITS), None]
+    );
+    let c = ModelCircuit::new(through, &[X.to_vec()], Visibility::default()).unwrap();
+    assert_eq!(c.node_rows()[0].len(), N);
+    check_honest(&c).unwrap();
+    // The ReLU read by nothing proven (the rescale is the output): not laid out, no bound.
+    let g = chain(
+        N,
+        vec![("rescale", resc(), N), ("relu", Op::Relu(Relu {}), N)],
+    );
+    let dead = Arc::new(Graph {
+        outputs: vec![1],
+        ..(*g).clone()
+    });
+    assert_eq!(dead.checked_bits(), [None, None]);
+    let c = ModelCircuit::new(dead, &[X.to_vec()], Visibility::default()).unwrap();
+    assert_eq!(c.node_rows()[0].len(), 2 * N);
+    check_honest(&c).unwrap();
+}
+
+#[test]
+fn in_the_wide_layout_a_dot_before_a_rescale_bounded_later_is_packed() {
+    // Dense → rescale → ReLU: the ReLU bounds the rescale's output below 2^24, the rescale
+    // (no check of its own) its input below 2^(24 + 8 + 1), so the dot is packed with no
+    // range rows of its own.
+    let rows = (0..4)
+        .map(|o| AffineRow {
+            bias: o,
+            terms: (0..N as u32).map(|k| (k, (o + k as i64) % 5 - 2)).collect(),
+        })
+        .collect();
+    let g = chain(
+        N,
+        vec![
+            ("dense", Op::Linear(Linear { rows }), 4),
+            ("rescale", Op::Rescale(Rescale { shift: SHIFT }), 4),
+            ("relu", Op::Relu(Relu {}), 4),
+        ],
+    );
+    let wide = Arc::new(Graph {
+        layout: zkinfer_circuits::chip::Layout::Wide,
+        ..(*g).clone()
+    });
+    assert_eq!(
+        wide.checked_bits(),
+        [Some(RANGE_BITS + SHIFT + 1), Some(RANGE_BITS), None]
+    );
+    assert_eq!(wide.checked_later(), [true, true, false]);
+    let c = ModelCircuit::new(wide, &[X.to_vec()], Visibility::default()).unwrap();
+    assert_eq!(c.node_rows()[1].len(), 4);
+    check_honest(&c).unwrap();
+}
