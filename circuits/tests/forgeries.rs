@@ -369,6 +369,83 @@ fn the_oracle_is_defined_where_the_comparison_is_proven() {
 }
 
 #[test]
+fn each_comparison_is_evaluated_exactly_on_the_differences_it_proves() {
+    use zkinfer_circuits::ops::{Cand, CmpKind, Compare};
+    // A constant left operand reaches the edges of the sign check, `d ∈ (−2^24, 2^24]`:
+    // each kind is proven and evaluated on its `decided()` span and refused just past it.
+    let kinds = [
+        CmpKind::Gt,
+        CmpKind::Ge,
+        CmpKind::Lt,
+        CmpKind::Le,
+        CmpKind::Eq,
+    ];
+    for kind in kinds {
+        let (min, max) = kind.decided();
+        let compare = |a: i128| {
+            let op = Op::Compare(Compare {
+                kind,
+                lhs: vec![Cand::Const(a as i64)],
+                rhs: vec![Cand::Elem { input: 0, index: 0 }],
+            });
+            ModelCircuit::new(
+                graph(op, &[vec![1]], vec![1]),
+                &[vec![0]],
+                Visibility::default(),
+            )
+        };
+        for a in [min, max] {
+            let c = compare(a).unwrap_or_else(|e| panic!("{kind:?} at {a}: {e}"));
+            let want = match kind {
+                CmpKind::Gt => a > 0,
+                CmpKind::Ge => a >= 0,
+                CmpKind::Lt => a < 0,
+                CmpKind::Le => a <= 0,
+                CmpKind::Eq => a == 0,
+            };
+            assert_eq!(
+                c.values()[1].data,
+                vec![i128::from(want)],
+                "{kind:?} at {a}"
+            );
+            zkinfer_circuits::testing::check_honest(&c).unwrap();
+        }
+        for a in [min - 1, max + 1] {
+            let err = compare(a).unwrap_err();
+            assert!(
+                matches!(&err, CircuitError::ValueOutOfRange { value, .. } if *value == a),
+                "{kind:?} at {a}: {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_op_defining_more_values_than_its_shape_holds_is_refused() {
+    use zkinfer_circuits::ops::{Cand, Max};
+    // Two windows for a one-element output (a hand-edited graph file): refused by the
+    // oracle, not laid out with a tensor whose data and shape disagree.
+    let window = vec![Cand::Elem { input: 0, index: 0 }];
+    let op = Op::Max(Max {
+        min: false,
+        windows: vec![window.clone(), window],
+    });
+    let err = ModelCircuit::new(
+        graph(op, &[vec![1]], vec![1]),
+        &[vec![3]],
+        Visibility::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        CircuitError::MalformedGraph {
+            node: "op".into(),
+            reason: "2 outputs defined for output shape [1]".into(),
+        }
+    );
+}
+
+#[test]
 fn oracle_overflow_and_bad_parameters_are_errors_before_any_layout() {
     use zkinfer_circuits::ops::{Mul, Rescale};
     // (2^63·x)² overflows i128 (the field, 2^253, holds it, so the graph is valid): an

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 use zkinfer_circuits::chip::{
-    Layout, WideSlot, LANES, LANE_A, LANE_B, PACK_BITS, WIDE_IN, WIDE_OUT, WIDE_ROWS, WIDE_TAIL,
+    Layout, WideSlot, LANES, LANE_A, LANE_B, PACK_BITS, WIDE_IN, WIDE_OUT, WIDE_PACK, WIDE_ROWS,
+    WIDE_TAIL,
 };
 use zkinfer_circuits::ops::{AffineRow, Linear, Op, Rescale};
 use zkinfer_circuits::testing::{
@@ -15,8 +16,9 @@ use zkinfer_circuits::{Graph, GraphInput, ModelCircuit, Node, Visibility};
 
 /// Terms of the shared rows: three wide blocks, the last one partly empty.
 const TERMS: usize = 2 * WIDE_IN + 5;
-/// Rows sharing their inputs: one full group of `WIDE_OUT` and a partial one.
-const SHARED: usize = WIDE_OUT + 4;
+/// Rows sharing their inputs: one full group of `WIDE_OUT` and a partial one, whose last
+/// output shares its packed constraint with an accumulator of no output.
+const SHARED: usize = WIDE_OUT + WIDE_PACK - 1;
 
 /// A linear op whose first `SHARED` rows read the same inputs (a convolution's channels at
 /// one position), then two rows sharing other inputs and one row of its own.
@@ -215,29 +217,30 @@ fn errors_that_cancel_in_a_packed_constraint_fail_the_rescale() {
 
 #[test]
 fn an_unused_accumulator_packed_with_an_output_is_pinned_to_zero() {
-    // The second group (4 outputs) starts on the first group's outputs (no rows between);
-    // output 3 shares its constraint with accumulator 4, which is no output. Forging output 3
-    // by +1 (its rescale's input and remainder moved with it, so the rescale still holds)
-    // and accumulator 4 by -2^-PACK_BITS leaves the gate vanishing: only accumulator 4's
-    // copy to the constant zero catches it.
+    // The second chain (`WIDE_PACK - 1` outputs) starts on the first chain's outputs (no
+    // rows between); its last output `o` shares its constraint with accumulator `o + 1`,
+    // which is no output. Forging output `o` by +1 (its rescale's input and remainder moved
+    // with it, so the rescale still holds) and accumulator `o + 1` by -2^-PACK_BITS leaves
+    // the gate vanishing: only accumulator `o + 1`'s copy to the constant zero catches it.
     let c = circuit(Layout::Wide);
     let public = c.instances().len();
     let after = op_start(&c) + 6 * WIDE_ROWS;
-    let out3 = WIDE_OUT + 3;
+    let o = WIDE_PACK - 2;
+    let out3 = WIDE_OUT + o;
     let acc = c.values()[1].data[out3];
     let r = (acc + (1 << (SHIFT - 1))).rem_euclid(1 << SHIFT);
     let d = if r < 255 { 1 } else { -1 };
     let shifted =
         zkinfer_circuits::field::to_field(-d) * WideSlot::pack_factor(1).invert().unwrap();
     let tampers = [
-        Tamper::shift(3, after, d),
+        Tamper::shift(o, after, d),
         Tamper::shift(LANE_A, rescale_row(&c, out3), d),
         Tamper::shift(0, rescale_row(&c, out3), d),
-        Tamper::shift_row(cell_row(public, 4, after), shifted),
+        Tamper::shift_row(cell_row(public, o + 1, after), shifted),
     ];
     let fs = failures_tampered(&c, &tampers);
-    assert_rejected(&fs, &[], &[cell_row(public, 4, after)]);
-    let honest_copy = cell_row(public, 3, after);
+    assert_rejected(&fs, &[], &[cell_row(public, o + 1, after)]);
+    let honest_copy = cell_row(public, o, after);
     assert!(
         !fs.contains(&zkinfer_circuits::testing::Failure::Copy { row: honest_copy }),
         "{fs:?}"

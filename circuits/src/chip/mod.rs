@@ -56,7 +56,7 @@
 //! (`docs/soundness.md`). Each input cell serves `WIDE_OUT` multiply-accumulates, so a full
 //! block costs `36 / 320 ≈ 0.11` circuit rows per multiply-accumulate against the tall
 //! layout's `1.2`, at [`WIDE_GROUPS`] products per input per row of the quotient; the price
-//! is three fixed columns more, read at up to 36 rotations, and 52 rotations of `a`, which
+//! is two fixed columns more, read at up to 36 rotations, and 52 rotations of `a`, which
 //! make the proof larger and its verification dearer: the layout for fast proving, not for
 //! gas.
 
@@ -152,11 +152,11 @@ pub const WIDE_IN: usize = 20;
 /// Cells of a wide block: the accumulators, then the inputs.
 pub const WIDE_CELLS: usize = WIDE_OUT + WIDE_IN;
 /// Outputs of a wide block packed into one constraint.
-pub const WIDE_PACK: usize = 3;
+pub const WIDE_PACK: usize = 4;
 /// Constraints of a wide block: its groups of [`WIDE_PACK`] outputs.
 pub const WIDE_GROUPS: usize = WIDE_OUT.div_ceil(WIDE_PACK);
 /// Bits between two packed outputs: output `i` of a group is multiplied by `2^(PACK_BITS·i)`.
-pub const PACK_BITS: u32 = 84;
+pub const PACK_BITS: u32 = 63;
 /// A packed output's final value, and its true value, must be below `2^WIDE_BOUND_BITS` in
 /// magnitude, so that their difference is below `2^(PACK_BITS − 1)`.
 pub const WIDE_BOUND_BITS: u32 = PACK_BITS - 2;

@@ -47,6 +47,18 @@ impl CmpKind {
             CmpKind::Eq => a == b,
         }
     }
+
+    /// The differences `a − b` the circuit decides, `[min, max]`: its sign check takes
+    /// `d ∈ (−2^24, 2^24]` (`Ctx::is_positive`) for `d = a − b` (`>`), `a − b + 1` (`≥`),
+    /// `b − a` (`<`) or `b − a + 1` (`≤`); `=` needs both `≥` and `≤`.
+    pub fn decided(self) -> (i128, i128) {
+        let h = 2 * ACT_BOUND;
+        match self {
+            CmpKind::Gt | CmpKind::Le => (-h + 1, h),
+            CmpKind::Ge | CmpKind::Lt => (-h, h - 1),
+            CmpKind::Eq => (-h + 1, h - 1),
+        }
+    }
 }
 
 impl OpImpl for Compare {
@@ -62,14 +74,9 @@ impl OpImpl for Compare {
             diffs.push(a - b);
             data.push(i128::from(self.kind.holds(a, b)));
         }
-        // The sign check decides `d = a − b (+ 1)` for `d ∈ (−2^24, 2^24]` (`Ctx::is_positive`),
-        // for every kind: the oracle is defined exactly where the circuit is.
-        check_range(
-            node,
-            &Tensor::new(vec![diffs.len()], diffs),
-            -2 * ACT_BOUND + 1,
-            2 * ACT_BOUND - 1,
-        )?;
+        // The oracle is defined exactly where the circuit decides the comparison.
+        let (min, max) = self.kind.decided();
+        check_range(node, &Tensor::new(vec![diffs.len()], diffs), min, max)?;
         Ok(Tensor::new(out_shape.to_vec(), data))
     }
 

@@ -153,12 +153,16 @@ impl Op {
         out_shape: &[usize],
         output_checked: Option<u32>,
     ) -> Result<Tensor> {
-        match self {
+        let out = match self {
             Op::Rescale(r) if Rescale::trusts_later(output_checked) => {
                 r.eval_unchecked(node, inputs, out_shape)
             }
             op => op.inner().eval(node, inputs, out_shape),
-        }
+        }?;
+        // Every op defines one value per element of its declared shape, which the layout
+        // and the later nodes' indices rely on (a malformed graph file is refused here).
+        check_outputs(node, out.data.len(), out_shape)?;
+        Ok(out)
     }
 
     /// Checks the op's parameters ([`Graph::validate`](crate::Graph::validate) runs it for

@@ -25,7 +25,8 @@ pub struct Rescale {
 
 /// The widest bound of later nodes on a rescale's output that lets it skip its own range
 /// check of it: `|y| < 2^48` keeps `(y − y')·2^shift` below `2^73`, far below the field's
-/// size, and the input's bound, `2^(48 + shift + 1)`, within what the wide layout packs.
+/// size. (The wide layout packs the input, bounded by `2^(b + shift + 1)`, where that is at
+/// most `2^`[`WIDE_BOUND_BITS`](crate::chip::WIDE_BOUND_BITS): for a ReLU's `b = 24`, any shift.)
 pub const TRUSTED_BITS: u32 = 2 * RANGE_BITS;
 
 impl Rescale {
