@@ -274,7 +274,7 @@ pub fn read_calibration(path: &Path, model: &Model) -> Result<Calibration> {
         path: path.display().to_string(),
         reason: format!("not a calibration file: {e}"),
     })?;
-    // Calibration files did not change from version 4 (versions 5 and 6 changed circuits).
+    // Calibration files did not change from version 4 (versions 5 to 7 changed circuits).
     if !(4..=crate::FORMAT_VERSION).contains(&c.format_version) {
         return Err(Error::Mismatch {
             path: path.display().to_string(),

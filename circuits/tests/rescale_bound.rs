@@ -422,3 +422,49 @@ fn in_the_wide_layout_a_dot_before_a_rescale_bounded_later_is_packed() {
     assert_eq!(c.node_rows()[1].len(), 4);
     check_honest(&c).unwrap();
 }
+
+#[test]
+fn a_dot_is_packed_up_to_the_wide_bound_and_not_one_bit_past_it() {
+    use zkinfer_circuits::chip::{Layout, WIDE_BOUND_BITS, WIDE_OUT};
+    // Dense → rescale(s) → rescale(24) with its own check: the first rescale trusts the
+    // second's bound (2^48 on its output) and bounds its input below 2^(48 + s + 1), which
+    // is the wide bound for s = 12 and one bit past it for s = 13. Past it, the dense's
+    // outputs need range rows of their own (two each: a static bound near 2^30).
+    const TERMS: usize = 40;
+    let rows: Vec<AffineRow> = (0..WIDE_OUT as i64)
+        .map(|o| AffineRow {
+            bias: o,
+            terms: (0..TERMS as u32)
+                .map(|k| (k, (o + k as i64) % 5 - 2))
+                .collect(),
+        })
+        .collect();
+    let x: Vec<i128> = (0..TERMS as i128).map(|i| (i * 37) % 101 - 50).collect();
+    let dense_rows = |shift: u32| {
+        let g = chain(
+            TERMS,
+            vec![
+                ("dense", Op::Linear(Linear { rows: rows.clone() }), WIDE_OUT),
+                ("first", Op::Rescale(Rescale { shift }), WIDE_OUT),
+                ("second", Op::Rescale(Rescale { shift: 24 }), WIDE_OUT),
+            ],
+        );
+        let g = Arc::new(Graph {
+            layout: Layout::Wide,
+            ..(*g).clone()
+        });
+        let bits = 2 * RANGE_BITS + shift + 1;
+        assert_eq!(g.checked_bits(), [Some(bits), Some(2 * RANGE_BITS), None]);
+        assert_eq!(
+            g.checked_later()[0],
+            bits <= WIDE_BOUND_BITS,
+            "shift {shift}"
+        );
+        let c = ModelCircuit::new(g, std::slice::from_ref(&x), Visibility::default()).unwrap();
+        check_honest(&c).unwrap();
+        c.node_rows()[0].len()
+    };
+    assert_eq!(2 * RANGE_BITS + 12 + 1, WIDE_BOUND_BITS);
+    let (packed, checked) = (dense_rows(12), dense_rows(13));
+    assert!(checked >= packed + 2 * WIDE_OUT, "{packed} then {checked}");
+}

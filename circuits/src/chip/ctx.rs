@@ -263,8 +263,9 @@ impl<'a, 'r> Ctx<'a, 'r> {
     /// `None` when neither can (or the layout is tall).
     pub fn shared_dot_checks(&self) -> Option<usize> {
         let (checked, bound) = self.output_bound;
-        // A bit of margin below `2^WIDE_BOUND_BITS` for the rounding of the float bound.
-        if !self.is_wide() || bound >= 2f64.powi(WIDE_BOUND_BITS as i32 - 1) {
+        // A bit of margin below `2^WIDE_BOUND_BITS` for the rounding of the float bound (and
+        // no packing at all for a bound that is not a number).
+        if !self.is_wide() || bound.is_nan() || bound >= 2f64.powi(WIDE_BOUND_BITS as i32 - 1) {
             return None;
         }
         if checked.is_some_and(|b| b <= WIDE_BOUND_BITS) {

@@ -49,9 +49,10 @@
 //! `Σ_i 2^(PACK_BITS·i)·E_o = 0` for the errors `E_o = z_o(final) − y_o` of a group's outputs
 //! (the intermediate accumulators telescope away). The layout packs only outputs whose final
 //! values are bounded below `2^`[`WIDE_BOUND_BITS`] by later nodes (the rescale,
-//! requantization, ReLU, lookup or max against a constant that reads them, see
-//! `Graph::checked_bits`) and whose true values are too
-//! (`Graph::bounds`), and pins an unused output to zero by a copy: every `|E_o| <
+//! requantization, ReLU, lookup, interpolation or max against a constant that reads them,
+//! see `Graph::checked_bits`) and whose true values are below half of that
+//! (`Graph::bounds`, a margin for its float rounding), and pins an unused output to zero by
+//! a copy: every `|E_o| <
 //! 2^(PACK_BITS − 1)`, the packed sum is below the field's size, and so every `E_o = 0`
 //! (`docs/soundness.md`). Each input cell serves `WIDE_OUT` multiply-accumulates, so a full
 //! block costs `36 / 320 ≈ 0.11` circuit rows per multiply-accumulate against the tall
