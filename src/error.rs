@@ -37,6 +37,17 @@ pub enum Error {
         /// The chain asked.
         chain_id: u64,
     },
+    /// A contract on chain that is not the verifier (or the verifying-key contract) generated
+    /// from the model directory's key: nothing it answered would be a verdict.
+    #[error("{address} on chain {chain_id} is not {expected}: its code differs from the one generated from this directory's key")]
+    NotOurContract {
+        /// The address given or recorded.
+        address: String,
+        /// The chain asked.
+        chain_id: u64,
+        /// What was expected there.
+        expected: &'static str,
+    },
     /// A value of a float model's circuit, for this input, is beyond the range the circuit
     /// was sized for on its calibration samples (a table's or segments' input range, or the
     /// fixed-point interval).

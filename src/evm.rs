@@ -127,12 +127,9 @@ pub fn deploy(
     let chain_id = node.chain_id()?;
     let (verifier, key, transactions) = match verifier {
         Some(at) => {
-            if node.code_size(at)? == 0 {
-                return Err(Error::NoContract {
-                    address: format!("{at:#x}"),
-                    chain_id,
-                });
-            }
+            check_code(node, chain_id, at, VERIFIER, |code| {
+                v.compiled.immutables_in(code).is_some()
+            })?;
             let key = node.deploy_key(&v.generated)?;
             (at, Some(format!("{:#x}", key.address)), vec![key])
         }
@@ -155,4 +152,67 @@ pub fn deploy(
         key,
         transactions,
     })
+}
+
+const VERIFIER: &str = "the verifier of this circuit";
+const KEY: &str = "this directory's verifying-key contract";
+
+/// Checks, before a verifier on chain is asked about `proof`, that the proof was made for
+/// `settings` and `vk` (as [`verify_evm_checked`] does) and that the contracts a verdict
+/// would come from are the ones generated from `vk`: the code at `verifier` is the compiled
+/// verifier (its immutable key address aside), and the code of the key it is asked with
+/// (`key`, or the verifier's default) is `0x00 ‖ blob` of `vk`. A contract that merely
+/// answers `true` is [`Error::NotOurContract`], an address without code
+/// [`Error::NoContract`].
+pub fn check_onchain(
+    settings: &Settings,
+    (srs, vk): (&Srs, &VerifyingKey<G1Affine>),
+    proof: &Proof,
+    node: &zkinfer_chain::Node,
+    (verifier, key): (zkinfer_chain::Address, Option<zkinfer_chain::Address>),
+) -> Result<()> {
+    crate::verdict::check_binding(settings, vk, proof)?;
+    let v = create_verifier(settings, srs, vk, false)?;
+    let chain_id = node.chain_id()?;
+    let mut default_key = None;
+    check_code(node, chain_id, verifier, VERIFIER, |code| {
+        let Some(immutables) = v.compiled.immutables_in(code) else {
+            return false;
+        };
+        // The one immutable, the default key's address (a 32-byte word), in every place
+        // the code reads it.
+        default_key = match immutables.split_first() {
+            Some((word, rest)) if word.len() == 32 && rest.iter().all(|w| w == word) => {
+                Some(zkinfer_chain::Address::from_slice(&word[12..]))
+            }
+            _ => None,
+        };
+        default_key.is_some()
+    })?;
+    let key = key.or(default_key).expect("checked above");
+    let runtime: Vec<u8> = [0u8].iter().chain(&v.generated.vk_blob).copied().collect();
+    check_code(node, chain_id, key, KEY, |code| code == runtime)
+}
+
+/// Reads the code at `at` and checks it with `is_ours`.
+fn check_code(
+    node: &zkinfer_chain::Node,
+    chain_id: u64,
+    at: zkinfer_chain::Address,
+    expected: &'static str,
+    is_ours: impl FnOnce(&[u8]) -> bool,
+) -> Result<()> {
+    let code = node.code(at)?;
+    let address = format!("{at:#x}");
+    if code.is_empty() {
+        return Err(Error::NoContract { address, chain_id });
+    }
+    if !is_ours(&code) {
+        return Err(Error::NotOurContract {
+            address,
+            chain_id,
+            expected,
+        });
+    }
+    Ok(())
 }

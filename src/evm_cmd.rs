@@ -1,7 +1,7 @@
 //! The CLI's on-chain commands: `create-verifier`, `verify-evm`, `deploy`, `verify-onchain`,
 //! `calldata`.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use zkinfer::artifacts::{check_output_dir, read_proof, ModelDir};
@@ -136,12 +136,12 @@ pub fn verify_onchain(
     let p = proof_for(dir, proof)?;
     let d = ModelDir::open(dir)?;
     let settings = d.settings()?;
-    // The verifier on chain was generated from DIR's setup: warn when that is the dev SRS.
-    let setup = d.verifier(&settings);
-    let insecure = setup
-        .as_ref()
-        .ok()
-        .map(|(srs, _)| warn_if_insecure(dir, srs));
+    // The contracts on chain are checked against DIR's key before they are asked; warn when
+    // that key was set up with the dev SRS.
+    let (srs, vk) = d
+        .verifier(&settings)
+        .context("verify-onchain checks the contracts on chain against DIR's key")?;
+    let insecure = warn_if_insecure(dir, &srs);
     let mut node = Node::new(rpc_url)?;
     if let Some(k) = private_key {
         node = node.with_key(k)?;
@@ -153,11 +153,6 @@ pub fn verify_onchain(
         ),
         (None, Some(_)) => anyhow::bail!("--key needs --address (the verifier to call)"),
         (None, None) => {
-            let (_, vk) = setup.map_err(|e| {
-                anyhow::anyhow!(
-                    "{e} (the recorded deployment is matched against DIR's key; or pass --address)"
-                )
-            })?;
             let chain_id = node.chain_id()?;
             let rec = d
                 .deployment_for(chain_id, &settings.hash(), &zkinfer_prover::vk_hash(&vk))?
@@ -178,6 +173,7 @@ pub fn verify_onchain(
             )
         }
     };
+    zkinfer::evm::check_onchain(&settings, (&srs, &vk), &p, &node, (verifier, key))?;
     let (bytes, instances) = (p.bytes()?, p.instances());
     let out = if private_key.is_some() {
         node.verify_tx(verifier, key, &bytes, &instances)?

@@ -107,7 +107,34 @@ fn cli_deploy_and_verify_onchain() {
     let out = verify_onchain(&["--address", nowhere]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr).to_lowercase();
-    assert!(err.contains("no contract at"), "{err}");
+    assert!(err.contains("no contract there"), "{err}");
+
+    // A contract answering `true` to everything, as the verifier or as its key: refused from
+    // its code before it is asked, never "verified".
+    let yes = always_true(url);
+    let verifier = dep["verifier"].as_str().unwrap();
+    for (args, refused) in [
+        (
+            vec!["--address", &yes],
+            "is not the verifier of this circuit",
+        ),
+        (
+            vec!["--address", verifier, "--key", &yes],
+            "is not this directory's verifying-key contract",
+        ),
+    ] {
+        let out = verify_onchain(&args);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(refused) && !err.contains("verified"), "{err}");
+    }
+    // The contract itself answers `true`: only its code gave it away.
+    let answer = Node::new(url)
+        .unwrap()
+        .call(yes.parse().unwrap(), vec![0; 4])
+        .unwrap()
+        .unwrap();
+    assert!(abi::is_true(&answer));
 
     // A tampered proof: exit 1, verified false.
     let mut pj: Value = serde_json::from_str(&std::fs::read_to_string(&proof).unwrap()).unwrap();
@@ -135,6 +162,18 @@ fn cli_deploy_and_verify_onchain() {
 }
 
 /// `uint256`-word calldata of `sig` with the given arguments.
+/// Deploys a contract that returns the word 1 (ABI `true`) to every call; its address.
+fn always_true(url: &str) -> String {
+    // Runtime: PUSH1 1, PUSH1 0, MSTORE, PUSH1 32, PUSH1 0, RETURN. Init: copy it, return it.
+    let runtime = [0x60, 0x01, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3];
+    let mut init = vec![
+        0x60, 0x0a, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, 0x0a, 0x60, 0x00, 0xf3,
+    ];
+    init.extend_from_slice(&runtime);
+    let node = Node::new(url).unwrap().with_key(DEV_KEY).unwrap();
+    format!("{:#x}", node.deploy("always-true", init).unwrap().address)
+}
+
 fn call_words(sig: &str, words: &[[u8; 32]]) -> Vec<u8> {
     let mut data = abi::selector(sig).to_vec();
     for w in words {

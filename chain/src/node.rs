@@ -319,10 +319,15 @@ impl Node {
 
     /// Size of the code at `address`.
     pub fn code_size(&self, address: Address) -> Result<usize, ChainError> {
+        self.code(address).map(|c| c.len())
+    }
+
+    /// The code at `address` (empty where there is no contract).
+    pub fn code(&self, address: Address) -> Result<Vec<u8>, ChainError> {
         let provider = ProviderBuilder::new().connect_http(self.url.clone());
         self.rt
             .block_on(async { provider.get_code_at(address).await })
-            .map(|c| c.len())
+            .map(|c| c.to_vec())
             .map_err(|e| self.rpc_err(e))
     }
 }

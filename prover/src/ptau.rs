@@ -366,7 +366,21 @@ impl Srs {
             ceremony_power: header.ceremony_power,
             contributions: header.contributions,
         };
-        Ok(Self { params, origin })
+        Ok(Self::from_points(params, origin))
+    }
+
+    /// Parameters read from a file, of the origin the file states unless they are the
+    /// development SRS's: that is [`SrsOrigin::DevInsecure`] whatever a header says (a
+    /// `.ptau` made from the public development secret, with made-up contributions).
+    fn from_points(params: ParamsKZG<Bn256>, stated: SrsOrigin) -> Self {
+        let origin = if crate::srs::is_dev_params(&params) {
+            SrsOrigin::DevInsecure {
+                seed: crate::srs::DEV_SEED.into(),
+            }
+        } else {
+            stated
+        };
+        Self { params, origin }
     }
 }
 
@@ -393,6 +407,22 @@ mod tests {
             check_powers(&ones, &[g2, g2]),
             Err(PtauError::NoContribution)
         ));
+    }
+
+    #[test]
+    fn development_points_are_insecure_whatever_the_file_states() {
+        let ceremony = || SrsOrigin::Ceremony {
+            file: "made-up.ptau".into(),
+            sha256: String::new(),
+            power: 4,
+            ceremony_power: 4,
+            contributions: 54,
+        };
+        let dev = crate::dev_srs::setup(4, crate::srs::dev_rng(4));
+        let srs = Srs::from_points(dev, ceremony());
+        assert!(srs.origin.is_insecure(), "{:?}", srs.origin);
+        let other = crate::dev_srs::setup(4, rand_chacha::ChaCha20Rng::seed_from_u64(99));
+        assert_eq!(Srs::from_points(other, ceremony()).origin, ceremony());
     }
 
     #[test]

@@ -31,10 +31,38 @@ process.stdin.on('end', () => process.stdout.write(solc.compile(input)));";
 pub struct Compiled {
     /// Init code.
     pub bytecode: Vec<u8>,
-    /// Runtime code.
+    /// Runtime code (immutables as zeros).
     pub runtime: Vec<u8>,
+    /// Where the runtime code holds immutables (filled in by the constructor), in order.
+    pub immutables: Vec<std::ops::Range<usize>>,
     /// ABI (JSON).
     pub abi: Value,
+}
+
+impl Compiled {
+    /// The immutables' values in `deployed`, when it is this contract's runtime code: the same
+    /// length and every byte equal outside the immutables' places. `None` for other code.
+    pub fn immutables_in(&self, deployed: &[u8]) -> Option<Vec<Vec<u8>>> {
+        if deployed.len() != self.runtime.len() {
+            return None;
+        }
+        let mut at = 0;
+        for place in &self.immutables {
+            if deployed.get(at..place.start)? != self.runtime.get(at..place.start)? {
+                return None;
+            }
+            at = place.end;
+        }
+        if deployed.get(at..)? != self.runtime.get(at..)? {
+            return None;
+        }
+        Some(
+            self.immutables
+                .iter()
+                .map(|place| deployed[place.clone()].to_vec())
+                .collect(),
+        )
+    }
 }
 
 /// The environment variable naming the `node_modules` directory that holds solc-js.
@@ -143,7 +171,7 @@ pub fn compile(source: &str, contract: &str) -> Result<Compiled, EvmError> {
             "evmVersion": EVM_VERSION,
             // No source hash in the code: NatSpec (the SRS line, say) does not change it.
             "metadata": { "bytecodeHash": "none" },
-            "outputSelection": { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } }
+            "outputSelection": { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "evm.deployedBytecode.immutableReferences"] } }
         }
     })
     .to_string();
@@ -220,6 +248,7 @@ fn parse_output(output: &str, contract: &str) -> Result<Compiled, EvmError> {
     let compiled = Compiled {
         bytecode: code("bytecode")?,
         runtime: code("deployedBytecode")?,
+        immutables: immutable_places(&c["evm"]["deployedBytecode"]["immutableReferences"]),
         abi: c["abi"].clone(),
     };
     if compiled.bytecode.is_empty() {
@@ -235,6 +264,23 @@ fn parse_output(output: &str, contract: &str) -> Result<Compiled, EvmError> {
         });
     }
     Ok(compiled)
+}
+
+/// The places of the immutables (`{id: [{start, length}, …]}` in solc's output), sorted.
+fn immutable_places(references: &Value) -> Vec<std::ops::Range<usize>> {
+    let mut places: Vec<std::ops::Range<usize>> = references
+        .as_object()
+        .into_iter()
+        .flat_map(|ids| ids.values())
+        .filter_map(Value::as_array)
+        .flatten()
+        .filter_map(|r| {
+            let start = r["start"].as_u64()? as usize;
+            Some(start..start + r["length"].as_u64()? as usize)
+        })
+        .collect();
+    places.sort_by_key(|p| p.start);
+    places
 }
 
 #[cfg(test)]
@@ -262,6 +308,36 @@ mod tests {
             err,
             EvmError::CodeTooLarge { size, limit: MAX_RUNTIME_BYTES, .. } if size == MAX_RUNTIME_BYTES + 1
         ));
+    }
+
+    #[test]
+    fn deployed_code_matches_only_outside_the_immutables() {
+        let out = json!({
+            "contracts": { "Verifier.sol": { "V": {
+                "abi": [],
+                "evm": {
+                    "bytecode": { "object": "6000" },
+                    "deployedBytecode": {
+                        "object": "6001000000006002",
+                        "immutableReferences": { "7": [{ "start": 2, "length": 4 }] }
+                    }
+                }
+            }}}
+        });
+        let c = parse_output(&out.to_string(), "V").unwrap();
+        assert_eq!(c.immutables, vec![2..6]);
+        let filled = [0x60, 0x01, 0xaa, 0xbb, 0xcc, 0xdd, 0x60, 0x02];
+        assert_eq!(
+            c.immutables_in(&filled),
+            Some(vec![vec![0xaa, 0xbb, 0xcc, 0xdd]])
+        );
+        for other in [
+            &filled[..7],
+            &[0x60, 0x02, 0, 0, 0, 0, 0x60, 0x02][..],
+            &[0x60, 0x01, 0, 0, 0, 0, 0x60, 0x03][..],
+        ] {
+            assert_eq!(c.immutables_in(other), None, "{other:?}");
+        }
     }
 
     #[test]
