@@ -29,8 +29,9 @@ fn write_artifact(path: &Path, kind: &str, settings_hash: &str, payload: &[u8]) 
 }
 
 /// Reads a key artifact, checking container, checksum and that it was made for
-/// `settings_hash`, before halo2 parses it.
-fn read_artifact(path: &Path, kind: &'static str, settings_hash: &str) -> Result<Vec<u8>> {
+/// `settings_hash`, before halo2 parses it: the whole file and where its payload starts (a
+/// proving key is large; its bytes are not copied again).
+fn read_artifact(path: &Path, kind: &'static str, settings_hash: &str) -> Result<(Vec<u8>, usize)> {
     let bytes = crate::artifact::read_file(path, 1 << 40)?;
     let (found, payload) = crate::artifact::parse(&bytes, path, kind)?;
     if found != settings_hash {
@@ -41,7 +42,8 @@ fn read_artifact(path: &Path, kind: &'static str, settings_hash: &str) -> Result
             found,
         });
     }
-    Ok(payload.to_vec())
+    let start = bytes.len() - payload.len();
+    Ok((bytes, start))
 }
 
 fn parse_err(path: &Path, kind: &'static str) -> impl FnOnce(std::io::Error) -> ProverError {
@@ -66,9 +68,9 @@ pub fn write_pk(path: &Path, pk: &ProvingKey<G1Affine>, settings_hash: &str) -> 
 /// Reads a proving key of a circuit in `layout`, checking it was made for `settings_hash`.
 pub fn read_pk(path: &Path, settings_hash: &str, layout: Layout) -> Result<ProvingKey<G1Affine>> {
     crate::check_cpu()?;
-    let bytes = read_artifact(path, "pk", settings_hash)?;
+    let (bytes, start) = read_artifact(path, "pk", settings_hash)?;
     ProvingKey::read::<_, ModelCircuit>(
-        &mut bytes.as_slice(),
+        &mut &bytes[start..],
         SerdeFormat::RawBytesUnchecked,
         layout,
     )
@@ -88,8 +90,8 @@ pub fn write_vk(path: &Path, vk: &VerifyingKey<G1Affine>, settings_hash: &str) -
 /// Reads a verifying key of a circuit in `layout`, checking it was made for `settings_hash`.
 pub fn read_vk(path: &Path, settings_hash: &str, layout: Layout) -> Result<VerifyingKey<G1Affine>> {
     crate::check_cpu()?;
-    let bytes = read_artifact(path, "vk", settings_hash)?;
-    VerifyingKey::read::<_, ModelCircuit>(&mut bytes.as_slice(), SerdeFormat::RawBytes, layout)
+    let (bytes, start) = read_artifact(path, "vk", settings_hash)?;
+    VerifyingKey::read::<_, ModelCircuit>(&mut &bytes[start..], SerdeFormat::RawBytes, layout)
         .map_err(parse_err(path, "vk"))
 }
 
