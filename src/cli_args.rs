@@ -149,8 +149,9 @@ pub enum Cmd {
         #[arg(long)]
         allow_insecure_srs: bool,
     },
-    /// Verify a proof with a deployed verifier (`eth_call`; exit 0 valid, 1 rejected); with
-    /// `--send`, also as a mined transaction, reporting its gas.
+    /// Verify a proof with a deployed verifier (`eth_call`; exit 0 valid, 1 rejected), after
+    /// checking that the code of the verifier and key contracts is what DIR's key generates;
+    /// with `--send`, also as a mined transaction, reporting its gas.
     VerifyOnchain {
         /// Compiled directory.
         dir: PathBuf,
