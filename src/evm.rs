@@ -127,9 +127,10 @@ pub fn deploy(
     let chain_id = node.chain_id()?;
     let (verifier, key, transactions) = match verifier {
         Some(at) => {
-            check_code(node, chain_id, at, VERIFIER, |code| {
-                v.compiled.immutables_in(code).is_some()
-            })?;
+            // Reused for this key: it must be the verifier reading a key contract.
+            if default_key(&v.compiled, &deployed_code(node, chain_id, at)?).is_none() {
+                return Err(not_ours(at, chain_id, VERIFIER));
+            }
             let key = node.deploy_key(&v.generated)?;
             (at, Some(format!("{:#x}", key.address)), vec![key])
         }
@@ -156,12 +157,15 @@ pub fn deploy(
 
 const VERIFIER: &str = "the verifier of this circuit";
 const KEY: &str = "this directory's verifying-key contract";
+const EMBEDS_KEY: &str =
+    "a verifier reading its key from a key contract (it is the one embedding this directory's key: call it without --key)";
 
 /// Checks, before a verifier on chain is asked about `proof`, that the proof was made for
 /// `settings` and `vk` (as [`verify_evm_checked`] does) and that the contracts a verdict
 /// would come from are the ones generated from `vk`: the code at `verifier` is the compiled
 /// verifier (its immutable key address aside), and the code of the key it is asked with
-/// (`key`, or the verifier's default) is `0x00 ‖ blob` of `vk`. A contract that merely
+/// (`key`, or the verifier's default) is `0x00 ‖ blob` of `vk`; or, without `key`, the code
+/// at `verifier` is the self-contained verifier embedding `vk`. A contract that merely
 /// answers `true` is [`Error::NotOurContract`], an address without code
 /// [`Error::NoContract`].
 pub fn check_onchain(
@@ -174,45 +178,56 @@ pub fn check_onchain(
     crate::verdict::check_binding(settings, vk, proof)?;
     let v = create_verifier(settings, srs, vk, false)?;
     let chain_id = node.chain_id()?;
-    let mut default_key = None;
-    check_code(node, chain_id, verifier, VERIFIER, |code| {
-        let Some(immutables) = v.compiled.immutables_in(code) else {
-            return false;
+    let code = deployed_code(node, chain_id, verifier)?;
+    let Some(default_key) = default_key(&v.compiled, &code) else {
+        // Not the verifier reading a key contract: the self-contained one, embedding `vk`?
+        let embedded = create_verifier(settings, srs, vk, true)?;
+        return match (embedded.compiled.immutables_in(&code), key) {
+            (Some(_), None) => Ok(()),
+            (Some(_), Some(_)) => Err(not_ours(verifier, chain_id, EMBEDS_KEY)),
+            (None, _) => Err(not_ours(verifier, chain_id, VERIFIER)),
         };
-        // The one immutable, the default key's address (a 32-byte word), in every place
-        // the code reads it.
-        default_key = match immutables.split_first() {
-            Some((word, rest)) if word.len() == 32 && rest.iter().all(|w| w == word) => {
-                Some(zkinfer_chain::Address::from_slice(&word[12..]))
-            }
-            _ => None,
-        };
-        default_key.is_some()
-    })?;
-    let key = key.or(default_key).expect("checked above");
+    };
+    let key = key.unwrap_or(default_key);
     let runtime: Vec<u8> = [0u8].iter().chain(&v.generated.vk_blob).copied().collect();
-    check_code(node, chain_id, key, KEY, |code| code == runtime)
+    if deployed_code(node, chain_id, key)? != runtime {
+        return Err(not_ours(key, chain_id, KEY));
+    }
+    Ok(())
 }
 
-/// Reads the code at `at` and checks it with `is_ours`.
-fn check_code(
+/// The key address a verifier reading a key contract was deployed with, when `code` is that
+/// verifier's: its one immutable (a 32-byte word) in every place the code reads it.
+fn default_key(compiled: &Compiled, code: &[u8]) -> Option<zkinfer_chain::Address> {
+    let immutables = compiled.immutables_in(code)?;
+    match immutables.split_first() {
+        Some((word, rest)) if word.len() == 32 && rest.iter().all(|w| w == word) => {
+            Some(zkinfer_chain::Address::from_slice(&word[12..]))
+        }
+        _ => None,
+    }
+}
+
+/// The code at `at`; an address without code is [`Error::NoContract`].
+fn deployed_code(
     node: &zkinfer_chain::Node,
     chain_id: u64,
     at: zkinfer_chain::Address,
-    expected: &'static str,
-    is_ours: impl FnOnce(&[u8]) -> bool,
-) -> Result<()> {
+) -> Result<Vec<u8>> {
     let code = node.code(at)?;
-    let address = format!("{at:#x}");
     if code.is_empty() {
-        return Err(Error::NoContract { address, chain_id });
-    }
-    if !is_ours(&code) {
-        return Err(Error::NotOurContract {
-            address,
+        return Err(Error::NoContract {
+            address: format!("{at:#x}"),
             chain_id,
-            expected,
         });
     }
-    Ok(())
+    Ok(code)
+}
+
+fn not_ours(at: zkinfer_chain::Address, chain_id: u64, expected: &'static str) -> Error {
+    Error::NotOurContract {
+        address: format!("{at:#x}"),
+        chain_id,
+        expected,
+    }
 }

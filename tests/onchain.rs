@@ -128,6 +128,29 @@ fn cli_deploy_and_verify_onchain() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(refused) && !err.contains("verified"), "{err}");
     }
+    // A self-contained verifier (the key embedded) deployed by hand is recognised too.
+    let sc = tmp.path().join("sc");
+    let out = zkinfer(&[
+        "create-verifier",
+        d,
+        "--self-contained",
+        "--out",
+        sc.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let init = hex::decode(std::fs::read_to_string(sc.join("Verifier.bytecode")).unwrap()).unwrap();
+    let node = Node::new(url).unwrap().with_key(DEV_KEY).unwrap();
+    let embedded = format!(
+        "{:#x}",
+        node.deploy("self-contained", init).unwrap().address
+    );
+    let out = verify_onchain(&["--address", &embedded, "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(json_of(&out)["verified"], true);
+    let out = verify_onchain(&["--address", &embedded, "--key", &yes]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("call it without --key"));
+
     // The contract itself answers `true`: only its code gave it away.
     let answer = Node::new(url)
         .unwrap()
