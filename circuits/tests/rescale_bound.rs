@@ -7,15 +7,15 @@
 use halo2_axiom::halo2curves::bn256::Fr;
 use halo2_axiom::halo2curves::ff::Field;
 use std::sync::Arc;
-use zkinfer_circuits::chip::{FN_LANES, LANE_A, LANE_B, RANGE_BITS};
+use zkinfer_circuits::chip::{Layout, FN_LANES, LANE_A, LANE_B, RANGE_BITS};
 use zkinfer_circuits::ops::{
     AffineRow, Cand, FnTable, Interp, Linear, Lookup, Max, Op, Relu, Rescale, TRUSTED_BITS,
 };
 use zkinfer_circuits::testing::{
-    check_honest, failures, failures_with, gate_at, limb, lookup_at, public_cell, Change, Failure,
-    Spot, Tamper, Z,
+    chain, check_honest, failures, failures_with, gate_at, limb, lookup_at, public_cell, Change,
+    Failure, Spot, Tamper, Z,
 };
-use zkinfer_circuits::{Graph, GraphInput, ModelCircuit, Node, Visibility};
+use zkinfer_circuits::{Graph, ModelCircuit, Visibility};
 
 const SHIFT: u32 = 8;
 /// Inputs of the rescale: every remainder below `2^SHIFT − 1`, so a remainder one more is
@@ -23,40 +23,16 @@ const SHIFT: u32 = 8;
 const X: [i128; 4] = [1000, -3000, 25000, 77];
 const N: usize = X.len();
 
-/// A chain on an input of `n_in` elements: each `(name, op, elements)` reads the tensor
-/// before it; the last is the output.
-fn chain(n_in: usize, ops: Vec<(&str, Op, usize)>) -> Arc<Graph> {
-    let nodes: Vec<Node> = ops
-        .into_iter()
-        .enumerate()
-        .map(|(input, (name, op, n))| Node {
-            name: name.into(),
-            op,
-            inputs: vec![input],
-            shape: vec![n],
-            scale: 0,
-            affine: None,
-        })
-        .collect();
-    Arc::new(Graph {
-        inputs: vec![GraphInput {
-            name: "x".into(),
-            shape: vec![n_in],
-            scale: 0,
-            affine: None,
-        }],
-        outputs: vec![nodes.len()],
-        nodes,
-        sources: vec![],
-        layout: Default::default(),
-    })
-}
-
 /// `x → rescale → consumer` (the output), the consumer reading `out` elements.
 fn rescaled_into(consumer: Option<(Op, usize)>) -> ModelCircuit {
     let mut ops = vec![("rescale", Op::Rescale(Rescale { shift: SHIFT }), N)];
     ops.extend(consumer.map(|(op, n)| ("consumer", op, n)));
-    ModelCircuit::new(chain(N, ops), &[X.to_vec()], Visibility::default()).unwrap()
+    ModelCircuit::new(
+        chain(N, ops, Layout::Tall),
+        &[X.to_vec()],
+        Visibility::default(),
+    )
+    .unwrap()
 }
 
 fn relu() -> (Op, usize) {
@@ -270,7 +246,7 @@ fn amplified(consumer: Option<Op>) -> Arc<Graph> {
         ("rescale", Op::Rescale(Rescale { shift: 1 }), 1),
     ];
     ops.extend(consumer.map(|op| ("consumer", op, 1)));
-    chain(1, ops)
+    chain(1, ops, Layout::Tall)
 }
 
 #[test]
@@ -367,6 +343,7 @@ fn a_bound_passes_through_a_reshape_and_a_dead_consumer_bounds_nothing() {
             ("reshape", reshape, N),
             ("relu", Op::Relu(Relu {}), N),
         ],
+        Layout::Tall,
     );
     assert_eq!(
         through.checked_bits(),
@@ -379,6 +356,7 @@ fn a_bound_passes_through_a_reshape_and_a_dead_consumer_bounds_nothing() {
     let g = chain(
         N,
         vec![("rescale", resc(), N), ("relu", Op::Relu(Relu {}), N)],
+        Layout::Tall,
     );
     let dead = Arc::new(Graph {
         outputs: vec![1],
@@ -401,18 +379,15 @@ fn in_the_wide_layout_a_dot_before_a_rescale_bounded_later_is_packed() {
             terms: (0..N as u32).map(|k| (k, (o + k as i64) % 5 - 2)).collect(),
         })
         .collect();
-    let g = chain(
+    let wide = chain(
         N,
         vec![
             ("dense", Op::Linear(Linear { rows }), 4),
             ("rescale", Op::Rescale(Rescale { shift: SHIFT }), 4),
             ("relu", Op::Relu(Relu {}), 4),
         ],
+        Layout::Wide,
     );
-    let wide = Arc::new(Graph {
-        layout: zkinfer_circuits::chip::Layout::Wide,
-        ..(*g).clone()
-    });
     assert_eq!(
         wide.checked_bits(),
         [Some(RANGE_BITS + SHIFT + 1), Some(RANGE_BITS), None]
@@ -425,7 +400,7 @@ fn in_the_wide_layout_a_dot_before_a_rescale_bounded_later_is_packed() {
 
 #[test]
 fn a_dot_is_packed_up_to_the_wide_bound_and_not_one_bit_past_it() {
-    use zkinfer_circuits::chip::{Layout, WIDE_BOUND_BITS, WIDE_OUT};
+    use zkinfer_circuits::chip::{WIDE_BOUND_BITS, WIDE_OUT};
     // Dense → rescale(s) → rescale(24) with its own check: the first rescale trusts the
     // second's bound (2^48 on its output) and bounds its input below 2^(48 + s + 1), which
     // is the wide bound for s = 12 and one bit past it for s = 13. Past it, the dense's
@@ -448,11 +423,8 @@ fn a_dot_is_packed_up_to_the_wide_bound_and_not_one_bit_past_it() {
                 ("first", Op::Rescale(Rescale { shift }), WIDE_OUT),
                 ("second", Op::Rescale(Rescale { shift: 24 }), WIDE_OUT),
             ],
+            Layout::Wide,
         );
-        let g = Arc::new(Graph {
-            layout: Layout::Wide,
-            ..(*g).clone()
-        });
         let bits = 2 * RANGE_BITS + shift + 1;
         assert_eq!(g.checked_bits(), [Some(bits), Some(2 * RANGE_BITS), None]);
         assert_eq!(

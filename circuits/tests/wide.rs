@@ -52,29 +52,15 @@ const SHIFT: u32 = 8;
 /// `op` on an input of `n_in` elements, rescaled: the graph's output.
 fn rescaled(op: Linear, n_in: usize, layout: Layout) -> Arc<Graph> {
     let n_out = op.rows.len();
-    let node = |name: &str, op: Op, input: usize| Node {
-        name: name.into(),
-        op,
-        inputs: vec![input],
-        shape: vec![n_out],
-        scale: 0,
-        affine: None,
-    };
-    Arc::new(Graph {
-        inputs: vec![GraphInput {
-            name: "x".into(),
-            shape: vec![n_in],
-            scale: 0,
-            affine: None,
-        }],
-        nodes: vec![
-            node("linear", Op::Linear(op), 0),
-            node("rescale", Op::Rescale(Rescale { shift: SHIFT }), 1),
+    let rescale = Op::Rescale(Rescale { shift: SHIFT });
+    zkinfer_circuits::testing::chain(
+        n_in,
+        vec![
+            ("linear", Op::Linear(op), n_out),
+            ("rescale", rescale, n_out),
         ],
-        outputs: vec![2],
-        sources: vec![],
         layout,
-    })
+    )
 }
 
 fn circuit(layout: Layout) -> ModelCircuit {

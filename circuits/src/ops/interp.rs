@@ -16,7 +16,7 @@
 //! table lookup behind a rescale, with `2^seg_bits` times fewer table rows.
 
 use super::rescale::round_shift;
-use super::{activation, per_element, FnTable, OpImpl};
+use super::{activation, per_element, Elements, FnTable, OpImpl};
 use crate::chip::{Ctx, Wire, LIMB_BITS, RANGE_BITS};
 use crate::error::{CircuitError, Result};
 use crate::tensor::Tensor;
@@ -105,7 +105,7 @@ impl OpImpl for Interp {
         crate::chip::ACT_BOUND as f64
     }
 
-    fn bounds_input(&self, _output_checked: Option<u32>) -> Option<u32> {
+    fn bounds_input(&self, elements: Elements, _output_checked: Option<u32>) -> Option<u32> {
         // `x = x_min + 2^seg_bits·h + l` with the segment `h` an entry of the table and
         // `l ∈ [0, 2^seg_bits)` range-checked (`Ctx::interp`).
         let (lo, hi) = self.table.domain();
@@ -114,7 +114,7 @@ impl OpImpl for Interp {
             x_min + (lo << self.seg_bits),
             x_min + ((hi + 1) << self.seg_bits) - 1,
         ];
-        Some(super::bit_len(
+        elements.elementwise(super::bit_len(
             ends[0].unsigned_abs().max(ends[1].unsigned_abs()),
         ))
     }

@@ -7,7 +7,7 @@
 //! with equal contents are shared across layers. An input outside the table is an error,
 //! never an extrapolation.
 
-use super::{per_element, OpImpl};
+use super::{per_element, Elements, OpImpl};
 use crate::chip::{Ctx, Wire};
 use crate::error::{CircuitError, Result};
 use crate::tensor::Tensor;
@@ -73,8 +73,8 @@ impl OpImpl for Lookup {
         values.fold(0.0, f64::max)
     }
 
-    fn bounds_input(&self, _output_checked: Option<u32>) -> Option<u32> {
-        Some(self.input_bits())
+    fn bounds_input(&self, elements: Elements, _output_checked: Option<u32>) -> Option<u32> {
+        elements.elementwise(self.input_bits())
     }
 
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {

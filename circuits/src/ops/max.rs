@@ -5,7 +5,7 @@
 //! range-checked non-negative and a running product of the differences, kept in `z`, must
 //! end at zero, so `y` is one of them.
 
-use super::{moved_bound, Cand, OpImpl};
+use super::{moved_bound, Cand, Elements, OpImpl};
 use crate::chip::{Ctx, Wire, RANGE_BITS};
 use crate::error::{CircuitError, Result};
 use crate::tensor::Tensor;
@@ -56,6 +56,10 @@ impl Max {
 }
 
 impl OpImpl for Max {
+    fn bounds_input(&self, elements: Elements, _output_checked: Option<u32>) -> Option<u32> {
+        self.bounds_candidates(elements.input, elements.output)
+    }
+
     fn bound(&self, inputs: &[f64]) -> f64 {
         let cands: Vec<Cand> = self.windows.iter().flatten().copied().collect();
         moved_bound(inputs, &cands)

@@ -97,12 +97,29 @@ pub(crate) trait OpImpl {
     /// A bound on the magnitude of every output element, given bounds on the inputs' (in
     /// input order): what [`crate::Graph::validate`] keeps below the field's size.
     fn bound(&self, inputs: &[f64]) -> f64;
-    /// For an elementwise op (one input element per output element): `Some(bits)` when its
-    /// rows constrain every element of its first input below `2^bits` in magnitude, whatever
-    /// the prover assigns, given that later nodes so constrain every element of its output
-    /// below `2^output_checked` (see [`Op::bounds_input`]).
-    fn bounds_input(&self, _output_checked: Option<u32>) -> Option<u32> {
+    /// `Some(bits)` when its rows constrain every element of its first input below `2^bits`
+    /// in magnitude, whatever the prover assigns, given the element counts and that later
+    /// nodes so constrain every element of its output below `2^output_checked` (see
+    /// [`Op::bounds_input`]).
+    fn bounds_input(&self, _elements: Elements, _output_checked: Option<u32>) -> Option<u32> {
         None
+    }
+}
+
+/// Element counts of a node's first input and of its output.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Elements {
+    /// Elements of the first input.
+    pub input: usize,
+    /// Elements of the output.
+    pub output: usize,
+}
+
+impl Elements {
+    /// `bits` for an elementwise check: it covers as many elements as the output has, all
+    /// of the input's only when the counts agree.
+    pub(crate) fn elementwise(self, bits: u32) -> Option<u32> {
+        (self.input == self.output).then_some(bits)
     }
 }
 
@@ -194,16 +211,11 @@ impl Op {
         out_elements: usize,
         output_checked: Option<u32>,
     ) -> Option<u32> {
-        match self {
-            Op::Max(max) => max.bounds_candidates(in_elements, out_elements),
-            // The same cells.
-            Op::Reshape(_) => output_checked.filter(|_| in_elements == out_elements),
-            // An elementwise check covers as many elements as its output has: all of them.
-            op => op
-                .inner()
-                .bounds_input(output_checked)
-                .filter(|_| in_elements == out_elements),
-        }
+        let elements = Elements {
+            input: in_elements,
+            output: out_elements,
+        };
+        self.inner().bounds_input(elements, output_checked)
     }
 
     /// Lays the op out; `out` is the oracle's output for the wires' values.

@@ -1,7 +1,7 @@
 //! `y = max(x, 0)`, proven by the max gadget over `{x, 0}`: `y − x` and `y` are
 //! range-checked non-negative and `(y − x)·y = 0`. Two rows per element.
 
-use super::{check_range, OpImpl};
+use super::{check_range, Elements, OpImpl};
 use crate::chip::{Ctx, Wire, RANGE_BITS};
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -16,9 +16,9 @@ impl OpImpl for Relu {
         inputs[0]
     }
 
-    fn bounds_input(&self, _output_checked: Option<u32>) -> Option<u32> {
+    fn bounds_input(&self, elements: Elements, _output_checked: Option<u32>) -> Option<u32> {
         // `y ∈ [0, 2^24)` and `y − x ∈ [0, 2^24)`: `x ∈ (-2^24, 2^24)`.
-        Some(RANGE_BITS)
+        elements.elementwise(RANGE_BITS)
     }
 
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {

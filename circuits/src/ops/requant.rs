@@ -13,7 +13,7 @@
 //! `2^RANGE_BITS − 1` beyond the saturation threshold and at the int32 range (`i32::MIN`,
 //! `i32::MAX`), where onnxruntime's accumulator ends; an accumulator further out is an error.
 
-use super::{FnTable, OpImpl};
+use super::{Elements, FnTable, OpImpl};
 use crate::chip::{Ctx, Wire, RANGE_BITS};
 use crate::error::{CircuitError, Result};
 use crate::tensor::Tensor;
@@ -178,10 +178,10 @@ impl OpImpl for Requant {
         f64::from(self.qmin.unsigned_abs().max(self.qmax.unsigned_abs()))
     }
 
-    fn bounds_input(&self, _output_checked: Option<u32>) -> Option<u32> {
+    fn bounds_input(&self, elements: Elements, _output_checked: Option<u32>) -> Option<u32> {
         // `acc − lo` and `hi − acc` are range-checked to `[0, 2^24)`, with `(lo, hi)` an entry
         // of a table whose thresholds lie in the int32 range: `|acc| ≤ 2^31`.
-        Some(33)
+        elements.elementwise(33)
     }
 
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {

@@ -10,7 +10,7 @@
 //! solutions `(y, r)`, `(y', r')` would give `(y − y')·2^shift = r' − r` in the field, both
 //! sides far below its size, so over the integers, and `|r' − r| < 2^shift` leaves `y = y'`.
 
-use super::{check_range, per_element, OpImpl};
+use super::{check_range, per_element, Elements, OpImpl};
 use crate::chip::{Ctx, Wire, ACT_BOUND, LIMB_BITS, RANGE_BITS};
 use crate::error::{CircuitError, Result};
 use crate::tensor::Tensor;
@@ -84,12 +84,12 @@ impl OpImpl for Rescale {
         ACT_BOUND as f64
     }
 
-    fn bounds_input(&self, output_checked: Option<u32>) -> Option<u32> {
+    fn bounds_input(&self, elements: Elements, output_checked: Option<u32>) -> Option<u32> {
         // `x + half = y·2^shift + r` with `r ∈ [0, 2^shift)` and `|y| < 2^b`: `|x| <
         // 2^(b + shift)`. With its own check `y ∈ [-2^23, 2^23)` (and `2^(24 + shift)` leaves
         // room for a remainder of up to `shift + 7` bits); without it, `b` is what later
         // nodes bound `y` to, plus a bit of margin.
-        Some(
+        elements.elementwise(
             match output_checked.filter(|_| Self::trusts_later(output_checked)) {
                 Some(b) => b + self.shift + 1,
                 None => RANGE_BITS + self.shift,

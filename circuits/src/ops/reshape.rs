@@ -1,6 +1,6 @@
 //! Reshape, Flatten, Identity: the same cells under a new shape. Costs no rows.
 
-use super::OpImpl;
+use super::{Elements, OpImpl};
 use crate::chip::{Ctx, Wire};
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -13,6 +13,11 @@ pub struct Reshape {}
 impl OpImpl for Reshape {
     fn bound(&self, inputs: &[f64]) -> f64 {
         inputs[0]
+    }
+
+    fn bounds_input(&self, elements: Elements, output_checked: Option<u32>) -> Option<u32> {
+        // The same cells.
+        output_checked.and_then(|b| elements.elementwise(b))
     }
 
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {

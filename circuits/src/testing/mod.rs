@@ -18,7 +18,7 @@ pub mod capture;
 pub mod guard;
 pub mod terms;
 
-use crate::chip::{circuit_row, BLOCK, LANES, LANE_A, LIMBS};
+use crate::chip::{circuit_row, Layout, BLOCK, LANES, LANE_A, LIMBS};
 use crate::graph::{Affine, Graph, GraphInput, Node};
 use crate::ops::Op;
 use crate::ModelCircuit;
@@ -410,6 +410,35 @@ pub fn one_node(op: Op, n: usize, scale: i32, affine: Option<Affine>) -> Arc<Gra
         outputs: vec![1],
         sources: vec![],
         layout: Default::default(),
+    })
+}
+
+/// A chain in `layout` on an input `x` of `n_in` elements (scale 0): each `(name, op,
+/// elements)` reads the tensor before it; the last is the output.
+pub fn chain(n_in: usize, ops: Vec<(&str, Op, usize)>, layout: Layout) -> Arc<Graph> {
+    let nodes: Vec<Node> = ops
+        .into_iter()
+        .enumerate()
+        .map(|(input, (name, op, n))| Node {
+            name: name.into(),
+            op,
+            inputs: vec![input],
+            shape: vec![n],
+            scale: 0,
+            affine: None,
+        })
+        .collect();
+    Arc::new(Graph {
+        inputs: vec![GraphInput {
+            name: "x".into(),
+            shape: vec![n_in],
+            scale: 0,
+            affine: None,
+        }],
+        outputs: vec![nodes.len()],
+        nodes,
+        sources: vec![],
+        layout,
     })
 }
 
