@@ -4,6 +4,7 @@ use crate::chip::{ChipConfig, Ctx, Layout, Wire};
 use crate::error::{CircuitError, Result};
 use crate::field::to_field;
 use crate::graph::Graph;
+use crate::ops::fused::{self, Fusion};
 use crate::tensor::Tensor;
 use halo2_axiom::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_axiom::halo2curves::bn256::Fr;
@@ -213,14 +214,19 @@ impl ModelCircuit {
         let live = self.graph.live_nodes();
         let checked = self.graph.checked_bits();
         let bounds = self.graph.bounds_given(&checked);
+        let fused = fused::plan(&self.graph, &live, &checked);
         for (n, node) in self.graph.nodes.iter().enumerate() {
             let args: Vec<&[Wire]> = node.inputs.iter().map(|i| wires[*i].as_slice()).collect();
             let start = ctx.row();
             ctx.set_output_bound(checked[n], bounds[n_in + n]);
-            let out = if live[n] {
-                node.op.assign(ctx, &args, &self.values[n_in + n])
-            } else {
-                Vec::new()
+            let out = match (live[n], fused[n]) {
+                (false, _) | (_, Some(Fusion::Inner)) => Vec::new(),
+                (true, Some(Fusion::Outer { node: r })) => {
+                    let x = &wires[self.graph.nodes[r].inputs[0]];
+                    let (rescaled, out) = (&self.values[n_in + r], &self.values[n_in + n]);
+                    fused::assign(&node.op, ctx, x, rescaled, out)
+                }
+                (true, None) => node.op.assign(ctx, &args, &self.values[n_in + n]),
             };
             on_node(n, start, ctx.row());
             wires.push(out);

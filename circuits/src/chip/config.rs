@@ -58,6 +58,9 @@ pub struct WideConfig {
     /// ([`WideSlot::index`]) is row `s % WIDE_CELLS` of column `s / WIDE_CELLS`. The first two
     /// are the tall layout's `coef` and `sel`, which no tall gate reads on a wide block.
     pub slots: Vec<Column<Fixed>>,
+    /// The rescale-max unit's selector: 1 or 2 on a unit's first row, by its shape
+    /// ([`FusedUnit::selector`](super::FusedUnit::selector)).
+    pub fused: Column<Fixed>,
 }
 
 /// A fixed value of a wide block.
@@ -167,13 +170,16 @@ impl ChipConfig {
 
     /// The shared-input dot gate: for every group `g` of [`WIDE_PACK`] outputs `o` of a wide
     /// block, `q_w·(Σ_j W_gj·x_j + B_g + Σ_i 2^(PACK_BITS·i)·(cont·z_o − z'_o)) = 0`. Degree 3.
+    /// Also the rescale-max unit's gate ([`super::FusedUnit`]), on a selector of its own.
     fn configure_wide(&self, meta: &mut ConstraintSystem<Fr>) -> WideConfig {
         let q = meta.fixed_column();
         let mut slots = vec![self.coef, self.sel];
         while slots.len() * WIDE_CELLS < WideSlot::COUNT {
             slots.push(meta.fixed_column());
         }
-        let wide = WideConfig { q, slots };
+        let fused = meta.fixed_column();
+        super::fused::configure(meta, self.a, fused);
+        let wide = WideConfig { q, slots, fused };
         let a = self.a;
         meta.create_gate("shared-input dot", |mq| {
             let on = mq.query_fixed(wide.q, Rotation::cur());

@@ -13,6 +13,7 @@ use halo2_axiom::halo2curves::bn256::Fr;
 use halo2_axiom::halo2curves::ff::Field;
 use halo2_axiom::plonk::{Column, Fixed};
 
+mod fused;
 mod table;
 
 /// An assigned advice cell and the integer it holds.

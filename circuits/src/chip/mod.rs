@@ -55,17 +55,25 @@
 //! a copy: every `|E_o| <
 //! 2^(PACK_BITS − 1)`, the packed sum is below the field's size, and so every `E_o = 0`
 //! (`docs/soundness.md`). Each input cell serves `WIDE_OUT` multiply-accumulates, so a full
-//! block costs `36 / 320 ≈ 0.11` circuit rows per multiply-accumulate against the tall
-//! layout's `1.2`, at [`WIDE_GROUPS`] products per input per row of the quotient; the price
-//! is two fixed columns more, read at up to 36 rotations, and 52 rotations of `a`, which
-//! make the proof larger and its verification dearer: the layout for fast proving, not for
-//! gas.
+//! block costs `48 / 512 ≈ 0.094` circuit rows per multiply-accumulate against the tall
+//! layout's `1.2`, at [`WIDE_GROUPS`] products per input per row of the quotient.
+//!
+//! The wide layout also has the *rescale-max unit* ([`FusedUnit`]): a rescale by
+//! `2^`[`FUSED_SHIFT`] that a max pooling (over the constant 0 and four elements) or a ReLU
+//! reads is laid out inside it, in 30 cells per window instead of 54 (12 per ReLU instead
+//! of 18), proving the same (`ops::fused` decides which).
+//!
+//! The price of both is three fixed columns more (the gate selectors and a column of
+//! packed weights), read at up to 48 rotations, and 64 rotations of `a`, which make the
+//! proof larger and its verification dearer: the layout for fast proving, not for gas.
 
 mod config;
 mod ctx;
+mod fused;
 
 pub use config::{ChipConfig, Coef, WideConfig, WideSlot};
 pub use ctx::{Ctx, Wire};
+pub use fused::{FusedUnit, FUSED_SHAPES, FUSED_SHIFT};
 
 /// How the circuit lays out its cells: a compile choice, stored with the graph.
 #[derive(
@@ -149,7 +157,7 @@ pub const SECOND_LANE: usize = LIMBS - 2;
 /// Accumulators of a wide block: the outputs one shared-input dot product computes at once.
 pub const WIDE_OUT: usize = 16;
 /// Input cells of a wide block.
-pub const WIDE_IN: usize = 20;
+pub const WIDE_IN: usize = 32;
 /// Cells of a wide block: the accumulators, then the inputs.
 pub const WIDE_CELLS: usize = WIDE_OUT + WIDE_IN;
 /// Outputs of a wide block packed into one constraint.

@@ -5,7 +5,7 @@
 //! range-checked non-negative and a running product of the differences, kept in `z`, must
 //! end at zero, so `y` is one of them.
 
-use super::{moved_bound, Cand, Elements, OpImpl};
+use super::{check_outputs, moved_bound, Cand, Elements, OpImpl};
 use crate::chip::{Ctx, Wire, RANGE_BITS};
 use crate::error::{CircuitError, Result};
 use crate::tensor::Tensor;
@@ -76,6 +76,7 @@ impl OpImpl for Max {
     }
 
     fn eval(&self, node: &str, inputs: &[&Tensor], out_shape: &[usize]) -> Result<Tensor> {
+        check_outputs(node, self.windows.len(), out_shape)?;
         let mut data = Vec::with_capacity(self.windows.len());
         for (o, w) in self.windows.iter().enumerate() {
             let vals = w

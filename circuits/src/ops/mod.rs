@@ -5,6 +5,7 @@ mod add;
 mod argmax;
 mod bilinear;
 mod compare;
+pub mod fused;
 mod gather;
 mod interp;
 mod linear;

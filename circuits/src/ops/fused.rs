@@ -1,0 +1,115 @@
+//! Which rescales the wide layout lays out inside the max pooling or ReLU that reads them
+//! (the rescale-max unit, [`FusedUnit`]): a layout choice, not an op; the graph, its
+//! semantics and every value stay those of the two nodes.
+//!
+//! A rescale is fused into its reader when
+//! * the layout is wide and the rescale divides by `2^`[`FUSED_SHIFT`];
+//! * its reader's rows bound its output, so it skips its own range check
+//!   ([`Rescale::trusts_later`]) — the unit states exactly the rescale rows' equation and
+//!   the max rows' bounds, and no range check of the rescaled value. This condition also
+//!   means that every element is a candidate of some window (`Max::bounds_candidates`), so
+//!   that every accumulator is copied into a unit, which bounds it below `2^41`: the bound
+//!   the wide layout's packing of the accumulators relies on;
+//! * exactly one live node reads it, as its only input, and it is no graph output: a max
+//!   (not a min) whose every window holds the constant 0 and [`FUSED_SHAPES`] elements, or a
+//!   ReLU.
+//!
+//! The fused rescale then takes no rows of its own; its reader's rows are the units.
+
+use super::{Cand, Op, Rescale};
+use crate::chip::{Ctx, FusedUnit, Wire, FUSED_SHIFT};
+use crate::graph::Graph;
+use crate::tensor::Tensor;
+
+/// A node's part in a fusion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fusion {
+    /// A rescale laid out by the node that reads it.
+    Inner,
+    /// A max or ReLU laying out the rescale `node` (an index into the graph's nodes) with it.
+    Outer {
+        /// The fused rescale.
+        node: usize,
+    },
+}
+
+/// Each node's part in a fusion, if any (see the [module docs](self)).
+pub fn plan(graph: &Graph, live: &[bool], checked: &[Option<u32>]) -> Vec<Option<Fusion>> {
+    let n_in = graph.inputs.len();
+    let mut plan = vec![None; graph.nodes.len()];
+    if graph.layout != crate::chip::Layout::Wide {
+        return plan;
+    }
+    let mut readers = vec![Vec::new(); graph.nodes.len()];
+    for (m, node) in graph.nodes.iter().enumerate().filter(|(m, _)| live[*m]) {
+        for n in node.inputs.iter().filter_map(|i| i.checked_sub(n_in)) {
+            readers[n].push(m);
+        }
+    }
+    for (n, node) in graph.nodes.iter().enumerate() {
+        let Op::Rescale(Rescale { shift }) = node.op else {
+            continue;
+        };
+        let fusable = live[n]
+            && shift == FUSED_SHIFT
+            && Rescale::trusts_later(checked[n])
+            && !graph.outputs.contains(&(n_in + n));
+        if let (true, [m]) = (fusable, readers[n].as_slice()) {
+            let reader = &graph.nodes[*m];
+            if reader.inputs == [n_in + n] && reads_fusably(&reader.op) {
+                plan[n] = Some(Fusion::Inner);
+                plan[*m] = Some(Fusion::Outer { node: n });
+            }
+        }
+    }
+    plan
+}
+
+/// Whether `op` can lay out the rescale it reads: a ReLU, or a max whose every window is
+/// the constant 0 and [`FUSED_SHAPES`](crate::chip::FUSED_SHAPES) elements.
+fn reads_fusably(op: &Op) -> bool {
+    match op {
+        Op::Relu(_) => FusedUnit::of(1).is_some(),
+        Op::Max(m) => {
+            !m.min
+                && !m.windows.is_empty()
+                && m.windows.iter().all(|w| {
+                    let zeros = w.iter().filter(|c| **c == Cand::Const(0)).count();
+                    let elems = w
+                        .iter()
+                        .filter(|c| matches!(c, Cand::Elem { input: 0, .. }))
+                        .count();
+                    zeros == 1 && zeros + elems == w.len() && FusedUnit::of(elems).is_some()
+                })
+        }
+        _ => false,
+    }
+}
+
+/// Lays out a fused reader `op` (its [`plan`] is `Outer`): `x` are the wires of the fused
+/// rescale's input, `rescaled` its values, `out` the reader's values.
+pub fn assign(op: &Op, ctx: &mut Ctx, x: &[Wire], rescaled: &Tensor, out: &Tensor) -> Vec<Wire> {
+    match op {
+        Op::Relu(_) => x
+            .iter()
+            .zip(&rescaled.data)
+            .zip(&out.data)
+            .map(|((x, yi), y)| ctx.rescale_max(&[x], &[*yi], *y))
+            .collect(),
+        Op::Max(m) => m
+            .windows
+            .iter()
+            .zip(&out.data)
+            .map(|(w, y)| {
+                let index = w.iter().filter_map(|c| match c {
+                    Cand::Elem { index, .. } => Some(*index as usize),
+                    Cand::Const(_) => None,
+                });
+                let (xs, ys): (Vec<&Wire>, Vec<i128>) =
+                    index.map(|i| (&x[i], rescaled.data[i])).unzip();
+                ctx.rescale_max(&xs, &ys, *y)
+            })
+            .collect(),
+        _ => unreachable!("plan() fuses rescales into maxes and ReLUs only"),
+    }
+}
