@@ -224,7 +224,7 @@ impl ModelCircuit {
                 (true, Some(Fusion::Outer { node: r })) => {
                     let x = &wires[self.graph.nodes[r].inputs[0]];
                     let (rescaled, out) = (&self.values[n_in + r], &self.values[n_in + n]);
-                    fused::assign(&node.op, ctx, x, rescaled, out)
+                    fused::assign(&node.op, &self.graph.nodes[r].op, ctx, x, rescaled, out)
                 }
                 (true, None) => node.op.assign(ctx, &args, &self.values[n_in + n]),
             };

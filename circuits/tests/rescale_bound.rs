@@ -281,10 +281,32 @@ fn a_max_counts_only_the_windows_it_lays_out() {
     let (op, _) = max_with_zero(N);
     let Op::Max(mut max) = op else { unreachable!() };
     let window = max.windows[0].clone();
-    assert_eq!(max.bounds_candidates(N, 1), Some(RANGE_BITS));
+    assert_eq!(max.bounds_candidates(N, 1, None), Some(RANGE_BITS));
     max.windows.push(window);
-    assert_eq!(max.bounds_candidates(N, 1), None);
-    assert_eq!(max.bounds_candidates(N, 2), Some(RANGE_BITS));
+    assert_eq!(max.bounds_candidates(N, 1, None), None);
+    assert_eq!(max.bounds_candidates(N, 2, None), Some(RANGE_BITS));
+}
+
+#[test]
+fn a_max_without_constants_bounds_its_candidates_only_through_its_output() {
+    // `y − a ∈ [0, 2^24)` and `|y| < 2^b`: `|a| < 2^b + 2^24` (a pooling before a
+    // requantization, which bounds `y` to 33 bits). No bound on `y`: none on `a`.
+    let max = Max {
+        min: false,
+        windows: vec![(0..N as u32).map(Cand::of).collect()],
+    };
+    assert_eq!(max.bounds_candidates(N, 1, None), None);
+    assert_eq!(max.bounds_candidates(N, 1, Some(33)), Some(34));
+    assert_eq!(max.bounds_candidates(N, 1, Some(8)), Some(RANGE_BITS + 1));
+    // With a constant too, the tighter of the two.
+    let (op, _) = max_with_zero(N);
+    let Op::Max(with_zero) = op else {
+        unreachable!()
+    };
+    assert_eq!(
+        with_zero.bounds_candidates(N, 1, Some(40)),
+        Some(RANGE_BITS)
+    );
 }
 
 fn set(lane: usize, row: usize, value: Fr) -> Tamper {

@@ -61,6 +61,9 @@ pub struct WideConfig {
     /// The rescale-max unit's selector: 1 or 2 on a unit's first row, by its shape
     /// ([`FusedUnit::selector`](super::FusedUnit::selector)).
     pub fused: Column<Fixed>,
+    /// The requant unit's selector: 1 or 2 on a unit's first row, by its shape
+    /// ([`RequantUnit::selector`](super::RequantUnit::selector)).
+    pub requant: Column<Fixed>,
 }
 
 /// A fixed value of a wide block.
@@ -170,7 +173,8 @@ impl ChipConfig {
 
     /// The shared-input dot gate: for every group `g` of [`WIDE_PACK`] outputs `o` of a wide
     /// block, `q_w·(Σ_j W_gj·x_j + B_g + Σ_i 2^(PACK_BITS·i)·(cont·z_o − z'_o)) = 0`. Degree 3.
-    /// Also the rescale-max unit's gate ([`super::FusedUnit`]), on a selector of its own.
+    /// Also the rescale-max unit's gate ([`super::FusedUnit`]) and the requant unit's
+    /// ([`super::RequantUnit`]), each on a selector of its own.
     fn configure_wide(&self, meta: &mut ConstraintSystem<Fr>) -> WideConfig {
         let q = meta.fixed_column();
         let mut slots = vec![self.coef, self.sel];
@@ -179,7 +183,14 @@ impl ChipConfig {
         }
         let fused = meta.fixed_column();
         super::fused::configure(meta, self.a, fused);
-        let wide = WideConfig { q, slots, fused };
+        let requant = meta.fixed_column();
+        super::requant_unit::configure(meta, self.a, requant);
+        let wide = WideConfig {
+            q,
+            slots,
+            fused,
+            requant,
+        };
         let a = self.a;
         meta.create_gate("shared-input dot", |mq| {
             let on = mq.query_fixed(wide.q, Rotation::cur());

@@ -61,19 +61,23 @@
 //! The wide layout also has the *rescale-max unit* ([`FusedUnit`]): a rescale by
 //! `2^`[`FUSED_SHIFT`] that a max pooling (over the constant 0 and four elements) or a ReLU
 //! reads is laid out inside it, in 30 cells per window instead of 54 (12 per ReLU instead
-//! of 18), proving the same (`ops::fused` decides which).
+//! of 18), proving the same (`ops::fused` decides which). Its *requant unit*
+//! ([`RequantUnit`]) lays a requantization out in 12 cells instead of 18, and a 2×2 max
+//! pooling over accumulators with the requantization that reads it in 30 instead of 42.
 //!
-//! The price of both is three fixed columns more (the gate selectors and a column of
-//! packed weights), read at up to 48 rotations, and 64 rotations of `a`, which make the
+//! The price is four fixed columns more (the three gates' selectors and a column of packed
+//! weights), read at up to 48 rotations, and 64 rotations of `a`, which make the
 //! proof larger and its verification dearer: the layout for fast proving, not for gas.
 
 mod config;
 mod ctx;
 mod fused;
+mod requant_unit;
 
 pub use config::{ChipConfig, Coef, WideConfig, WideSlot};
 pub use ctx::{Ctx, Wire};
 pub use fused::{FusedUnit, FUSED_SHAPES, FUSED_SHIFT};
+pub use requant_unit::{RequantUnit, REQUANT_SHAPES};
 
 /// How the circuit lays out its cells: a compile choice, stored with the graph.
 #[derive(

@@ -1,6 +1,7 @@
-//! Which rescales the wide layout lays out inside the max pooling or ReLU that reads them
-//! (the rescale-max unit, [`FusedUnit`]): a layout choice, not an op; the graph, its
-//! semantics and every value stay those of the two nodes.
+//! Which nodes the wide layout lays out inside the node that reads them: a rescale inside
+//! the max pooling or ReLU that reads it (the rescale-max unit, [`FusedUnit`]), a max
+//! pooling inside the requantization that reads it. A layout choice, not an op; the graph,
+//! its semantics and every value stay those of the two nodes.
 //!
 //! A rescale is fused into its reader when
 //! * the layout is wide and the rescale divides by `2^`[`FUSED_SHIFT`];
@@ -15,6 +16,12 @@
 //!   ReLU.
 //!
 //! The fused rescale then takes no rows of its own; its reader's rows are the units.
+//!
+//! Likewise a max over windows of four elements (no constants), read by exactly one live
+//! node, a requantization, as its only input, and no graph output, is laid out inside that
+//! requantization ([`RequantUnit`](crate::chip::RequantUnit), the form `onnx-import` gives a
+//! pooled int8 graph: `Requant(Max(acc))`): the unit states exactly the max's rows and the
+//! requantization's.
 
 use super::{Cand, Op, Rescale};
 use crate::chip::{Ctx, FusedUnit, Wire, FUSED_SHIFT};
@@ -24,11 +31,12 @@ use crate::tensor::Tensor;
 /// A node's part in a fusion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fusion {
-    /// A rescale laid out by the node that reads it.
+    /// A rescale or max laid out by the node that reads it.
     Inner,
-    /// A max or ReLU laying out the rescale `node` (an index into the graph's nodes) with it.
+    /// A max, ReLU or requantization laying out the node `node` (an index into the graph's
+    /// nodes) with it.
     Outer {
-        /// The fused rescale.
+        /// The fused node.
         node: usize,
     },
 }
@@ -47,6 +55,23 @@ pub fn plan(graph: &Graph, live: &[bool], checked: &[Option<u32>]) -> Vec<Option
         }
     }
     for (n, node) in graph.nodes.iter().enumerate() {
+        if let (Op::Max(max), true, [m]) = (&node.op, live[n], readers[n].as_slice()) {
+            let reader = &graph.nodes[*m];
+            let pools = !max.min
+                && !max.windows.is_empty()
+                && max.windows.iter().all(|w| {
+                    w.len() == 4 && w.iter().all(|c| matches!(c, Cand::Elem { input: 0, .. }))
+                });
+            if pools
+                && matches!(reader.op, Op::Requant(_))
+                && reader.inputs == [n_in + n]
+                && !graph.outputs.contains(&(n_in + n))
+            {
+                plan[n] = Some(Fusion::Inner);
+                plan[*m] = Some(Fusion::Outer { node: n });
+            }
+            continue;
+        }
         let Op::Rescale(Rescale { shift }) = node.op else {
             continue;
         };
@@ -86,10 +111,40 @@ fn reads_fusably(op: &Op) -> bool {
     }
 }
 
-/// Lays out a fused reader `op` (its [`plan`] is `Outer`): `x` are the wires of the fused
-/// rescale's input, `rescaled` its values, `out` the reader's values.
-pub fn assign(op: &Op, ctx: &mut Ctx, x: &[Wire], rescaled: &Tensor, out: &Tensor) -> Vec<Wire> {
+/// Lays out a fused reader `op` (its [`plan`] is `Outer`) with the node it fuses (`inner`):
+/// `x` are the wires of `inner`'s input, `inner_values` its values, `out` the reader's.
+pub fn assign(
+    op: &Op,
+    inner: &Op,
+    ctx: &mut Ctx,
+    x: &[Wire],
+    inner_values: &Tensor,
+    out: &Tensor,
+) -> Vec<Wire> {
+    let rescaled = inner_values;
     match op {
+        Op::Requant(rq) => {
+            let Op::Max(max) = inner else {
+                unreachable!("plan() fuses requantizations with maxes only")
+            };
+            let tables = rq.all_tables();
+            max.windows
+                .iter()
+                .zip(&inner_values.data)
+                .zip(&out.data)
+                .enumerate()
+                .map(|(o, ((w, m), y))| {
+                    let accs: Vec<&Wire> = w
+                        .iter()
+                        .map(|c| match c {
+                            Cand::Elem { index, .. } => &x[*index as usize],
+                            Cand::Const(_) => unreachable!("plan() fuses windows of elements"),
+                        })
+                        .collect();
+                    ctx.requant_unit(&accs, *m, *y, &tables[rq.channel(o)])
+                })
+                .collect()
+        }
         Op::Relu(_) => x
             .iter()
             .zip(&rescaled.data)
@@ -110,6 +165,6 @@ pub fn assign(op: &Op, ctx: &mut Ctx, x: &[Wire], rescaled: &Tensor, out: &Tenso
                 ctx.rescale_max(&xs, &ys, *y)
             })
             .collect(),
-        _ => unreachable!("plan() fuses rescales into maxes and ReLUs only"),
+        _ => unreachable!("plan() fuses into maxes, ReLUs and requantizations only"),
     }
 }

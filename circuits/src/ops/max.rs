@@ -23,30 +23,41 @@ pub struct Max {
 
 impl Max {
     /// `Some(bits)` when every one of the `elements` elements of the first input is a
-    /// candidate of a window that also holds a constant `c` (a max pooling after a ReLU, a
-    /// clip), and every window is laid out (one per output element, of `outputs`): the rows
-    /// then bound it below `2^bits`, whatever the prover assigns. For a max, `y − c` and
-    /// `y − a` in `[0, 2^24)` put `a` in `(c − 2^24, c + 2^24)`; for a min the same from
-    /// `c − y` and `a − y`.
-    pub fn bounds_candidates(&self, elements: usize, outputs: usize) -> Option<u32> {
+    /// candidate of a window that bounds it, and every window is laid out (one per output
+    /// element, of `outputs`): the rows then bound it below `2^bits`, whatever the prover
+    /// assigns. For a max, `y − a ∈ [0, 2^24)` puts `a` in `(y − 2^24, y]`, and `y` is
+    /// bounded by a constant `c` of the window (`y − c ∈ [0, 2^24)`: `a ∈ (c − 2^24, c +
+    /// 2^24)`, a max pooling after a ReLU, a clip) or by the later nodes reading the output
+    /// (`|y| < 2^output_checked`: `|a| < 2^output_checked + 2^24`, a max pooling before a
+    /// requantization); for a min the same with the signs swapped.
+    pub fn bounds_candidates(
+        &self,
+        elements: usize,
+        outputs: usize,
+        output_checked: Option<u32>,
+    ) -> Option<u32> {
         if self.windows.len() != outputs {
             return None;
         }
+        let span = (1u128 << RANGE_BITS) - 1;
+        let by_output = output_checked
+            .filter(|b| *b < 100)
+            .map(|b| (1u128 << b) + span);
         let mut covered = vec![false; elements];
         let mut widest = 0u128;
         for window in &self.windows {
             let consts = window.iter().filter_map(|c| match c {
-                Cand::Const(v) => Some(v.unsigned_abs()),
+                Cand::Const(v) => Some(u128::from(v.unsigned_abs()) + span),
                 Cand::Elem { .. } => None,
             });
-            let Some(c) = consts.min() else {
+            let Some(bound) = consts.chain(by_output).min() else {
                 continue;
             };
             for cand in window {
                 if let Cand::Elem { input: 0, index } = cand {
                     if let Some(seen) = covered.get_mut(*index as usize) {
                         *seen = true;
-                        widest = widest.max(u128::from(c) + (1 << RANGE_BITS) - 1);
+                        widest = widest.max(bound);
                     }
                 }
             }
@@ -56,8 +67,8 @@ impl Max {
 }
 
 impl OpImpl for Max {
-    fn bounds_input(&self, elements: Elements, _output_checked: Option<u32>) -> Option<u32> {
-        self.bounds_candidates(elements.input, elements.output)
+    fn bounds_input(&self, elements: Elements, output_checked: Option<u32>) -> Option<u32> {
+        self.bounds_candidates(elements.input, elements.output, output_checked)
     }
 
     fn bound(&self, inputs: &[f64]) -> f64 {

@@ -81,7 +81,7 @@ impl Requant {
     }
 
     /// The channel of flat element `i`.
-    fn channel(&self, i: usize) -> usize {
+    pub(crate) fn channel(&self, i: usize) -> usize {
         (i / self.inner.max(1) as usize) % self.multipliers.len()
     }
 
@@ -220,7 +220,15 @@ impl OpImpl for Requant {
             .iter()
             .zip(&out.data)
             .enumerate()
-            .map(|(i, (acc, y))| ctx.requant(acc, *y, &tables[self.channel(i)]))
+            .map(|(i, (acc, y))| {
+                let table = &tables[self.channel(i)];
+                if ctx.is_wide() {
+                    // The same constraints in 12 cells (`RequantUnit`).
+                    ctx.requant_unit(&[acc], acc.value, *y, table)
+                } else {
+                    ctx.requant(acc, *y, table)
+                }
+            })
             .collect()
     }
 }

@@ -22,6 +22,7 @@ mod binary;
 mod concat;
 mod linear;
 mod pointwise;
+mod pool_first;
 
 use crate::error::{ImportError, Result};
 use std::collections::HashMap;
@@ -466,6 +467,7 @@ impl Importer {
             self.graph.nodes[n].affine = affine;
             self.graph.outputs.push(id);
         }
+        pool_first::pool_first(&mut self.graph);
         self.graph
             .validate()
             .map_err(|e| malformed(format!("lowered graph: {e}")))?;

@@ -19,7 +19,7 @@ impl Ctx<'_, '_> {
     }
 
     /// The tag of a registered function table (its second output's is the next one).
-    fn tag(&self, table: &crate::ops::FnTable) -> i128 {
+    pub(super) fn tag(&self, table: &crate::ops::FnTable) -> i128 {
         let i = self
             .tables
             .iter()

@@ -1,0 +1,218 @@
+//! The wide layout's *requant unit*: a requantization in 12 cells instead of three layout
+//! rows (18), and a 2×2 max pooling over accumulators with the requantization that reads it
+//! (`Requant(Max(acc))`, the form `onnx-import` gives a pooled int8 graph) in 30 cells
+//! instead of 42.
+//!
+//! A unit with `n` candidates, `n` one of [`REQUANT_SHAPES`], holds `(hi, y, lo)` looked up
+//! in the requantization's table (as a function row does: `(t + 1, (t + 1)·hi, (t + 1)·y)`
+//! and `(t, t·y, t·lo)`), the accumulator `m` it requantizes, and the limbs of `L = m − lo`
+//! and `H = hi − m` (each limb looked up in `[0, 2^8)`). One gate states
+//!
+//! * `m − lo − L = 0` and `hi − m − H = 0`: `lo ≤ m ≤ hi`, so `y` is `m`'s requantization
+//!   (the buckets `[lo, hi]` partition the accumulators, `ops::Requant`);
+//! * with no candidates, `m` is a copy of the accumulator;
+//! * with four, `m − x_i − D_i = 0` for each candidate `x_i` (a copy of an accumulator) and
+//!   the limbs of `D_i`, and `D_1·D_2·D_3·D_4 = 0` (through one product cell `p =
+//!   D_1·D_2·D_3`): `m = max(x_i)`.
+//!
+//! These are the constraints of the requantization's three rows and of the max's rows, with
+//! the same bounds, so a unit proves exactly what the ops prove laid out apart. Like every
+//! unit it never uses the `z` cell of its first layout row.
+
+use super::{BLOCK, LANES, LIMB_BITS};
+use halo2_axiom::halo2curves::bn256::Fr;
+use halo2_axiom::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed};
+use halo2_axiom::poly::Rotation;
+
+/// The candidate counts a requant unit can have: a 2×2 max pooling's four (selector value
+/// 1), none (a requantization alone, selector value 2).
+pub const REQUANT_SHAPES: [usize; 2] = [4, 0];
+/// Limbs of each range-checked difference (`[0, 2^24)`).
+const LIMBS: usize = 3;
+
+/// Where the cells of a requant unit with `n` candidates sit, as offsets from its first cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequantUnit {
+    /// Candidates (one of [`REQUANT_SHAPES`]).
+    pub n: usize,
+}
+
+impl RequantUnit {
+    /// The unit of `n` candidates, if `n` is one of [`REQUANT_SHAPES`].
+    pub fn of(n: usize) -> Option<Self> {
+        REQUANT_SHAPES.contains(&n).then_some(Self { n })
+    }
+
+    /// The value of the selector column on a unit's first row.
+    pub fn selector(self) -> u64 {
+        let i = REQUANT_SHAPES.iter().position(|&n| n == self.n);
+        1 + i.expect("a requant shape") as u64
+    }
+
+    /// The offset of the unit's `c`-th cell, skipping the first layout row's `z`.
+    fn offset(c: usize) -> usize {
+        if c < LANES {
+            c
+        } else {
+            c + 1
+        }
+    }
+
+    /// `hi`, the bucket's last accumulator (looked up with tag `t + 1`, `y` after it).
+    pub fn hi(self) -> usize {
+        Self::offset(0)
+    }
+
+    /// `y`, the output (looked up with tag `t`, `lo` after it).
+    pub fn y(self) -> usize {
+        Self::offset(1)
+    }
+
+    /// `lo`, the bucket's first accumulator.
+    pub fn lo(self) -> usize {
+        Self::offset(2)
+    }
+
+    /// `m`, the accumulator requantized.
+    pub fn m(self) -> usize {
+        Self::offset(3)
+    }
+
+    /// Limb `j` of `L = m − lo`.
+    pub fn low_limb(self, j: usize) -> usize {
+        Self::offset(4 + j)
+    }
+
+    /// Limb `j` of `H = hi − m`.
+    pub fn high_limb(self, j: usize) -> usize {
+        Self::offset(4 + LIMBS + j)
+    }
+
+    fn cand(self, i: usize, k: usize) -> usize {
+        debug_assert!(i < self.n);
+        Self::offset(4 + 2 * LIMBS + (1 + LIMBS) * i + k)
+    }
+
+    /// Candidate `i`'s accumulator (a copy).
+    pub fn x(self, i: usize) -> usize {
+        self.cand(i, 0)
+    }
+
+    /// Limb `j` of candidate `i`'s difference `m − x_i`.
+    pub fn d_limb(self, i: usize, j: usize) -> usize {
+        self.cand(i, 1 + j)
+    }
+
+    /// Product cells: the running product of the differences, three factors first, then
+    /// two more a cell, while more than two factors remain after it.
+    pub fn products(self) -> usize {
+        self.n.saturating_sub(3).div_ceil(2)
+    }
+
+    /// Product cell `k`.
+    pub fn product(self, k: usize) -> usize {
+        debug_assert!(k < self.products());
+        Self::offset(4 + 2 * LIMBS + (1 + LIMBS) * self.n + k)
+    }
+
+    /// Cells the unit uses.
+    fn cells(self) -> usize {
+        4 + 2 * LIMBS + (1 + LIMBS) * self.n + self.products()
+    }
+
+    /// The offsets of every limb cell (looked up in the limb table).
+    pub fn limbs(self) -> impl Iterator<Item = usize> {
+        let own = (0..LIMBS).flat_map(move |j| [self.low_limb(j), self.high_limb(j)]);
+        let cands = (0..self.n).flat_map(move |i| (0..LIMBS).map(move |j| self.d_limb(i, j)));
+        own.chain(cands)
+    }
+
+    /// Layout rows the unit spans.
+    pub fn rows(self) -> usize {
+        (Self::offset(self.cells() - 1) + 1).div_ceil(BLOCK)
+    }
+}
+
+/// A constant expression.
+fn k(v: u64) -> Expression<Fr> {
+    Expression::Constant(Fr::from(v))
+}
+
+/// Registers the unit's gate, turned on by `q` (see the [module docs](self)). The lookups of
+/// `(hi, y, lo)` are the one lookup argument's, tagged by the layout.
+pub fn configure(meta: &mut ConstraintSystem<Fr>, a: Column<Advice>, q: Column<Fixed>) {
+    debug_assert!(REQUANT_SHAPES.len() == 2, "selector values 1 and 2");
+    meta.create_gate("requant unit", |mq| {
+        let v = mq.query_fixed(q, Rotation::cur());
+        let half = Expression::Constant(Fr::from(2).invert().expect("2 is invertible"));
+        // Indicators of `v ∈ {0, 1, 2}`, each of degree 2.
+        let on = [
+            v.clone() * (k(2) - v.clone()),
+            v.clone() * (v.clone() - k(1)) * half,
+        ];
+        let mut cell = |o: usize| mq.query_advice(a, Rotation(o as i32));
+        let value = |cells: Vec<Expression<Fr>>| {
+            cells
+                .into_iter()
+                .enumerate()
+                .fold(k(0), |s, (j, c)| s + c * k(1 << (LIMB_BITS * j as u32)))
+        };
+        let mut constraints = Vec::new();
+        for (shape, on) in REQUANT_SHAPES.into_iter().zip(on) {
+            let unit = RequantUnit { n: shape };
+            let (hi, lo, m) = (cell(unit.hi()), cell(unit.lo()), cell(unit.m()));
+            let low = value((0..LIMBS).map(|j| cell(unit.low_limb(j))).collect());
+            let high = value((0..LIMBS).map(|j| cell(unit.high_limb(j))).collect());
+            constraints.push(on.clone() * (m.clone() - lo - low));
+            constraints.push(on.clone() * (hi - m.clone() - high));
+            let mut factors = Vec::new();
+            for i in 0..unit.n {
+                let d = value((0..LIMBS).map(|j| cell(unit.d_limb(i, j))).collect());
+                constraints.push(on.clone() * (m.clone() - cell(unit.x(i)) - d.clone()));
+                factors.push(d);
+            }
+            if factors.is_empty() {
+                continue;
+            }
+            // D_1·…·D_n = 0, at most three factors a constraint. Degree 5.
+            let mut rest = factors.into_iter();
+            let mut acc = rest.next().expect("a factor");
+            for p in 0..unit.products() {
+                let pc = cell(unit.product(p));
+                let prod = acc * rest.next().expect("a factor") * rest.next().expect("a factor");
+                constraints.push(on.clone() * (pc.clone() - prod));
+                acc = pc;
+            }
+            constraints.push(on * rest.fold(acc, |acc, f| acc * f));
+        }
+        constraints
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RequantUnit, REQUANT_SHAPES};
+    use crate::chip::{BLOCK, LANES};
+
+    #[test]
+    fn cells_are_distinct_skip_the_first_z_and_fit_the_rows() {
+        for n in REQUANT_SHAPES {
+            let u = RequantUnit::of(n).unwrap();
+            let mut cells = vec![u.hi(), u.y(), u.lo(), u.m()];
+            cells.extend(u.limbs());
+            cells.extend((0..n).map(|i| u.x(i)));
+            cells.extend((0..u.products()).map(|p| u.product(p)));
+            let count = cells.len();
+            assert_eq!(count, u.cells());
+            cells.sort();
+            cells.dedup();
+            assert_eq!(cells.len(), count, "n = {n}");
+            assert!(!cells.contains(&LANES));
+            assert!(*cells.last().unwrap() < u.rows() * BLOCK);
+            // The looked-up triple is consecutive: each lookup reads its cell and the next.
+            assert_eq!((u.y(), u.lo()), (u.hi() + 1, u.hi() + 2));
+        }
+        assert_eq!(RequantUnit::of(4).unwrap().rows(), 5);
+        assert_eq!(RequantUnit::of(0).unwrap().rows(), 2);
+    }
+}
