@@ -1,6 +1,6 @@
 //! The whole graph as one halo2 circuit, and its sizing.
 
-use crate::chip::{ChipConfig, Ctx, Layout, Wire};
+use crate::chip::{ChipConfig, ChipShape, Ctx, Layout, Wire};
 use crate::error::{CircuitError, Result};
 use crate::field::to_field;
 use crate::graph::Graph;
@@ -65,6 +65,7 @@ pub struct ModelCircuit {
     #[cfg(feature = "test-support")]
     tamper: Vec<crate::testing::Tamper>,
     tables: Arc<Vec<crate::ops::FnTable>>,
+    shape: ChipShape,
 }
 
 impl ModelCircuit {
@@ -96,6 +97,7 @@ impl ModelCircuit {
             }
         }
         Self {
+            shape: graph.chip_shape(),
             graph,
             values: Arc::new(values),
             visibility,
@@ -168,7 +170,7 @@ impl ModelCircuit {
     /// the public rows like [`Tamper`] rows (for reports and soundness tests).
     pub fn node_rows(&self) -> Vec<std::ops::Range<usize>> {
         let mut cs = ConstraintSystem::<Fr>::default();
-        let cfg = ChipConfig::configure(&mut cs, self.graph.layout);
+        let cfg = ChipConfig::configure(&mut cs, self.shape);
         let mut ctx = Ctx::new(&cfg, None, &self.tables, self.public_rows());
         let mut rows = Vec::with_capacity(self.graph.nodes.len());
         self.layout_with(&mut ctx, &mut |n, start, end| {
@@ -249,7 +251,7 @@ impl ModelCircuit {
     /// (layout rows, circuit rows).
     fn sized(&self) -> (usize, usize) {
         let mut cs = ConstraintSystem::<Fr>::default();
-        let cfg = ChipConfig::configure(&mut cs, self.graph.layout);
+        let cfg = ChipConfig::configure(&mut cs, self.shape);
         let mut ctx = Ctx::new(&cfg, None, &self.tables, self.public_rows());
         self.layout(&mut ctx);
         (ctx.rows_used(), ctx.circuit_rows_used())
@@ -264,7 +266,7 @@ impl ModelCircuit {
     pub fn size(&self) -> Result<Size> {
         let (rows, circuit_rows) = self.sized();
         let mut cs = ConstraintSystem::<Fr>::default();
-        ChipConfig::configure(&mut cs, self.graph.layout);
+        ChipConfig::configure(&mut cs, self.shape);
         let reserved = cs.blinding_factors() + 1;
         // The table layouter also writes one row past the table's last entry (its fill with
         // the default entry starts there), so a table needs one usable row more than its
@@ -289,18 +291,18 @@ impl ModelCircuit {
 impl Circuit<Fr> for ModelCircuit {
     type Config = ChipConfig;
     type FloorPlanner = SimpleFloorPlanner;
-    type Params = Layout;
+    type Params = ChipShape;
 
     fn without_witnesses(&self) -> Self {
         Self::blank(self.graph.clone(), self.visibility).expect("a zero input evaluates")
     }
 
-    fn params(&self) -> Layout {
-        self.graph.layout
+    fn params(&self) -> ChipShape {
+        self.shape
     }
 
-    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, layout: Layout) -> ChipConfig {
-        ChipConfig::configure(meta, layout)
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, shape: ChipShape) -> ChipConfig {
+        ChipConfig::configure(meta, shape)
     }
 
     fn configure(meta: &mut ConstraintSystem<Fr>) -> ChipConfig {

@@ -1,7 +1,7 @@
 //! The quantized graph and its reference evaluator, the single oracle every other layer
 //! (circuit, importer, CLI self-check) is compared against.
 
-use crate::chip::{Layout, ACT_BOUND, LIMB_BITS, RANGE_BITS, WIDE_BOUND_BITS};
+use crate::chip::{ChipShape, Layout, ACT_BOUND, LIMB_BITS, RANGE_BITS, WIDE_BOUND_BITS};
 use crate::error::{CircuitError, Result};
 use crate::ops::{check_range, Op};
 use crate::tensor::Tensor;
@@ -186,6 +186,28 @@ impl Graph {
             .into_iter()
             .map(|b| b.is_some_and(|b| b <= WIDE_BOUND_BITS))
             .collect()
+    }
+
+    /// The constraint system of this graph's circuit: its layout and, in the wide layout,
+    /// the optional units its layout uses (a requantization uses the requant unit; a max or
+    /// ReLU that lays out the rescale it reads, the rescale-max unit: `ops::fused::plan`).
+    pub fn chip_shape(&self) -> ChipShape {
+        let mut shape = ChipShape::from(self.layout);
+        if self.layout != Layout::Wide {
+            return shape;
+        }
+        let live = self.live_nodes();
+        let plan = crate::ops::fused::plan(self, &live, &self.checked_bits());
+        for (n, node) in self.nodes.iter().enumerate().filter(|(n, _)| live[*n]) {
+            match (&node.op, plan[n]) {
+                (Op::Requant(_), _) => shape.requant = true,
+                (Op::Max(_) | Op::Relu(_), Some(crate::ops::fused::Fusion::Outer { .. })) => {
+                    shape.rescale_max = true
+                }
+                _ => {}
+            }
+        }
+        shape
     }
 
     /// Multiply-accumulates of the nodes laid out ([`Op::macs`]).

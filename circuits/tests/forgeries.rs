@@ -26,7 +26,7 @@ fn rows_with_prod(c: &ModelCircuit, value: u64) -> Vec<usize> {
     let k = c.min_k().unwrap();
     let cap = Capture::run(k, c, vec![c.instances()]).unwrap();
     let mut cs = halo2_axiom::plonk::ConstraintSystem::<Fr>::default();
-    let cfg = ChipConfig::configure(&mut cs, c.graph().layout);
+    let cfg = ChipConfig::configure(&mut cs, c.graph().chip_shape());
     let (col, slot) = Coef::Prod.place(cfg.coef, cfg.sel);
     let public = c.instances().len();
     (0..c.rows() - public)

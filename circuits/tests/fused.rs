@@ -6,7 +6,9 @@
 //! laid out unfused.
 
 use std::sync::Arc;
-use zkinfer_circuits::chip::{FusedUnit, Layout, BLOCK, FUSED_SHIFT, PACK_BITS, WIDE_ROWS};
+use zkinfer_circuits::chip::{
+    ChipShape, FusedUnit, Layout, BLOCK, FUSED_SHIFT, PACK_BITS, WIDE_ROWS,
+};
 use zkinfer_circuits::ops::{AffineRow, Cand, Linear, Max, Op, Relu, Rescale};
 use zkinfer_circuits::testing::{
     assert_rejected, chain, check_honest, failures, failures_tampered, gate_at, lookup_at, Tamper,
@@ -94,6 +96,13 @@ fn units_are_honest_and_prove_what_the_two_ops_prove_apart() {
     for (reader, n) in [(pool(false), 4), (Op::Relu(Relu {}), 1)] {
         let wide = circuit(FUSED_SHIFT, reader.clone(), Layout::Wide);
         check_honest(&wide).unwrap();
+        // The circuit has the unit's gate, and not the requant unit's, which it does not use.
+        let shape = ChipShape {
+            layout: Layout::Wide,
+            rescale_max: true,
+            requant: false,
+        };
+        assert_eq!(wide.graph().chip_shape(), shape);
         let tall = circuit(FUSED_SHIFT, reader, Layout::Tall);
         assert_eq!(wide.instances(), tall.instances());
         // The dense layer is packed: only the units bound its accumulators.
@@ -239,6 +248,11 @@ fn other_shifts_mins_and_window_shapes_are_laid_out_apart() {
     ] {
         let c = circuit(shift, reader, Layout::Wide);
         assert!(!c.node_rows()[1].is_empty(), "shift {shift}");
+        assert_eq!(
+            c.graph().chip_shape(),
+            Layout::Wide.into(),
+            "no unit, no gate"
+        );
         check_honest(&c).unwrap();
     }
 }

@@ -5,7 +5,7 @@
 //! above every candidate, a bucket bound moved and a moved accumulator copy each fail.
 
 use std::sync::Arc;
-use zkinfer_circuits::chip::{Layout, RequantUnit, BLOCK};
+use zkinfer_circuits::chip::{ChipShape, Layout, RequantUnit, BLOCK};
 use zkinfer_circuits::ops::{Cand, Max, Op, Requant};
 use zkinfer_circuits::testing::{
     assert_rejected, cell_row, chain, check_honest, failures, failures_tampered, gate_at,
@@ -87,6 +87,12 @@ fn units_are_honest_and_prove_what_the_ops_prove_apart() {
     for pooled in [false, true] {
         let wide = circuit(pooled, Layout::Wide);
         check_honest(&wide).unwrap();
+        let shape = ChipShape {
+            layout: Layout::Wide,
+            rescale_max: false,
+            requant: true,
+        };
+        assert_eq!(wide.graph().chip_shape(), shape);
         let tall = circuit(pooled, Layout::Tall);
         assert_eq!(wide.instances(), tall.instances());
         let out = &wide.values().last().unwrap().data;

@@ -8,7 +8,7 @@ use halo2_axiom::halo2curves::bn256::G1Affine;
 use halo2_axiom::plonk::{keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
 use halo2_axiom::SerdeFormat;
 use std::path::Path;
-use zkinfer_circuits::chip::Layout;
+use zkinfer_circuits::chip::ChipShape;
 use zkinfer_circuits::ModelCircuit;
 
 /// Generates the verifying and proving keys of `circuit`'s shape.
@@ -65,16 +65,13 @@ pub fn write_pk(path: &Path, pk: &ProvingKey<G1Affine>, settings_hash: &str) -> 
     )
 }
 
-/// Reads a proving key of a circuit in `layout`, checking it was made for `settings_hash`.
-pub fn read_pk(path: &Path, settings_hash: &str, layout: Layout) -> Result<ProvingKey<G1Affine>> {
+/// Reads a proving key of a circuit of `shape` (`Graph::chip_shape`), checking it was made
+/// for `settings_hash`.
+pub fn read_pk(path: &Path, settings_hash: &str, shape: ChipShape) -> Result<ProvingKey<G1Affine>> {
     crate::check_cpu()?;
     let (bytes, start) = read_artifact(path, "pk", settings_hash)?;
-    ProvingKey::read::<_, ModelCircuit>(
-        &mut &bytes[start..],
-        SerdeFormat::RawBytesUnchecked,
-        layout,
-    )
-    .map_err(parse_err(path, "pk"))
+    ProvingKey::read::<_, ModelCircuit>(&mut &bytes[start..], SerdeFormat::RawBytesUnchecked, shape)
+        .map_err(parse_err(path, "pk"))
 }
 
 /// Writes a verifying key bound to `settings_hash`.
@@ -87,11 +84,16 @@ pub fn write_vk(path: &Path, vk: &VerifyingKey<G1Affine>, settings_hash: &str) -
     )
 }
 
-/// Reads a verifying key of a circuit in `layout`, checking it was made for `settings_hash`.
-pub fn read_vk(path: &Path, settings_hash: &str, layout: Layout) -> Result<VerifyingKey<G1Affine>> {
+/// Reads a verifying key of a circuit of `shape` (`Graph::chip_shape`), checking it was made
+/// for `settings_hash`.
+pub fn read_vk(
+    path: &Path,
+    settings_hash: &str,
+    shape: ChipShape,
+) -> Result<VerifyingKey<G1Affine>> {
     crate::check_cpu()?;
     let (bytes, start) = read_artifact(path, "vk", settings_hash)?;
-    VerifyingKey::read::<_, ModelCircuit>(&mut &bytes[start..], SerdeFormat::RawBytes, layout)
+    VerifyingKey::read::<_, ModelCircuit>(&mut &bytes[start..], SerdeFormat::RawBytes, shape)
         .map_err(parse_err(path, "vk"))
 }
 

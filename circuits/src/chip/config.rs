@@ -1,8 +1,8 @@
 //! Column allocation, custom gates and lookup arguments.
 
 use super::{
-    Layout, BLOCK, FN_LANES, LANES, LANE_A, LANE_B, LIMB_BITS, PACK_BITS, SECOND_LANE, WIDE_CELLS,
-    WIDE_GROUPS, WIDE_IN, WIDE_OUT, WIDE_PACK,
+    ChipShape, Layout, BLOCK, FN_LANES, LANES, LANE_A, LANE_B, LIMB_BITS, PACK_BITS, SECOND_LANE,
+    WIDE_CELLS, WIDE_GROUPS, WIDE_IN, WIDE_OUT, WIDE_PACK,
 };
 use halo2_axiom::circuit::{Layouter, Value};
 use halo2_axiom::halo2curves::bn256::Fr;
@@ -58,12 +58,12 @@ pub struct WideConfig {
     /// ([`WideSlot::index`]) is row `s % WIDE_CELLS` of column `s / WIDE_CELLS`. The first two
     /// are the tall layout's `coef` and `sel`, which no tall gate reads on a wide block.
     pub slots: Vec<Column<Fixed>>,
-    /// The rescale-max unit's selector: 1 or 2 on a unit's first row, by its shape
-    /// ([`FusedUnit::selector`](super::FusedUnit::selector)).
-    pub fused: Column<Fixed>,
-    /// The requant unit's selector: 1 or 2 on a unit's first row, by its shape
-    /// ([`RequantUnit::selector`](super::RequantUnit::selector)).
-    pub requant: Column<Fixed>,
+    /// The rescale-max unit's selector, where the circuit has the unit: 1 or 2 on a unit's
+    /// first row, by its shape ([`FusedUnit::selector`](super::FusedUnit::selector)).
+    pub fused: Option<Column<Fixed>>,
+    /// The requant unit's selector, where the circuit has the unit: 1 or 2 on a unit's first
+    /// row, by its shape ([`RequantUnit::selector`](super::RequantUnit::selector)).
+    pub requant: Option<Column<Fixed>>,
 }
 
 /// A fixed value of a wide block.
@@ -162,11 +162,12 @@ fn at(slot: usize, next_block: bool) -> Rotation {
 }
 
 impl ChipConfig {
-    /// Allocates the columns and registers gates and lookups of `layout`.
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, layout: Layout) -> Self {
+    /// Allocates the columns and registers gates and lookups of a circuit of `shape`.
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, shape: impl Into<ChipShape>) -> Self {
+        let shape = shape.into();
         let mut cfg = Self::configure_tall(meta);
-        if layout == Layout::Wide {
-            cfg.wide = Some(cfg.configure_wide(meta));
+        if shape.layout == Layout::Wide {
+            cfg.wide = Some(cfg.configure_wide(meta, shape));
         }
         cfg
     }
@@ -175,16 +176,22 @@ impl ChipConfig {
     /// block, `q_w·(Σ_j W_gj·x_j + B_g + Σ_i 2^(PACK_BITS·i)·(cont·z_o − z'_o)) = 0`. Degree 3.
     /// Also the rescale-max unit's gate ([`super::FusedUnit`]) and the requant unit's
     /// ([`super::RequantUnit`]), each on a selector of its own.
-    fn configure_wide(&self, meta: &mut ConstraintSystem<Fr>) -> WideConfig {
+    fn configure_wide(&self, meta: &mut ConstraintSystem<Fr>, shape: ChipShape) -> WideConfig {
         let q = meta.fixed_column();
         let mut slots = vec![self.coef, self.sel];
         while slots.len() * WIDE_CELLS < WideSlot::COUNT {
             slots.push(meta.fixed_column());
         }
-        let fused = meta.fixed_column();
-        super::fused::configure(meta, self.a, fused);
-        let requant = meta.fixed_column();
-        super::requant_unit::configure(meta, self.a, requant);
+        let fused = shape.rescale_max.then(|| {
+            let q = meta.fixed_column();
+            super::fused::configure(meta, self.a, q);
+            q
+        });
+        let requant = shape.requant.then(|| {
+            let q = meta.fixed_column();
+            super::requant_unit::configure(meta, self.a, q);
+            q
+        });
         let wide = WideConfig {
             q,
             slots,

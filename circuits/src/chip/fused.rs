@@ -142,32 +142,44 @@ pub fn configure(meta: &mut ConstraintSystem<Fr>, a: Column<Advice>, q: Column<F
             v.clone() * (v.clone() - k(1)) * half,
         ];
         let mut cell = |o: usize| mq.query_advice(a, Rotation(o as i32));
-        let mut constraints = Vec::new();
+        let value = |cells: Vec<Expression<Fr>>| {
+            cells
+                .into_iter()
+                .enumerate()
+                .fold(k(0), |s, (j, c)| s + c * k(1 << (LIMB_BITS * j as u32)))
+        };
+        // Every shape's cells sit at the same offsets: a constraint of `y` or of candidate
+        // `i` is stated once, on for every shape that has it.
+        let widest = FusedUnit {
+            n: FUSED_SHAPES.into_iter().max().expect("a shape"),
+        };
+        let having = |i: usize| {
+            FUSED_SHAPES
+                .into_iter()
+                .zip(on.clone())
+                .filter(|(n, _)| *n > i)
+                .fold(k(0), |s, (_, on)| s + on)
+        };
+        let y = cell(widest.y());
+        let y_limbs = (0..VAL_LIMBS).map(|j| cell(widest.y_limb(j))).collect();
+        let mut constraints = vec![having(0) * (y.clone() - value(y_limbs))];
+        let mut d = Vec::new();
+        for i in 0..widest.n {
+            let x = cell(widest.x(i));
+            let r = value((0..REM_LIMBS).map(|j| cell(widest.r_limb(i, j))).collect());
+            d.push(value(
+                (0..VAL_LIMBS).map(|j| cell(widest.d_limb(i, j))).collect(),
+            ));
+            // x + 2^(s−1) − (y − D)·2^s − R = 0. Degree 3.
+            let rescaled = x + k(1 << (FUSED_SHIFT - 1))
+                - (y.clone() - d[i].clone()) * k(1 << FUSED_SHIFT)
+                - r;
+            constraints.push(having(i) * rescaled);
+        }
         for (shape, on) in FUSED_SHAPES.into_iter().zip(on) {
             let unit = FusedUnit { n: shape };
-            let value = |cells: Vec<Expression<Fr>>| {
-                cells
-                    .into_iter()
-                    .enumerate()
-                    .fold(k(0), |s, (j, c)| s + c * k(1 << (LIMB_BITS * j as u32)))
-            };
-            let y = cell(unit.y());
-            let y_limbs = (0..VAL_LIMBS).map(|j| cell(unit.y_limb(j))).collect();
-            constraints.push(on.clone() * (y.clone() - value(y_limbs)));
-            let mut factors = vec![y.clone()];
-            for i in 0..unit.n {
-                let x = cell(unit.x(i));
-                let r = value((0..REM_LIMBS).map(|j| cell(unit.r_limb(i, j))).collect());
-                let d = value((0..VAL_LIMBS).map(|j| cell(unit.d_limb(i, j))).collect());
-                // x + 2^(s−1) − (y − D)·2^s − R = 0. Degree 3.
-                let rescaled = x + k(1 << (FUSED_SHIFT - 1))
-                    - (y.clone() - d.clone()) * k(1 << FUSED_SHIFT)
-                    - r;
-                constraints.push(on.clone() * rescaled);
-                factors.push(d);
-            }
             // y·D_1·…·D_n = 0, at most three factors a constraint. Degree 5.
-            let mut rest = factors.into_iter();
+            let mut rest = std::iter::once(y.clone()).chain(d[..shape].iter().cloned());
             let mut acc = rest.next().expect("y");
             for p in 0..unit.products() {
                 let prod = acc * rest.next().expect("a factor") * rest.next().expect("a factor");

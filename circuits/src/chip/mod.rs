@@ -79,6 +79,31 @@ pub use ctx::{Ctx, Wire};
 pub use fused::{FusedUnit, FUSED_SHAPES, FUSED_SHIFT};
 pub use requant_unit::{RequantUnit, REQUANT_SHAPES};
 
+/// What a circuit's constraint system holds: its layout and, in the wide layout, which
+/// optional units' gates the graph's layout uses (a gate costs every row of the quotient,
+/// used or not, so a circuit has only the gates it uses). The circuit's `Params`, derived
+/// from its graph ([`Graph::chip_shape`](crate::Graph::chip_shape)); key files are read
+/// with it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ChipShape {
+    /// The layout.
+    pub layout: Layout,
+    /// Whether the rescale-max unit's gate is there ([`FusedUnit`]; wide layout only).
+    pub rescale_max: bool,
+    /// Whether the requant unit's gate is there ([`RequantUnit`]; wide layout only).
+    pub requant: bool,
+}
+
+impl From<Layout> for ChipShape {
+    /// The layout's shape without optional gates.
+    fn from(layout: Layout) -> Self {
+        Self {
+            layout,
+            ..Self::default()
+        }
+    }
+}
+
 /// How the circuit lays out its cells: a compile choice, stored with the graph.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,

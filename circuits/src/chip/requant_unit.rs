@@ -157,29 +157,43 @@ pub fn configure(meta: &mut ConstraintSystem<Fr>, a: Column<Advice>, q: Column<F
                 .enumerate()
                 .fold(k(0), |s, (j, c)| s + c * k(1 << (LIMB_BITS * j as u32)))
         };
-        let mut constraints = Vec::new();
+        // Every shape's cells sit at the same offsets: a constraint of the bucket or of
+        // candidate `i` is stated once, on for every shape that has it.
+        let widest = RequantUnit {
+            n: REQUANT_SHAPES.into_iter().max().expect("a shape"),
+        };
+        let having = |i: Option<usize>| {
+            REQUANT_SHAPES
+                .into_iter()
+                .zip(on.clone())
+                .filter(|(n, _)| i.is_none_or(|i| *n > i))
+                .fold(k(0), |s, (_, on)| s + on)
+        };
+        let (hi, lo, m) = (cell(widest.hi()), cell(widest.lo()), cell(widest.m()));
+        let low = value((0..LIMBS).map(|j| cell(widest.low_limb(j))).collect());
+        let high = value((0..LIMBS).map(|j| cell(widest.high_limb(j))).collect());
+        let mut constraints = vec![
+            having(None) * (m.clone() - lo - low),
+            having(None) * (hi - m.clone() - high),
+        ];
+        let mut d = Vec::new();
+        for i in 0..widest.n {
+            d.push(value(
+                (0..LIMBS).map(|j| cell(widest.d_limb(i, j))).collect(),
+            ));
+            constraints.push(having(Some(i)) * (m.clone() - cell(widest.x(i)) - d[i].clone()));
+        }
         for (shape, on) in REQUANT_SHAPES.into_iter().zip(on) {
-            let unit = RequantUnit { n: shape };
-            let (hi, lo, m) = (cell(unit.hi()), cell(unit.lo()), cell(unit.m()));
-            let low = value((0..LIMBS).map(|j| cell(unit.low_limb(j))).collect());
-            let high = value((0..LIMBS).map(|j| cell(unit.high_limb(j))).collect());
-            constraints.push(on.clone() * (m.clone() - lo - low));
-            constraints.push(on.clone() * (hi - m.clone() - high));
-            let mut factors = Vec::new();
-            for i in 0..unit.n {
-                let d = value((0..LIMBS).map(|j| cell(unit.d_limb(i, j))).collect());
-                constraints.push(on.clone() * (m.clone() - cell(unit.x(i)) - d.clone()));
-                factors.push(d);
-            }
-            if factors.is_empty() {
+            if shape == 0 {
                 continue;
             }
+            let unit = RequantUnit { n: shape };
             // D_1·…·D_n = 0, at most three factors a constraint. Degree 5.
-            let mut rest = factors.into_iter();
+            let mut rest = d[..shape].iter().cloned();
             let mut acc = rest.next().expect("a factor");
             for p in 0..unit.products() {
-                let pc = cell(unit.product(p));
                 let prod = acc * rest.next().expect("a factor") * rest.next().expect("a factor");
+                let pc = cell(unit.product(p));
                 constraints.push(on.clone() * (pc.clone() - prod));
                 acc = pc;
             }

@@ -146,7 +146,7 @@ fn row_of(location: &FailureLocation) -> usize {
 pub fn failures_with(c: &ModelCircuit, k: u32, instances: Vec<Fr>) -> Vec<Failure> {
     let prover = MockProver::run(k, c, vec![instances]).expect("synthesis succeeds");
     let mut cs = halo2_axiom::plonk::ConstraintSystem::<Fr>::default();
-    crate::chip::ChipConfig::configure(&mut cs, c.graph().layout);
+    crate::chip::ChipConfig::configure(&mut cs, c.graph().chip_shape());
     let gate_name = |constraint: &Constraint| {
         cs.gates().iter().enumerate().find_map(|(gi, g)| {
             (0..g.polynomials().len()).find_map(|pi| {

@@ -9,8 +9,10 @@
 //! rows accept) instead of int8 values.
 //!
 //! The rewrite applies where the requantization's output is read by the max alone (not by
-//! another node, not a graph output), the max is not a min and takes no constants, and the
-//! channels work out: every window's elements share a channel, and the pooled tensor's
+//! another node, not a graph output), the max is not a min, takes no constants and reads
+//! every element, the accumulators are below `2^23` in magnitude whatever the input
+//! (`Graph::bounds`: every window spans less than `2^24`, which the max's rows accept, so
+//! the rewritten graph accepts every input the original did), and the channels work out: every window's elements share a channel, and the pooled tensor's
 //! elements, in order, fall in runs of one channel that a requantization's `inner` can
 //! describe. The two nodes keep their places (the graph stays in topological order): the
 //! requantization's node becomes the max over accumulators (named `<max>.acc`, no affine
@@ -23,6 +25,11 @@ use zkinfer_circuits::Graph;
 
 /// Rewrites every `Max(Requant(acc))` it can (see the [module docs](self)); returns how many.
 pub(crate) fn pool_first(graph: &mut Graph) -> usize {
+    if graph.validate().is_err() {
+        // The caller's validation names what is wrong.
+        return 0;
+    }
+    let bounds = graph.bounds();
     let n_in = graph.inputs.len();
     let mut readers = vec![0usize; graph.nodes.len()];
     for node in &graph.nodes {
@@ -35,6 +42,12 @@ pub(crate) fn pool_first(graph: &mut Graph) -> usize {
         let Some(r) = rewritable(graph, p, &readers) else {
             continue;
         };
+        // Accumulators below 2^23 in magnitude, whatever the input: every window spans less
+        // than 2^24 (the max's rows accept it) and lies in the int32 range, so every input
+        // the two nodes accepted is still accepted.
+        if bounds[graph.nodes[r].inputs[0]] >= f64::from(1u32 << 23) {
+            continue;
+        }
         let (Op::Max(max), Op::Requant(rq)) = (&graph.nodes[p].op, &graph.nodes[r].op) else {
             continue;
         };
@@ -51,7 +64,7 @@ pub(crate) fn pool_first(graph: &mut Graph) -> usize {
         let acc = graph.nodes[r].inputs[0];
         let pooled = &graph.nodes[p];
         let (name, shape) = (format!("{}.acc", pooled.name), pooled.shape.clone());
-        let acc_scale = graph.producer(acc).map_or(0, |n| n.scale);
+        let acc_scale = graph.scale(acc);
         let node = &mut graph.nodes[r];
         (node.name, node.op, node.shape) = (name, Op::Max(max), shape);
         (node.inputs, node.scale, node.affine) = (vec![acc], acc_scale, None);
@@ -78,7 +91,20 @@ fn rewritable(graph: &Graph, p: usize, readers: &[usize]) -> Option<usize> {
         Cand::Const(_) => false,
     });
     let requant = &graph.nodes[r];
-    let ok = !max.min
+    // Every element in some window: the max then bounds every accumulator
+    // (`Max::bounds_candidates`), as the requantization did, and the wide layout still
+    // packs the convolution's outputs.
+    let elements: usize = requant.shape.iter().product();
+    let mut covered = vec![false; elements];
+    for c in max.windows.iter().flatten() {
+        if let Cand::Elem { index, .. } = c {
+            if let Some(seen) = covered.get_mut(*index as usize) {
+                *seen = true;
+            }
+        }
+    }
+    let ok = covered.iter().all(|c| *c)
+        && !max.min
         && !max.windows.is_empty()
         && only_elements
         && readers[r] == 1
@@ -92,6 +118,9 @@ fn rewritable(graph: &Graph, p: usize, readers: &[usize]) -> Option<usize> {
 /// channel, and output `o`'s channel must be `(o / inner) % channels`.
 fn pooled_inner(max: &Max, rq: &Requant) -> Option<u32> {
     let channels = rq.multipliers.len();
+    if channels == 0 {
+        return None;
+    }
     let channel = |i: usize| (i / rq.inner.max(1) as usize) % channels;
     let of_window: Vec<usize> = max
         .windows

@@ -16,7 +16,10 @@ impl Ctx<'_, '_> {
         debug_assert_eq!(xs.len(), ys.len());
         let start = self.row;
         let base = self.at(start, 0);
-        self.fixed_at(wide.fused, base, unit.selector() as i128);
+        let q = wide
+            .fused
+            .expect("the circuit's shape has the rescale-max unit");
+        self.fixed_at(q, base, unit.selector() as i128);
         for o in unit.limbs() {
             self.fixed_at(self.cfg.q_lk, base + o, 1);
         }
@@ -75,7 +78,10 @@ impl Ctx<'_, '_> {
         let (lo, hi) = (i128::from(table.values[k]), i128::from(table.second[k]));
         let start = self.row;
         let base = self.at(start, 0);
-        self.fixed_at(wide.requant, base, unit.selector() as i128);
+        let q = wide
+            .requant
+            .expect("the circuit's shape has the requant unit");
+        self.fixed_at(q, base, unit.selector() as i128);
         self.fixed_at(self.cfg.ftag, base + unit.hi(), tag + 1);
         self.fixed_at(self.cfg.ftag, base + unit.y(), tag);
         for o in unit.limbs() {
