@@ -144,11 +144,11 @@ fn half() -> Expression<Fr> {
 
 /// Indicators of a fixed selector `v ∈ {0, 1, 2}`, each of degree 2: `[v = 1] = v(2 − v)`,
 /// `[v = 2] = v(v − 1)/2`, `[v ≠ 0] = v(3 − v)/2`.
-fn is_one(v: &Expression<Fr>) -> Expression<Fr> {
+pub(super) fn is_one(v: &Expression<Fr>) -> Expression<Fr> {
     v.clone() * (k(2) - v.clone())
 }
 
-fn is_two(v: &Expression<Fr>) -> Expression<Fr> {
+pub(super) fn is_two(v: &Expression<Fr>) -> Expression<Fr> {
     v.clone() * (v.clone() - k(1)) * half()
 }
 

@@ -21,7 +21,8 @@
 //! 18. A unit never uses the `z` cell of its first layout row, where the gadget before it
 //! may have put its result (the layout's rule that consecutive gadgets share that cell).
 
-use super::{BLOCK, LANES, LIMB_BITS};
+use super::unit::{cell_offset, having, indicators, limb_value, product_cells, vanishing_product};
+use super::{BLOCK, LIMB_BITS};
 use halo2_axiom::halo2curves::bn256::Fr;
 use halo2_axiom::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed};
 use halo2_axiom::poly::Rotation;
@@ -57,29 +58,19 @@ impl FusedUnit {
         1 + i.expect("a fused shape") as u64
     }
 
-    /// The offset of the unit's `c`-th cell: cells in order, skipping the first layout row's
-    /// `z` (offset [`LANES`]).
-    fn offset(c: usize) -> usize {
-        if c < LANES {
-            c
-        } else {
-            c + 1
-        }
-    }
-
     /// The output `y`.
     pub fn y(self) -> usize {
-        Self::offset(0)
+        cell_offset(0)
     }
 
     /// Limb `j` of `y`.
     pub fn y_limb(self, j: usize) -> usize {
-        Self::offset(1 + j)
+        cell_offset(1 + j)
     }
 
     fn cand(self, i: usize, k: usize) -> usize {
         debug_assert!(i < self.n);
-        Self::offset(1 + VAL_LIMBS + PER_CAND * i + k)
+        cell_offset(1 + VAL_LIMBS + PER_CAND * i + k)
     }
 
     /// Candidate `i`'s accumulator `x_i` (a copy).
@@ -100,13 +91,13 @@ impl FusedUnit {
     /// Product cells: the running product `y·D_1·D_2·…` two factors at a time, while more
     /// than two factors remain after it.
     pub fn products(self) -> usize {
-        (self.n + 1).saturating_sub(3).div_ceil(2)
+        product_cells(self.n + 1)
     }
 
     /// Product cell `k`.
     pub fn product(self, k: usize) -> usize {
         debug_assert!(k < self.products());
-        Self::offset(1 + VAL_LIMBS + PER_CAND * self.n + k)
+        cell_offset(1 + VAL_LIMBS + PER_CAND * self.n + k)
     }
 
     /// The offsets of every limb cell (looked up in the limb table).
@@ -121,7 +112,7 @@ impl FusedUnit {
 
     /// Layout rows the unit spans.
     pub fn rows(self) -> usize {
-        (Self::offset(1 + VAL_LIMBS + PER_CAND * self.n + self.products() - 1) + 1).div_ceil(BLOCK)
+        (cell_offset(1 + VAL_LIMBS + PER_CAND * self.n + self.products() - 1) + 1).div_ceil(BLOCK)
     }
 }
 
@@ -132,62 +123,38 @@ fn k(v: u64) -> Expression<Fr> {
 
 /// Registers the unit's gate, turned on by `q` (see the [module docs](self)).
 pub fn configure(meta: &mut ConstraintSystem<Fr>, a: Column<Advice>, q: Column<Fixed>) {
-    debug_assert!(FUSED_SHAPES.len() == 2, "selector values 1 and 2");
     meta.create_gate("rescale max", |mq| {
-        let v = mq.query_fixed(q, Rotation::cur());
-        let half = Expression::Constant(Fr::from(2).invert().expect("2 is invertible"));
-        // Indicators of `v ∈ {0, 1, 2}`, each of degree 2.
-        let on = [
-            v.clone() * (k(2) - v.clone()),
-            v.clone() * (v.clone() - k(1)) * half,
-        ];
+        let on = indicators(&mq.query_fixed(q, Rotation::cur()));
         let mut cell = |o: usize| mq.query_advice(a, Rotation(o as i32));
-        let value = |cells: Vec<Expression<Fr>>| {
-            cells
-                .into_iter()
-                .enumerate()
-                .fold(k(0), |s, (j, c)| s + c * k(1 << (LIMB_BITS * j as u32)))
-        };
         // Every shape's cells sit at the same offsets: a constraint of `y` or of candidate
         // `i` is stated once, on for every shape that has it.
         let widest = FusedUnit {
             n: FUSED_SHAPES.into_iter().max().expect("a shape"),
         };
-        let having = |i: usize| {
-            FUSED_SHAPES
-                .into_iter()
-                .zip(on.clone())
-                .filter(|(n, _)| *n > i)
-                .fold(k(0), |s, (_, on)| s + on)
-        };
         let y = cell(widest.y());
         let y_limbs = (0..VAL_LIMBS).map(|j| cell(widest.y_limb(j))).collect();
-        let mut constraints = vec![having(0) * (y.clone() - value(y_limbs))];
+        let all = having(FUSED_SHAPES, &on, None);
+        let mut constraints = vec![all * (y.clone() - limb_value(y_limbs))];
         let mut d = Vec::new();
         for i in 0..widest.n {
             let x = cell(widest.x(i));
-            let r = value((0..REM_LIMBS).map(|j| cell(widest.r_limb(i, j))).collect());
-            d.push(value(
+            let r = limb_value((0..REM_LIMBS).map(|j| cell(widest.r_limb(i, j))).collect());
+            d.push(limb_value(
                 (0..VAL_LIMBS).map(|j| cell(widest.d_limb(i, j))).collect(),
             ));
             // x + 2^(s−1) − (y − D)·2^s − R = 0. Degree 3.
             let rescaled = x + k(1 << (FUSED_SHIFT - 1))
                 - (y.clone() - d[i].clone()) * k(1 << FUSED_SHIFT)
                 - r;
-            constraints.push(having(i) * rescaled);
+            constraints.push(having(FUSED_SHAPES, &on, Some(i)) * rescaled);
         }
         for (shape, on) in FUSED_SHAPES.into_iter().zip(on) {
+            // y·D_1·…·D_n = 0. Degree 5.
             let unit = FusedUnit { n: shape };
-            // y·D_1·…·D_n = 0, at most three factors a constraint. Degree 5.
-            let mut rest = std::iter::once(y.clone()).chain(d[..shape].iter().cloned());
-            let mut acc = rest.next().expect("y");
-            for p in 0..unit.products() {
-                let prod = acc * rest.next().expect("a factor") * rest.next().expect("a factor");
-                let pc = cell(unit.product(p));
-                constraints.push(on.clone() * (pc.clone() - prod));
-                acc = pc;
-            }
-            constraints.push(on * rest.fold(acc, |acc, f| acc * f));
+            let factors = std::iter::once(y.clone()).chain(d[..shape].iter().cloned());
+            constraints.extend(vanishing_product(&on, factors.collect(), |p| {
+                cell(unit.product(p))
+            }));
         }
         constraints
     });

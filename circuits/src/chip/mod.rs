@@ -73,6 +73,7 @@ mod config;
 mod ctx;
 mod fused;
 mod requant_unit;
+mod unit;
 
 pub use config::{ChipConfig, Coef, WideConfig, WideSlot};
 pub use ctx::{Ctx, Wire};

@@ -19,9 +19,10 @@
 //! the same bounds, so a unit proves exactly what the ops prove laid out apart. Like every
 //! unit it never uses the `z` cell of its first layout row.
 
-use super::{BLOCK, LANES, LIMB_BITS};
+use super::unit::{cell_offset, having, indicators, limb_value, product_cells, vanishing_product};
+use super::BLOCK;
 use halo2_axiom::halo2curves::bn256::Fr;
-use halo2_axiom::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed};
+use halo2_axiom::plonk::{Advice, Column, ConstraintSystem, Fixed};
 use halo2_axiom::poly::Rotation;
 
 /// The candidate counts a requant unit can have: a 2×2 max pooling's four (selector value
@@ -49,48 +50,39 @@ impl RequantUnit {
         1 + i.expect("a requant shape") as u64
     }
 
-    /// The offset of the unit's `c`-th cell, skipping the first layout row's `z`.
-    fn offset(c: usize) -> usize {
-        if c < LANES {
-            c
-        } else {
-            c + 1
-        }
-    }
-
     /// `hi`, the bucket's last accumulator (looked up with tag `t + 1`, `y` after it).
     pub fn hi(self) -> usize {
-        Self::offset(0)
+        cell_offset(0)
     }
 
     /// `y`, the output (looked up with tag `t`, `lo` after it).
     pub fn y(self) -> usize {
-        Self::offset(1)
+        cell_offset(1)
     }
 
     /// `lo`, the bucket's first accumulator.
     pub fn lo(self) -> usize {
-        Self::offset(2)
+        cell_offset(2)
     }
 
     /// `m`, the accumulator requantized.
     pub fn m(self) -> usize {
-        Self::offset(3)
+        cell_offset(3)
     }
 
     /// Limb `j` of `L = m − lo`.
     pub fn low_limb(self, j: usize) -> usize {
-        Self::offset(4 + j)
+        cell_offset(4 + j)
     }
 
     /// Limb `j` of `H = hi − m`.
     pub fn high_limb(self, j: usize) -> usize {
-        Self::offset(4 + LIMBS + j)
+        cell_offset(4 + LIMBS + j)
     }
 
     fn cand(self, i: usize, k: usize) -> usize {
         debug_assert!(i < self.n);
-        Self::offset(4 + 2 * LIMBS + (1 + LIMBS) * i + k)
+        cell_offset(4 + 2 * LIMBS + (1 + LIMBS) * i + k)
     }
 
     /// Candidate `i`'s accumulator (a copy).
@@ -106,13 +98,13 @@ impl RequantUnit {
     /// Product cells: the running product of the differences, three factors first, then
     /// two more a cell, while more than two factors remain after it.
     pub fn products(self) -> usize {
-        self.n.saturating_sub(3).div_ceil(2)
+        product_cells(self.n)
     }
 
     /// Product cell `k`.
     pub fn product(self, k: usize) -> usize {
         debug_assert!(k < self.products());
-        Self::offset(4 + 2 * LIMBS + (1 + LIMBS) * self.n + k)
+        cell_offset(4 + 2 * LIMBS + (1 + LIMBS) * self.n + k)
     }
 
     /// Cells the unit uses.
@@ -129,75 +121,45 @@ impl RequantUnit {
 
     /// Layout rows the unit spans.
     pub fn rows(self) -> usize {
-        (Self::offset(self.cells() - 1) + 1).div_ceil(BLOCK)
+        (cell_offset(self.cells() - 1) + 1).div_ceil(BLOCK)
     }
-}
-
-/// A constant expression.
-fn k(v: u64) -> Expression<Fr> {
-    Expression::Constant(Fr::from(v))
 }
 
 /// Registers the unit's gate, turned on by `q` (see the [module docs](self)). The lookups of
 /// `(hi, y, lo)` are the one lookup argument's, tagged by the layout.
 pub fn configure(meta: &mut ConstraintSystem<Fr>, a: Column<Advice>, q: Column<Fixed>) {
-    debug_assert!(REQUANT_SHAPES.len() == 2, "selector values 1 and 2");
     meta.create_gate("requant unit", |mq| {
-        let v = mq.query_fixed(q, Rotation::cur());
-        let half = Expression::Constant(Fr::from(2).invert().expect("2 is invertible"));
-        // Indicators of `v ∈ {0, 1, 2}`, each of degree 2.
-        let on = [
-            v.clone() * (k(2) - v.clone()),
-            v.clone() * (v.clone() - k(1)) * half,
-        ];
+        let on = indicators(&mq.query_fixed(q, Rotation::cur()));
         let mut cell = |o: usize| mq.query_advice(a, Rotation(o as i32));
-        let value = |cells: Vec<Expression<Fr>>| {
-            cells
-                .into_iter()
-                .enumerate()
-                .fold(k(0), |s, (j, c)| s + c * k(1 << (LIMB_BITS * j as u32)))
-        };
         // Every shape's cells sit at the same offsets: a constraint of the bucket or of
         // candidate `i` is stated once, on for every shape that has it.
         let widest = RequantUnit {
             n: REQUANT_SHAPES.into_iter().max().expect("a shape"),
         };
-        let having = |i: Option<usize>| {
-            REQUANT_SHAPES
-                .into_iter()
-                .zip(on.clone())
-                .filter(|(n, _)| i.is_none_or(|i| *n > i))
-                .fold(k(0), |s, (_, on)| s + on)
-        };
         let (hi, lo, m) = (cell(widest.hi()), cell(widest.lo()), cell(widest.m()));
-        let low = value((0..LIMBS).map(|j| cell(widest.low_limb(j))).collect());
-        let high = value((0..LIMBS).map(|j| cell(widest.high_limb(j))).collect());
+        let low = limb_value((0..LIMBS).map(|j| cell(widest.low_limb(j))).collect());
+        let high = limb_value((0..LIMBS).map(|j| cell(widest.high_limb(j))).collect());
+        let all = having(REQUANT_SHAPES, &on, None);
         let mut constraints = vec![
-            having(None) * (m.clone() - lo - low),
-            having(None) * (hi - m.clone() - high),
+            all.clone() * (m.clone() - lo - low),
+            all * (hi - m.clone() - high),
         ];
         let mut d = Vec::new();
         for i in 0..widest.n {
-            d.push(value(
+            d.push(limb_value(
                 (0..LIMBS).map(|j| cell(widest.d_limb(i, j))).collect(),
             ));
-            constraints.push(having(Some(i)) * (m.clone() - cell(widest.x(i)) - d[i].clone()));
+            let on_i = having(REQUANT_SHAPES, &on, Some(i));
+            constraints.push(on_i * (m.clone() - cell(widest.x(i)) - d[i].clone()));
         }
         for (shape, on) in REQUANT_SHAPES.into_iter().zip(on) {
-            if shape == 0 {
-                continue;
+            if shape > 0 {
+                // D_1·…·D_n = 0. Degree 5.
+                let unit = RequantUnit { n: shape };
+                constraints.extend(vanishing_product(&on, d[..shape].to_vec(), |p| {
+                    cell(unit.product(p))
+                }));
             }
-            let unit = RequantUnit { n: shape };
-            // D_1·…·D_n = 0, at most three factors a constraint. Degree 5.
-            let mut rest = d[..shape].iter().cloned();
-            let mut acc = rest.next().expect("a factor");
-            for p in 0..unit.products() {
-                let prod = acc * rest.next().expect("a factor") * rest.next().expect("a factor");
-                let pc = cell(unit.product(p));
-                constraints.push(on.clone() * (pc.clone() - prod));
-                acc = pc;
-            }
-            constraints.push(on * rest.fold(acc, |acc, f| acc * f));
         }
         constraints
     });

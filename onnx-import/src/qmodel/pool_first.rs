@@ -152,7 +152,7 @@ fn pooled_inner(max: &Max, rq: &Requant) -> Option<u32> {
 mod tests {
     use super::pool_first;
     use zkinfer_circuits::ops::{Cand, Max, Op, Requant, Reshape};
-    use zkinfer_circuits::{Graph, GraphInput, Node};
+    use zkinfer_circuits::{Affine, Graph, GraphInput, Node};
 
     /// `x` (2 channels of 4×4 accumulators) → requant (per channel) → 2×2 max pooling, and
     /// optionally a second reader of the requantization.
@@ -173,7 +173,7 @@ mod tests {
             affine: None,
         };
         let rq = Requant {
-            multipliers: vec![0.0137, 0.0021],
+            multipliers: vec![0.0137, 0.0051],
             inner: 16,
             zero_point: -128,
             qmin: -128,
@@ -198,11 +198,18 @@ mod tests {
             outputs.push(3);
         }
         Graph {
+            // 16-bit accumulators: bounded below 2^23, as the rewrite requires.
             inputs: vec![GraphInput {
                 name: "acc".into(),
                 shape: vec![1, 2, 4, 4],
                 scale: 0,
-                affine: None,
+                affine: Some(Affine {
+                    scale: 1.0,
+                    zero_point: 0,
+                    min: -32768,
+                    max: 32767,
+                    exact: true,
+                }),
             }],
             nodes,
             outputs,
@@ -224,12 +231,21 @@ mod tests {
         // Accumulators spanning both saturations of both channels' multipliers.
         for seed in 0..20i128 {
             let acc: Vec<i128> = (0..32)
-                .map(|i| ((i * 7919 + seed * 104_729) % 200_003) - 100_001)
+                .map(|i| ((i * 7919 + seed * 104_729) % 65_535) - 32_767)
                 .collect();
             let want = graph.eval(std::slice::from_ref(&acc)).unwrap();
             let got = rewritten.eval(&[acc]).unwrap();
             assert_eq!(want[2], got[2], "seed {seed}");
         }
+    }
+
+    #[test]
+    fn accumulators_that_may_reach_2_23_are_left_alone() {
+        let mut graph = pooled(false);
+        graph.inputs[0].affine = None;
+        let before = graph.clone();
+        assert_eq!(pool_first(&mut graph), 0);
+        assert_eq!(graph, before);
     }
 
     #[test]
