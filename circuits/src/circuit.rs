@@ -225,8 +225,8 @@ impl ModelCircuit {
                 (false, _) | (_, Some(Fusion::Inner)) => Vec::new(),
                 (true, Some(Fusion::Outer { node: r })) => {
                     let x = &wires[self.graph.nodes[r].inputs[0]];
-                    let (rescaled, out) = (&self.values[n_in + r], &self.values[n_in + n]);
-                    fused::assign(&node.op, &self.graph.nodes[r].op, ctx, x, rescaled, out)
+                    let (inner, out) = (&self.values[n_in + r], &self.values[n_in + n]);
+                    fused::assign(&node.op, &self.graph.nodes[r].op, ctx, x, inner, out)
                 }
                 (true, None) => node.op.assign(ctx, &args, &self.values[n_in + n]),
             };

@@ -121,7 +121,6 @@ pub fn assign(
     inner_values: &Tensor,
     out: &Tensor,
 ) -> Vec<Wire> {
-    let rescaled = inner_values;
     match op {
         Op::Requant(rq) => {
             let Op::Max(max) = inner else {
@@ -147,7 +146,7 @@ pub fn assign(
         }
         Op::Relu(_) => x
             .iter()
-            .zip(&rescaled.data)
+            .zip(&inner_values.data)
             .zip(&out.data)
             .map(|((x, yi), y)| ctx.rescale_max(&[x], &[*yi], *y))
             .collect(),
@@ -161,7 +160,7 @@ pub fn assign(
                     Cand::Const(_) => None,
                 });
                 let (xs, ys): (Vec<&Wire>, Vec<i128>) =
-                    index.map(|i| (&x[i], rescaled.data[i])).unzip();
+                    index.map(|i| (&x[i], inner_values.data[i])).unzip();
                 ctx.rescale_max(&xs, &ys, *y)
             })
             .collect(),
