@@ -13,7 +13,7 @@ use zkinfer_circuits::ops::{AffineRow, Cand, Linear, Max, Op, Relu, Rescale};
 use zkinfer_circuits::testing::{
     assert_rejected, chain, check_honest, failures, failures_tampered, gate_at, lookup_at, Tamper,
 };
-use zkinfer_circuits::{Graph, ModelCircuit, Visibility};
+use zkinfer_circuits::{Graph, ModelCircuit, Tensor, Visibility};
 
 /// Elements of the input, of the dense layer, of its rescale.
 const N: usize = 8;
@@ -87,6 +87,14 @@ fn unit_row(c: &ModelCircuit, n: usize, k: usize) -> usize {
     c.node_rows()[2].start + k * FusedUnit::of(n).unwrap().rows()
 }
 
+/// `values` laid out as they are (a forged evaluation of `honest`'s graph) fail the gate of
+/// unit `k` (of `n` candidates) and nothing else.
+fn assert_only_the_unit_fails(honest: &ModelCircuit, values: Vec<Tensor>, n: usize, k: usize) {
+    let forged = ModelCircuit::forged(honest.graph().clone().into(), values, Default::default());
+    let unit = gate_at("rescale max", public(&forged), unit_row(&forged, n, k));
+    assert_rejected(&failures(&forged), &[unit], &[]);
+}
+
 fn public(c: &ModelCircuit) -> usize {
     c.instances().len()
 }
@@ -124,13 +132,7 @@ fn an_output_above_every_candidate_fails_only_the_product() {
     let honest = circuit(FUSED_SHIFT, pool(false), Layout::Wide);
     let mut values = honest.values().to_vec();
     values[3].data[1] += 1;
-    let forged = ModelCircuit::forged(honest.graph().clone().into(), values, Default::default());
-    let row = unit_row(&forged, 4, 1);
-    assert_rejected(
-        &failures(&forged),
-        &[gate_at("rescale max", public(&forged), row)],
-        &[],
-    );
+    assert_only_the_unit_fails(&honest, values, 4, 1);
 }
 
 #[test]
@@ -167,13 +169,7 @@ fn a_forged_rescaled_value_fails_its_units_equation() {
     let mut values = honest.values().to_vec();
     values[2].data[k] += 1;
     values[3].data[k] = values[2].data[k].max(0);
-    let forged = ModelCircuit::forged(honest.graph().clone().into(), values, Default::default());
-    let row = unit_row(&forged, 1, k);
-    assert_rejected(
-        &failures(&forged),
-        &[gate_at("rescale max", public(&forged), row)],
-        &[],
-    );
+    assert_only_the_unit_fails(&honest, values, 1, k);
 }
 
 #[test]

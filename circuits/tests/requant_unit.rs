@@ -11,7 +11,7 @@ use zkinfer_circuits::testing::{
     assert_rejected, cell_row, chain, check_honest, failures, failures_tampered, gate_at,
     lookup_at, Tamper,
 };
-use zkinfer_circuits::{Graph, ModelCircuit, Visibility};
+use zkinfer_circuits::{Graph, ModelCircuit, Tensor, Visibility};
 
 /// Accumulators of two channels of 4×4, both signs, both saturations.
 const N: usize = 32;
@@ -78,6 +78,14 @@ fn unit_row(c: &ModelCircuit, k: usize) -> usize {
     c.node_rows()[node].start + k * RequantUnit::of(n).unwrap().rows()
 }
 
+/// `values` laid out as they are (a forged evaluation of `honest`'s graph) fail the gate of
+/// unit `k` and nothing else.
+fn assert_only_the_unit_fails(honest: &ModelCircuit, values: Vec<Tensor>, k: usize) {
+    let forged = ModelCircuit::forged(honest.graph().clone().into(), values, Default::default());
+    let unit = gate_at("requant unit", public(&forged), unit_row(&forged, k));
+    assert_rejected(&failures(&forged), &[unit], &[]);
+}
+
 fn at(row: usize, offset: usize) -> (usize, usize) {
     (offset % BLOCK, row + offset / BLOCK)
 }
@@ -121,16 +129,7 @@ fn an_output_in_the_next_bucket_fails_its_unit() {
         .position(|y| *y < 127 && *y > -128)
         .unwrap();
     values[1].data[k] += 1;
-    let forged = ModelCircuit::forged(honest.graph().clone().into(), values, Default::default());
-    assert_rejected(
-        &failures(&forged),
-        &[gate_at(
-            "requant unit",
-            public(&forged),
-            unit_row(&forged, k),
-        )],
-        &[],
-    );
+    assert_only_the_unit_fails(&honest, values, k);
 }
 
 #[test]
@@ -152,16 +151,7 @@ fn an_accumulator_above_every_candidate_fails_only_the_product() {
         rq.qmin,
         rq.qmax,
     ));
-    let forged = ModelCircuit::forged(honest.graph().clone().into(), values, Default::default());
-    assert_rejected(
-        &failures(&forged),
-        &[gate_at(
-            "requant unit",
-            public(&forged),
-            unit_row(&forged, k),
-        )],
-        &[],
-    );
+    assert_only_the_unit_fails(&honest, values, k);
 }
 
 #[test]

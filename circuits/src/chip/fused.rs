@@ -54,8 +54,7 @@ impl FusedUnit {
 
     /// The value of the selector column on a unit's first row.
     pub fn selector(self) -> u64 {
-        let i = FUSED_SHAPES.iter().position(|&n| n == self.n);
-        1 + i.expect("a fused shape") as u64
+        super::unit::selector(FUSED_SHAPES, self.n)
     }
 
     /// The output `y`.

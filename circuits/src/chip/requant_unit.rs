@@ -46,8 +46,7 @@ impl RequantUnit {
 
     /// The value of the selector column on a unit's first row.
     pub fn selector(self) -> u64 {
-        let i = REQUANT_SHAPES.iter().position(|&n| n == self.n);
-        1 + i.expect("a requant shape") as u64
+        super::unit::selector(REQUANT_SHAPES, self.n)
     }
 
     /// `hi`, the bucket's last accumulator (looked up with tag `t + 1`, `y` after it).

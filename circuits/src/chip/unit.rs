@@ -17,6 +17,12 @@ pub(super) fn cell_offset(c: usize) -> usize {
     }
 }
 
+/// The selector value of a unit with `n` candidates among `shapes`: 1 + its position there.
+pub(super) fn selector(shapes: [usize; 2], n: usize) -> u64 {
+    let i = shapes.iter().position(|&s| s == n);
+    1 + i.expect("one of the unit's shapes") as u64
+}
+
 /// Product cells of a running product of `factors` that must vanish, at most three factors
 /// a constraint: three into the first cell, two more into each next, while more than two
 /// remain after it.

@@ -41,8 +41,8 @@ impl Max {
         }
         let span = (1u128 << RANGE_BITS) - 1;
         let by_output = output_checked
-            .filter(|b| *b < 100)
-            .map(|b| (1u128 << b) + span);
+            .and_then(|b| 1u128.checked_shl(b))
+            .map(|p| p.saturating_add(span));
         let mut covered = vec![false; elements];
         let mut widest = 0u128;
         for window in &self.windows {

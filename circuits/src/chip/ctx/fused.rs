@@ -1,11 +1,59 @@
-//! The rescale-max gadget of [`Ctx`] (the wide layout's [`FusedUnit`]).
+//! The gadgets of [`Ctx`] that lay out the wide layout's units: rescale-max
+//! ([`FusedUnit`]) and requant ([`RequantUnit`]).
 
 use super::{Ctx, Wire};
 use crate::chip::{FusedUnit, RequantUnit, BLOCK, FUSED_SHIFT, LIMB_BITS};
 use crate::field::to_field;
+use halo2_axiom::circuit::Cell;
 use halo2_axiom::halo2curves::bn256::Fr;
+use halo2_axiom::plonk::{Column, Fixed};
+
+/// The `n` limbs of `v`, lowest first. An honest value is in range (the oracle checks it); a
+/// forged one is split as it is, and its unit then fails.
+fn limbs(v: i128, n: usize) -> impl Iterator<Item = Fr> {
+    (0..n).map(move |j| to_field((v >> (LIMB_BITS * j as u32)) & 0xff))
+}
 
 impl Ctx<'_, '_> {
+    /// Starts a unit on the next row: its selector `q` set to `selector`, the limb lookup on
+    /// its `limbs` cells. Returns the unit's first layout row.
+    fn unit_start(
+        &mut self,
+        q: Column<Fixed>,
+        selector: u64,
+        limbs: impl Iterator<Item = usize>,
+    ) -> usize {
+        let start = self.row;
+        let base = self.at(start, 0);
+        self.fixed_at(q, base, i128::from(selector));
+        for o in limbs {
+            self.fixed_at(self.cfg.q_lk, base + o, 1);
+        }
+        start
+    }
+
+    /// Assigns `v` to the cell at `offset` of the unit starting on layout row `start`.
+    fn unit_cell(&mut self, start: usize, offset: usize, v: Fr) -> Cell {
+        self.advice_fr(offset % BLOCK, start + offset / BLOCK, v)
+    }
+
+    /// Assigns the running product of `factors` (three into the first product cell, two more
+    /// into each next: the unit gates' `vanishing_product`) to the cells at `product(p)`.
+    fn unit_products(
+        &mut self,
+        start: usize,
+        factors: Vec<Fr>,
+        cells: usize,
+        product: impl Fn(usize) -> usize,
+    ) {
+        let mut rest = factors.into_iter();
+        let mut acc = rest.next().unwrap_or(Fr::one());
+        for p in 0..cells {
+            acc = acc * rest.next().expect("a factor") * rest.next().expect("a factor");
+            self.unit_cell(start, product(p), acc);
+        }
+    }
+
     /// `y = max(0, round(x_1 / 2^FUSED_SHIFT), …)` over the accumulators `xs` in one
     /// rescale-max unit, given the rescaled candidates `ys` and `y` (the oracle's values).
     /// `xs.len()` must be one of [`FUSED_SHAPES`](crate::chip::FUSED_SHAPES); needs the wide
@@ -14,52 +62,36 @@ impl Ctx<'_, '_> {
         let wide = self.cfg.wide.clone().expect("the wide layout");
         let unit = FusedUnit::of(xs.len()).expect("a fused shape");
         debug_assert_eq!(xs.len(), ys.len());
-        let start = self.row;
-        let base = self.at(start, 0);
         let q = wide
             .fused
             .expect("the circuit's shape has the rescale-max unit");
-        self.fixed_at(q, base, unit.selector() as i128);
-        for o in unit.limbs() {
-            self.fixed_at(self.cfg.q_lk, base + o, 1);
-        }
-        let cell = |ctx: &mut Self, o: usize, v: Fr| ctx.advice_fr(o % BLOCK, start + o / BLOCK, v);
-        // An honest value is in range (the oracle checks it); a forged one is split as it
-        // is, and its unit then fails.
-        let limbs = |v: i128, n: usize| (0..n).map(move |j| (v >> (LIMB_BITS * j as u32)) & 0xff);
-        let y_cell = cell(self, unit.y(), to_field(y));
+        let start = self.unit_start(q, unit.selector(), unit.limbs());
+        let y_cell = self.unit_cell(start, unit.y(), to_field(y));
         for (j, l) in limbs(y, 3).enumerate() {
-            cell(self, unit.y_limb(j), to_field(l));
+            self.unit_cell(start, unit.y_limb(j), l);
         }
         let (scale, half) = (1i128 << FUSED_SHIFT, 1i128 << (FUSED_SHIFT - 1));
         let mut factors = vec![to_field(y)];
         for (i, (x, yi)) in xs.iter().zip(ys).enumerate() {
-            let xc = cell(self, unit.x(i), to_field(x.value));
+            let xc = self.unit_cell(start, unit.x(i), to_field(x.value));
             self.equal(x.cell, xc);
             let r = x.value + half - yi * scale;
             for (j, l) in limbs(r, (FUSED_SHIFT / LIMB_BITS) as usize).enumerate() {
-                cell(self, unit.r_limb(i, j), to_field(l));
+                self.unit_cell(start, unit.r_limb(i, j), l);
             }
             for (j, l) in limbs(y - yi, 3).enumerate() {
-                cell(self, unit.d_limb(i, j), to_field(l));
+                self.unit_cell(start, unit.d_limb(i, j), l);
             }
             factors.push(to_field(y - yi));
         }
-        let mut rest = factors.into_iter();
-        let mut acc = rest.next().expect("y");
-        for p in 0..unit.products() {
-            acc = acc * rest.next().expect("a factor") * rest.next().expect("a factor");
-            cell(self, unit.product(p), acc);
-        }
+        self.unit_products(start, factors, unit.products(), |p| unit.product(p));
         self.row = start + unit.rows();
         Wire {
             cell: y_cell,
             value: y,
         }
     }
-}
 
-impl Ctx<'_, '_> {
     /// `y`, the requantization (by `table`) of `m`, in one requant unit: `m` is the one
     /// accumulator in `accs`, or the maximum of four (a pooling before the requantization).
     /// `m` and `y` are the oracle's values. Needs the wide layout. Returns `y`'s cell.
@@ -76,46 +108,34 @@ impl Ctx<'_, '_> {
         let tag = self.tag(table);
         let k = (y - i128::from(table.in_min)) as usize;
         let (lo, hi) = (i128::from(table.values[k]), i128::from(table.second[k]));
-        let start = self.row;
-        let base = self.at(start, 0);
         let q = wide
             .requant
             .expect("the circuit's shape has the requant unit");
-        self.fixed_at(q, base, unit.selector() as i128);
+        let start = self.unit_start(q, unit.selector(), unit.limbs());
+        let base = self.at(start, 0);
         self.fixed_at(self.cfg.ftag, base + unit.hi(), tag + 1);
         self.fixed_at(self.cfg.ftag, base + unit.y(), tag);
-        for o in unit.limbs() {
-            self.fixed_at(self.cfg.q_lk, base + o, 1);
-        }
-        let cell = |ctx: &mut Self, o: usize, v: Fr| ctx.advice_fr(o % BLOCK, start + o / BLOCK, v);
-        let limbs = |v: i128| (0..3).map(move |j| to_field((v >> (LIMB_BITS * j as u32)) & 0xff));
-        cell(self, unit.hi(), to_field(hi));
-        let y_cell = cell(self, unit.y(), to_field(y));
-        cell(self, unit.lo(), to_field(lo));
-        let m_cell = cell(self, unit.m(), to_field(m));
-        for (j, (l, h)) in limbs(m - lo).zip(limbs(hi - m)).enumerate() {
-            cell(self, unit.low_limb(j), l);
-            cell(self, unit.high_limb(j), h);
+        self.unit_cell(start, unit.hi(), to_field(hi));
+        let y_cell = self.unit_cell(start, unit.y(), to_field(y));
+        self.unit_cell(start, unit.lo(), to_field(lo));
+        let m_cell = self.unit_cell(start, unit.m(), to_field(m));
+        for (j, (l, h)) in limbs(m - lo, 3).zip(limbs(hi - m, 3)).enumerate() {
+            self.unit_cell(start, unit.low_limb(j), l);
+            self.unit_cell(start, unit.high_limb(j), h);
         }
         if n == 0 {
             self.equal(accs[0].cell, m_cell);
         }
         let mut factors = Vec::new();
         for (i, x) in accs.iter().enumerate().take(n) {
-            let xc = cell(self, unit.x(i), to_field(x.value));
+            let xc = self.unit_cell(start, unit.x(i), to_field(x.value));
             self.equal(x.cell, xc);
-            for (j, l) in limbs(m - x.value).enumerate() {
-                cell(self, unit.d_limb(i, j), l);
+            for (j, l) in limbs(m - x.value, 3).enumerate() {
+                self.unit_cell(start, unit.d_limb(i, j), l);
             }
             factors.push(to_field(m - x.value));
         }
-        // The running product: three factors, then two more a cell.
-        let mut rest = factors.into_iter();
-        let mut acc = rest.next().unwrap_or(Fr::one());
-        for p in 0..unit.products() {
-            acc = acc * rest.next().expect("a factor") * rest.next().expect("a factor");
-            cell(self, unit.product(p), acc);
-        }
+        self.unit_products(start, factors, unit.products(), |p| unit.product(p));
         self.row = start + unit.rows();
         Wire {
             cell: y_cell,
