@@ -149,6 +149,40 @@ impl Graph {
         live
     }
 
+    /// Removes the nodes no output depends on ([`Graph::live_nodes`]), renumbering the
+    /// tensors after them; report entries naming a removed tensor are dropped. A rewrite
+    /// that leaves a node unread removes it so that the oracle evaluates exactly the nodes
+    /// the circuit proves (a dead node's range checks would refuse inputs the circuit
+    /// accepts). Returns how many nodes were removed; a graph that does not validate is left
+    /// as it is (its validation names what is wrong).
+    pub fn prune_dead(&mut self) -> usize {
+        if self.validate().is_err() {
+            return 0;
+        }
+        let n_in = self.inputs.len();
+        let live = self.live_nodes();
+        let mut id: Vec<Option<TensorId>> = (0..n_in).map(Some).collect();
+        let mut kept = Vec::with_capacity(self.nodes.len());
+        for (node, live) in std::mem::take(&mut self.nodes).into_iter().zip(&live) {
+            id.push(live.then_some(n_in + kept.len()));
+            if *live {
+                kept.push(node);
+            }
+        }
+        let removed = id.len() - n_in - kept.len();
+        // Validated: every tensor read is earlier, and a live node's inputs are live.
+        let renumber = |t: &mut TensorId| *t = id[*t].unwrap_or(*t);
+        for node in &mut kept {
+            node.inputs.iter_mut().for_each(renumber);
+        }
+        self.outputs.iter_mut().for_each(renumber);
+        self.sources
+            .retain(|(_, t)| id.get(*t).copied().flatten().is_some());
+        self.sources.iter_mut().for_each(|(_, t)| renumber(t));
+        self.nodes = kept;
+        removed
+    }
+
     /// For each node, the tightest bound that later nodes put on every element of its
     /// output, whatever the prover assigns: `Some(bits)` when a live node reads the tensor as
     /// its first input and its rows constrain each element below `2^bits` in magnitude

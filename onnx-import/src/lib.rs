@@ -12,6 +12,7 @@
 
 mod error;
 mod float;
+mod fold_affine;
 #[cfg(test)]
 mod op_index;
 mod ops;

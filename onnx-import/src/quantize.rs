@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tract_onnx::prelude::*;
 use zkinfer_circuits::chip::{ACT_BOUND, RANGE_BITS};
-use zkinfer_circuits::ops::{Cand, Gather, Op, Rescale};
+use zkinfer_circuits::ops::{AffineRow, Bilinear, Cand, Gather, Linear, Op, Rescale};
 use zkinfer_circuits::{Graph, GraphInput, Node, TensorId};
 
 /// What calibration optimizes.
@@ -281,6 +281,8 @@ impl<'m> Builder<'m> {
         let mut sources: Vec<(String, TensorId)> = latest.into_iter().collect();
         sources.sort_by_key(|(_, t)| *t);
         b.graph.sources = sources;
+        crate::fold_affine::fold_affine(&mut b.graph);
+        b.graph.prune_dead();
         Ok(b.graph)
     }
 
@@ -474,6 +476,53 @@ impl<'m> Builder<'m> {
             rhs: idx,
         });
         self.push(name, op, vec![x, x], shape, scale)
+    }
+
+    /// The mean of the squares of each group of `x`'s elements plus `eps`, `Σ_{i∈g} x_i²/|g| +
+    /// eps`, to be brought to `mean_scale` (the finest at which the means fit: pinned). The squares are
+    /// summed exactly on the bilinear gate (two per layout row: three circuit cells each,
+    /// where a square and its rescale took 24), each sum is rescaled to the scale at which
+    /// `|g|` times the means fit, then weighted by `1/|g|` with `eps` added. `shape` is the
+    /// reduced shape (one element per group).
+    pub(crate) fn mean_of_squares(
+        &mut self,
+        name: &str,
+        x: TensorId,
+        groups: &[Vec<u32>],
+        shape: Vec<usize>,
+        (eps, mean_scale): (f32, i32),
+    ) -> TensorId {
+        let rows = groups
+            .iter()
+            .map(|g| g.iter().map(|i| (*i, *i)).collect())
+            .collect();
+        let s = 2 * self.graph.scale(x);
+        let op = Op::Bilinear(Bilinear { rows });
+        let sums = self.push(&format!("{name}.sum_sq"), op, vec![x, x], shape.clone(), s);
+        let n = groups.iter().map(Vec::len).max().unwrap_or(1);
+        let sums = self.at_scale(
+            sums,
+            mean_scale - n.next_power_of_two().ilog2() as i32,
+            name,
+        );
+        let (ss, ws) = (self.graph.scale(sums), self.settings.weight_scale);
+        let rows = groups
+            .iter()
+            .enumerate()
+            .map(|(o, g)| AffineRow {
+                bias: QuantSettings::quantize(eps, ss + ws),
+                terms: vec![(o as u32, QuantSettings::quantize(1.0 / g.len() as f32, ws))],
+            })
+            .collect();
+        let mean = self.push(
+            name,
+            Op::Linear(Linear { rows }),
+            vec![sums],
+            shape,
+            ss + ws,
+        );
+        self.pin_scale(mean, mean_scale);
+        mean
     }
 
     /// `t` at its activation scale, rescaling (once per tensor) if it carries more.

@@ -30,7 +30,7 @@ pub use max::Max;
 pub use mul::Mul;
 pub use relu::Relu;
 pub use requant::{requantize, requantize_float_zp, Requant};
-pub use rescale::{Rescale, TRUSTED_BITS};
+pub use rescale::{round_shift, Rescale, TRUSTED_BITS};
 pub use reshape::Reshape;
 pub use to_int::ToInt;
 

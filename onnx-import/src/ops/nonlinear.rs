@@ -22,7 +22,7 @@ use std::f64::consts::{PI, SQRT_2};
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
 use tract_onnx::tract_core::ops::math::PowConst;
-use zkinfer_circuits::chip::ACT_BOUND;
+use zkinfer_circuits::chip::{ACT_BOUND, RANGE_BITS};
 use zkinfer_circuits::ops::{circuit_rows, Cand, FnTable, Interp, Lookup, Max, Op, Rescale};
 use zkinfer_circuits::TensorId;
 
@@ -297,10 +297,32 @@ pub(crate) fn tabulate(
     }
     let mut xt = x;
     if let Some(op) = rescale {
+        // Where a rescale computes `x`, one rescale from its input straight to the table's
+        // grid (the one to `x` is then laid out only if something else reads it).
+        let (from, op) = match rescaled_from(b, x) {
+            Some((u, r)) if r.shift + op.shift <= RANGE_BITS => (
+                u,
+                Rescale {
+                    shift: r.shift + op.shift,
+                },
+            ),
+            _ => (x, op),
+        };
         let table_in = format!("{name}.table_in");
-        xt = b.push(&table_in, Op::Rescale(op), vec![x], shape.clone(), t);
+        xt = b.push(&table_in, Op::Rescale(op), vec![from], shape.clone(), t);
     }
     Ok(b.push(name, Op::Lookup(lookup), vec![xt], shape, act))
+}
+
+/// The input and rescale of `x` when a rescale computes it.
+fn rescaled_from(b: &Builder, x: TensorId) -> Option<(TensorId, Rescale)> {
+    let node = x
+        .checked_sub(b.graph.inputs.len())
+        .map(|n| &b.graph.nodes[n])?;
+    match &node.op {
+        Op::Rescale(r) => Some((node.inputs[0], r.clone())),
+        _ => None,
+    }
 }
 
 /// `[lo, hi]` without the margins where `|f|` leaves the range-checked interval at output

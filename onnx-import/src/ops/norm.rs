@@ -157,33 +157,19 @@ fn rms_norm(b: &mut Builder, node: &TypedNode, op: &RmsNorm) -> Result<()> {
     let (red, of, groups) = reduce_map(&shape, &[op.axis]);
     let n = of.len() as u32;
     let idx: Vec<u32> = (0..n).collect();
-    // The squares, their mean and its reciprocal square root have known ranges: each gets
+    // The mean of the squares and its reciprocal square root have known ranges: each gets
     // the finest scale its range allows, not the model's default (which a large activation
     // elsewhere, such as a -1e4 attention mask, makes coarse).
     let (lo, hi) = b.observed_range(x, name)?;
     let reach = lo.abs().max(hi.abs()) * (1.0 + b.range_margin());
-    let sq = b.square(&format!("{name}.square"), x);
-    let sq_scale = b.scale_for(reach * reach);
-    b.pin_scale(sq, sq_scale);
-    let sq = b.at_act_scale(sq, name);
-    let ws = b.settings.weight_scale;
-    let sqs = b.graph.scale(sq);
-    let w = QuantSettings::quantize(1.0 / shape[op.axis] as f32, ws);
-    let rows = groups
-        .iter()
-        .map(|g| AffineRow {
-            bias: QuantSettings::quantize(eps, sqs + ws),
-            terms: g.iter().map(|i| (*i, w)).collect(),
-        })
-        .collect();
-    let ms = b.push(
+    let mean_scale = b.scale_for(reach * reach);
+    let ms = b.mean_of_squares(
         &format!("{name}.mean_sq"),
-        Op::Linear(Linear { rows }),
-        vec![sq],
+        x,
+        &groups,
         red,
-        sqs + ws,
+        (eps, mean_scale),
     );
-    b.pin_scale(ms, sqs);
     // The table starts at the smallest calibrated mean over (1 + 2·margin)² (see `Bounds`).
     let (ms_lo, _) = b.observed_range(ms, name)?;
     let r_max = (1.0 + 2.0 * b.range_margin()) / ms_lo.max(f64::MIN_POSITIVE).sqrt();

@@ -1,11 +1,11 @@
 //! Reductions over axes (tract `Reduce`): Sum (GlobalAveragePool, ReduceSum, ReduceMean with
 //! the scaling Mul after it) as linear rows, Max/Min as max windows, MeanOfSquares (inside
-//! LayerNormalization) as squares (the linear gate's product term) summed with weight `1/n`,
+//! LayerNormalization) as sums of squares on the bilinear gate weighted by `1/n`,
 //! ArgMax as the argmax gadget (indices at scale 0).
 
 use super::{strides, unsupported, Registry};
 use crate::error::Result;
-use crate::quantize::{concrete, Builder, QuantSettings};
+use crate::quantize::{concrete, Builder};
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::nn::{Reduce, Reducer};
 use zkinfer_circuits::ops::{AffineRow, ArgMax, Cand, Linear, Max, Op};
@@ -50,11 +50,11 @@ fn reduce(b: &mut Builder, node: &TypedNode, op: &Reduce) -> Result<()> {
         Reducer::Max | Reducer::Min | Reducer::ArgMax(_) => (b.at_act_scale(x, &node.name), 0, 0),
         Reducer::MeanOfSquares => {
             let x = b.at_act_scale(x, &node.name);
-            let sq = b.square(&format!("{}.square", node.name), x);
-            let sq = b.at_act_scale(sq, &node.name);
-            let n: usize = op.axes.iter().map(|a| b.graph.shape(sq)[*a]).product();
-            let ws = b.settings.weight_scale;
-            (sq, QuantSettings::quantize(1.0 / n as f32, ws), ws)
+            let (_, _, groups) = reduce_map(b.graph.shape(x), &op.axes);
+            let mean_scale = b.scale_of(&node.name);
+            let t = b.mean_of_squares(&node.name, x, &groups, out_shape, (0.0, mean_scale));
+            b.bind(node, t);
+            return Ok(());
         }
         _ => return Err(unsupported(node, "reducer", op.reducer)),
     };

@@ -468,6 +468,7 @@ impl Importer {
             self.graph.outputs.push(id);
         }
         pool_first::pool_first(&mut self.graph);
+        self.graph.prune_dead();
         self.graph
             .validate()
             .map_err(|e| malformed(format!("lowered graph: {e}")))?;
