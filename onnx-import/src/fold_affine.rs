@@ -12,7 +12,9 @@
 //! the oracle evaluates exactly what the circuit proves.
 //!
 //! It applies to a reader whose only input is the rescale, where the rescale reads the map,
-//! the map has one input, at most one term per output and fixed-point (not affine) values,
+//! the map has one input, at most one term per output, each factor at least `2^(sh − 1)`
+//! (1/2 in real terms: the folded weights keep the reader's precision within a bit; an
+//! average's `1/n` before a classifier is left alone) and fixed-point (not affine) values,
 //! and the folded weights and bias fit in 64 bits. A float graph is folded after it is
 //! lowered, before its dead nodes are pruned.
 
@@ -51,7 +53,11 @@ fn folded_rows(graph: &Graph, n: usize) -> Option<(TensorId, Vec<AffineRow>)> {
         return None;
     };
     let fixed = [*r, *m, *u].iter().all(|t| graph.affine(*t).is_none());
-    if !fixed || map_op.rows.iter().any(|row| row.terms.len() > 1) {
+    // A factor below 1/2 (in real terms) would leave the folded weights fewer bits than
+    // the reader's own: an average's 1/n folded into a classifier's weights loses log2(n).
+    let precise = |(_, a): &(u32, i64)| a.unsigned_abs() >= 1 << (rs.shift - 1);
+    let single = |row: &AffineRow| row.terms.len() <= 1 && row.terms.iter().all(precise);
+    if !fixed || !map_op.rows.iter().all(single) {
         return None;
     }
     let rows = dense
@@ -162,6 +168,14 @@ mod tests {
         assert_eq!(g.sources, vec![("dense".into(), 1)]);
         let after = g.eval(&u).unwrap()[1].data[0];
         assert!((after - before).abs() <= 512 + 256, "{before} vs {after}");
+    }
+
+    #[test]
+    fn a_map_with_a_factor_below_one_half_is_left_alone() {
+        let mut g = graph(vec![vec![(0, 384)], vec![(1, 127)]]);
+        let before = g.clone();
+        assert_eq!(fold_affine(&mut g), 0);
+        assert_eq!(g, before);
     }
 
     #[test]
