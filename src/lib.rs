@@ -29,7 +29,7 @@
 
 /// Format version of the files the facade writes: `settings.json`, proofs, `setup.json` and
 /// calibration files (key and SRS files carry [`prover::FORMAT_VERSION`]). A file of another
-/// version is refused with a message saying so (a calibration file of version 4 to 8 is
+/// version is refused with a message saying so (a calibration file of version 4 to 9 is
 /// read: its content did not change). Version 5: the wide layout packs three outputs to a
 /// constraint of its shared-input dot gate. Version 6: a rescale whose output later nodes
 /// bound skips its own range check of it, so the circuit of a version-5 graph, and its keys,
@@ -40,7 +40,11 @@
 /// Version 9: the wide layout's requant unit; a pre-quantized graph's max pooling of
 /// requantized values is imported as the requantization of the pooled accumulators; a max
 /// whose output later nodes bound bounds its candidates (circuits of both layouts changed).
-pub const FORMAT_VERSION: u32 = 9;
+/// Version 10: the wide layout's rescale unit; a float graph's lowering sums a
+/// LayerNormalization's squares on the bilinear gate, folds elementwise affine maps into the
+/// dense layers that read them, rescales a table's input once, and drops the nodes no output
+/// depends on (graphs of both layouts changed).
+pub const FORMAT_VERSION: u32 = 10;
 
 pub mod artifacts;
 pub mod backend;

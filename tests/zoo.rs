@@ -166,5 +166,15 @@ fn cnn_digits_wide_layout_all_samples() {
 
 #[test]
 fn tiny_transformer_block_wide_layout_all_samples() {
+    // Its circuit has the rescale unit: keys made from the blank circuit prove the units.
+    let m = Model::from_path(&data("tiny_transformer_block").join("model.onnx")).unwrap();
+    let input = samples("tiny_transformer_block").remove(0).0;
+    let settings = compile(&m, &[input], Visibility::default()).unwrap();
+    let shape = settings
+        .with_layout(Layout::Wide)
+        .unwrap()
+        .graph
+        .chip_shape();
+    assert!(shape.rescale, "{shape:?}");
     assert!(prove_zoo_in("tiny_transformer_block", false, Layout::Wide) < 1e-2);
 }

@@ -3,7 +3,7 @@
 
 use crate::chip::{ChipShape, Layout, ACT_BOUND, LIMB_BITS, RANGE_BITS, WIDE_BOUND_BITS};
 use crate::error::{CircuitError, Result};
-use crate::ops::{check_range, Op};
+use crate::ops::{check_range, Op, Rescale};
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
@@ -224,23 +224,35 @@ impl Graph {
 
     /// The constraint system of this graph's circuit: its layout and, in the wide layout,
     /// the optional units its layout uses (a requantization uses the requant unit; a max or
-    /// ReLU that lays out the rescale it reads, the rescale-max unit: `ops::fused::plan`).
+    /// ReLU that lays out the rescale it reads, the rescale-max unit: `ops::fused::plan`; a
+    /// rescale by `2^16` that checks its output, the rescale unit, where
+    /// [`RESCALE_UNIT_MIN_ELEMS`](crate::chip::RESCALE_UNIT_MIN_ELEMS) elements or more go in
+    /// units).
     pub fn chip_shape(&self) -> ChipShape {
         let mut shape = ChipShape::from(self.layout);
         if self.layout != Layout::Wide {
             return shape;
         }
         let live = self.live_nodes();
-        let plan = crate::ops::fused::plan(self, &live, &self.checked_bits());
+        let checked = self.checked_bits();
+        let plan = crate::ops::fused::plan(self, &live, &checked);
+        let mut in_rescale_units = 0;
         for (n, node) in self.nodes.iter().enumerate().filter(|(n, _)| live[*n]) {
             match (&node.op, plan[n]) {
                 (Op::Requant(_), _) => shape.requant = true,
+                (Op::Rescale(r), None)
+                    if r.in_units(true) && !Rescale::trusts_later(checked[n]) =>
+                {
+                    let elements: usize = node.shape.iter().product();
+                    in_rescale_units += elements - elements % crate::chip::RESCALE_UNIT_ELEMS;
+                }
                 (Op::Max(_) | Op::Relu(_), Some(crate::ops::fused::Fusion::Outer { .. })) => {
                     shape.rescale_max = true
                 }
                 _ => {}
             }
         }
+        shape.rescale = in_rescale_units >= crate::chip::RESCALE_UNIT_MIN_ELEMS;
         shape
     }
 

@@ -108,6 +108,7 @@ fn units_are_honest_and_prove_what_the_two_ops_prove_apart() {
         let shape = ChipShape {
             layout: Layout::Wide,
             rescale_max: true,
+            rescale: false,
             requant: false,
         };
         assert_eq!(wide.graph().chip_shape(), shape);

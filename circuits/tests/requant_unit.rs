@@ -99,6 +99,7 @@ fn units_are_honest_and_prove_what_the_ops_prove_apart() {
             layout: Layout::Wide,
             rescale_max: false,
             requant: true,
+            rescale: false,
         };
         assert_eq!(wide.graph().chip_shape(), shape);
         let tall = circuit(pooled, Layout::Tall);

@@ -64,6 +64,9 @@ pub struct WideConfig {
     /// The requant unit's selector, where the circuit has the unit: 1 or 2 on a unit's first
     /// row, by its shape ([`RequantUnit::selector`](super::RequantUnit::selector)).
     pub requant: Option<Column<Fixed>>,
+    /// The rescale unit's selector, where the circuit has the unit: 1 on a unit's first row
+    /// ([`RescaleUnit`](super::RescaleUnit)).
+    pub rescale: Option<Column<Fixed>>,
 }
 
 /// A fixed value of a wide block.
@@ -174,8 +177,9 @@ impl ChipConfig {
 
     /// The shared-input dot gate: for every group `g` of [`WIDE_PACK`] outputs `o` of a wide
     /// block, `q_w·(Σ_j W_gj·x_j + B_g + Σ_i 2^(PACK_BITS·i)·(cont·z_o − z'_o)) = 0`. Degree 3.
-    /// Also the rescale-max unit's gate ([`super::FusedUnit`]) and the requant unit's
-    /// ([`super::RequantUnit`]), each on a selector of its own.
+    /// Also the rescale-max unit's gate ([`super::FusedUnit`]), the requant unit's
+    /// ([`super::RequantUnit`]) and the rescale unit's ([`super::RescaleUnit`]), each on a
+    /// selector of its own, where the circuit's shape has them.
     fn configure_wide(&self, meta: &mut ConstraintSystem<Fr>, shape: ChipShape) -> WideConfig {
         let q = meta.fixed_column();
         let mut slots = vec![self.coef, self.sel];
@@ -192,11 +196,17 @@ impl ChipConfig {
             super::requant_unit::configure(meta, self.a, q);
             q
         });
+        let rescale = shape.rescale.then(|| {
+            let q = meta.fixed_column();
+            super::rescale_unit::configure(meta, self.a, q);
+            q
+        });
         let wide = WideConfig {
             q,
             slots,
             fused,
             requant,
+            rescale,
         };
         let a = self.a;
         meta.create_gate("shared-input dot", |mq| {

@@ -63,22 +63,29 @@
 //! reads is laid out inside it, in 30 cells per window instead of 54 (12 per ReLU instead
 //! of 18), proving the same (`ops::fused` decides which). Its *requant unit*
 //! ([`RequantUnit`]) lays a requantization out in 12 cells instead of 18, and a 2×2 max
-//! pooling over accumulators with the requantization that reads it in 30 instead of 42.
+//! pooling over accumulators with the requantization that reads it in 30 instead of 42. Its
+//! *rescale unit* ([`RescaleUnit`]) lays out five rescales by `2^16` with the range checks
+//! of their outputs in 36 cells instead of 60.
 //!
-//! The price is four fixed columns more (the three gates' selectors and a column of packed
-//! weights), read at up to 48 rotations, and 64 rotations of `a`, which make the
+//! The price is fixed columns more (the shared-input gate's selector and a column of packed
+//! weights, and a selector for each unit the circuit uses), read at up to 48 rotations, and
+//! 64 rotations of `a`, which make the
 //! proof larger and its verification dearer: the layout for fast proving, not for gas.
 
 mod config;
 mod ctx;
 mod fused;
 mod requant_unit;
+mod rescale_unit;
 mod unit;
 
 pub use config::{ChipConfig, Coef, WideConfig, WideSlot};
 pub use ctx::{Ctx, Wire};
 pub use fused::{FusedUnit, FUSED_SHAPES, FUSED_SHIFT};
 pub use requant_unit::{RequantUnit, REQUANT_SHAPES};
+pub use rescale_unit::{
+    RescaleUnit, RESCALE_UNIT_ELEMS, RESCALE_UNIT_MIN_ELEMS, RESCALE_UNIT_SHIFT,
+};
 
 /// What a circuit's constraint system holds: its layout and, in the wide layout, which
 /// optional units' gates the graph's layout uses (a gate costs every row of the quotient,
@@ -93,6 +100,8 @@ pub struct ChipShape {
     pub rescale_max: bool,
     /// Whether the requant unit's gate is there ([`RequantUnit`]; wide layout only).
     pub requant: bool,
+    /// Whether the rescale unit's gate is there ([`RescaleUnit`]; wide layout only).
+    pub rescale: bool,
 }
 
 impl From<Layout> for ChipShape {

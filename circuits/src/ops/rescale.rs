@@ -11,7 +11,9 @@
 //! sides far below its size, so over the integers, and `|r' − r| < 2^shift` leaves `y = y'`.
 
 use super::{check_range, per_element, Elements, OpImpl};
-use crate::chip::{Ctx, Wire, ACT_BOUND, LIMB_BITS, RANGE_BITS};
+use crate::chip::{
+    Ctx, Wire, ACT_BOUND, LIMB_BITS, RANGE_BITS, RESCALE_UNIT_ELEMS, RESCALE_UNIT_SHIFT,
+};
 use crate::error::{CircuitError, Result};
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
@@ -63,12 +65,22 @@ impl Rescale {
         Ok(Tensor::new(out_shape.to_vec(), data))
     }
 
-    /// Layout rows one element takes (`Ctx::rescale`): the remainder's range row (and its
+    /// Layout rows one element takes in rows (`Ctx::rescale`; not in rescale units, five to
+    /// six rows in the wide layout, `RescaleUnit`): the remainder's range row (and its
     /// upper bound when `shift` is not a multiple of the limb width), then `y`'s range check
     /// unless later nodes bound `y` ([`Rescale::trusts_later`]).
     pub fn rows(&self, output_checked: Option<u32>) -> usize {
         1 + usize::from(!self.shift.is_multiple_of(LIMB_BITS))
             + usize::from(!Self::trusts_later(output_checked))
+    }
+}
+
+impl Rescale {
+    /// Whether a rescale that checks its output goes in rescale units
+    /// ([`RescaleUnit`](crate::chip::RescaleUnit)) in a circuit that has them (`units`):
+    /// one by `2^16`.
+    pub fn in_units(&self, units: bool) -> bool {
+        units && self.shift == RESCALE_UNIT_SHIFT
     }
 }
 
@@ -115,9 +127,25 @@ impl OpImpl for Rescale {
 
     fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], out: &Tensor) -> Vec<Wire> {
         let check_y = !Self::trusts_later(ctx.output_checked());
-        per_element(ctx, inputs, out, |ctx, x, y| {
-            ctx.rescale(x, self.shift, y, check_y)
-        })
+        if !(check_y && self.in_units(ctx.has_rescale_unit())) {
+            return per_element(ctx, inputs, out, |ctx, x, y| {
+                ctx.rescale(x, self.shift, y, check_y)
+            });
+        }
+        // Five at a time in rescale units, the rest in rows.
+        let whole = out.data.len() - out.data.len() % RESCALE_UNIT_ELEMS;
+        let mut wires = Vec::with_capacity(out.data.len());
+        for (xs, ys) in inputs[0][..whole]
+            .chunks(RESCALE_UNIT_ELEMS)
+            .zip(out.data.chunks(RESCALE_UNIT_ELEMS))
+        {
+            let xs: Vec<&Wire> = xs.iter().collect();
+            wires.extend(ctx.rescale_unit(&xs, ys));
+        }
+        for (x, y) in inputs[0][whole..].iter().zip(&out.data[whole..]) {
+            wires.push(ctx.rescale(x, self.shift, *y, true));
+        }
+        wires
     }
 }
 

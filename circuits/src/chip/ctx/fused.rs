@@ -1,8 +1,11 @@
 //! The gadgets of [`Ctx`] that lay out the wide layout's units: rescale-max
-//! ([`FusedUnit`]) and requant ([`RequantUnit`]).
+//! ([`FusedUnit`]), requant ([`RequantUnit`]) and rescale ([`RescaleUnit`]).
 
 use super::{Ctx, Wire};
-use crate::chip::{FusedUnit, RequantUnit, BLOCK, FUSED_SHIFT, LIMB_BITS};
+use crate::chip::{
+    FusedUnit, RequantUnit, RescaleUnit, BLOCK, FUSED_SHIFT, LIMB_BITS, RANGE_BITS,
+    RESCALE_UNIT_ELEMS, RESCALE_UNIT_SHIFT,
+};
 use crate::field::to_field;
 use halo2_axiom::circuit::Cell;
 use halo2_axiom::halo2curves::bn256::Fr;
@@ -141,5 +144,42 @@ impl Ctx<'_, '_> {
             cell: y_cell,
             value: y,
         }
+    }
+    /// Whether rescales by `2^`[`RESCALE_UNIT_SHIFT`] that check their outputs go in
+    /// rescale units: the circuit's shape has the unit.
+    pub fn has_rescale_unit(&self) -> bool {
+        self.cfg.wide.as_ref().is_some_and(|w| w.rescale.is_some())
+    }
+
+    /// `y_i = round(x_i / 2^16)`, each range-checked to `[-2^23, 2^23)`, for the
+    /// [`RESCALE_UNIT_ELEMS`] values `xs` in one rescale unit, given the outputs `ys` (the
+    /// oracle's values). Needs a circuit with the unit ([`Ctx::has_rescale_unit`]). Returns the
+    /// outputs' cells.
+    pub fn rescale_unit(&mut self, xs: &[&Wire], ys: &[i128]) -> Vec<Wire> {
+        debug_assert!(xs.len() == RESCALE_UNIT_ELEMS && ys.len() == RESCALE_UNIT_ELEMS);
+        let q = self.cfg.wide.as_ref().and_then(|w| w.rescale);
+        let unit = RescaleUnit;
+        let start = self.unit_start(q.expect("the rescale unit"), 1, unit.limbs());
+        let (scale, half) = (
+            1i128 << RESCALE_UNIT_SHIFT,
+            1i128 << (RESCALE_UNIT_SHIFT - 1),
+        );
+        let offset = 1i128 << (RANGE_BITS - 1);
+        let mut out = Vec::with_capacity(xs.len());
+        for (i, (x, y)) in xs.iter().zip(ys).enumerate() {
+            let xc = self.unit_cell(start, unit.x(i), to_field(x.value));
+            self.equal(x.cell, xc);
+            let cell = self.unit_cell(start, unit.y(i), to_field(*y));
+            let rem = x.value + half - y * scale;
+            for (j, l) in limbs(rem, 2).enumerate() {
+                self.unit_cell(start, unit.r_limb(i, j), l);
+            }
+            for (j, l) in limbs(y + offset, 3).enumerate() {
+                self.unit_cell(start, unit.y_limb(i, j), l);
+            }
+            out.push(Wire { cell, value: *y });
+        }
+        self.row = start + unit.rows();
+        out
     }
 }

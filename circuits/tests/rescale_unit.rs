@@ -1,0 +1,210 @@
+//! The wide layout's rescale unit: five rescales by `2^16` with the range checks of their
+//! outputs in 36 cells. Honest units pass MockProver and the free-cell guard and prove what
+//! the rows prove (the tall layout's instances); a quotient moved by one, an output wrapped
+//! around the field with a remainder to match, a forged output and a moved copy each fail.
+
+use halo2_axiom::halo2curves::bn256::Fr;
+use std::sync::Arc;
+use zkinfer_circuits::chip::{
+    ChipShape, Layout, RescaleUnit, BLOCK, RESCALE_UNIT_ELEMS, RESCALE_UNIT_MIN_ELEMS,
+};
+use zkinfer_circuits::ops::{AffineRow, Linear, Op, Rescale};
+use zkinfer_circuits::testing::{
+    assert_rejected, cell_row, chain, check_honest, failures, failures_tampered, gate_at,
+    lookup_at, Tamper,
+};
+use zkinfer_circuits::{Graph, ModelCircuit, Tensor, Visibility};
+
+/// As few whole units as a circuit takes the unit for, and two elements more (in rows).
+const N: usize = RESCALE_UNIT_MIN_ELEMS.next_multiple_of(RESCALE_UNIT_ELEMS) + 2;
+
+fn input() -> Vec<i128> {
+    (0..N as i128)
+        .map(|i| (i * 1_234_567) % 8_000_001 - 4_000_000)
+        .collect()
+}
+
+/// `x → rescale by 2^16` (the output: nothing later bounds it, so it checks it itself).
+fn graph(layout: Layout) -> Arc<Graph> {
+    chain(
+        N,
+        vec![("rescale", Op::Rescale(Rescale { shift: 16 }), N)],
+        layout,
+    )
+}
+
+fn circuit(layout: Layout) -> ModelCircuit {
+    ModelCircuit::new(graph(layout), &[input()], Visibility::default()).unwrap()
+}
+
+fn public(c: &ModelCircuit) -> usize {
+    c.instances().len()
+}
+
+/// The first layout row of unit `k`.
+fn unit_row(c: &ModelCircuit, k: usize) -> usize {
+    c.node_rows()[0].start + k * RescaleUnit.rows()
+}
+
+/// Lane and layout row of the cell at `offset` of the unit starting on `row`.
+fn at(row: usize, offset: usize) -> (usize, usize) {
+    (offset % BLOCK, row + offset / BLOCK)
+}
+
+#[test]
+fn units_are_honest_and_prove_what_the_rows_prove() {
+    let wide = circuit(Layout::Wide);
+    check_honest(&wide).unwrap();
+    let shape = ChipShape {
+        layout: Layout::Wide,
+        rescale_max: false,
+        requant: false,
+        rescale: true,
+    };
+    assert_eq!(wide.graph().chip_shape(), shape);
+    // The same rescales in rows (the tall layout) are honest too.
+    check_honest(&circuit(Layout::Tall)).unwrap();
+    // The units, then two elements in a remainder row and a range row each.
+    let units = N / RESCALE_UNIT_ELEMS;
+    assert_eq!(
+        wide.node_rows()[0].len(),
+        units * RescaleUnit.rows() + 2 * 2
+    );
+    let out = &wide.values()[1].data;
+    assert!(out.iter().any(|y| *y < 0) && out.iter().any(|y| *y > 0));
+}
+
+#[test]
+fn fewer_elements_than_the_unit_pays_for_are_laid_out_in_rows() {
+    let n = RESCALE_UNIT_MIN_ELEMS.next_multiple_of(RESCALE_UNIT_ELEMS) - 1;
+    let g = |n: usize| {
+        let op = Op::Rescale(Rescale { shift: 16 });
+        chain(n, vec![("rescale", op, n)], Layout::Wide)
+    };
+    // One element short of enough in whole units: no unit.
+    assert!(!g(n).chip_shape().rescale);
+    assert!(g(n + 1).chip_shape().rescale);
+    let x: Vec<i128> = input().into_iter().cycle().take(n).collect();
+    let c = ModelCircuit::new(g(n), &[x], Visibility::default()).unwrap();
+    assert_eq!(c.node_rows()[0].len(), 2 * n);
+    check_honest(&c).unwrap();
+}
+
+#[test]
+fn a_quotient_moved_by_one_fails_its_unit() {
+    // y + 1: the remainder x + 2^15 − (y + 1)·2^16 is negative, and its two limbs (taken as
+    // they are) leave the remainder's equation off by 2^16.
+    let honest = circuit(Layout::Wide);
+    let mut values: Vec<Tensor> = honest.values().to_vec();
+    let k = RESCALE_UNIT_ELEMS + 2;
+    values[1].data[k] += 1;
+    let forged = ModelCircuit::forged(honest.graph().clone().into(), values, Default::default());
+    let unit = gate_at("rescale unit", public(&forged), unit_row(&forged, 1));
+    assert_rejected(&failures(&forged), &[unit], &[]);
+}
+
+#[test]
+fn an_output_wrapped_around_the_field_fails_its_range() {
+    // y' = y − 2^-16 in the field and a remainder one more: the rescale's equation holds,
+    // y' is no value of three limbs less 2^23, so only the range equation fails.
+    let c = circuit(Layout::Wide);
+    let row = unit_row(&c, 0);
+    let i = (0..RESCALE_UNIT_ELEMS)
+        .find(|i| (input()[*i] + (1 << 15)).rem_euclid(1 << 16) & 0xff < 0xff)
+        .expect("a remainder whose low limb can grow");
+    let u = RescaleUnit;
+    let (yl, yr) = at(row, u.y(i));
+    let (rl, rr) = at(row, u.r_limb(i, 0));
+    let inv = Fr::from(1 << 16).invert().unwrap();
+    let fs = failures_tampered(
+        &c,
+        &[
+            Tamper::shift_row(cell_row(public(&c), yl, yr), -inv),
+            Tamper::shift(rl, rr, 1),
+        ],
+    );
+    // The output's copy (to its public row) breaks too.
+    let copy = cell_row(public(&c), yl, yr);
+    assert_rejected(&fs, &[gate_at("rescale unit", public(&c), row)], &[copy]);
+}
+
+#[test]
+fn a_remainder_limb_past_its_range_fails_the_table() {
+    // y − 1 and a remainder 2^16 more, its high limb 2^8 more: both equations hold, the
+    // limb is no table entry.
+    let c = circuit(Layout::Wide);
+    let row = unit_row(&c, 1);
+    let u = RescaleUnit;
+    let (yl, yr) = at(row, u.y(3));
+    let (ol, or) = at(row, u.y_limb(3, 0));
+    let (rl, rr) = at(row, u.r_limb(3, 1));
+    assert!(c.values()[1].data[RESCALE_UNIT_ELEMS + 3] % 256 != 0);
+    let fs = failures_tampered(
+        &c,
+        &[
+            Tamper::shift(yl, yr, -1),
+            Tamper::shift(ol, or, -1),
+            Tamper::shift(rl, rr, 1 << 8),
+        ],
+    );
+    let copy = cell_row(public(&c), yl, yr);
+    assert_rejected(&fs, &[lookup_at(public(&c), rl, rr)], &[copy]);
+}
+
+#[test]
+fn a_moved_copy_breaks_the_unit() {
+    let c = circuit(Layout::Wide);
+    let row = unit_row(&c, 0);
+    let (lane, r) = at(row, RescaleUnit.x(2));
+    let fs = failures_tampered(&c, &[Tamper::shift(lane, r, 1)]);
+    assert_rejected(
+        &fs,
+        &[gate_at("rescale unit", public(&c), row)],
+        &[cell_row(public(&c), lane, r)],
+    );
+}
+
+/// `x·2^16 + b` (exact rows: each output reads its own input), then the rescale, on `N`
+/// inputs: the first five give `y = 2^23 − 1` and `y = −2^23`, each with the remainders 0
+/// and `2^16 − 1`, and `y = 0` with `2^15`; `b_0 = 2^15` would give `y = 2^23`.
+fn edges(b_0: i64) -> (Arc<Graph>, Vec<i128>) {
+    let top = (1 << 23) - 1;
+    let half = 1 << 15;
+    let mut x = vec![top, top, -(1 << 23), -(1 << 23), 0];
+    let mut bias = vec![b_0, half - 1, -half, half - 1, 0];
+    x.extend(input().into_iter().skip(5));
+    bias.resize(N, 0);
+    let rows = bias
+        .iter()
+        .enumerate()
+        .map(|(i, b)| AffineRow {
+            bias: *b,
+            terms: vec![(i as u32, 1 << 16)],
+        })
+        .collect();
+    let ops = vec![
+        ("affine", Op::Linear(Linear { rows }), N),
+        ("rescale", Op::Rescale(Rescale { shift: 16 }), N),
+    ];
+    (chain(N, ops, Layout::Wide), x)
+}
+
+#[test]
+fn the_range_ends_prove_and_one_past_is_refused_and_fails_its_unit() {
+    let (g, x) = edges(-(1 << 15));
+    let c = ModelCircuit::new(g, std::slice::from_ref(&x), Visibility::default()).unwrap();
+    let top = (1 << 23) - 1;
+    assert_eq!(
+        c.values()[2].data[..5],
+        [top, top, -(1 << 23), -(1 << 23), 0]
+    );
+    check_honest(&c).unwrap();
+    // y = 2^23: the oracle refuses the input; the unit refuses the forged value.
+    let (past, _) = edges(1 << 15);
+    assert!(past.eval(&[x]).is_err());
+    let mut values: Vec<Tensor> = c.values().to_vec();
+    values[2].data[0] += 1;
+    let forged = ModelCircuit::forged(c.graph().clone().into(), values, Default::default());
+    let unit = gate_at("rescale unit", public(&forged), forged.node_rows()[1].start);
+    assert_rejected(&failures(&forged), &[unit], &[]);
+}
