@@ -491,7 +491,7 @@ impl<'m> Builder<'m> {
         groups: &[Vec<u32>],
         shape: Vec<usize>,
         (eps, mean_scale): (f32, i32),
-    ) -> TensorId {
+    ) -> Result<TensorId> {
         let rows = groups
             .iter()
             .map(|g| g.iter().map(|i| (*i, *i)).collect())
@@ -499,12 +499,10 @@ impl<'m> Builder<'m> {
         let s = 2 * self.graph.scale(x);
         let op = Op::Bilinear(Bilinear { rows });
         let sums = self.push(&format!("{name}.sum_sq"), op, vec![x, x], shape.clone(), s);
-        let n = groups.iter().map(Vec::len).max().unwrap_or(1);
-        let sums = self.at_scale(
-            sums,
-            mean_scale - n.next_power_of_two().ilog2() as i32,
-            name,
-        );
+        // The sums at the finest scale their calibrated range (with its margin) allows.
+        let (_, hi) = self.observed_range(sums, name)?;
+        let reach = hi * (1.0 + self.range_margin());
+        let sums = self.at_scale(sums, self.scale_for(reach), name);
         let (ss, ws) = (self.graph.scale(sums), self.settings.weight_scale);
         let rows = groups
             .iter()
@@ -522,7 +520,7 @@ impl<'m> Builder<'m> {
             ss + ws,
         );
         self.pin_scale(mean, mean_scale);
-        mean
+        Ok(mean)
     }
 
     /// `t` at its activation scale, rescaling (once per tensor) if it carries more.

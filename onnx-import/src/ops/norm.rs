@@ -169,7 +169,7 @@ fn rms_norm(b: &mut Builder, node: &TypedNode, op: &RmsNorm) -> Result<()> {
         &groups,
         red,
         (eps, mean_scale),
-    );
+    )?;
     // The table starts at the smallest calibrated mean over (1 + 2·margin)² (see `Bounds`).
     let (ms_lo, _) = b.observed_range(ms, name)?;
     let r_max = (1.0 + 2.0 * b.range_margin()) / ms_lo.max(f64::MIN_POSITIVE).sqrt();

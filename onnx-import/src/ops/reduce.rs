@@ -52,7 +52,7 @@ fn reduce(b: &mut Builder, node: &TypedNode, op: &Reduce) -> Result<()> {
             let x = b.at_act_scale(x, &node.name);
             let (_, _, groups) = reduce_map(b.graph.shape(x), &op.axes);
             let mean_scale = b.scale_of(&node.name);
-            let t = b.mean_of_squares(&node.name, x, &groups, out_shape, (0.0, mean_scale));
+            let t = b.mean_of_squares(&node.name, x, &groups, out_shape, (0.0, mean_scale))?;
             b.bind(node, t);
             return Ok(());
         }
