@@ -480,11 +480,10 @@ impl<'m> Builder<'m> {
 
     /// The mean of the squares of each group of `x`'s elements plus `eps`,
     /// `Σ_{i∈g} x_i²/|g| + eps`, to be brought to `mean_scale` (the finest at which the means
-    /// fit: pinned). The
-    /// squares are summed exactly on the bilinear gate (two per layout row: three circuit
-    /// cells each, where a square and its rescale took 24), each sum is rescaled to the
-    /// finest scale its calibrated range allows, then weighted by `1/|g|` with `eps` added.
-    /// `shape` is the reduced shape (one element per group).
+    /// fit: pinned). The squares are summed exactly on the bilinear gate (two per layout row:
+    /// three circuit cells each, where a square and its rescale took 24), each sum is
+    /// rescaled to the finest scale its calibrated range allows, then weighted by `1/|g|`
+    /// with `eps` added. `shape` is the reduced shape (one element per group).
     pub(crate) fn mean_of_squares(
         &mut self,
         name: &str,
