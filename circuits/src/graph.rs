@@ -240,9 +240,7 @@ impl Graph {
         for (n, node) in self.nodes.iter().enumerate().filter(|(n, _)| live[*n]) {
             match (&node.op, plan[n]) {
                 (Op::Requant(_), _) => shape.requant = true,
-                (Op::Rescale(r), None)
-                    if r.in_units(true) && !Rescale::trusts_later(checked[n]) =>
-                {
+                (Op::Rescale(r), None) if r.fits_unit() && !Rescale::trusts_later(checked[n]) => {
                     let elements: usize = node.shape.iter().product();
                     in_rescale_units += elements - elements % crate::chip::RESCALE_UNIT_ELEMS;
                 }

@@ -106,10 +106,8 @@ fn units_are_honest_and_prove_what_the_two_ops_prove_apart() {
         check_honest(&wide).unwrap();
         // The circuit has the unit's gate, and not the requant unit's, which it does not use.
         let shape = ChipShape {
-            layout: Layout::Wide,
             rescale_max: true,
-            rescale: false,
-            requant: false,
+            ..ChipShape::from(Layout::Wide)
         };
         assert_eq!(wide.graph().chip_shape(), shape);
         let tall = circuit(FUSED_SHIFT, reader, Layout::Tall);

@@ -96,10 +96,8 @@ fn units_are_honest_and_prove_what_the_ops_prove_apart() {
         let wide = circuit(pooled, Layout::Wide);
         check_honest(&wide).unwrap();
         let shape = ChipShape {
-            layout: Layout::Wide,
-            rescale_max: false,
             requant: true,
-            rescale: false,
+            ..ChipShape::from(Layout::Wide)
         };
         assert_eq!(wide.graph().chip_shape(), shape);
         let tall = circuit(pooled, Layout::Tall);

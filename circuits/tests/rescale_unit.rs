@@ -56,10 +56,8 @@ fn units_are_honest_and_prove_what_the_rows_prove() {
     let wide = circuit(Layout::Wide);
     check_honest(&wide).unwrap();
     let shape = ChipShape {
-        layout: Layout::Wide,
-        rescale_max: false,
-        requant: false,
         rescale: true,
+        ..ChipShape::from(Layout::Wide)
     };
     assert_eq!(wide.graph().chip_shape(), shape);
     // The same rescales in rows (the tall layout) are honest too.

@@ -76,11 +76,10 @@ impl Rescale {
 }
 
 impl Rescale {
-    /// Whether a rescale that checks its output goes in rescale units
-    /// ([`RescaleUnit`](crate::chip::RescaleUnit)) in a circuit that has them (`units`):
-    /// one by `2^16`.
-    pub fn in_units(&self, units: bool) -> bool {
-        units && self.shift == RESCALE_UNIT_SHIFT
+    /// Whether the rescale, where it checks its output, fits a rescale unit
+    /// ([`RescaleUnit`](crate::chip::RescaleUnit)): one by `2^16`.
+    pub fn fits_unit(&self) -> bool {
+        self.shift == RESCALE_UNIT_SHIFT
     }
 }
 
@@ -127,7 +126,7 @@ impl OpImpl for Rescale {
 
     fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], out: &Tensor) -> Vec<Wire> {
         let check_y = !Self::trusts_later(ctx.output_checked());
-        if !(check_y && self.in_units(ctx.has_rescale_unit())) {
+        if !(check_y && self.fits_unit() && ctx.has_rescale_unit()) {
             return per_element(ctx, inputs, out, |ctx, x, y| {
                 ctx.rescale(x, self.shift, y, check_y)
             });

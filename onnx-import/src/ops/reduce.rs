@@ -45,9 +45,9 @@ pub(crate) fn reduce_map(shape: &[usize], axes: &[usize]) -> (Vec<usize>, Vec<u3
 fn reduce(b: &mut Builder, node: &TypedNode, op: &Reduce) -> Result<()> {
     let x = b.tensor(node.inputs[0], &node.name)?;
     let out_shape = concrete(node, 0)?;
-    let (x, weight, extra) = match op.reducer {
-        Reducer::Sum => (x, 1, 0),
-        Reducer::Max | Reducer::Min | Reducer::ArgMax(_) => (b.at_act_scale(x, &node.name), 0, 0),
+    let x = match op.reducer {
+        Reducer::Sum => x,
+        Reducer::Max | Reducer::Min | Reducer::ArgMax(_) => b.at_act_scale(x, &node.name),
         Reducer::MeanOfSquares => {
             let x = b.at_act_scale(x, &node.name);
             let (_, _, groups) = reduce_map(b.graph.shape(x), &op.axes);
@@ -59,7 +59,7 @@ fn reduce(b: &mut Builder, node: &TypedNode, op: &Reduce) -> Result<()> {
         _ => return Err(unsupported(node, "reducer", op.reducer)),
     };
     let (_, _, groups) = reduce_map(b.graph.shape(x), &op.axes);
-    let scale = b.graph.scale(x) + extra;
+    let scale = b.graph.scale(x);
     if let Reducer::ArgMax(last) = op.reducer {
         return b.emit(
             node,
@@ -85,7 +85,7 @@ fn reduce(b: &mut Builder, node: &TypedNode, op: &Reduce) -> Result<()> {
                 .into_iter()
                 .map(|g| AffineRow {
                     bias: 0,
-                    terms: g.into_iter().map(|i| (i, weight)).collect(),
+                    terms: g.into_iter().map(|i| (i, 1)).collect(),
                 })
                 .collect(),
         }),
