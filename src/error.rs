@@ -29,6 +29,20 @@ pub enum Error {
          ceremony SRS, or allow the insecure SRS to deploy to a test chain anyway"
     )]
     InsecureSrs,
+    /// A verifier under the development SRS, deployed (even when allowed) or asked on a chain
+    /// that is not a local node or a public test network ([`crate::evm::TEST_CHAINS`]):
+    /// refused.
+    #[error(
+        "the keys were set up with the development SRS, under which anyone can forge proofs: \
+         chain {chain_id} is not a local node or a public test network ({}), where the \
+         insecure SRS may be allowed; set the keys up with a ceremony SRS to deploy or verify \
+         there",
+        crate::evm::test_chains_list()
+    )]
+    InsecureSrsOnChain {
+        /// The chain the node serves.
+        chain_id: u64,
+    },
     /// A verifier address where the chain holds no contract.
     #[error("{address}: no contract there on chain {chain_id}")]
     NoContract {

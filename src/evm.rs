@@ -107,10 +107,41 @@ pub fn write_verifier(out: &Path, verifier: &EvmVerifier) -> Result<Vec<PathBuf>
     Ok(written)
 }
 
+/// The chains where a verifier under the development SRS may be deployed when that is
+/// asked for: local nodes and public test networks, whose coins are worthless. On any other
+/// chain it is refused whatever is asked ([`Error::InsecureSrsOnChain`]).
+pub const TEST_CHAINS: &[(u64, &str)] = &[
+    (31337, "anvil, hardhat"),
+    (1337, "geth --dev, ganache"),
+    (11155111, "Sepolia"),
+    (17000, "Holesky"),
+    (560048, "Hoodi"),
+    (84532, "Base Sepolia"),
+    (11155420, "OP Sepolia"),
+    (421614, "Arbitrum Sepolia"),
+    (80002, "Polygon Amoy"),
+];
+
+/// Whether `chain_id` is one of the [`TEST_CHAINS`].
+pub fn is_test_chain(chain_id: u64) -> bool {
+    TEST_CHAINS.iter().any(|(id, _)| *id == chain_id)
+}
+
+/// [`TEST_CHAINS`] as text, for messages: `31337 anvil, hardhat; 1337 …`.
+pub fn test_chains_list() -> String {
+    let items: Vec<String> = TEST_CHAINS
+        .iter()
+        .map(|(id, name)| format!("{id} {name}"))
+        .collect();
+    items.join("; ")
+}
+
 /// Deploys the verifier of `settings`' keys through `node` (which signs): the key contract
 /// and a verifier, or, given the address of a verifier already on chain (one serves every
 /// key of its circuit shape), only the key contract. Keys set up with the development SRS
-/// are refused ([`Error::InsecureSrs`]) unless `allow_insecure_srs`. Returns the record
+/// are refused ([`Error::InsecureSrs`]) unless `allow_insecure_srs`, and even then on a
+/// chain that is not one of the [`TEST_CHAINS`] ([`Error::InsecureSrsOnChain`]), before
+/// anything is sent. Returns the record
 /// that binds the deployment to the settings and key
 /// ([`crate::artifacts::ModelDir::record_deployment`] keeps it).
 pub fn deploy(
@@ -123,8 +154,11 @@ pub fn deploy(
     if srs.origin.is_insecure() && !allow_insecure_srs {
         return Err(Error::InsecureSrs);
     }
-    let v = create_verifier(settings, srs, vk, false)?;
     let chain_id = node.chain_id()?;
+    if srs.origin.is_insecure() && !is_test_chain(chain_id) {
+        return Err(Error::InsecureSrsOnChain { chain_id });
+    }
+    let v = create_verifier(settings, srs, vk, false)?;
     let (verifier, key, transactions) = match verifier {
         Some(at) => {
             // Reused for this key: it must be the verifier reading a key contract.
@@ -167,7 +201,8 @@ const EMBEDS_KEY: &str =
 /// (`key`, or the verifier's default) is `0x00 ‖ blob` of `vk`; or, without `key`, the code
 /// at `verifier` is the self-contained verifier embedding `vk`. A contract that merely
 /// answers `true` is [`Error::NotOurContract`], an address without code
-/// [`Error::NoContract`].
+/// [`Error::NoContract`]; keys set up with the development SRS, on a chain that is not one
+/// of the [`TEST_CHAINS`], are [`Error::InsecureSrsOnChain`].
 pub fn check_onchain(
     settings: &Settings,
     (srs, vk): (&Srs, &VerifyingKey<G1Affine>),
@@ -176,8 +211,11 @@ pub fn check_onchain(
     (verifier, key): (zkinfer_chain::Address, Option<zkinfer_chain::Address>),
 ) -> Result<()> {
     crate::verdict::check_binding(settings, vk, proof)?;
-    let v = create_verifier(settings, srs, vk, false)?;
     let chain_id = node.chain_id()?;
+    if srs.origin.is_insecure() && !is_test_chain(chain_id) {
+        return Err(Error::InsecureSrsOnChain { chain_id });
+    }
+    let v = create_verifier(settings, srs, vk, false)?;
     let code = deployed_code(node, chain_id, verifier)?;
     let Some(default_key) = default_key(&v.compiled, &code) else {
         // Not the verifier reading a key contract: the self-contained one, embedding `vk`?

@@ -90,8 +90,9 @@ fn address(text: &str, what: &str) -> Result<Address> {
 /// key contract and a verifier, or with `verifier` only the key contract, for a verifier
 /// already on chain (one serves every key of its circuit shape); appends the deployment,
 /// bound to the settings and key, to `DIR/evm/deployment.json`. A directory set up with the
-/// development SRS is refused unless `allow_insecure`: a verifier under it accepts proofs
-/// anyone can forge.
+/// development SRS is refused unless `allow_insecure`, and even then on a chain that is not a
+/// local node or a public test network (`zkinfer::evm::TEST_CHAINS`): a verifier under it
+/// accepts proofs anyone can forge.
 pub fn deploy(
     dir: &Path,
     rpc_url: &str,
@@ -115,7 +116,7 @@ pub fn deploy(
     let insecure = warn_if_insecure(dir, &srs);
     let node = Node::new(rpc_url)?.with_key(private_key)?;
     let verifier = verifier.map(|v| address(v, "--verifier")).transpose()?;
-    let record = zkinfer::evm::deploy(&settings, (&srs, &vk), &node, verifier, true)?;
+    let record = zkinfer::evm::deploy(&settings, (&srs, &vk), &node, verifier, allow_insecure)?;
     let path = d.record_deployment(record.clone())?;
     let mut value = serde_json::to_value(&record)?;
     value["insecure_srs"] = json!(insecure);

@@ -101,6 +101,17 @@ fn evm_model(model: &str) -> u64 {
     let bytes = case.proof.bytes().unwrap();
     let instances = case.proof.instances();
 
+    // Every precompile call is given the gas left, never a fixed stipend that a repricing
+    // fork would leave short (every verification would then fail).
+    let calls: Vec<&str> = v.generated.solidity.split("staticcall(").skip(1).collect();
+    assert!(
+        calls.len() >= 4,
+        "{model}: {} precompile calls",
+        calls.len()
+    );
+    for call in calls {
+        assert!(call.starts_with("gas(),"), "{model}: staticcall({call:.40}");
+    }
     let ok = run_raw(&v, &bytes, &instances).unwrap();
     assert!(ok.verified, "{model}: valid proof rejected: {ok:?}");
     let calldata = zkinfer::evm::calldata(&case.proof).unwrap();

@@ -186,6 +186,50 @@ fn cli_deploy_and_verify_onchain() {
 
 /// `uint256`-word calldata of `sig` with the given arguments.
 /// Deploys a contract that returns the word 1 (ABI `true`) to every call; its address.
+/// Even with `--allow-insecure-srs`, a verifier under the development SRS is refused on a
+/// chain that is not a local node or a public test network (anvil posing as mainnet, chain
+/// id 1): `deploy` writes nothing, `verify-onchain` refuses before asking.
+#[test]
+fn insecure_srs_is_refused_on_mainnet_even_when_allowed() {
+    let anvil = Anvil::start_with(&["--chain-id", "1"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, proof) = cli_proven_iris(tmp.path());
+    let (d, p) = (dir.to_str().unwrap(), proof.to_str().unwrap());
+    let url = anvil.url.as_str();
+    let out = zkinfer(&[
+        "deploy",
+        d,
+        "--rpc-url",
+        url,
+        "--private-key",
+        DEV_KEY,
+        "--allow-insecure-srs",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let msg = err["error"].as_str().unwrap();
+    assert!(
+        msg.contains("development SRS") && msg.contains("chain 1 is not a local node"),
+        "{msg}"
+    );
+    assert!(!dir.join("evm/deployment.json").exists());
+    let nowhere = "0x00000000000000000000000000000000000000aa";
+    let out = zkinfer(&[
+        "verify-onchain",
+        d,
+        "--proof",
+        p,
+        "--rpc-url",
+        url,
+        "--address",
+        nowhere,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("chain 1 is not a local node"), "{err}");
+}
+
 fn always_true(url: &str) -> String {
     // Runtime: PUSH1 1, PUSH1 0, MSTORE, PUSH1 32, PUSH1 0, RETURN. Init: copy it, return it.
     let runtime = [0x60, 0x01, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3];

@@ -19,8 +19,15 @@ pub struct Anvil {
 }
 
 impl Anvil {
-    /// Starts anvil (Osaka rules, like the revm tests) and waits until it answers.
+    /// Starts anvil (Osaka rules, like the revm tests; its chain id 31337) and waits until it
+    /// answers.
     pub fn start() -> Anvil {
+        Self::start_with(&[])
+    }
+
+    /// [`Anvil::start`] with more arguments (`--chain-id 1`: a node posing as mainnet).
+    #[allow(dead_code)] // not every test file that includes this module uses it
+    pub fn start_with(extra: &[&str]) -> Anvil {
         let bin = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("verifier-contracts/node_modules/.bin/anvil");
         assert!(
@@ -35,6 +42,7 @@ impl Anvil {
         let mut child = Command::new(&bin)
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
             .args(["--hardfork", "osaka", "--accounts", "2"])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

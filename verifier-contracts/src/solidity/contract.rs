@@ -52,6 +52,8 @@ pub(super) fn constants(w: &mut String, plan: &Plan, mem: &Mem, shape_id: &[u8; 
     let sq = plan.squeezes();
     writeln!(w, "\n    /// @notice BN254 scalar field order.").unwrap();
     writeln!(w, "    uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;").unwrap();
+    writeln!(w, "    /// @notice BN254 base field order.").unwrap();
+    writeln!(w, "    uint256 internal constant P = 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47;").unwrap();
     writeln!(
         w,
         "    /// @notice Shape id this verifier accepts in a verifying key."

@@ -131,7 +131,7 @@ const ERRORS: &[(&str, &str)] = &[
     ("InvalidProofLength", "The proof does not have the length of this circuit's proofs."),
     ("InvalidInstances", "The instance count differs from the key's, or an instance is not below the scalar field order."),
     ("InvalidScalar", "A proof scalar is not below the scalar field order."),
-    ("InvalidPoint", "A proof point has a coordinate not below the base field order or is not on the curve (the elliptic-curve precompiles reject it)."),
+    ("InvalidPoint", "A proof point has a coordinate not below the base field order or is not on the curve; or an elliptic-curve precompile call ran out of gas."),
     ("InvalidVerifyingKey", "The verifying key contract is missing or is for another circuit shape."),
     ("PrecompileFailed", "The modexp or pairing precompile call failed."),
 ];
