@@ -135,6 +135,13 @@ fn evm_model(model: &str) -> u64 {
     let mut b = bytes.clone();
     b[63] ^= 1; // y of the first point: off the curve
     assert_reverts_with(&v, &case, &b, &instances, "InvalidPoint()");
+    // The point at infinity, (0, 0), is a point (the GPU prover's unblinded lookup columns can
+    // commit to it): it passes the point check, and this proof then fails the pairing.
+    let mut b = bytes.clone();
+    b[..64].fill(0);
+    assert_rejected(&v, &case, &b, &instances, "first point at infinity");
+    let out = run_raw(&v, &b, &instances).unwrap();
+    assert!(!out.reverted, "(0, 0) refused as a point: {out:?}");
     let mut inst = instances.clone();
     inst.push(Fr::zero());
     assert_reverts_with(&v, &case, &bytes, &inst, "InvalidInstances()");

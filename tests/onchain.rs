@@ -184,8 +184,6 @@ fn cli_deploy_and_verify_onchain() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("127.0.0.1:9"));
 }
 
-/// `uint256`-word calldata of `sig` with the given arguments.
-/// Deploys a contract that returns the word 1 (ABI `true`) to every call; its address.
 /// Even with `--allow-insecure-srs`, a verifier under the development SRS is refused on a
 /// chain that is not a local node or a public test network (anvil posing as mainnet, chain
 /// id 1): `deploy` writes nothing, `verify-onchain` refuses before asking.
@@ -230,6 +228,7 @@ fn insecure_srs_is_refused_on_mainnet_even_when_allowed() {
     assert!(err.contains("chain 1 is not a local node"), "{err}");
 }
 
+/// Deploys a contract that returns the word 1 (ABI `true`) to every call; its address.
 fn always_true(url: &str) -> String {
     // Runtime: PUSH1 1, PUSH1 0, MSTORE, PUSH1 32, PUSH1 0, RETURN. Init: copy it, return it.
     let runtime = [0x60, 0x01, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3];
@@ -241,6 +240,7 @@ fn always_true(url: &str) -> String {
     format!("{:#x}", node.deploy("always-true", init).unwrap().address)
 }
 
+/// `uint256`-word calldata of `sig` with the given arguments.
 fn call_words(sig: &str, words: &[[u8; 32]]) -> Vec<u8> {
     let mut data = abi::selector(sig).to_vec();
     for w in words {

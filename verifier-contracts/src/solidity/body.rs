@@ -215,9 +215,10 @@ impl<'a> Body<'a> {
             .map(|i| self.plan.point(i))
             .chain([w, w2])
             .collect();
-        // Each point on the curve `y² = x³ + 3` with both coordinates below P (an honest proof
-        // holds no point at infinity but with negligible probability): `bad` collects
-        // `y² − (x³ + 3)` of every point and whether a coordinate is out of range. Unrolled;
+        // Each point on the curve `y² = x³ + 3` or the point at infinity `(0, 0)` (the GPU
+        // prover leaves a lookup's permuted columns unblinded: an all-zero one commits to it),
+        // with both coordinates below P: `bad` collects `y² − (x³ + 3)` of every point but
+        // `(0, 0)` and whether a coordinate is out of range. Unrolled;
         // `p` because the optimizer, tuned for code size, would build the constant anew at
         // every use (a loop costs 700 gas more on mlp_iris, the constant 2,000).
         self.line("{");
@@ -225,7 +226,7 @@ impl<'a> Body<'a> {
         for o in points {
             let at = self.mem.proof + o;
             self.line(format!(
-                "    {{ let x := mload({at:#x}) let y := mload({:#x}) bad := or(bad, or(xor(mulmod(y, y, p), addmod(mulmod(mulmod(x, x, p), x, p), 3, p)), iszero(and(lt(x, p), lt(y, p))))) }}",
+                "    {{ let x := mload({at:#x}) let y := mload({:#x}) bad := or(bad, or(and(or(x, y), xor(mulmod(y, y, p), addmod(mulmod(mulmod(x, x, p), x, p), 3, p))), iszero(and(lt(x, p), lt(y, p))))) }}",
                 at + 32
             ));
         }
