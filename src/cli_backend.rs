@@ -44,6 +44,21 @@ impl BackendArgs {
     }
 }
 
+/// Where the input is private, warns that a GPU proof does not hide it: halo2-axiom-gpu 1.0.1
+/// commits the lookup argument's permuted columns without blinding rows (its source leaves
+/// that to a follow-up), so anyone who can guess the input can confirm the guess from the
+/// proof (`--json` says `"zero_knowledge": false`). The CPU prover blinds every column.
+pub fn warn_not_hiding(settings: &Settings) {
+    if !settings.visibility.public_input {
+        eprintln!(
+            "warning: the CUDA prover (halo2-axiom-gpu 1.0.1) commits the lookup's permuted \
+             columns without blinding, so this proof does not hide the private input from a \
+             verifier who can guess it; prove with --backend cpu where the input must stay \
+             private"
+        );
+    }
+}
+
 /// `zkinfer prove DIR --input INPUT --proof PROOF --backend cuda`: the child reads the keys
 /// itself (the parent never loads them).
 pub fn prove(json: bool, dir: &Path, input: &Path, proof: &Path, cuda: &CudaProver) -> Result<i32> {
@@ -53,10 +68,12 @@ pub fn prove(json: bool, dir: &Path, input: &Path, proof: &Path, cuda: &CudaProv
     let inputs = crate::read_model_inputs(input, &settings)?;
     d.setup_info(&settings)?;
     let float = d.model(&settings)?.reference_outputs(&inputs)?;
+    warn_not_hiding(&settings);
     let (p, report) = crate::step(json, "prove (cuda)", || cuda.prove(dir, &settings, &inputs))?.0;
     write_json(proof, &p)?;
     let mut value = crate::cli_pipeline::proved(&p, &float);
     value["backend"] = json!("cuda");
+    value["zero_knowledge"] = json!(false);
     value["cuda"] = json!(report);
     crate::report(json, value);
     Ok(0)
@@ -72,6 +89,7 @@ pub fn prove_run(
     inputs: &[Vec<f32>],
     cuda: &CudaProver,
 ) -> Result<(Proof, CudaReport)> {
+    warn_not_hiding(settings);
     let tmp;
     let dir = match out {
         Some(dir) => dir.to_path_buf(),

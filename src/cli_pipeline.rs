@@ -259,6 +259,7 @@ pub fn run(j: bool, args: &RunArgs) -> Result<i32> {
     let mut value = value;
     if let Some(r) = cuda_report {
         value["backend"] = json!("cuda");
+        value["zero_knowledge"] = json!(false);
         value["cuda"] = json!(r);
     }
     if j {

@@ -1,6 +1,7 @@
 //! The CUDA backend's parent side, without a GPU: a missing prover binary, one that dies
 //! before `main` (what a halo2-axiom-gpu binary does on a machine without a usable GPU), one
-//! that crashes mid-proof, and the CLI's `--backend` errors (exit 2). The protocol round trip
+//! that crashes mid-proof, and the CLI's `--backend` errors (exit 2) and its warning that a
+//! GPU proof does not hide a private input. The protocol round trip
 //! with the real child binary is in `cuda/tests/protocol.rs`.
 
 #![cfg(unix)]
@@ -135,14 +136,14 @@ fn cli_backend_errors_exit_2_and_cpu_is_the_default() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no usable GPU"), "{err}");
+    // The input is private: a GPU proof would not hide it (unblinded lookup columns).
+    assert!(err.contains("does not hide the private input"), "{err}");
 
-    // The default backend is the CPU, which never looks for the CUDA binary.
+    // The default backend is the CPU, which never looks for the CUDA binary and blinds.
     let out = zkinfer(&[], &abort);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("does not hide"), "{err}");
     let out = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
         .arg("verify")
         .arg(&dir)
