@@ -145,9 +145,9 @@ pub enum Cmd {
         #[arg(long)]
         verifier: Option<String>,
         /// Deploy even if DIR was set up with the development SRS (anyone can forge proofs
-        /// under it): on a local node or a public test network only (chain ids 31337, 1337,
-        /// and the Sepolia, Holesky and Hoodi testnets and their rollups'; any other chain
-        /// is refused).
+        /// under it): on a local node or a public test network only (31337, 1337, Sepolia,
+        /// Holesky, Hoodi and the Base, OP, Arbitrum and Polygon testnets; any other chain is
+        /// refused).
         #[arg(long)]
         allow_insecure_srs: bool,
     },

@@ -127,6 +127,15 @@ pub fn is_test_chain(chain_id: u64) -> bool {
     TEST_CHAINS.iter().any(|(id, _)| *id == chain_id)
 }
 
+/// [`Error::InsecureSrsOnChain`] for keys under the development SRS on a chain that is not
+/// one of the [`TEST_CHAINS`].
+fn refuse_insecure_on(srs: &Srs, chain_id: u64) -> Result<()> {
+    if srs.origin.is_insecure() && !is_test_chain(chain_id) {
+        return Err(Error::InsecureSrsOnChain { chain_id });
+    }
+    Ok(())
+}
+
 /// [`TEST_CHAINS`] as text, for messages: `31337 anvil, hardhat; 1337 …`.
 pub fn test_chains_list() -> String {
     let items: Vec<String> = TEST_CHAINS
@@ -155,9 +164,7 @@ pub fn deploy(
         return Err(Error::InsecureSrs);
     }
     let chain_id = node.chain_id()?;
-    if srs.origin.is_insecure() && !is_test_chain(chain_id) {
-        return Err(Error::InsecureSrsOnChain { chain_id });
-    }
+    refuse_insecure_on(srs, chain_id)?;
     let v = create_verifier(settings, srs, vk, false)?;
     let (verifier, key, transactions) = match verifier {
         Some(at) => {
@@ -212,9 +219,7 @@ pub fn check_onchain(
 ) -> Result<()> {
     crate::verdict::check_binding(settings, vk, proof)?;
     let chain_id = node.chain_id()?;
-    if srs.origin.is_insecure() && !is_test_chain(chain_id) {
-        return Err(Error::InsecureSrsOnChain { chain_id });
-    }
+    refuse_insecure_on(srs, chain_id)?;
     let v = create_verifier(settings, srs, vk, false)?;
     let code = deployed_code(node, chain_id, verifier)?;
     let Some(default_key) = default_key(&v.compiled, &code) else {

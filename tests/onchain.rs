@@ -66,10 +66,7 @@ fn cli_deploy_and_verify_onchain() {
         args.extend_from_slice(extra);
         zkinfer(&args)
     };
-    let out = deploy(&["--json"]);
-    assert_eq!(out.status.code(), Some(2), "{out:?}");
-    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let msg = err["error"].as_str().unwrap();
+    let msg = refused_with(&deploy(&["--json"]));
     assert!(
         msg.contains("development SRS") && msg.contains("--allow-insecure-srs"),
         "{msg}"
@@ -204,9 +201,7 @@ fn insecure_srs_is_refused_on_mainnet_even_when_allowed() {
         "--allow-insecure-srs",
         "--json",
     ]);
-    assert_eq!(out.status.code(), Some(2), "{out:?}");
-    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let msg = err["error"].as_str().unwrap();
+    let msg = refused_with(&out);
     assert!(
         msg.contains("development SRS") && msg.contains("chain 1 is not a local node"),
         "{msg}"
@@ -319,6 +314,13 @@ fn zkinfer_env(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
         cmd.env(k, v);
     }
     cmd.output().unwrap()
+}
+
+/// The error message of a command refused with `--json` (exit 2).
+fn refused_with(out: &std::process::Output) -> String {
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    err["error"].as_str().unwrap().to_string()
 }
 
 fn json_of(out: &std::process::Output) -> Value {
