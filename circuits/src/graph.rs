@@ -3,7 +3,7 @@
 
 use crate::chip::{ChipShape, Layout, ACT_BOUND, LIMB_BITS, RANGE_BITS, WIDE_BOUND_BITS};
 use crate::error::{CircuitError, Result};
-use crate::ops::{check_range, Op, Rescale};
+use crate::ops::{check_range, Cand, Op, Rescale};
 use crate::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
@@ -125,6 +125,27 @@ impl Graph {
     pub fn producer(&self, id: TensorId) -> Option<&Node> {
         id.checked_sub(self.inputs.len())
             .and_then(|n| self.nodes.get(n))
+    }
+
+    /// The value element `index` of tensor `id` holds whatever the inputs, where the graph
+    /// fixes it: a constant of a Gather (a pad, a masked softmax's zeros), moved by Gather or
+    /// Reshape and rescaled by Rescale. `None` where it is computed (or the index is out of
+    /// bounds).
+    pub fn known_value(&self, id: TensorId, index: usize) -> Option<i128> {
+        let node = self.producer(id)?;
+        match &node.op {
+            Op::Gather(g) => match *g.items.get(index)? {
+                Cand::Const(v) => Some(i128::from(v)),
+                Cand::Elem { input, index } => {
+                    self.known_value(*node.inputs.get(input as usize)?, index as usize)
+                }
+            },
+            Op::Reshape(_) => self.known_value(node.inputs[0], index),
+            Op::Rescale(r) => self
+                .known_value(node.inputs[0], index)
+                .map(|v| crate::ops::round_shift(v, r.shift)),
+            _ => None,
+        }
     }
 
     /// Which nodes an output depends on: the others are evaluated (for reports) but not laid

@@ -21,6 +21,7 @@
 
 pub mod chip;
 mod circuit;
+mod compact;
 mod error;
 pub mod field;
 mod graph;

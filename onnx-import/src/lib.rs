@@ -10,6 +10,7 @@
 //! println!("{} nodes", graph.nodes.len());
 //! ```
 
+mod align_shift;
 mod error;
 mod float;
 mod fold_affine;

@@ -211,6 +211,9 @@ pub struct Builder<'m> {
     /// Activation scales chosen by an op for intermediate tensors of known range (a
     /// LayerNorm's squares and variance), over the calibrated or default ones.
     pinned: HashMap<TensorId, i32>,
+    /// The softmaxes that left masked elements out, for a check once every node reads what
+    /// it reads ([`crate::ops::Masking::holds`]).
+    pub(crate) maskings: Vec<crate::ops::Masking>,
 }
 
 impl<'m> Builder<'m> {
@@ -235,6 +238,7 @@ impl<'m> Builder<'m> {
             origin: HashMap::new(),
             calibration: calibration.to_vec(),
             pinned: HashMap::new(),
+            maskings: Vec::new(),
         };
         let model = b.model;
         let sources = model.input_outlets().map_err(|e| ImportError::Malformed {
@@ -269,6 +273,12 @@ impl<'m> Builder<'m> {
             let t = b.at_act_scale(t, &name);
             b.graph.outputs.push(t);
         }
+        // The bounds a mask was judged by assumed the rescales computing the scores check
+        // their own outputs; a later reader that bounds one (so that it leaves its check to
+        // it) may loosen them.
+        for m in &b.maskings {
+            m.holds(&b.graph)?;
+        }
         // Each node's value, by the latest tensor computing it (a rescaled copy over the raw
         // accumulator): what consumers read.
         let mut latest: HashMap<String, TensorId> = HashMap::new();
@@ -283,6 +293,8 @@ impl<'m> Builder<'m> {
         b.graph.sources = sources;
         crate::fold_affine::fold_affine(&mut b.graph);
         b.graph.prune_dead();
+        crate::align_shift::align_rescale_shifts(&mut b.graph);
+        b.graph.compact_dead_elements();
         Ok(b.graph)
     }
 

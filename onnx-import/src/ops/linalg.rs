@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::einsum::EinSum;
 use zkinfer_circuits::ops::{AffineRow, Bilinear, Linear, Op};
+use zkinfer_circuits::TensorId;
 
 pub(crate) fn register(reg: &mut Registry) {
     reg.op::<EinSum>("EinSum", &["MatMul"], einsum);
@@ -107,6 +108,17 @@ fn einsum(b: &mut Builder, node: &TypedNode, op: &EinSum) -> Result<()> {
             (&ins[1], &ys),
             (&out_axes, &out_shape),
         )?;
+        // A term with an operand the graph fixes at 0 (a masked softmax's output) is left
+        // out.
+        let zero = |t: TensorId, i: u32| b.graph.known_value(t, i as usize) == Some(0);
+        let rows = rows
+            .into_iter()
+            .map(|r| {
+                r.into_iter()
+                    .filter(|(i, j)| !zero(x, *i) && !zero(y, *j))
+                    .collect()
+            })
+            .collect();
         let scale = b.graph.scale(x) + b.graph.scale(y);
         return b.emit(
             node,

@@ -7,6 +7,8 @@ pub(crate) mod conv;
 mod elementwise;
 mod linalg;
 mod logic;
+mod masked;
+pub(crate) use masked::Masking;
 mod movement;
 mod nonlinear;
 mod norm;

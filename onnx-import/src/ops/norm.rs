@@ -3,6 +3,7 @@
 //! LayerNormalization) as `y = x · rsqrt(mean(x²) + ε)`. The exp, recip and rsqrt tables are
 //! sized to the calibrated ranges of their inputs.
 
+use super::masked::{live_elements, with_masked_zeros, Live};
 use super::nonlinear::{bounded, tabulate, Bounds};
 use super::reduce::reduce_map;
 use super::{unsupported, Registry};
@@ -28,11 +29,29 @@ fn softmax(b: &mut Builder, node: &TypedNode, op: &Softmax) -> Result<()> {
     let x = b.at_act_scale(x, name);
     let (shape, scale) = (b.graph.shape(x).to_vec(), b.graph.scale(x));
     let (red, of, groups) = reduce_map(&shape, &op.axes);
-    let n = of.len() as u32;
     let group = groups.iter().map(Vec::len).max().unwrap_or(1);
-    let windows = groups
+    let exp_name = format!("{name}.exp");
+    // exp ∈ [0, 1] and their sum ≤ group: as fine as the sum's range check allows, never
+    // coarser than the default (a −1e4 mask elsewhere makes that 2^8).
+    let fine =
+        (zkinfer_circuits::chip::RANGE_BITS as i32 - 2 - (group as f64).log2().ceil() as i32)
+            .min(b.settings.target.max_act_scale());
+    let exp_scale = b.scale_of(&exp_name).max(fine);
+    // The elements a mask zeroes are left out: the softmax runs over the others.
+    let Live {
+        live,
+        at,
+        groups: live_groups,
+        of: live_of,
+    } = live_elements(b, name, x, (&groups, &of), exp_scale);
+    let live_shape = if live.len() == of.len() {
+        shape.clone()
+    } else {
+        vec![live.len()]
+    };
+    let windows = live_groups
         .iter()
-        .map(|g| g.iter().map(|i| Cand::of(*i)).collect())
+        .map(|g| g.iter().map(|k| Cand::of(live[*k as usize])).collect())
         .collect();
     let m = b.push(
         &format!("{name}.max"),
@@ -47,25 +66,18 @@ fn softmax(b: &mut Builder, node: &TypedNode, op: &Softmax) -> Result<()> {
     let sub = Add {
         lhs_mul: 1,
         rhs_mul: -1,
-        lhs: (0..n).collect(),
-        rhs: of.clone(),
+        lhs: live.clone(),
+        rhs: live_of.clone(),
     };
     let d = b.push(
         &format!("{name}.shifted"),
         Op::Add(sub),
         vec![x, m],
-        shape.clone(),
+        live_shape.clone(),
         scale,
     );
     // The shifted logits are at most 0 (the max is subtracted exactly), and below the floor
     // where exp rounds to 0 they may be clamped to it.
-    let exp_name = format!("{name}.exp");
-    // exp ∈ [0, 1] and their sum ≤ group: as fine as the sum's range check allows, never
-    // coarser than the default (a −1e4 mask elsewhere makes that 2^8).
-    let fine =
-        (zkinfer_circuits::chip::RANGE_BITS as i32 - 2 - (group as f64).log2().ceil() as i32)
-            .min(b.settings.target.max_act_scale());
-    let exp_scale = b.scale_of(&exp_name).max(fine);
     let (d, floor) = floor_exp_input(b, &exp_name, d, exp_scale)?;
     let bounds = Bounds {
         clip: Some((floor, 0.0)),
@@ -73,11 +85,11 @@ fn softmax(b: &mut Builder, node: &TypedNode, op: &Softmax) -> Result<()> {
         ..Bounds::default()
     };
     let e = tabulate(b, &exp_name, d, "exp", f64::exp, bounds)?;
-    let rows = groups
+    let rows = live_groups
         .iter()
         .map(|g| AffineRow {
             bias: 0,
-            terms: g.iter().map(|i| (*i, 1)).collect(),
+            terms: g.iter().map(|k| (*k, 1)).collect(),
         })
         .collect();
     let es = b.graph.scale(e);
@@ -105,16 +117,22 @@ fn softmax(b: &mut Builder, node: &TypedNode, op: &Softmax) -> Result<()> {
         },
     )?;
     let rs = b.graph.scale(r);
-    let y = b.push(
-        name,
-        Op::Mul(Mul {
-            lhs: (0..n).collect(),
-            rhs: of,
-        }),
-        vec![e, r],
-        shape,
-        es + rs,
-    );
+    let product = Op::Mul(Mul {
+        lhs: (0..live.len() as u32).collect(),
+        rhs: live_of,
+    });
+    let y = if live.len() == of.len() {
+        b.push(name, product, vec![e, r], shape, es + rs)
+    } else {
+        let y = b.push(
+            &format!("{name}.live"),
+            product,
+            vec![e, r],
+            live_shape,
+            es + rs,
+        );
+        with_masked_zeros(b, name, y, &at, shape)
+    };
     b.bind(node, y);
     Ok(())
 }
