@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use std::sync::Arc;
-use zkinfer_circuits::chip::{ACT_BOUND, FN_LANES, LANE_A, LANE_B, RANGE_BITS};
+use zkinfer_circuits::chip::{lookup_slot, ACT_BOUND, LANE_A, LANE_B, RANGE_BITS};
 use zkinfer_circuits::ops::{Add, AffineRow, Cand, Gather, Linear, Max, Mul, Op, Relu, Rescale};
 use zkinfer_circuits::testing::{
     assert_rejected, cell_row, check_honest, failures, failures_claiming, failures_with, gate_at,
@@ -440,19 +440,38 @@ fn lookup_tampered_output_or_input_fails_the_function_lookup() {
         Op::Lookup(Lookup {
             table: square_table(),
         }),
-        &[vec![2]],
-        vec![2],
+        &[vec![6]],
+        vec![6],
     );
-    // Two public rows; rows 0, 1 inputs; rows 2, 3 the lookups (x, y in FN_LANES, y copied
-    // to its public row). The lookup reads x's cell and the next.
-    let public = 2;
-    let [x, y] = FN_LANES;
-    let fs = failures(&circuit(&g, &[vec![3, -2]]).with_tamper(&[t(y, 2, 1)]));
-    assert_rejected(&fs, &[lookup_at(public, x, 2)], &[cell_row(public, y, 2)]);
-    // A consistent pair (x, y) = (4, 16) in place of (3, 9): the table accepts it, the copy of
-    // the input (and of the output) does not.
-    let fs = failures(&circuit(&g, &[vec![3, -2]]).with_tamper(&[t(x, 2, 1), t(y, 2, 7)]));
-    assert_rejected(&fs, &[], &[cell_row(public, x, 2), cell_row(public, y, 2)]);
+    let xs = vec![3, -2, 4, 0, -1, 1];
+    let c = circuit(&g, std::slice::from_ref(&xs));
+    check_honest(&c).unwrap();
+    // Six public rows; rows 0–5 the inputs; from row 6 the lookups packed (x, y) two, three
+    // and one to a row, every slot used once: lanes 2–3 and 0–1 of row 6; 0–1, 2–3 and 4–z
+    // of row 7; 0–1 of row 8. Each lookup reads x's cell and the next (y, copied to its
+    // public row).
+    let public = 6;
+    let slots: Vec<(usize, usize)> = (0..6).map(lookup_slot).collect();
+    assert_eq!(slots, [(0, 2), (0, 0), (1, 0), (1, 2), (1, 4), (2, 0)]);
+    for (i, (r, x)) in slots.into_iter().enumerate() {
+        let (row, y) = (public + r, x + 1);
+        let fs = failures(&circuit(&g, std::slice::from_ref(&xs)).with_tamper(&[t(y, row, 1)]));
+        assert_rejected(
+            &fs,
+            &[lookup_at(public, x, row)],
+            &[cell_row(public, y, row)],
+        );
+        // x moved by one towards 0 with y its square: the table accepts it, the copy of the
+        // input (and of the output) does not.
+        let (v, d) = (xs[i], if xs[i] > 0 { -1 } else { 1 });
+        let moved = [t(x, row, d), t(y, row, 2 * v * d + 1)];
+        let fs = failures(&circuit(&g, std::slice::from_ref(&xs)).with_tamper(&moved));
+        assert_rejected(
+            &fs,
+            &[],
+            &[cell_row(public, x, row), cell_row(public, y, row)],
+        );
+    }
 }
 
 #[test]

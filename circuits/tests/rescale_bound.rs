@@ -7,7 +7,7 @@
 use halo2_axiom::halo2curves::bn256::Fr;
 use halo2_axiom::halo2curves::ff::Field;
 use std::sync::Arc;
-use zkinfer_circuits::chip::{Layout, FN_LANES, LANE_A, LANE_B, RANGE_BITS};
+use zkinfer_circuits::chip::{lookup_slot, Layout, LANE_A, LANE_B, RANGE_BITS};
 use zkinfer_circuits::ops::{
     AffineRow, Cand, FnTable, Interp, Linear, Lookup, Max, Op, Relu, Rescale, TRUSTED_BITS,
 };
@@ -198,15 +198,17 @@ fn the_remainder_forgery_fails_the_lookup_that_bounds_the_output() {
     let c = rescaled_into(Some(lookup()));
     let public = c.instances().len();
     let i = 1;
-    let row = c.node_rows()[1].start + i;
+    // Element i's lookup: its input's lane in the packed lookups' rows.
+    let (r, lane) = lookup_slot(i);
+    let row = c.node_rows()[1].start + r;
     let mut tampers = forge_rescale(&c, i);
-    tampers.push(add(FN_LANES[0], row, wrap()));
+    tampers.push(add(lane, row, wrap()));
     let fs = failures_with(
         &c.clone().with_tamper(&tampers),
         c.min_k().unwrap(),
         c.instances(),
     );
-    assert_eq!(fs, vec![lookup_at(public, FN_LANES[0], row)]);
+    assert_eq!(fs, vec![lookup_at(public, lane, row)]);
 }
 
 #[test]

@@ -22,7 +22,9 @@
 //!   `[0, 2^RANGE_BITS)`. With a function tag `t = ftag ≠ 0` on lane 2 of a function row it
 //!   is `(t, t·x, t·y)` (x in lane 2, y in lane 3); a second output `y2` sits in lane 1 and
 //!   is looked up as `(t + 1, (t + 1)·y2, (t + 1)·x)` in the second output's table. A
-//!   function row holds no limbs.
+//!   function row holds no limbs. A Lookup op's elements pack up to three `(x, y)` pairs to
+//!   a row with `q = 0` (tags on the `x` cells: [`lookup_slot`]), since a lookup reads only
+//!   its cell and the next.
 //!
 //! Every column costs the EVM verifier a commitment, so the layout keeps them few: one advice
 //! column, one lookup, one permutation column, six fixed columns and the three table columns
@@ -192,6 +194,24 @@ pub const LANE_B: usize = LIMBS + 1;
 pub const FN_LANES: [usize; 2] = [LIMBS - 1, LANE_A];
 /// Lane of a function row's second output, just before its input: looked up as `(y2, x)`.
 pub const SECOND_LANE: usize = LIMBS - 2;
+
+/// Where element `i` of a run of packed lookups ([`Ctx::lookups`]) sits: its layout row,
+/// counted from the run's first, and the lane of its input `x` (its output `y` is the next
+/// cell, which the lookup reads with it). The first row holds two (lanes [`FN_LANES`], then 0
+/// and 1: its `z` may be the previous gadget's result), every later row three (lanes 0–1,
+/// 2–3, and 4 with `z`).
+pub fn lookup_slot(i: usize) -> (usize, usize) {
+    match i {
+        0 => (0, FN_LANES[0]),
+        1 => (0, 0),
+        _ => (1 + (i - 2) / 3, 2 * ((i - 2) % 3)),
+    }
+}
+
+/// Layout rows `n` packed lookups take ([`lookup_slot`]).
+pub fn lookup_rows(n: usize) -> usize {
+    n.checked_sub(1).map_or(0, |last| lookup_slot(last).0 + 1)
+}
 
 /// Accumulators of a wide block: the outputs one shared-input dot product computes at once.
 pub const WIDE_OUT: usize = 16;

@@ -7,7 +7,7 @@
 //! with equal contents are shared across layers. An input outside the table is an error,
 //! never an extrapolation.
 
-use super::{per_element, Elements, OpImpl};
+use super::{Elements, OpImpl};
 use crate::chip::{Ctx, Wire};
 use crate::error::{CircuitError, Result};
 use crate::tensor::Tensor;
@@ -53,9 +53,10 @@ pub struct Lookup {
 }
 
 impl Lookup {
-    /// Layout rows one element takes (`Ctx::lookup`): one function row.
-    pub fn rows_per_element(&self) -> usize {
-        1
+    /// Layout rows `elements` elements take: lookups packed up to three to a row
+    /// ([`Ctx::lookups`](crate::chip::Ctx::lookups)).
+    pub fn rows(&self, elements: usize) -> usize {
+        crate::chip::lookup_rows(elements)
     }
 
     /// The lookup pins every input to an entry of the table, `x ∈ [in_min, in_max]`: below
@@ -102,7 +103,8 @@ impl OpImpl for Lookup {
     }
 
     fn assign(&self, ctx: &mut Ctx, inputs: &[&[Wire]], out: &Tensor) -> Vec<Wire> {
-        per_element(ctx, inputs, out, |ctx, x, y| ctx.lookup(x, y, &self.table))
+        let xs: Vec<&Wire> = inputs[0].iter().collect();
+        ctx.lookups(&xs, &out.data, &self.table)
     }
 }
 
@@ -125,7 +127,8 @@ mod tests {
         let op = Lookup { table };
         let graph = one_node(Op::Lookup(op.clone()), 3, 0, None);
         let c = ModelCircuit::new(graph, &[vec![-2, 0, 2]], Visibility::default()).unwrap();
-        assert_eq!(c.node_rows()[0].len(), 3 * op.rows_per_element());
+        assert_eq!(c.node_rows()[0].len(), op.rows(3));
+        assert_eq!((op.rows(2), op.rows(5), op.rows(6)), (1, 2, 3));
         let two = FnTable {
             second: vec![0; 5],
             ..op.table

@@ -9,7 +9,7 @@
 //! A table rescales the input to the finest scale at which that range fits the target's table
 //! bits ([`crate::Target::table_bits`]), then as coarse as keeps adjacent outputs within the
 //! target's output step, and tabulates `round(f(x)·2^act_scale)` at every grid point:
-//! [`Lookup::rows_per_element`] rows per element behind the rescale ([`Rescale::rows`]),
+//! [`Lookup::rows`] rows (a third of a row per element) behind the rescale ([`Rescale::rows`]),
 //! plus a table row per entry. Segments ([`Interp`], fitted in [`super::segments`])
 //! decompose the input itself: [`Interp::rows_per_element`] rows per element and a table row
 //! per segment and output. [`Nonlinear`] picks the form; `Auto` compares the circuit rows
@@ -359,7 +359,7 @@ fn within_output_range(
 /// `elements` inputs when the settings ask for them, or (in `Auto`) when they cost fewer
 /// circuit rows than `table`, the lookup behind its rescale to the table's grid (none when
 /// the input is on it already). Each costs its table rows ([`FnTable::rows`]) plus its
-/// layout rows per element ([`Interp::rows_per_element`]; [`Lookup::rows_per_element`] and
+/// layout rows ([`Interp::rows_per_element`] per element; [`Lookup::rows`] and
 /// [`Rescale::rows`]) in circuit rows ([`circuit_rows`]). The segments' error is within a
 /// quarter of the target's output step.
 fn interpolation(
@@ -390,9 +390,9 @@ fn interpolation(
     }
     // The lookup bounds the rescale's output, which then needs no range check of its own.
     let rescale_rows = |r: &Rescale| r.rows(Some(lookup.input_bits()));
-    let table_per = lookup.rows_per_element() + rescale.map_or(0, rescale_rows);
-    let cost = |table: &FnTable, per: usize| table.rows() + circuit_rows(per * elements);
-    (cost(&op.table, op.rows_per_element()) < cost(&lookup.table, table_per)).then_some(op)
+    let table_rows = lookup.rows(elements) + rescale.map_or(0, rescale_rows) * elements;
+    let segments = op.table.rows() + circuit_rows(op.rows_per_element() * elements);
+    (segments < lookup.table.rows() + circuit_rows(table_rows)).then_some(op)
 }
 
 fn square(b: &mut Builder, node: &TypedNode, _: &ElementWiseOp) -> Result<()> {

@@ -3,19 +3,32 @@
 //! [`SECOND_LANE`]) of the one lookup argument.
 
 use super::{Ctx, Wire};
-use crate::chip::{Coef, FN_LANES, LANE_A, LANE_B, LIMBS, LIMB_BITS, RANGE_BITS, SECOND_LANE};
+use crate::chip::{
+    lookup_rows, lookup_slot, Coef, FN_LANES, LANE_A, LANE_B, LIMBS, LIMB_BITS, RANGE_BITS,
+    SECOND_LANE,
+};
 
 impl Ctx<'_, '_> {
-    /// `y = f(x)` by a lookup of `(tag, x, y)` in the function tables; `table` must be one
-    /// of the tables this context was built with.
-    pub fn lookup(&mut self, x: &Wire, y: i128, table: &crate::ops::FnTable) -> Wire {
+    /// `y_i = f(x_i)` for each element, by lookups of `(tag, x_i, y_i)` packed up to three to
+    /// a row ([`lookup_slot`]): a lookup reads only its cell and the next, and no gate is on
+    /// in these rows. A function row's constraints for each, in a third of the cells. `table` must be one of the tables this context was built with.
+    pub fn lookups(&mut self, xs: &[&Wire], ys: &[i128], table: &crate::ops::FnTable) -> Vec<Wire> {
         let tag = self.tag(table);
-        let row = self.row;
-        self.lane(FN_LANES[0], row, x.value, Some(x));
-        let w = self.lane(FN_LANES[1], row, y, None);
-        self.fixed_at(self.cfg.ftag, self.at(row, FN_LANES[0]), tag);
-        self.row += 1;
-        w
+        let start = self.row;
+        let wires = xs
+            .iter()
+            .zip(ys)
+            .enumerate()
+            .map(|(i, (x, y))| {
+                let (r, lane) = lookup_slot(i);
+                let row = start + r;
+                self.lane(lane, row, x.value, Some(x));
+                self.fixed_at(self.cfg.ftag, self.at(row, lane), tag);
+                self.lane(lane + 1, row, *y, None)
+            })
+            .collect();
+        self.row = start + lookup_rows(xs.len());
+        wires
     }
 
     /// The tag of a registered function table (its second output's is the next one).
