@@ -1,6 +1,6 @@
 //! Which nodes the wide layout lays out inside the node that reads them: a rescale inside
-//! the max pooling or ReLU that reads it (the rescale-max unit, [`FusedUnit`]), a max
-//! pooling inside the requantization that reads it. A layout choice, not an op; the graph,
+//! the max pooling or ReLU that reads it (the rescale-max unit, [`FusedUnit`]) or the
+//! lookup that reads it, a max pooling inside the requantization that reads it. A layout choice, not an op; the graph,
 //! its semantics and every value stay those of the two nodes.
 //!
 //! A rescale is fused into its reader when
@@ -17,6 +17,11 @@
 //!
 //! The fused rescale then takes no rows of its own; its reader's rows are the units.
 //!
+//! A rescale by a multiple of the limb width that a lookup bounds, read by that lookup alone
+//! (as its only input) and no graph output, is laid out with it: each element's range row
+//! holds the lookup's output in its free `z` cell (`Ctx::rescale_lookups`: GELU's table
+//! input and table, one row per element instead of a row and a third).
+//!
 //! Likewise a max over windows of four elements (no constants), read by exactly one live
 //! node, a requantization, as its only input, and no graph output, is laid out inside that
 //! requantization ([`RequantUnit`](crate::chip::RequantUnit), the form `onnx-import` gives a
@@ -24,7 +29,7 @@
 //! requantization's.
 
 use super::{Cand, Op, Rescale};
-use crate::chip::{Ctx, FusedUnit, Wire, FUSED_SHIFT};
+use crate::chip::{Ctx, FusedUnit, Wire, FUSED_SHIFT, LIMB_BITS};
 use crate::graph::Graph;
 use crate::tensor::Tensor;
 
@@ -33,7 +38,7 @@ use crate::tensor::Tensor;
 pub enum Fusion {
     /// A rescale or max laid out by the node that reads it.
     Inner,
-    /// A max, ReLU or requantization laying out the node `node` (an index into the graph's
+    /// A max, ReLU, lookup or requantization laying out the node `node` (an index into the graph's
     /// nodes) with it.
     Outer {
         /// The fused node.
@@ -75,13 +80,11 @@ pub fn plan(graph: &Graph, live: &[bool], checked: &[Option<u32>]) -> Vec<Option
         let Op::Rescale(Rescale { shift }) = node.op else {
             continue;
         };
-        let fusable = live[n]
-            && shift == FUSED_SHIFT
-            && Rescale::trusts_later(checked[n])
-            && !graph.outputs.contains(&(n_in + n));
+        let fusable =
+            live[n] && Rescale::trusts_later(checked[n]) && !graph.outputs.contains(&(n_in + n));
         if let (true, [m]) = (fusable, readers[n].as_slice()) {
             let reader = &graph.nodes[*m];
-            if reader.inputs == [n_in + n] && reads_fusably(&reader.op) {
+            if reader.inputs == [n_in + n] && reads_fusably(&reader.op, shift) {
                 plan[n] = Some(Fusion::Inner);
                 plan[*m] = Some(Fusion::Outer { node: n });
             }
@@ -90,10 +93,13 @@ pub fn plan(graph: &Graph, live: &[bool], checked: &[Option<u32>]) -> Vec<Option
     plan
 }
 
-/// Whether `op` can lay out the rescale it reads: a ReLU, or a max whose every window is
-/// the constant 0 and [`FUSED_SHAPES`](crate::chip::FUSED_SHAPES) elements.
-fn reads_fusably(op: &Op) -> bool {
+/// Whether `op` can lay out the rescale by `2^shift` it reads: a ReLU, or a max whose every
+/// window is the constant 0 and [`FUSED_SHAPES`](crate::chip::FUSED_SHAPES) elements, by
+/// `2^`[`FUSED_SHIFT`]; a lookup, by a multiple of the limb width (`Ctx::rescale_lookups`).
+fn reads_fusably(op: &Op, shift: u32) -> bool {
     match op {
+        Op::Lookup(_) => shift.is_multiple_of(LIMB_BITS),
+        _ if shift != FUSED_SHIFT => false,
         Op::Relu(_) => FusedUnit::of(1).is_some(),
         Op::Max(m) => {
             !m.min
@@ -164,6 +170,13 @@ pub fn assign(
                 ctx.rescale_max(&xs, &ys, *y)
             })
             .collect(),
-        _ => unreachable!("plan() fuses into maxes, ReLUs and requantizations only"),
+        Op::Lookup(l) => {
+            let Op::Rescale(r) = inner else {
+                unreachable!("plan() fuses lookups with rescales only")
+            };
+            let xs: Vec<&Wire> = x.iter().collect();
+            ctx.rescale_lookups(&xs, r.shift, (&inner_values.data, &out.data), &l.table)
+        }
+        _ => unreachable!("plan() fuses into maxes, ReLUs, lookups and requantizations only"),
     }
 }

@@ -31,6 +31,47 @@ impl Ctx<'_, '_> {
         wires
     }
 
+    /// `f_i = f(y_i)` for `y_i = round(x_i / 2^shift)` (`shift` a multiple of the limb width),
+    /// each element in one row: the rescale's range row (the remainder's limbs, `x_i` in lane
+    /// A, `y_i` in lane B; no range check of `y_i`, which the lookup bounds) with `f_i` in its
+    /// `z`, looked up with `y_i` as `(t, t·y_i, t·f_i)`. The first element's `z` may be the
+    /// previous gadget's: its lookup takes a row of its own after the others
+    /// ([`Ctx::lookups`]). The same constraints as the rescale's rows and the lookup's, in
+    /// fewer cells. Returns the `f_i` cells.
+    pub fn rescale_lookups(
+        &mut self,
+        xs: &[&Wire],
+        shift: u32,
+        (ys, fs): (&[i128], &[i128]),
+        table: &crate::ops::FnTable,
+    ) -> Vec<Wire> {
+        debug_assert!(shift.is_multiple_of(LIMB_BITS) && shift <= RANGE_BITS);
+        let tag = self.tag(table);
+        let (d, half) = (1i128 << shift, 1i128 << (shift - 1));
+        let mut first = None;
+        let mut out = Vec::with_capacity(xs.len());
+        for (i, ((x, y), f)) in xs.iter().zip(ys).zip(fs).enumerate() {
+            let row = self.row;
+            // r = x + half − d·y
+            let w = self.range_row(
+                x.value + half - y * d,
+                shift,
+                &[(LANE_A, x.value, Some(x), 1), (LANE_B, *y, None, -d)],
+                half,
+            );
+            if i == 0 {
+                first = Some(w[1]);
+                continue;
+            }
+            self.fixed_at(self.cfg.ftag, self.at(row, LANE_B), tag);
+            out.push(self.lane(LANE_B + 1, row, *f, None));
+        }
+        if let Some(y0) = first {
+            out.insert(0, self.lookups(&[&y0], &fs[..1], table)[0]);
+        }
+        out
+    }
+
     /// The tag of a registered function table (its second output's is the next one).
     pub(super) fn tag(&self, table: &crate::ops::FnTable) -> i128 {
         let i = self
