@@ -177,3 +177,75 @@ fn element_bounds(graph: &Graph, t: TensorId, bounds: &[f64]) -> Vec<(f64, f64)>
         _ => vec![(-whole, whole); n],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{masked, Masking};
+    use zkinfer_circuits::ops::{AffineRow, Linear, Op, Rescale};
+    use zkinfer_circuits::{Graph, GraphInput, Node};
+
+    /// Scores `x` (2 elements, scale 16, range-checked: below 128 in magnitude) plus a mask
+    /// of `-mask` on the second, rescaled to scale 8: one softmax group.
+    fn graph(mask: i64) -> Graph {
+        let node = |name: &str, op, input, scale| Node {
+            name: name.into(),
+            op,
+            inputs: vec![input],
+            shape: vec![2],
+            scale,
+            affine: None,
+        };
+        let add = Op::Linear(Linear {
+            rows: vec![
+                AffineRow {
+                    bias: 0,
+                    terms: vec![(0, 1)],
+                },
+                AffineRow {
+                    bias: -mask << 16,
+                    terms: vec![(1, 1)],
+                },
+            ],
+        });
+        Graph {
+            inputs: vec![GraphInput {
+                name: "x".into(),
+                shape: vec![2],
+                scale: 16,
+                affine: None,
+            }],
+            nodes: vec![
+                node("masked", add, 0, 16),
+                node("rescale", Op::Rescale(Rescale { shift: 8 }), 1, 8),
+            ],
+            outputs: vec![2],
+            sources: vec![],
+            layout: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_mask_the_inputs_cannot_outweigh_masks_and_one_they_can_does_not() {
+        let groups = [vec![0, 1]];
+        // Scores below 128 against a mask of 10,000: masked; of 100: not.
+        assert_eq!(masked(&graph(10_000), 2, &groups, 16), [false, true]);
+        assert_eq!(masked(&graph(100), 2, &groups, 16), [false, false]);
+    }
+
+    #[test]
+    fn a_masking_the_whole_graph_no_longer_shows_is_an_error_naming_the_softmax() {
+        let m = Masking {
+            node: "attn.softmax".into(),
+            x: 2,
+            groups: vec![vec![0, 1]],
+            exp_scale: 16,
+            dead: vec![false, true],
+        };
+        assert!(m.holds(&graph(10_000)).is_ok());
+        let err = m.holds(&graph(100)).unwrap_err().to_string();
+        assert!(
+            err.contains("attn.softmax") && err.contains("element 1"),
+            "{err}"
+        );
+    }
+}
