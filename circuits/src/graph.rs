@@ -309,8 +309,8 @@ impl Graph {
         }
     }
 
-    /// Checks that every node only reads earlier tensors, that its op's parameters are
-    /// valid ([`Op::check`]), that every Where condition is proven boolean, and that outputs
+    /// Checks that every node only reads earlier tensors, as many as its op reads
+    /// ([`Op::input_count`]), that its op's parameters are valid ([`Op::check`]), that every Where condition is proven boolean, and that outputs
     /// exist.
     pub fn validate(&self) -> Result<()> {
         for (n, node) in self.nodes.iter().enumerate() {
@@ -319,6 +319,19 @@ impl Graph {
                 return Err(CircuitError::MalformedGraph {
                     node: node.name.clone(),
                     reason: format!("reads tensor {bad} before it is defined"),
+                });
+            }
+            let count = node.op.input_count();
+            let where_without_condition = matches!(node.op, Op::Where(_)) && node.inputs.is_empty();
+            if count.is_some_and(|c| c != node.inputs.len()) || where_without_condition {
+                return Err(CircuitError::MalformedGraph {
+                    node: node.name.clone(),
+                    reason: format!(
+                        "{} reads {} inputs, not {}",
+                        node.op.name(),
+                        node.inputs.len(),
+                        count.map_or("a condition and its operands".into(), |c| c.to_string())
+                    ),
                 });
             }
             node.op.check(&node.name)?;

@@ -11,7 +11,7 @@
 use halo2_axiom::halo2curves::bn256::Fr;
 use std::sync::Arc;
 use zkinfer_circuits::chip::{ChipConfig, Coef, LANE_A, RANGE_BITS};
-use zkinfer_circuits::ops::{AffineRow, ArgMax, Bilinear, Linear, Op, Requant};
+use zkinfer_circuits::ops::{AffineRow, ArgMax, Bilinear, Linear, Op, Requant, Rescale};
 use zkinfer_circuits::testing::capture::Capture;
 use zkinfer_circuits::testing::{
     assert_rejected, cell_row, check_no_free_cells, failures, failures_claiming, failures_with,
@@ -489,6 +489,27 @@ fn oracle_overflow_and_bad_parameters_are_errors_before_any_layout() {
             reason: format!("rescale shift 32 outside 1..={RANGE_BITS}"),
         }
     );
+}
+
+#[test]
+fn a_graph_reading_the_wrong_number_of_inputs_is_refused_not_a_panic() {
+    // A hand-edited graph file: a product of one tensor, a rescale of two.
+    let product = Op::Bilinear(Bilinear {
+        rows: vec![vec![(0, 0)]],
+    });
+    for (op, inputs) in [
+        (product, vec![0]),
+        (Op::Rescale(Rescale { shift: 8 }), vec![0, 0]),
+    ] {
+        let mut g = (*graph(op, &[vec![1]], vec![1])).clone();
+        g.nodes[0].inputs = inputs;
+        let err = g.validate().unwrap_err();
+        assert!(
+            matches!(&err, CircuitError::MalformedGraph { reason, .. } if reason.contains("inputs")),
+            "{err}"
+        );
+        assert!(ModelCircuit::new(Arc::new(g), &[vec![3]], Visibility::default()).is_err());
+    }
 }
 
 #[test]

@@ -234,6 +234,16 @@ impl Op {
         }
     }
 
+    /// How many inputs the op reads, where that is fixed (its `eval` and `bound` index
+    /// them); `None` where its candidates name their inputs (Compare, Where, Max, Gather).
+    pub fn input_count(&self) -> Option<usize> {
+        match self {
+            Op::Add(_) | Op::Mul(_) | Op::Bilinear(_) => Some(2),
+            Op::Compare(_) | Op::Where(_) | Op::Max(_) | Op::Gather(_) => None,
+            _ => Some(1),
+        }
+    }
+
     /// Short name, for errors and reports.
     pub fn name(&self) -> &'static str {
         match self {
