@@ -128,7 +128,7 @@ impl Graph {
     /// removed; a graph that does not validate is left as it is.
     pub fn compact_dead_elements(&mut self) -> usize {
         self.prune_dead();
-        if self.validate().is_err() || !self.indices_in_bounds() {
+        if self.validate().is_err() {
             return 0;
         }
         let before = self.clone();
@@ -201,36 +201,6 @@ impl Graph {
         }
         self.sources.retain(|(_, t)| renumber[*t].is_none());
         removed
-    }
-
-    /// Whether every row op has one row per output element and reads only input slots and
-    /// elements that exist, and every elementwise op has as many elements as its input: what
-    /// the rewrite indexes by (`validate` does not check indices; `eval` does, per input).
-    fn indices_in_bounds(&self) -> bool {
-        let len = |t: TensorId| self.shape(t).iter().product::<usize>();
-        self.nodes.iter().enumerate().all(|(n, node)| {
-            let out = len(self.inputs.len() + n);
-            let rows = match &node.op {
-                Op::Linear(l) => l.rows.len(),
-                Op::Bilinear(b) => b.rows.len(),
-                Op::Add(a) if a.lhs.len() == a.rhs.len() => a.lhs.len(),
-                Op::Mul(m) if m.lhs.len() == m.rhs.len() => m.lhs.len(),
-                Op::Max(m) => m.windows.len(),
-                Op::Gather(g) => g.items.len(),
-                Op::Add(_) | Op::Mul(_) => return false,
-                _ => {
-                    return reads(&node.op) != Reads::Elementwise
-                        || node.inputs.first().is_some_and(|t| len(*t) == out)
-                }
-            };
-            let mut ok = rows == out;
-            for o in 0..rows.min(out) {
-                row_reads(&node.op, o, |slot, i| {
-                    ok &= node.inputs.get(slot).is_some_and(|t| i < len(*t));
-                });
-            }
-            ok
-        })
     }
 
     /// Which tensors could be compacted: a row op's output that is no graph output and is

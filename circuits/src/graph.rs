@@ -310,7 +310,8 @@ impl Graph {
     }
 
     /// Checks that every node only reads earlier tensors, as many as its op reads
-    /// ([`Op::input_count`]), that its op's parameters are valid ([`Op::check`]), that every Where condition is proven boolean, and that outputs
+    /// ([`Op::input_count`]), and only elements that exist, defining one value per element
+    /// of its shape (`Graph::check_indices`), that its op's parameters are valid ([`Op::check`]), that every Where condition is proven boolean, and that outputs
     /// exist.
     pub fn validate(&self) -> Result<()> {
         for (n, node) in self.nodes.iter().enumerate() {
@@ -344,6 +345,7 @@ impl Graph {
                 });
             }
         }
+        self.check_indices()?;
         for input in &self.inputs {
             if let Some(a) = input.affine {
                 match a.bits() {

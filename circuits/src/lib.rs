@@ -26,6 +26,7 @@ mod error;
 pub mod field;
 mod graph;
 mod graph_io;
+mod indices;
 pub mod ops;
 mod tensor;
 #[cfg(feature = "test-support")]

@@ -424,7 +424,8 @@ fn each_comparison_is_evaluated_exactly_on_the_differences_it_proves() {
 fn an_op_defining_more_values_than_its_shape_holds_is_refused() {
     use zkinfer_circuits::ops::{Cand, Max};
     // Two windows for a one-element output (a hand-edited graph file): refused by the
-    // oracle, not laid out with a tensor whose data and shape disagree.
+    // graph's validation (the oracle would too), not laid out with a tensor whose data and
+    // shape disagree.
     let window = vec![Cand::Elem { input: 0, index: 0 }];
     let op = Op::Max(Max {
         min: false,
@@ -509,6 +510,41 @@ fn a_graph_reading_the_wrong_number_of_inputs_is_refused_not_a_panic() {
             "{err}"
         );
         assert!(ModelCircuit::new(Arc::new(g), &[vec![3]], Visibility::default()).is_err());
+    }
+}
+
+#[test]
+fn a_graph_reading_elements_that_do_not_exist_is_refused_before_keygen() {
+    // Hand-edited graph files: a term past its input, a gather from an input it does not
+    // have, a rescale of 2 elements declared as 3, a linear with a row missing. Key
+    // generation lays a blank circuit out without evaluating it, so validation must refuse
+    // them (it used to panic there).
+    use zkinfer_circuits::ops::{Cand, Gather};
+    let linear = |terms: Vec<(u32, i64)>, rows: usize| {
+        Op::Linear(Linear {
+            rows: vec![AffineRow { bias: 0, terms }; rows],
+        })
+    };
+    let cases = [
+        (linear(vec![(0, 1), (2, 1)], 1), vec![1], "element 2"),
+        (
+            Op::Gather(Gather {
+                items: vec![Cand::Elem { input: 1, index: 0 }],
+            }),
+            vec![1],
+            "input 1",
+        ),
+        (Op::Rescale(Rescale { shift: 8 }), vec![3], "2 elements"),
+        (linear(vec![(0, 1)], 1), vec![2], "1 outputs defined"),
+    ];
+    for (op, out, says) in cases {
+        let g = graph(op, &[vec![2]], out);
+        let err = g.validate().unwrap_err();
+        assert!(
+            matches!(&err, CircuitError::MalformedGraph { reason, .. } if reason.contains(says)),
+            "{says}: {err}"
+        );
+        assert!(ModelCircuit::blank(g, Visibility::default()).is_err());
     }
 }
 

@@ -112,3 +112,50 @@ fn a_moved_output_or_quotient_fails_and_the_first_element_keeps_its_copy() {
         &[cell_row(public, LANE_B, start)],
     );
 }
+
+#[test]
+fn the_first_row_leaves_the_previous_result_in_its_z() {
+    // x → a dense map laid out as tall dot products (each output reads its own input), whose
+    // last result is the z cell of the next row: the first row of the fused rescale by 2^16
+    // (two limbs) and lookup, which must leave it alone.
+    let identity = Op::Linear(zkinfer_circuits::ops::Linear {
+        rows: (0..N as u32)
+            .map(|i| zkinfer_circuits::ops::AffineRow {
+                bias: 0,
+                terms: vec![(i, 1)],
+            })
+            .collect(),
+    });
+    let g = |layout| {
+        chain(
+            N,
+            vec![
+                ("dense", identity.clone(), N),
+                ("rescale", Op::Rescale(Rescale { shift: 16 }), N),
+                ("square", Op::Lookup(Lookup { table: square() }), N),
+            ],
+            layout,
+        )
+    };
+    let x = vec![-589_824, -100_000, 0, 32_767, 32_768, 300_000, 589_823];
+    let c = |layout| {
+        ModelCircuit::new(g(layout), std::slice::from_ref(&x), Visibility::default()).unwrap()
+    };
+    let wide = c(Layout::Wide);
+    check_honest(&wide).unwrap();
+    let rows = wide.node_rows();
+    assert!(rows[1].is_empty());
+    assert_eq!(rows[2].len(), N + 1);
+    // The dense map's last result sits in the fused rows' first z, copied into the last
+    // element's range row.
+    let public = wide.instances().len();
+    let first = rows[2].start;
+    let fs = failures(&wide.clone().with_tamper(&[Tamper::shift(LANES, first, 1)]));
+    assert!(!fs.is_empty());
+    assert!(
+        fs.iter().all(|f| *f != lookup_at(public, LANE_B, first)),
+        "{fs:?}"
+    );
+    assert_eq!(wide.instances(), c(Layout::Tall).instances());
+    assert_eq!(wide.values()[3].data, vec![81, 4, 0, 0, 1, 25, 81]);
+}
