@@ -41,17 +41,10 @@ fn squares_then_pick(tail: Vec<Node>) -> Graph {
         node("pick", pick, vec![2], 2),
     ];
     nodes.extend(tail);
+    let outputs = vec![nodes.len()];
     Graph {
-        inputs: vec![GraphInput {
-            name: "x".into(),
-            shape: vec![4],
-            scale: 0,
-            affine: None,
-        }],
-        outputs: vec![nodes.len()],
-        nodes,
         sources: vec![("sq".into(), 1), ("pick".into(), 3)],
-        layout: Default::default(),
+        ..graph_of(nodes, outputs)
     }
 }
 

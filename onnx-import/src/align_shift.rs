@@ -83,50 +83,22 @@ pub(crate) fn align_rescale_shifts(graph: &mut Graph) -> usize {
 #[cfg(test)]
 mod tests {
     use super::align_rescale_shifts;
-    use zkinfer_circuits::ops::{AffineRow, Linear, Op, Rescale};
-    use zkinfer_circuits::{Graph, GraphInput, Node};
+    use crate::test_graph::linear_then_rescale;
+    use zkinfer_circuits::ops::{AffineRow, Op, Rescale};
+    use zkinfer_circuits::Graph;
 
     fn graph(shift: u32, weight: i64) -> Graph {
-        let node = |name: &str, op, input, scale| Node {
-            name: name.into(),
-            op,
-            inputs: vec![input],
-            shape: vec![2],
-            scale,
-            affine: None,
-        };
-        let dense = Op::Linear(Linear {
-            rows: vec![
-                AffineRow {
-                    bias: 3,
-                    terms: vec![(0, weight), (1, -7)],
-                },
-                AffineRow {
-                    bias: -1,
-                    terms: vec![(1, 1 << 20)],
-                },
-            ],
-        });
-        Graph {
-            inputs: vec![GraphInput {
-                name: "x".into(),
-                shape: vec![2],
-                scale: 16,
-                affine: None,
-            }],
-            nodes: vec![
-                node("dense", dense, 0, 32),
-                node(
-                    "rescale",
-                    Op::Rescale(Rescale { shift }),
-                    1,
-                    32 - shift as i32,
-                ),
-            ],
-            outputs: vec![2],
-            sources: vec![],
-            layout: Default::default(),
-        }
+        let rows = vec![
+            AffineRow {
+                bias: 3,
+                terms: vec![(0, weight), (1, -7)],
+            },
+            AffineRow {
+                bias: -1,
+                terms: vec![(1, 1 << 20)],
+            },
+        ];
+        linear_then_rescale(rows, (32, shift))
     }
 
     #[test]

@@ -20,6 +20,8 @@ mod ops;
 mod proto;
 mod qmodel;
 mod quantize;
+#[cfg(test)]
+mod test_graph;
 
 pub use error::{ImportError, Result};
 pub use float::{check_values, FloatModel, Trace};

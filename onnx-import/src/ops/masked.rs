@@ -181,47 +181,24 @@ fn element_bounds(graph: &Graph, t: TensorId, bounds: &[f64]) -> Vec<(f64, f64)>
 #[cfg(test)]
 mod tests {
     use super::{masked, Masking};
-    use zkinfer_circuits::ops::{AffineRow, Linear, Op, Rescale};
-    use zkinfer_circuits::{Graph, GraphInput, Node};
+    use crate::test_graph::linear_then_rescale;
+    use zkinfer_circuits::ops::AffineRow;
+    use zkinfer_circuits::Graph;
 
     /// Scores `x` (2 elements, scale 16, range-checked: below 128 in magnitude) plus a mask
     /// of `-mask` on the second, rescaled to scale 8: one softmax group.
     fn graph(mask: i64) -> Graph {
-        let node = |name: &str, op, input, scale| Node {
-            name: name.into(),
-            op,
-            inputs: vec![input],
-            shape: vec![2],
-            scale,
-            affine: None,
-        };
-        let add = Op::Linear(Linear {
-            rows: vec![
-                AffineRow {
-                    bias: 0,
-                    terms: vec![(0, 1)],
-                },
-                AffineRow {
-                    bias: -mask << 16,
-                    terms: vec![(1, 1)],
-                },
-            ],
-        });
-        Graph {
-            inputs: vec![GraphInput {
-                name: "x".into(),
-                shape: vec![2],
-                scale: 16,
-                affine: None,
-            }],
-            nodes: vec![
-                node("masked", add, 0, 16),
-                node("rescale", Op::Rescale(Rescale { shift: 8 }), 1, 8),
-            ],
-            outputs: vec![2],
-            sources: vec![],
-            layout: Default::default(),
-        }
+        let rows = vec![
+            AffineRow {
+                bias: 0,
+                terms: vec![(0, 1)],
+            },
+            AffineRow {
+                bias: -mask << 16,
+                terms: vec![(1, 1)],
+            },
+        ];
+        linear_then_rescale(rows, (16, 8))
     }
 
     #[test]
