@@ -18,6 +18,7 @@
 //! and it is no output of the graph.
 
 use crate::graph::{Graph, TensorId};
+use crate::indices::row_reads;
 use crate::ops::{Cand, Op, Rescale};
 
 /// How an op reads its inputs' elements.
@@ -38,34 +39,6 @@ fn reads(op: &Op) -> Reads {
         }
         Op::Rescale(_) | Op::Lookup(_) => Reads::Elementwise,
         _ => Reads::Whole,
-    }
-}
-
-/// Calls `f(input slot, element)` for every input element output element `o` of a row op
-/// reads.
-fn row_reads(op: &Op, o: usize, mut f: impl FnMut(usize, usize)) {
-    let mut cand = |c: &Cand| {
-        if let Cand::Elem { input, index } = *c {
-            f(input as usize, index as usize)
-        }
-    };
-    match op {
-        Op::Linear(l) => l.rows[o].terms.iter().for_each(|(i, _)| f(0, *i as usize)),
-        Op::Bilinear(b) => b.rows[o].iter().for_each(|(x, y)| {
-            f(0, *x as usize);
-            f(1, *y as usize);
-        }),
-        Op::Add(a) => {
-            f(0, a.lhs[o] as usize);
-            f(1, a.rhs[o] as usize);
-        }
-        Op::Mul(m) => {
-            f(0, m.lhs[o] as usize);
-            f(1, m.rhs[o] as usize);
-        }
-        Op::Max(m) => m.windows[o].iter().for_each(&mut cand),
-        Op::Gather(g) => cand(&g.items[o]),
-        _ => unreachable!("not a row op"),
     }
 }
 
@@ -276,7 +249,9 @@ impl Graph {
                     // A row op kept whole reads every row.
                     let all = !compactable[n_in + n];
                     for o in (0..out.len()).filter(|o| all || out[*o]) {
-                        row_reads(&node.op, o, |slot, i| live[node.inputs[slot]][i] = true);
+                        for (slot, i) in row_reads(&node.op, o) {
+                            live[node.inputs[slot]][i] = true;
+                        }
                     }
                 }
                 Reads::Elementwise => {

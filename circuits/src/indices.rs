@@ -7,57 +7,59 @@ use crate::error::{CircuitError, Result};
 use crate::graph::{Graph, TensorId};
 use crate::ops::{Cand, Op};
 
-/// What an op reads for its output elements: `(rows, reads)`, its number of output values
-/// and each `(input slot, element)` read. `None` for an elementwise op (one value per input
-/// element, the input's element `o` for output `o`).
-fn reads(op: &Op) -> Option<(usize, Vec<(usize, usize)>)> {
-    let cand = |c: &Cand| match *c {
-        Cand::Elem { input, index } => Some((input as usize, index as usize)),
-        Cand::Const(_) => None,
-    };
-    let pairs = |l: &[u32], r: &[u32]| -> Vec<(usize, usize)> {
-        let left = l.iter().map(|i| (0, *i as usize));
-        left.chain(r.iter().map(|i| (1, *i as usize))).collect()
-    };
-    let out = match op {
-        Op::Linear(l) => {
-            let r = l
-                .rows
-                .iter()
-                .flat_map(|row| row.terms.iter().map(|(i, _)| (0, *i as usize)));
-            (l.rows.len(), r.collect())
-        }
-        Op::Bilinear(b) => {
-            let r = b.rows.iter().flatten();
-            let r = r.flat_map(|(x, y)| [(0, *x as usize), (1, *y as usize)]);
-            (b.rows.len(), r.collect())
-        }
-        Op::Add(a) if a.lhs.len() == a.rhs.len() => (a.lhs.len(), pairs(&a.lhs, &a.rhs)),
-        Op::Mul(m) if m.lhs.len() == m.rhs.len() => (m.lhs.len(), pairs(&m.lhs, &m.rhs)),
-        // Operand lists of different lengths: no count fits them.
-        Op::Add(_) | Op::Mul(_) => (usize::MAX, vec![]),
-        Op::Max(m) => {
-            let r = m.windows.iter().flatten().filter_map(cand);
-            (m.windows.len(), r.collect())
-        }
-        Op::Gather(g) => (g.items.len(), g.items.iter().filter_map(cand).collect()),
-        Op::Compare(c) if c.lhs.len() == c.rhs.len() => {
-            let r = c.lhs.iter().chain(&c.rhs).filter_map(cand);
-            (c.lhs.len(), r.collect())
-        }
-        Op::Where(w) if w.cond.len() == w.then.len() && w.then.len() == w.otherwise.len() => {
-            let cond = w.cond.iter().map(|i| (0, *i as usize));
-            let r = cond.chain(w.then.iter().chain(&w.otherwise).filter_map(cand));
-            (w.cond.len(), r.collect())
-        }
-        Op::Compare(_) | Op::Where(_) => (usize::MAX, vec![]),
-        Op::ArgMax(a) => {
-            let r = a.windows.iter().flatten().map(|i| (0, *i as usize));
-            (a.windows.len(), r.collect())
-        }
+/// How many values an op defines from listed reads ([`row_reads`]): `Some(Err(()))` where
+/// its lists of operands differ in length, `None` for an op that maps its one input element
+/// for element.
+pub(crate) fn rows(op: &Op) -> Option<std::result::Result<usize, ()>> {
+    let same = |a: usize, b: usize| if a == b { Ok(a) } else { Err(()) };
+    Some(match op {
+        Op::Linear(l) => Ok(l.rows.len()),
+        Op::Bilinear(b) => Ok(b.rows.len()),
+        Op::Add(a) => same(a.lhs.len(), a.rhs.len()),
+        Op::Mul(m) => same(m.lhs.len(), m.rhs.len()),
+        Op::Max(m) => Ok(m.windows.len()),
+        Op::Gather(g) => Ok(g.items.len()),
+        Op::Compare(c) => same(c.lhs.len(), c.rhs.len()),
+        Op::Where(w) => same(w.cond.len(), w.then.len()).and_then(|n| same(n, w.otherwise.len())),
+        Op::ArgMax(a) => Ok(a.windows.len()),
         _ => return None,
+    })
+}
+
+/// The `(input slot, element)` pairs output element `o` of an op with rows ([`rows`])
+/// reads.
+pub(crate) fn row_reads(op: &Op, o: usize) -> Vec<(usize, usize)> {
+    let elems = |cs: &mut dyn Iterator<Item = &Cand>| -> Vec<(usize, usize)> {
+        cs.filter_map(|c| match *c {
+            Cand::Elem { input, index } => Some((input as usize, index as usize)),
+            Cand::Const(_) => None,
+        })
+        .collect()
     };
-    Some(out)
+    let first = |i: &[u32]| i.iter().map(|i| (0, *i as usize)).collect();
+    match op {
+        Op::Linear(l) => l.rows[o]
+            .terms
+            .iter()
+            .map(|(i, _)| (0, *i as usize))
+            .collect(),
+        Op::Bilinear(b) => b.rows[o]
+            .iter()
+            .flat_map(|(x, y)| [(0, *x as usize), (1, *y as usize)])
+            .collect(),
+        Op::Add(a) => vec![(0, a.lhs[o] as usize), (1, a.rhs[o] as usize)],
+        Op::Mul(m) => vec![(0, m.lhs[o] as usize), (1, m.rhs[o] as usize)],
+        Op::Max(m) => elems(&mut m.windows[o].iter()),
+        Op::Gather(g) => elems(&mut std::iter::once(&g.items[o])),
+        Op::Compare(c) => elems(&mut [&c.lhs[o], &c.rhs[o]].into_iter()),
+        Op::Where(w) => {
+            let mut r = elems(&mut [&w.then[o], &w.otherwise[o]].into_iter());
+            r.push((0, w.cond[o] as usize));
+            r
+        }
+        Op::ArgMax(a) => first(&a.windows[o]),
+        _ => unreachable!("an op without rows"),
+    }
 }
 
 impl Graph {
@@ -71,37 +73,41 @@ impl Graph {
                 node: node.name.clone(),
                 reason,
             };
-            let Some((rows, reads)) = reads(&node.op) else {
-                let input = node.inputs.first().map_or(0, |t| len(*t));
-                if input != out {
-                    return Err(bad(format!(
-                        "{} maps its input's {input} elements to {out}",
-                        node.op.name()
-                    )));
+            let defined = match rows(&node.op) {
+                None => {
+                    let input = node.inputs.first().map_or(0, |t| len(*t));
+                    if input != out {
+                        let op = node.op.name();
+                        return Err(bad(format!(
+                            "{op} maps its input's {input} elements to {out}"
+                        )));
+                    }
+                    continue;
                 }
-                continue;
+                Some(Err(())) => {
+                    let op = node.op.name();
+                    return Err(bad(format!("{op}'s operand lists differ in length")));
+                }
+                Some(Ok(rows)) => rows,
             };
-            if rows == usize::MAX {
+            if defined != out {
+                let shape = &node.shape;
                 return Err(bad(format!(
-                    "{}'s operand lists differ in length",
-                    node.op.name()
+                    "{defined} outputs defined for output shape {shape:?}"
                 )));
             }
-            if rows != out {
-                return Err(bad(format!(
-                    "{rows} outputs defined for output shape {:?}",
-                    node.shape
-                )));
-            }
-            for (slot, i) in reads {
-                let Some(t) = node.inputs.get(slot) else {
-                    return Err(bad(format!("reads input {slot} of {}", node.inputs.len())));
-                };
-                if i >= len(*t) {
-                    return Err(bad(format!(
-                        "reads element {i} of input {slot} ({} elements)",
-                        len(*t)
-                    )));
+            for o in 0..defined {
+                for (slot, i) in row_reads(&node.op, o) {
+                    let Some(t) = node.inputs.get(slot) else {
+                        let inputs = node.inputs.len();
+                        return Err(bad(format!("reads input {slot} of {inputs}")));
+                    };
+                    if i >= len(*t) {
+                        let n = len(*t);
+                        return Err(bad(format!(
+                            "reads element {i} of input {slot} ({n} elements)"
+                        )));
+                    }
                 }
             }
         }

@@ -47,20 +47,14 @@ impl Ctx<'_, '_> {
     ) -> Vec<Wire> {
         debug_assert!(shift.is_multiple_of(LIMB_BITS) && shift <= RANGE_BITS);
         let tag = self.tag(table);
-        let (d, half) = (1i128 << shift, 1i128 << (shift - 1));
         let mut first = None;
         let mut out = Vec::with_capacity(xs.len());
         for (i, ((x, y), f)) in xs.iter().zip(ys).zip(fs).enumerate() {
             let row = self.row;
-            // r = x + half − d·y
-            let w = self.range_row(
-                x.value + half - y * d,
-                shift,
-                &[(LANE_A, x.value, Some(x), 1), (LANE_B, *y, None, -d)],
-                half,
-            );
+            // One range row (the shift is whole limbs), `y` in its lane B.
+            let yw = self.rescale(x, shift, *y, false);
             if i == 0 {
-                first = Some(w[1]);
+                first = Some(yw);
                 continue;
             }
             self.fixed_at(self.cfg.ftag, self.at(row, LANE_B), tag);
