@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
-use zkinfer_circuits::chip::Layout;
+use zkinfer_circuits::chip::{ChipShape, Layout};
 use zkinfer_circuits::{field::to_field, CircuitError, Graph, ModelCircuit, Visibility};
 use zkinfer_onnx_import::{
     check_values, lower, Dims, FloatModel, Loaded, QuantModel, QuantSettings, Target,
@@ -172,6 +172,12 @@ impl Settings {
     pub fn circuit(&self, inputs: &[Vec<i128>]) -> Result<ModelCircuit> {
         ModelCircuit::new(Arc::new(self.graph.clone()), inputs, self.visibility)
             .map_err(|e| beyond_calibration(self, e.into()))
+    }
+
+    /// The constraint system's shape of these settings' circuit (the one its keys are made
+    /// for): its layout, optional gates and columns.
+    pub fn chip_shape(&self) -> Result<ChipShape> {
+        Ok(ModelCircuit::blank(Arc::new(self.graph.clone()), self.visibility)?.shape())
     }
 
     /// These settings compiled to `layout` (the graph and the quantization unchanged), sized

@@ -1,6 +1,6 @@
 //! The whole graph as one halo2 circuit, and its sizing.
 
-use crate::chip::{ChipConfig, ChipShape, Ctx, Layout, Wire};
+use crate::chip::{ChipConfig, ChipShape, Ctx, Layout, OutputBound, Wire};
 use crate::error::{CircuitError, Result};
 use crate::field::to_field;
 use crate::graph::Graph;
@@ -11,6 +11,10 @@ use halo2_axiom::halo2curves::bn256::Fr;
 use halo2_axiom::plonk::{Circuit, ConstraintSystem, Error};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// The name under which [`ModelCircuit::circuit_rows_by_op`] gives the rows of a split
+/// circuit's rescale units, beside the advice column `a` rather than in it.
+pub const UNIT_COLUMN: &str = "rescale units (column b)";
 
 /// Largest logrows this crate will lay out.
 pub const MAX_K: u32 = 26;
@@ -50,7 +54,8 @@ pub struct Size {
     /// Layout rows (rows of lanes), the public rows included.
     pub rows: usize,
     /// Circuit rows they take: each layout row is a block of [`crate::chip::BLOCK`] cells
-    /// of the advice column.
+    /// of the advice column `a`; in a split circuit, the more of those and the rows of its
+    /// unit column.
     pub circuit_rows: usize,
     /// Smallest logrows that fits them, the lookup table and the blinding rows.
     pub logrows: u32,
@@ -96,7 +101,7 @@ impl ModelCircuit {
                 tables.push(table);
             }
         }
-        Self {
+        let mut circuit = Self {
             shape: graph.chip_shape(),
             graph,
             values: Arc::new(values),
@@ -104,7 +109,43 @@ impl ModelCircuit {
             #[cfg(feature = "test-support")]
             tamper: Vec::new(),
             tables: Arc::new(tables),
+        };
+        circuit.shape = circuit.split_where_smaller();
+        circuit
+    }
+
+    /// The circuit's shape with its rescale units in a column of their own
+    /// ([`ChipShape::split`](crate::chip::ChipShape::split)) where that lowers logrows, and
+    /// as it is otherwise: a second advice column, its lookup and its permutation column
+    /// cost every row of the proof, so they pay only where the circuit halves. A function of
+    /// the graph alone (a dry run of the layout each way), as keys need.
+    fn split_where_smaller(&self) -> ChipShape {
+        if !self.shape.rescale {
+            return self.shape;
         }
+        let split = ChipShape {
+            split: true,
+            ..self.shape
+        };
+        match (self.size_with(self.shape), self.size_with(split)) {
+            (Ok(one), Ok(two)) if two.logrows < one.logrows => split,
+            (Err(_), Ok(_)) => split,
+            _ => self.shape,
+        }
+    }
+
+    /// The circuit's shape: its layout and the optional gates and columns it has.
+    pub fn shape(&self) -> ChipShape {
+        self.shape
+    }
+
+    /// The circuit with its rescale units in `a` (`split` false) or in a column of their own
+    /// (`split` true, where it has the unit), whatever that does to logrows: soundness tests
+    /// of both placements.
+    #[cfg(feature = "test-support")]
+    pub fn with_split(mut self, split: bool) -> Self {
+        self.shape.split = split && self.shape.rescale;
+        self
     }
 
     /// Changes advice cells after the honest layout, assigned or not (soundness tests).
@@ -122,11 +163,12 @@ impl ModelCircuit {
     }
 
     /// The circuit rows of the tampered cells, sorted (empty outside soundness tests).
-    fn tamper_rows(&self) -> Vec<usize> {
+    fn tamper_cells(&self) -> Vec<(usize, usize)> {
         #[cfg(feature = "test-support")]
         {
             let public = self.public_rows();
-            let mut rows: Vec<usize> = self.tamper.iter().map(|t| t.circuit_row(public)).collect();
+            let mut rows: Vec<(usize, usize)> =
+                self.tamper.iter().map(|t| t.cell(public)).collect();
             rows.sort_unstable();
             rows.dedup();
             rows
@@ -182,13 +224,21 @@ impl ModelCircuit {
 
     /// Circuit rows each kind of op takes (by [`crate::ops::Op::name`]), summed over the
     /// nodes laid out: where a model's rows go. The inputs' range rows and the public rows
-    /// are in no op.
+    /// are in no op. These are rows of the advice column `a`; a split circuit's rescale
+    /// units, in a column of their own beside it, are the entry [`UNIT_COLUMN`].
     pub fn circuit_rows_by_op(&self) -> BTreeMap<&'static str, usize> {
         let mut by = BTreeMap::new();
         for (node, rows) in self.graph.nodes.iter().zip(self.node_rows()) {
             if !rows.is_empty() {
                 *by.entry(node.op.name()).or_default() += crate::ops::circuit_rows(rows.len());
             }
+        }
+        let mut cs = ConstraintSystem::<Fr>::default();
+        let cfg = ChipConfig::configure(&mut cs, self.shape);
+        let mut ctx = Ctx::new(&cfg, None, &self.tables, self.public_rows());
+        self.layout(&mut ctx);
+        if ctx.unit_rows_used() > 0 {
+            by.insert(UNIT_COLUMN, ctx.unit_rows_used());
         }
         by
     }
@@ -217,10 +267,15 @@ impl ModelCircuit {
         let checked = self.graph.checked_bits();
         let bounds = self.graph.bounds_given(&checked);
         let fused = fused::plan(&self.graph, &live, &checked);
+        let enforced = self.graph.enforced_bounds(&live, &checked, &fused);
         for (n, node) in self.graph.nodes.iter().enumerate() {
             let args: Vec<&[Wire]> = node.inputs.iter().map(|i| wires[*i].as_slice()).collect();
             let start = ctx.row();
-            ctx.set_output_bound(checked[n], bounds[n_in + n]);
+            ctx.set_output_bound(OutputBound {
+                checked: checked[n],
+                enforced: enforced[n_in + n],
+                bound: bounds[n_in + n],
+            });
             let out = match (live[n], fused[n]) {
                 (false, _) | (_, Some(Fusion::Inner)) => Vec::new(),
                 (true, Some(Fusion::Outer { node: r })) => {
@@ -245,13 +300,13 @@ impl ModelCircuit {
 
     /// Rows the layout uses (rows of lanes, including the public rows).
     pub fn rows(&self) -> usize {
-        self.sized().0
+        self.sized(self.shape).0
     }
 
-    /// (layout rows, circuit rows).
-    fn sized(&self) -> (usize, usize) {
+    /// (layout rows, circuit rows) of the circuit laid out with `shape`.
+    fn sized(&self, shape: ChipShape) -> (usize, usize) {
         let mut cs = ConstraintSystem::<Fr>::default();
-        let cfg = ChipConfig::configure(&mut cs, self.shape);
+        let cfg = ChipConfig::configure(&mut cs, shape);
         let mut ctx = Ctx::new(&cfg, None, &self.tables, self.public_rows());
         self.layout(&mut ctx);
         (ctx.rows_used(), ctx.circuit_rows_used())
@@ -264,9 +319,14 @@ impl ModelCircuit {
 
     /// Layout rows, circuit rows and logrows, from one dry run of the layout.
     pub fn size(&self) -> Result<Size> {
-        let (rows, circuit_rows) = self.sized();
+        self.size_with(self.shape)
+    }
+
+    /// [`Self::size`] of the circuit laid out with `shape`.
+    fn size_with(&self, shape: ChipShape) -> Result<Size> {
+        let (rows, circuit_rows) = self.sized(shape);
         let mut cs = ConstraintSystem::<Fr>::default();
-        ChipConfig::configure(&mut cs, self.shape);
+        ChipConfig::configure(&mut cs, shape);
         let reserved = cs.blinding_factors() + 1;
         // The table layouter also writes one row past the table's last entry (its fill with
         // the default entry starts there), so a table needs one usable row more than its
@@ -319,7 +379,7 @@ impl Circuit<Fr> for ModelCircuit {
             || "model",
             |mut region| {
                 let public = self.public_rows();
-                let watch = self.tamper_rows();
+                let watch = self.tamper_cells();
                 let mut ctx = Ctx::new(&cfg, Some(&mut region), &self.tables, public).watch(&watch);
                 let (outputs, inputs) = self.layout(&mut ctx);
                 let public_inputs = if self.visibility.public_input {
@@ -335,11 +395,21 @@ impl Circuit<Fr> for ModelCircuit {
                     let mut current = ctx.watched().to_vec();
                     drop(ctx);
                     for t in &self.tamper {
-                        let at = t.circuit_row(public);
-                        let i = watch.binary_search(&at).expect("watched");
+                        let (column, at) = t.cell(public);
+                        let i = watch.binary_search(&(column, at)).expect("watched");
                         current[i] = t.apply(current[i]);
+                        let col = match column {
+                            0 => cfg.a,
+                            _ => {
+                                cfg.wide
+                                    .as_ref()
+                                    .and_then(|w| w.units)
+                                    .expect("a split circuit")
+                                    .b
+                            }
+                        };
                         region.assign_advice(
-                            cfg.a,
+                            col,
                             at,
                             halo2_axiom::circuit::Value::known(current[i]),
                         );

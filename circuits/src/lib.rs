@@ -22,6 +22,7 @@
 pub mod chip;
 mod circuit;
 mod compact;
+mod enforced;
 mod error;
 pub mod field;
 mod graph;
@@ -32,7 +33,7 @@ mod tensor;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
-pub use circuit::{ModelCircuit, Size, Visibility, MAX_K};
+pub use circuit::{ModelCircuit, Size, Visibility, MAX_K, UNIT_COLUMN};
 pub use error::{CircuitError, Result};
 pub use graph::{Affine, Graph, GraphInput, Node, TensorId};
 pub use tensor::Tensor;

@@ -1,7 +1,9 @@
 //! The wide layout's rescale unit: five rescales by `2^16` with the range checks of their
-//! outputs in 36 cells. Honest units pass MockProver and the free-cell guard and prove what
-//! the rows prove (the tall layout's instances); a quotient moved by one, an output wrapped
-//! around the field with a remainder to match, a forged output and a moved copy each fail.
+//! outputs in 36 cells, in the advice column `a` or, in a split circuit, in a column of their
+//! own (`b`). Honest units pass MockProver and the free-cell guard and prove what the rows
+//! prove (the tall layout's instances); a quotient moved by one, an output wrapped around the
+//! field with a remainder to match, a forged output and a moved copy each fail, in either
+//! column.
 
 use halo2_axiom::halo2curves::bn256::Fr;
 use std::sync::Arc;
@@ -10,8 +12,8 @@ use zkinfer_circuits::chip::{
 };
 use zkinfer_circuits::ops::{AffineRow, Linear, Op, Rescale};
 use zkinfer_circuits::testing::{
-    assert_rejected, cell_row, chain, check_honest, failures, failures_tampered, gate_at,
-    lookup_at, Tamper,
+    assert_rejected, assert_rejected_copies, cell_row, chain, check_honest, failures,
+    failures_tampered, gate_at, lookup_at, Failure, Tamper,
 };
 use zkinfer_circuits::{Graph, ModelCircuit, Tensor, Visibility};
 
@@ -33,8 +35,16 @@ fn graph(layout: Layout) -> Arc<Graph> {
     )
 }
 
+/// The circuit, its units in `a` (for the tests of that placement: left to itself, this
+/// circuit puts them in `b`, see `units_are_honest_and_prove_what_the_rows_prove`).
 fn circuit(layout: Layout) -> ModelCircuit {
-    ModelCircuit::new(graph(layout), &[input()], Visibility::default()).unwrap()
+    let c = ModelCircuit::new(graph(layout), &[input()], Visibility::default()).unwrap();
+    c.with_split(false)
+}
+
+/// The circuit as it chooses to be: its units in `b`.
+fn split_circuit() -> ModelCircuit {
+    ModelCircuit::new(graph(Layout::Wide), &[input()], Visibility::default()).unwrap()
 }
 
 fn public(c: &ModelCircuit) -> usize {
@@ -60,6 +70,23 @@ fn units_are_honest_and_prove_what_the_rows_prove() {
         ..ChipShape::from(Layout::Wide)
     };
     assert_eq!(wide.graph().chip_shape(), shape);
+    assert_eq!(wide.shape(), shape);
+    // In a column of their own the units leave `a` half as long: the circuit takes that.
+    let split = split_circuit();
+    assert_eq!(
+        split.shape(),
+        ChipShape {
+            split: true,
+            ..shape
+        }
+    );
+    // Key generation's blank circuit makes the same choice as the prover's.
+    let blank = ModelCircuit::blank(graph(Layout::Wide), Visibility::default()).unwrap();
+    assert_eq!(blank.shape(), split.shape());
+    let (one, two) = (wide.size().unwrap(), split.size().unwrap());
+    assert_eq!(two.logrows + 1, one.logrows, "{one:?} {two:?}");
+    assert_eq!(split.node_rows()[0].len(), 2 * 2);
+    check_honest(&split).unwrap();
     // The same rescales in rows (the tall layout) are honest too.
     check_honest(&circuit(Layout::Tall)).unwrap();
     // The units, then two elements in a remainder row and a range row each.
@@ -96,7 +123,8 @@ fn a_quotient_moved_by_one_fails_its_unit() {
     let mut values: Vec<Tensor> = honest.values().to_vec();
     let k = RESCALE_UNIT_ELEMS + 2;
     values[1].data[k] += 1;
-    let forged = ModelCircuit::forged(honest.graph().clone().into(), values, Default::default());
+    let forged = ModelCircuit::forged(honest.graph().clone().into(), values, Default::default())
+        .with_split(false);
     let unit = gate_at("rescale unit", public(&forged), unit_row(&forged, 1));
     assert_rejected(&failures(&forged), &[unit], &[]);
 }
@@ -190,7 +218,9 @@ fn edges(b_0: i64) -> (Arc<Graph>, Vec<i128>) {
 #[test]
 fn the_range_ends_prove_and_one_past_is_refused_and_fails_its_unit() {
     let (g, x) = edges(-(1 << 15));
-    let c = ModelCircuit::new(g, std::slice::from_ref(&x), Visibility::default()).unwrap();
+    let c = ModelCircuit::new(g, std::slice::from_ref(&x), Visibility::default())
+        .unwrap()
+        .with_split(false);
     let top = (1 << 23) - 1;
     assert_eq!(
         c.values()[2].data[..5],
@@ -202,7 +232,95 @@ fn the_range_ends_prove_and_one_past_is_refused_and_fails_its_unit() {
     assert!(past.eval(&[x]).is_err());
     let mut values: Vec<Tensor> = c.values().to_vec();
     values[2].data[0] += 1;
-    let forged = ModelCircuit::forged(c.graph().clone().into(), values, Default::default());
+    let forged = ModelCircuit::forged(c.graph().clone().into(), values, Default::default())
+        .with_split(false);
     let unit = gate_at("rescale unit", public(&forged), forged.node_rows()[1].start);
     assert_rejected(&failures(&forged), &[unit], &[]);
+}
+
+/// The row of `b` where unit `k` of the split circuit starts: its only rescale's units are
+/// the column's first.
+fn unit_start(k: usize) -> usize {
+    k * RescaleUnit.cells()
+}
+
+#[test]
+fn in_their_own_column_a_quotient_moved_by_one_fails_its_unit() {
+    let honest = split_circuit();
+    let mut values: Vec<Tensor> = honest.values().to_vec();
+    values[1].data[RESCALE_UNIT_ELEMS + 2] += 1;
+    let forged = ModelCircuit::forged(honest.graph().clone().into(), values, Default::default());
+    assert!(forged.shape().split);
+    let unit = Failure::Gate {
+        gate: "rescale unit".into(),
+        row: unit_start(1),
+    };
+    assert_rejected(&failures(&forged), &[unit], &[]);
+}
+
+#[test]
+fn in_their_own_column_a_wrapped_output_fails_its_range_and_a_wide_limb_the_table() {
+    let c = split_circuit();
+    let u = RescaleUnit;
+    let inv = Fr::from(1 << 16).invert().unwrap();
+    let i = (0..RESCALE_UNIT_ELEMS)
+        .find(|i| (input()[*i] + (1 << 15)).rem_euclid(1 << 16) & 0xff < 0xff)
+        .expect("a remainder whose low limb can grow");
+    // y' = y − 2^-16 and a remainder one more: only the range equation fails (and the
+    // output's copy to its public row).
+    let fs = failures_tampered(
+        &c,
+        &[
+            Tamper::shift_unit(u.y(i), -inv),
+            Tamper::shift_unit(u.r_limb(i, 0), Fr::one()),
+        ],
+    );
+    let unit = Failure::Gate {
+        gate: "rescale unit".into(),
+        row: 0,
+    };
+    assert_rejected_copies(&fs, &[unit], &[Failure::UnitCopy { row: u.y(i) }]);
+    // y − 1, its low limb one less, the remainder's high limb 2^8 more: both equations
+    // hold, the limb is no table entry of the unit column's lookup.
+    let base = unit_start(1);
+    assert!(c.values()[1].data[RESCALE_UNIT_ELEMS + 3] % 256 != 0);
+    let fs = failures_tampered(
+        &c,
+        &[
+            Tamper::shift_unit(base + u.y(3), -Fr::one()),
+            Tamper::shift_unit(base + u.y_limb(3, 0), -Fr::one()),
+            Tamper::shift_unit(base + u.r_limb(3, 1), Fr::from(1 << 8)),
+        ],
+    );
+    let limb = Failure::UnitLookup {
+        row: base + u.r_limb(3, 1),
+    };
+    let copy = Failure::UnitCopy { row: base + u.y(3) };
+    assert_rejected_copies(&fs, &[limb], &[copy]);
+}
+
+#[test]
+fn in_their_own_column_a_moved_copy_breaks_the_unit() {
+    let c = split_circuit();
+    let x = RescaleUnit.x(2);
+    let fs = failures_tampered(&c, &[Tamper::shift_unit(x, Fr::one())]);
+    let unit = Failure::Gate {
+        gate: "rescale unit".into(),
+        row: 0,
+    };
+    assert_rejected_copies(&fs, &[unit], &[Failure::UnitCopy { row: x }]);
+}
+
+#[test]
+fn in_their_own_column_no_cell_outside_a_unit_is_read() {
+    // A cell of `b` past the units, and the one cell inside a unit that it skips (the first
+    // row's `z`), changed after the honest layout: nothing reads them.
+    let c = split_circuit();
+    let units = N / RESCALE_UNIT_ELEMS;
+    let past = unit_start(units);
+    let gap = unit_start(1) + zkinfer_circuits::chip::LANES;
+    for row in [past, past + 40, gap] {
+        let fs = failures_tampered(&c, &[Tamper::shift_unit(row, Fr::from(1 << 40))]);
+        assert_eq!(fs, [], "row {row} of b");
+    }
 }

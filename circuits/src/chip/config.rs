@@ -65,8 +65,20 @@ pub struct WideConfig {
     /// row, by its shape ([`RequantUnit::selector`](super::RequantUnit::selector)).
     pub requant: Option<Column<Fixed>>,
     /// The rescale unit's selector, where the circuit has the unit: 1 on a unit's first row
-    /// ([`RescaleUnit`](super::RescaleUnit)).
+    /// ([`RescaleUnit`](super::RescaleUnit)), in `a` or, in a split circuit, in `units.b`.
     pub rescale: Option<Column<Fixed>>,
+    /// The rescale units' own advice column, in a split circuit ([`ChipShape::split`]).
+    pub units: Option<UnitColumn>,
+}
+
+/// The advice column of a split circuit's rescale units ([`ChipShape::split`]), and what
+/// reads it: the rescale unit's gate (on the `rescale` selector) and a limb lookup of its own.
+#[derive(Clone, Copy, Debug)]
+pub struct UnitColumn {
+    /// The advice column: the units' cells, one unit after another from row 0.
+    pub b: Column<Advice>,
+    /// 1 on the limb cells of `b`: the lookup `(0, q_lk·b, 0)` puts each in `[0, 2^8)`.
+    pub q_lk: Column<Fixed>,
 }
 
 /// A fixed value of a wide block.
@@ -196,9 +208,10 @@ impl ChipConfig {
             super::requant_unit::configure(meta, self.a, q);
             q
         });
+        let units = (shape.rescale && shape.split).then(|| self.configure_units(meta));
         let rescale = shape.rescale.then(|| {
             let q = meta.fixed_column();
-            super::rescale_unit::configure(meta, self.a, q);
+            super::rescale_unit::configure(meta, units.map_or(self.a, |u| u.b), q);
             q
         });
         let wide = WideConfig {
@@ -207,6 +220,7 @@ impl ChipConfig {
             fused,
             requant,
             rescale,
+            units,
         };
         let a = self.a;
         meta.create_gate("shared-input dot", |mq| {
@@ -241,6 +255,26 @@ impl ChipConfig {
                 .collect::<Vec<_>>()
         });
         wide
+    }
+
+    /// A split circuit's unit column `b` (equality on, for the copies in and out of its
+    /// units) and its limb lookup: `(0, q_lk·b, 0)`, the limb entry `(0, b, 0)` where
+    /// `q_lk = 1` and the entry `(0, 0, 0)` elsewhere.
+    fn configure_units(&self, meta: &mut ConstraintSystem<Fr>) -> UnitColumn {
+        let b = meta.advice_column();
+        meta.enable_equality(b);
+        let q_lk = meta.fixed_column();
+        let table = self.table;
+        meta.lookup("unit limb", |mq| {
+            let on = mq.query_fixed(q_lk, Rotation::cur());
+            let cell = mq.query_advice(b, Rotation::cur());
+            vec![
+                (Expression::Constant(Fr::zero()), table[0]),
+                (on * cell, table[1]),
+                (Expression::Constant(Fr::zero()), table[2]),
+            ]
+        });
+        UnitColumn { b, q_lk }
     }
 
     /// The tall layout's columns, gates and lookup.

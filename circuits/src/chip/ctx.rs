@@ -25,6 +25,31 @@ pub struct Wire {
     pub value: i128,
 }
 
+/// What bounds the outputs of the node being laid out ([`Ctx::set_output_bound`]).
+#[derive(Clone, Copy, Debug)]
+pub struct OutputBound {
+    /// The bound in bits that later nodes put on every element's magnitude, whatever the
+    /// prover assigns (`Graph::checked_bits`): a rescale so bounded skips its own check.
+    pub checked: Option<u32>,
+    /// A bound on every element's magnitude in every assignment the circuit accepts, derived
+    /// through the equations of the nodes around it (`Graph::enforced_bounds`, which includes
+    /// `checked`); infinity where none is. A shared-input dot whose outputs it keeps below
+    /// `2^WIDE_BOUND_BITS` packs them without checks of its own.
+    pub enforced: f64,
+    /// The magnitude the true values stay below (`Graph::bounds`).
+    pub bound: f64,
+}
+
+impl Default for OutputBound {
+    fn default() -> Self {
+        Self {
+            checked: None,
+            enforced: f64::INFINITY,
+            bound: f64::INFINITY,
+        }
+    }
+}
+
 /// Row allocator and gadget library over [`ChipConfig`].
 pub struct Ctx<'a, 'r> {
     cfg: &'a ChipConfig,
@@ -36,9 +61,14 @@ pub struct Ctx<'a, 'r> {
     used_at: usize,
     public: usize,
     constants: std::collections::HashMap<i128, Wire>,
-    /// Circuit rows of `a` whose assigned values are recorded (sorted; empty outside
-    /// soundness tests), and those values (zero until assigned).
-    watch: &'a [usize],
+    /// The next free row of a split circuit's unit column `b` ([`ChipShape::split`]).
+    ///
+    /// [`ChipShape::split`]: super::ChipShape::split
+    unit_row: usize,
+    /// Cells whose assigned values are recorded, as (column, circuit row) with column 0 for
+    /// `a` and 1 for `b` (sorted; empty outside soundness tests), and those values (zero
+    /// until assigned).
+    watch: &'a [(usize, usize)],
     seen: Vec<Fr>,
     tables: &'a [crate::ops::FnTable],
     /// Each table's tag ([`ChipConfig::tags`]).
@@ -49,7 +79,7 @@ pub struct Ctx<'a, 'r> {
     /// rows can be the accumulators of the next shared-input dot's first block.
     wide_tail: Option<usize>,
     /// What bounds the outputs of the node being laid out ([`Ctx::set_output_bound`]).
-    output_bound: (Option<u32>, f64),
+    output_bound: OutputBound,
 }
 
 impl<'a, 'r> Ctx<'a, 'r> {
@@ -70,13 +100,14 @@ impl<'a, 'r> Ctx<'a, 'r> {
             used_at: 0,
             public,
             constants: std::collections::HashMap::new(),
+            unit_row: 0,
             watch: &[],
             seen: Vec::new(),
             tables,
             tags: ChipConfig::tags(tables),
             gated: None,
             wide_tail: None,
-            output_bound: (None, f64::INFINITY),
+            output_bound: OutputBound::default(),
         }
     }
 
@@ -87,9 +118,14 @@ impl<'a, 'r> Ctx<'a, 'r> {
     }
 
     /// Circuit rows used so far: the public rows, then a block of [`BLOCK`](super::BLOCK)
-    /// rows per layout row.
+    /// rows per layout row; in a split circuit, the more of those and the unit column's.
     pub fn circuit_rows_used(&self) -> usize {
-        self.used_at.max(self.at(self.row, 0))
+        self.used_at.max(self.at(self.row, 0)).max(self.unit_row)
+    }
+
+    /// Rows of a split circuit's unit column `b` used so far (0 in any other circuit).
+    pub fn unit_rows_used(&self) -> usize {
+        self.unit_row
     }
 
     /// The circuit row of `slot` (a lane, or `LANES` for `z`) of layout row `row`.
@@ -97,13 +133,21 @@ impl<'a, 'r> Ctx<'a, 'r> {
         super::circuit_row(self.public, row, slot)
     }
 
-    /// Records the values this context assigns to the cells of `a` at `rows` (sorted), for
-    /// soundness tests that change a cell relative to its honest value ([`Ctx::watched`]).
-    pub fn watch(mut self, rows: &'a [usize]) -> Self {
-        debug_assert!(rows.is_sorted());
-        self.watch = rows;
-        self.seen = vec![Fr::zero(); rows.len()];
+    /// Records the values this context assigns to `cells`, each (0 for `a` or 1 for `b`,
+    /// circuit row), sorted, for soundness tests that change a cell relative to its honest
+    /// value ([`Ctx::watched`]).
+    pub fn watch(mut self, cells: &'a [(usize, usize)]) -> Self {
+        debug_assert!(cells.is_sorted());
+        self.watch = cells;
+        self.seen = vec![Fr::zero(); cells.len()];
         self
+    }
+
+    /// Records `value` if the cell (column 0 for `a`, 1 for `b`; circuit row) is watched.
+    fn record(&mut self, column: usize, at: usize, value: Fr) {
+        if let Ok(i) = self.watch.binary_search(&(column, at)) {
+            self.seen[i] = value;
+        }
     }
 
     /// The values assigned so far to the watched cells (zero where nothing was assigned, as
@@ -136,9 +180,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
         let (col, at) = (self.cfg.a, self.at(row, lane));
         self.used = self.used.max(row + 1);
         self.used_at = self.used_at.max(at + 1);
-        if let Ok(i) = self.watch.binary_search(&at) {
-            self.seen[i] = value;
-        }
+        self.record(0, at, value);
         if let Some(region) = self.region.as_deref_mut() {
             region.assign_advice(col, at, Value::known(value));
         }
@@ -244,32 +286,34 @@ impl<'a, 'r> Ctx<'a, 'r> {
         self.cfg.wide.is_some()
     }
 
-    /// Declares what bounds the outputs of the node about to be laid out: `checked`, the
-    /// bound in bits that later nodes put on every element's magnitude, whatever the prover
-    /// assigns (`Graph::checked_bits`), and `bound`, the magnitude its true values stay below
-    /// (`Graph::bounds`). The circuit's layout sets it before each node.
-    pub fn set_output_bound(&mut self, checked: Option<u32>, bound: f64) {
-        self.output_bound = (checked, bound);
+    /// Declares what bounds the outputs of the node about to be laid out. The circuit's
+    /// layout sets it before each node.
+    pub fn set_output_bound(&mut self, bound: OutputBound) {
+        self.output_bound = bound;
     }
 
     /// What later nodes bound every output element of the node being laid out to, in bits
-    /// ([`Ctx::set_output_bound`]).
+    /// ([`OutputBound::checked`]).
     pub fn output_checked(&self) -> Option<u32> {
-        self.output_bound.0
+        self.output_bound.checked
     }
 
-    /// How the current node's outputs can be bounded for [`Ctx::shared_dot`]: `Some(0)` when a
-    /// later range check does it (and their true values are below `2^WIDE_BOUND_BITS`),
+    /// How the current node's outputs can be bounded for [`Ctx::shared_dot`]: `Some(0)` when the
+    /// circuit bounds them below `2^WIDE_BOUND_BITS` otherwise ([`OutputBound::enforced`]: a
+    /// later range check, or one carried back through additions) and their true values are
+    /// below half of that,
     /// `Some(rows)` when [`Ctx::check_magnitude`] must, in that many range rows per output,
     /// `None` when neither can (or the layout is tall).
     pub fn shared_dot_checks(&self) -> Option<usize> {
-        let (checked, bound) = self.output_bound;
+        let OutputBound {
+            enforced, bound, ..
+        } = self.output_bound;
         // A bit of margin below `2^WIDE_BOUND_BITS` for the rounding of the float bound (and
         // no packing at all for a bound that is not a number).
         if !self.is_wide() || bound.is_nan() || bound >= 2f64.powi(WIDE_BOUND_BITS as i32 - 1) {
             return None;
         }
-        if checked.is_some_and(|b| b <= WIDE_BOUND_BITS) {
+        if enforced <= 2f64.powi(WIDE_BOUND_BITS as i32) {
             return Some(0);
         }
         // Signed values below `bound`: `log2(bound) + 1` bits, in range rows of RANGE_BITS.

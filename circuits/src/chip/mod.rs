@@ -52,10 +52,10 @@
 //! (the intermediate accumulators telescope away). The layout packs only outputs whose final
 //! values are bounded below `2^`[`WIDE_BOUND_BITS`] by later nodes (the rescale,
 //! requantization, ReLU, lookup, interpolation or max against a constant that reads them,
-//! see `Graph::checked_bits`) and whose true values are below half of that
-//! (`Graph::bounds`, a margin for its float rounding), and pins an unused output to zero by
-//! a copy: every `|E_o| <
-//! 2^(PACK_BITS − 1)`, the packed sum is below the field's size, and so every `E_o = 0`
+//! see `Graph::checked_bits`, or through an addition that ties them to bounded values, see
+//! `Graph::packing_bounds`) and whose true values are below half of that (`Graph::bounds`,
+//! a margin for its float rounding), and pins an unused output to zero by a copy: every
+//! `|E_o| < 2^(PACK_BITS − 1)`, the packed sum is below the field's size, and so every `E_o = 0`
 //! (`docs/soundness.md`). Each input cell serves `WIDE_OUT` multiply-accumulates, so a full
 //! block costs `48 / 512 ≈ 0.094` circuit rows per multiply-accumulate against the tall
 //! layout's `1.2`, at [`WIDE_GROUPS`] products per input per row of the quotient.
@@ -67,7 +67,11 @@
 //! ([`RequantUnit`]) lays a requantization out in 12 cells instead of 18, and a 2×2 max
 //! pooling over accumulators with the requantization that reads it in 30 instead of 42. Its
 //! *rescale unit* ([`RescaleUnit`]) lays out five rescales by `2^16` with the range checks
-//! of their outputs in 36 cells instead of 60.
+//! of their outputs in 36 cells instead of 60. Where that lowers logrows, a circuit puts its
+//! rescale units in an advice column of their own, `b` ([`ChipShape::split`], [`UnitColumn`]):
+//! one unit after another from its row 0, read by the unit's gate and by a limb lookup
+//! `(0, q_lk·b, 0)` of its own, copies in and out through the permutation. The circuit's rows
+//! are then the longer column's: a transformer's 22 rescales of 1,024 elements leave `a`.
 //!
 //! The price is fixed columns more (the shared-input gate's selector and a column of packed
 //! weights, and a selector for each unit the circuit uses), read at up to 48 rotations, and
@@ -81,8 +85,8 @@ mod requant_unit;
 mod rescale_unit;
 mod unit;
 
-pub use config::{ChipConfig, Coef, WideConfig, WideSlot};
-pub use ctx::{Ctx, Wire};
+pub use config::{ChipConfig, Coef, UnitColumn, WideConfig, WideSlot};
+pub use ctx::{Ctx, OutputBound, Wire};
 pub use fused::{FusedUnit, FUSED_SHAPES, FUSED_SHIFT};
 pub use requant_unit::{RequantUnit, REQUANT_SHAPES};
 pub use rescale_unit::{
@@ -104,6 +108,10 @@ pub struct ChipShape {
     pub requant: bool,
     /// Whether the rescale unit's gate is there ([`RescaleUnit`]; wide layout only).
     pub rescale: bool,
+    /// Whether the rescale units sit in an advice column of their own, `b`, beside `a`
+    /// (with `rescale` only): a circuit's rows are then those of the longer column. The
+    /// circuit chooses it where it lowers logrows ([`ModelCircuit`](crate::ModelCircuit)).
+    pub split: bool,
 }
 
 impl From<Layout> for ChipShape {

@@ -74,15 +74,22 @@ impl RescaleUnit {
 
     /// Layout rows the unit spans.
     pub fn rows(self) -> usize {
-        (cell_offset(PER_ELEM * RESCALE_UNIT_ELEMS - 1) + 1).div_ceil(BLOCK)
+        self.cells().div_ceil(BLOCK)
+    }
+
+    /// Cells from the unit's first to its last, inclusive: its span in a split circuit's
+    /// unit column.
+    pub fn cells(self) -> usize {
+        cell_offset(PER_ELEM * RESCALE_UNIT_ELEMS - 1) + 1
     }
 }
 
-/// Registers the unit's gate, turned on by `q` (see the [module docs](self)).
-pub fn configure(meta: &mut ConstraintSystem<Fr>, a: Column<Advice>, q: Column<Fixed>) {
+/// Registers the unit's gate over the cells of `column` (`a`, or a split circuit's `b`),
+/// turned on by `q` (see the [module docs](self)).
+pub fn configure(meta: &mut ConstraintSystem<Fr>, column: Column<Advice>, q: Column<Fixed>) {
     meta.create_gate("rescale unit", |mq| {
         let on = mq.query_fixed(q, Rotation::cur());
-        let mut cell = |o: usize| mq.query_advice(a, Rotation(o as i32));
+        let mut cell = |o: usize| mq.query_advice(column, Rotation(o as i32));
         let unit = RescaleUnit;
         let c = |v: u64| Expression::Constant(Fr::from(v));
         let (offset, half, scale) = (

@@ -111,6 +111,12 @@ impl OpImpl for Linear {
 }
 
 impl Linear {
+    /// Whether the wide layout never packs this node's rows: no two read the same inputs in
+    /// the same order, so each is a dot-product chain of its own, which pins its output.
+    pub fn never_packed(&self) -> bool {
+        self.shared_inputs().iter().all(|g| g.len() == 1)
+    }
+
     /// The rows grouped by their input indices (in order of first appearance).
     fn shared_inputs(&self) -> Vec<Vec<usize>> {
         let mut groups: Vec<Vec<usize>> = Vec::new();

@@ -26,6 +26,7 @@ use capture::{Capture, CellRef};
 use halo2_axiom::dev::metadata::{Constraint, Gate};
 use halo2_axiom::dev::{FailureLocation, MockProver, VerifyFailure};
 use halo2_axiom::halo2curves::bn256::Fr;
+use halo2_axiom::plonk::Any;
 use std::sync::Arc;
 
 /// The cell a [`Tamper`] changes.
@@ -41,6 +42,8 @@ pub enum Spot {
     },
     /// The cell of the advice column at this circuit row (public rows included).
     Row(usize),
+    /// The cell of a split circuit's unit column `b` at this row.
+    Unit(usize),
 }
 
 /// How a [`Tamper`] changes its cell.
@@ -94,11 +97,21 @@ impl Tamper {
         }
     }
 
-    /// The circuit row of the cell, in a circuit with `public` public rows.
-    pub fn circuit_row(&self, public: usize) -> usize {
+    /// Adds `delta` to the cell at row `row` of a split circuit's unit column `b`.
+    pub fn shift_unit(row: usize, delta: Fr) -> Self {
+        Self {
+            spot: Spot::Unit(row),
+            change: Change::Add(delta),
+        }
+    }
+
+    /// The cell, as (column, circuit row) with column 0 for `a` and 1 for `b`, in a circuit
+    /// with `public` public rows.
+    pub fn cell(&self, public: usize) -> (usize, usize) {
         match self.spot {
-            Spot::Lane { lane, row } => circuit_row(public, row + public, lane),
-            Spot::Row(r) => r,
+            Spot::Lane { lane, row } => (0, circuit_row(public, row + public, lane)),
+            Spot::Row(r) => (0, r),
+            Spot::Unit(r) => (1, r),
         }
     }
 
@@ -131,6 +144,16 @@ pub enum Failure {
         /// Circuit row.
         row: usize,
     },
+    /// The unit column's limb lookup fails at `row` of a split circuit's column `b`.
+    UnitLookup {
+        /// Row of `b`.
+        row: usize,
+    },
+    /// A copy constraint is broken at the cell of row `row` of a split circuit's column `b`.
+    UnitCopy {
+        /// Row of `b`.
+        row: usize,
+    },
     /// Anything else, as MockProver prints it.
     Other(String),
 }
@@ -146,7 +169,7 @@ fn row_of(location: &FailureLocation) -> usize {
 pub fn failures_with(c: &ModelCircuit, k: u32, instances: Vec<Fr>) -> Vec<Failure> {
     let prover = MockProver::run(k, c, vec![instances]).expect("synthesis succeeds");
     let mut cs = halo2_axiom::plonk::ConstraintSystem::<Fr>::default();
-    crate::chip::ChipConfig::configure(&mut cs, c.graph().chip_shape());
+    crate::chip::ChipConfig::configure(&mut cs, c.shape());
     let gate_name = |constraint: &Constraint| {
         cs.gates().iter().enumerate().find_map(|(gi, g)| {
             (0..g.polynomials().len()).find_map(|pi| {
@@ -173,9 +196,27 @@ pub fn failures_with(c: &ModelCircuit, k: u32, instances: Vec<Fr>) -> Vec<Failur
                 },
                 None => Failure::Other(f.to_string()),
             },
-            VerifyFailure::Lookup { location, .. } => Failure::Lookup {
+            VerifyFailure::Lookup {
+                lookup_index: 0,
+                location,
+                ..
+            } => Failure::Lookup {
                 row: row_of(location),
             },
+            VerifyFailure::Lookup {
+                lookup_index: 1,
+                location,
+                ..
+            } => Failure::UnitLookup {
+                row: row_of(location),
+            },
+            VerifyFailure::Permutation { column, location }
+                if column.column_type() == Any::advice() && column.index() == 1 =>
+            {
+                Failure::UnitCopy {
+                    row: row_of(location),
+                }
+            }
             VerifyFailure::Permutation { location, .. } => Failure::Copy {
                 row: row_of(location),
             },
@@ -285,19 +326,21 @@ pub fn public_at(index: usize) -> Failure {
 /// one (MockProver reports a changed cell and the cell before it in its copy cycle).
 #[track_caller]
 pub fn assert_rejected(fs: &[Failure], exact: &[Failure], copies: &[usize]) {
+    let copies: Vec<Failure> = copies.iter().map(|&row| Failure::Copy { row }).collect();
+    assert_rejected_copies(fs, exact, &copies);
+}
+
+/// [`assert_rejected`] with the copy failures given as [`Failure::Copy`] (a cell of `a`) or
+/// [`Failure::UnitCopy`] (a cell of a split circuit's `b`).
+#[track_caller]
+pub fn assert_rejected_copies(fs: &[Failure], exact: &[Failure], copies: &[Failure]) {
     let mut want = exact.to_vec();
     want.sort();
-    let non_copy: Vec<Failure> = fs
-        .iter()
-        .filter(|f| !matches!(f, Failure::Copy { .. }))
-        .cloned()
-        .collect();
+    let is_copy = |f: &Failure| matches!(f, Failure::Copy { .. } | Failure::UnitCopy { .. });
+    let non_copy: Vec<Failure> = fs.iter().filter(|f| !is_copy(f)).cloned().collect();
     assert_eq!(non_copy, want, "all failures: {fs:?}");
-    for row in copies {
-        assert!(
-            fs.contains(&Failure::Copy { row: *row }),
-            "no copy failure at circuit row {row}: {fs:?}"
-        );
+    for copy in copies {
+        assert!(fs.contains(copy), "no copy failure {copy:?}: {fs:?}");
     }
     let n_copy = fs.len() - non_copy.len();
     assert!(n_copy <= 2 * copies.len(), "stray copy failures: {fs:?}");

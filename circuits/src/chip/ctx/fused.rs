@@ -3,11 +3,11 @@
 
 use super::{Ctx, Wire};
 use crate::chip::{
-    FusedUnit, RequantUnit, RescaleUnit, BLOCK, FUSED_SHIFT, LIMB_BITS, RANGE_BITS,
+    FusedUnit, RequantUnit, RescaleUnit, UnitColumn, BLOCK, FUSED_SHIFT, LIMB_BITS, RANGE_BITS,
     RESCALE_UNIT_ELEMS, RESCALE_UNIT_SHIFT,
 };
 use crate::field::to_field;
-use halo2_axiom::circuit::Cell;
+use halo2_axiom::circuit::{Cell, Value};
 use halo2_axiom::halo2curves::bn256::Fr;
 use halo2_axiom::plonk::{Column, Fixed};
 
@@ -153,13 +153,29 @@ impl Ctx<'_, '_> {
 
     /// `y_i = round(x_i / 2^16)`, each range-checked to `[-2^23, 2^23)`, for the
     /// [`RESCALE_UNIT_ELEMS`] values `xs` in one rescale unit, given the outputs `ys` (the
-    /// oracle's values). Needs a circuit with the unit ([`Ctx::has_rescale_unit`]). Returns the
-    /// outputs' cells.
+    /// oracle's values): in `a`, or in the unit column `b` of a split circuit. Needs a
+    /// circuit with the unit ([`Ctx::has_rescale_unit`]). Returns the outputs' cells.
     pub fn rescale_unit(&mut self, xs: &[&Wire], ys: &[i128]) -> Vec<Wire> {
         debug_assert!(xs.len() == RESCALE_UNIT_ELEMS && ys.len() == RESCALE_UNIT_ELEMS);
-        let q = self.cfg.wide.as_ref().and_then(|w| w.rescale);
+        let wide = self.cfg.wide.as_ref();
+        let q = wide.and_then(|w| w.rescale).expect("the rescale unit");
         let unit = RescaleUnit;
-        let start = self.unit_start(q.expect("the rescale unit"), 1, unit.limbs());
+        let at = match wide.and_then(|w| w.units) {
+            Some(column) => {
+                let base = self.unit_row;
+                self.fixed_at(q, base, 1);
+                for o in unit.limbs() {
+                    self.fixed_at(column.q_lk, base + o, 1);
+                }
+                self.unit_row = base + unit.cells();
+                UnitAt::Column(column, base)
+            }
+            None => {
+                let start = self.unit_start(q, 1, unit.limbs());
+                self.row = start + unit.rows();
+                UnitAt::Rows(start)
+            }
+        };
         let (scale, half) = (
             1i128 << RESCALE_UNIT_SHIFT,
             1i128 << (RESCALE_UNIT_SHIFT - 1),
@@ -167,19 +183,44 @@ impl Ctx<'_, '_> {
         let offset = 1i128 << (RANGE_BITS - 1);
         let mut out = Vec::with_capacity(xs.len());
         for (i, (x, y)) in xs.iter().zip(ys).enumerate() {
-            let xc = self.unit_cell(start, unit.x(i), to_field(x.value));
+            let xc = self.unit_put(at, unit.x(i), to_field(x.value));
             self.equal(x.cell, xc);
-            let cell = self.unit_cell(start, unit.y(i), to_field(*y));
+            let cell = self.unit_put(at, unit.y(i), to_field(*y));
             let rem = x.value + half - y * scale;
             for (j, l) in limbs(rem, 2).enumerate() {
-                self.unit_cell(start, unit.r_limb(i, j), l);
+                self.unit_put(at, unit.r_limb(i, j), l);
             }
             for (j, l) in limbs(y + offset, 3).enumerate() {
-                self.unit_cell(start, unit.y_limb(i, j), l);
+                self.unit_put(at, unit.y_limb(i, j), l);
             }
             out.push(Wire { cell, value: *y });
         }
-        self.row = start + unit.rows();
         out
     }
+
+    /// Assigns `v` to the cell at `offset` of the unit at `at`.
+    fn unit_put(&mut self, at: UnitAt, offset: usize, v: Fr) -> Cell {
+        match at {
+            UnitAt::Rows(start) => self.unit_cell(start, offset, v),
+            UnitAt::Column(column, base) => {
+                let row = base + offset;
+                self.record(1, row, v);
+                if let Some(region) = self.region.as_deref_mut() {
+                    region.assign_advice(column.b, row, Value::known(v));
+                }
+                Cell {
+                    row_offset: row,
+                    column: column.b.into(),
+                }
+            }
+        }
+    }
+}
+
+/// Where a rescale unit sits: from a layout row of `a`, or from a row of a split circuit's
+/// unit column.
+#[derive(Clone, Copy)]
+enum UnitAt {
+    Rows(usize),
+    Column(UnitColumn, usize),
 }
