@@ -459,18 +459,40 @@ pub fn one_node(op: Op, n: usize, scale: i32, affine: Option<Affine>) -> Arc<Gra
 /// A chain in `layout` on an input `x` of `n_in` elements (scale 0): each `(name, op,
 /// elements)` reads the tensor before it; the last is the output.
 pub fn chain(n_in: usize, ops: Vec<(&str, Op, usize)>, layout: Layout) -> Arc<Graph> {
-    let nodes: Vec<Node> = ops
+    let nodes = ops
         .into_iter()
         .enumerate()
-        .map(|(input, (name, op, n))| Node {
-            name: name.into(),
-            op,
-            inputs: vec![input],
-            shape: vec![n],
-            scale: 0,
-            affine: None,
-        })
+        .map(|(input, (name, op, n))| node(name.into(), op, vec![input], n))
         .collect();
+    on_input(n_in, nodes, layout)
+}
+
+/// A graph in `layout` on an input `x` of `n_in` elements (scale 0) whose nodes are
+/// `(op, inputs, elements)`, reading any tensor before them; the last node's output is the
+/// graph's.
+pub fn dag(n_in: usize, nodes: Vec<(Op, Vec<usize>, usize)>, layout: Layout) -> Arc<Graph> {
+    let nodes = nodes
+        .into_iter()
+        .enumerate()
+        .map(|(i, (op, inputs, n))| node(format!("n{i}"), op, inputs, n))
+        .collect();
+    on_input(n_in, nodes, layout)
+}
+
+/// A node of `n` elements at scale 0.
+fn node(name: String, op: Op, inputs: Vec<usize>, n: usize) -> Node {
+    Node {
+        name,
+        op,
+        inputs,
+        shape: vec![n],
+        scale: 0,
+        affine: None,
+    }
+}
+
+/// `nodes` on an input `x` of `n_in` elements (scale 0), the last node's output the graph's.
+fn on_input(n_in: usize, nodes: Vec<Node>, layout: Layout) -> Arc<Graph> {
     Arc::new(Graph {
         inputs: vec![GraphInput {
             name: "x".into(),
@@ -483,6 +505,37 @@ pub fn chain(n_in: usize, ops: Vec<(&str, Op, usize)>, layout: Layout) -> Arc<Gr
         sources: vec![],
         layout,
     })
+}
+
+/// Tampers that move the inputs of two rescales by `2^shift`, laid out in rows from `row0`
+/// and `row1` (the remainder's range row: the input in lane A, the output in lane B, the
+/// low remainder limb in lane 0; then the output's range row, its copy in lane A), by
+/// `d·2^PACK_BITS` and `−d` (errors that cancel in a packed constraint), each rescale's
+/// witness moved to match: the first's output by `d·2^(PACK_BITS − shift)` with its copy and
+/// its top limb, the second's low remainder limb by `−d` (which the caller keeps in range).
+/// All that fails then is the first output's top limb: [`assert_first_rescale_out_of_range`].
+pub fn cancelling_rescale_tampers(row0: usize, row1: usize, d: i128, shift: u32) -> Vec<Tamper> {
+    let dy = d << (crate::chip::PACK_BITS - shift);
+    vec![
+        Tamper::shift(LANE_A, row0, d << crate::chip::PACK_BITS),
+        Tamper::shift(crate::chip::LANE_B, row0, dy),
+        Tamper::shift(LANE_A, row0 + 1, dy),
+        Tamper::shift(2, row0 + 1, dy >> 16),
+        Tamper::shift(LANE_A, row1, -d),
+        Tamper::shift(0, row1, -d),
+    ]
+}
+
+/// Asserts the failures of [`cancelling_rescale_tampers`] on a graph whose output 0 is the
+/// first rescale's: its top limb's lookup, and its output's copy to its public cell (not
+/// moved with it).
+#[track_caller]
+pub fn assert_first_rescale_out_of_range(fs: &[Failure], public: usize, row0: usize) {
+    assert_rejected(
+        fs,
+        &[lookup_at(public, 2, row0 + 1)],
+        &[public_cell(0), cell_row(public, LANE_A, row0 + 1)],
+    );
 }
 
 /// `op` over inputs of `in_shapes` (scale 0) with output shape `out_shape`.
