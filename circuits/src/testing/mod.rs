@@ -412,7 +412,10 @@ pub fn check_no_free_cells(c: &ModelCircuit) -> Result<guard::Report, String> {
         return Ok(report);
     }
     let at = Locator::new(c);
-    let cell = |c: &CellRef| at.describe(c.row);
+    let cell = |c: &CellRef| match c.column {
+        0 => at.describe(c.row),
+        _ => format!("row {} of the unit column b", c.row),
+    };
     let mut msg = String::new();
     for h in report.holes.iter().take(8) {
         msg += &format!(
