@@ -344,7 +344,7 @@ impl ModelDir {
         let pk = zkinfer_prover::read_pk(
             &self.path("pk.bin"),
             &settings.hash(),
-            settings.chip_shape()?,
+            settings.graph.chip_shape(),
         )?;
         Ok(Keys { srs, pk })
     }
@@ -356,7 +356,7 @@ impl ModelDir {
         let vk = zkinfer_prover::read_vk(
             &self.path("vk.bin"),
             &settings.hash(),
-            settings.chip_shape()?,
+            settings.graph.chip_shape(),
         )?;
         Ok((srs, vk))
     }

@@ -23,7 +23,8 @@ struct Record {
     circuit_rows: usize,
     macs: usize,
     circuit_rows_per_mac: Option<f64>,
-    /// Circuit rows per kind of op (`linear`, `rescale`, …): where the rows go.
+    /// Circuit rows per kind of op (`linear`, `rescale`, …): where the rows go; a split
+    /// circuit's unit column, beside the ops' column, is its own entry.
     circuit_rows_by_op: BTreeMap<&'static str, usize>,
     compile_seconds: f64,
     keygen_seconds: f64,

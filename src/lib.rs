@@ -44,7 +44,10 @@
 /// LayerNormalization's squares on the bilinear gate, folds elementwise affine maps into the
 /// dense layers that read them, rescales a table's input once, and drops the nodes no output
 /// depends on (graphs of both layouts changed).
-pub const FORMAT_VERSION: u32 = 10;
+/// Version 11: the wide layout packs dot products that bounds carried back through additions
+/// pin without range checks of their own, and a graph can put its rescale units in an advice
+/// column of their own (`units_column`; wide circuits and their keys changed).
+pub const FORMAT_VERSION: u32 = 11;
 
 pub mod artifacts;
 pub mod backend;

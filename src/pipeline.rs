@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
-use zkinfer_circuits::chip::{ChipShape, Layout};
+use zkinfer_circuits::chip::Layout;
 use zkinfer_circuits::{field::to_field, CircuitError, Graph, ModelCircuit, Visibility};
 use zkinfer_onnx_import::{
     check_values, lower, Dims, FloatModel, Loaded, QuantModel, QuantSettings, Target,
@@ -152,7 +152,9 @@ pub struct Settings {
     pub visibility: Visibility,
     /// Layout rows (rows of lanes) the circuit uses, public rows included.
     pub rows: usize,
-    /// Circuit rows they take: each layout row is a block of 6 rows of the advice column.
+    /// Circuit rows they take: each layout row is a block of 6 rows of the advice column `a`;
+    /// with its rescale units in a column of their own (`graph.units_column`), the more of
+    /// `a`'s and that column's.
     pub circuit_rows: usize,
     /// Circuit size: `2^logrows` rows.
     pub logrows: u32,
@@ -174,17 +176,12 @@ impl Settings {
             .map_err(|e| beyond_calibration(self, e.into()))
     }
 
-    /// The constraint system's shape of these settings' circuit (the one its keys are made
-    /// for): its layout, optional gates and columns.
-    pub fn chip_shape(&self) -> Result<ChipShape> {
-        Ok(ModelCircuit::blank(Arc::new(self.graph.clone()), self.visibility)?.shape())
-    }
-
     /// These settings compiled to `layout` (the graph and the quantization unchanged), sized
     /// again.
     pub fn with_layout(mut self, layout: Layout) -> Result<Settings> {
         if self.graph.layout != layout {
             self.graph.layout = layout;
+            self.graph = ModelCircuit::choose_units_column(self.graph, self.visibility)?;
             let size =
                 ModelCircuit::blank(Arc::new(self.graph.clone()), self.visibility)?.size()?;
             (self.rows, self.circuit_rows, self.logrows) =
@@ -258,6 +255,7 @@ pub fn compile_in(
         }
     };
     graph.layout = layout;
+    let graph = ModelCircuit::choose_units_column(graph, visibility)?;
     let size = ModelCircuit::blank(Arc::new(graph.clone()), visibility)?.size()?;
     Ok(Settings {
         format_version: FORMAT_VERSION,

@@ -15,6 +15,10 @@ fn a_split_circuit_proves_and_verifies() {
     let n = RESCALE_UNIT_MIN_ELEMS.next_multiple_of(RESCALE_UNIT_ELEMS) + 2;
     let op = Op::Rescale(Rescale { shift: 16 });
     let graph = chain(n, vec![("rescale", op, n)], Layout::Wide);
+    let graph =
+        ModelCircuit::choose_units_column(Arc::unwrap_or_clone(graph), Visibility::default());
+    let graph = Arc::new(graph.unwrap());
+    assert!(graph.units_column);
     let x: Vec<i128> = (0..n as i128)
         .map(|i| (i * 1_234_567) % 8_000_001 - 4_000_000)
         .collect();

@@ -173,8 +173,8 @@ fn tiny_transformer_block_wide_layout_all_samples() {
     let shape = settings
         .with_layout(Layout::Wide)
         .unwrap()
-        .chip_shape()
-        .unwrap();
+        .graph
+        .chip_shape();
     assert!(shape.rescale, "{shape:?}");
     assert!(prove_zoo_in("tiny_transformer_block", false, Layout::Wide) < 1e-2);
 }

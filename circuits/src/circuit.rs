@@ -101,7 +101,7 @@ impl ModelCircuit {
                 tables.push(table);
             }
         }
-        let mut circuit = Self {
+        Self {
             shape: graph.chip_shape(),
             graph,
             values: Arc::new(values),
@@ -109,43 +109,35 @@ impl ModelCircuit {
             #[cfg(feature = "test-support")]
             tamper: Vec::new(),
             tables: Arc::new(tables),
-        };
-        circuit.shape = circuit.split_where_smaller();
-        circuit
+        }
     }
 
-    /// The circuit's shape with its rescale units in a column of their own
-    /// ([`ChipShape::split`](crate::chip::ChipShape::split)) where that lowers logrows, and
-    /// as it is otherwise: a second advice column, its lookup and its permutation column
-    /// cost every row of the proof, so they pay only where the circuit halves. A function of
-    /// the graph alone (a dry run of the layout each way), as keys need.
-    fn split_where_smaller(&self) -> ChipShape {
-        if !self.shape.rescale {
-            return self.shape;
+    /// `graph` with its rescale units in a column of their own ([`Graph::units_column`])
+    /// where that lowers its logrows, and in `a` otherwise: a second advice column, its lookup
+    /// and its permutation column cost every row of the proof, so they pay only where the
+    /// circuit halves. Compilation decides it, from a dry run of the layout each way.
+    pub fn choose_units_column(mut graph: Graph, visibility: Visibility) -> Result<Graph> {
+        graph.units_column = false;
+        let one = Self::blank(Arc::new(graph.clone()), visibility)?;
+        if !one.shape.rescale {
+            return Ok(graph);
         }
         let split = ChipShape {
             split: true,
-            ..self.shape
+            ..one.shape
         };
-        match (self.size_with(self.shape), self.size_with(split)) {
-            (Ok(one), Ok(two)) if two.logrows < one.logrows => split,
-            (Err(_), Ok(_)) => split,
-            _ => self.shape,
-        }
+        // Too large either way: sizing the graph says so.
+        graph.units_column = match (one.size(), one.size_with(split)) {
+            (Ok(one), Ok(two)) => two.logrows < one.logrows,
+            (Err(_), Ok(_)) => true,
+            (_, Err(_)) => false,
+        };
+        Ok(graph)
     }
 
     /// The circuit's shape: its layout and the optional gates and columns it has.
     pub fn shape(&self) -> ChipShape {
         self.shape
-    }
-
-    /// The circuit with its rescale units in `a` (`split` false) or in a column of their own
-    /// (`split` true, where it has the unit), whatever that does to logrows: soundness tests
-    /// of both placements.
-    #[cfg(feature = "test-support")]
-    pub fn with_split(mut self, split: bool) -> Self {
-        self.shape.split = split && self.shape.rescale;
-        self
     }
 
     /// Changes advice cells after the honest layout, assigned or not (soundness tests).
@@ -209,8 +201,13 @@ impl ModelCircuit {
     }
 
     /// The rows each node's chip occupies, in node order, counted from the first row after
-    /// the public rows like [`Tamper`] rows (for reports and soundness tests).
+    /// the public rows like a soundness test's `Tamper` rows (for reports and those tests).
     pub fn node_rows(&self) -> Vec<std::ops::Range<usize>> {
+        self.node_and_unit_rows().0
+    }
+
+    /// [`Self::node_rows`], and the rows of a split circuit's unit column, from one dry run.
+    fn node_and_unit_rows(&self) -> (Vec<std::ops::Range<usize>>, usize) {
         let mut cs = ConstraintSystem::<Fr>::default();
         let cfg = ChipConfig::configure(&mut cs, self.shape);
         let mut ctx = Ctx::new(&cfg, None, &self.tables, self.public_rows());
@@ -219,26 +216,24 @@ impl ModelCircuit {
             debug_assert_eq!(n, rows.len());
             rows.push(start..end);
         });
-        rows
+        (rows, ctx.unit_rows_used())
     }
 
     /// Circuit rows each kind of op takes (by [`crate::ops::Op::name`]), summed over the
     /// nodes laid out: where a model's rows go. The inputs' range rows and the public rows
     /// are in no op. These are rows of the advice column `a`; a split circuit's rescale
-    /// units, in a column of their own beside it, are the entry [`UNIT_COLUMN`].
+    /// units, in a column of their own beside it, are the entry [`UNIT_COLUMN`] (so the
+    /// entries can add up to more than the circuit's rows, which are the longer column's).
     pub fn circuit_rows_by_op(&self) -> BTreeMap<&'static str, usize> {
         let mut by = BTreeMap::new();
-        for (node, rows) in self.graph.nodes.iter().zip(self.node_rows()) {
+        let (node_rows, unit_rows) = self.node_and_unit_rows();
+        for (node, rows) in self.graph.nodes.iter().zip(node_rows) {
             if !rows.is_empty() {
                 *by.entry(node.op.name()).or_default() += crate::ops::circuit_rows(rows.len());
             }
         }
-        let mut cs = ConstraintSystem::<Fr>::default();
-        let cfg = ChipConfig::configure(&mut cs, self.shape);
-        let mut ctx = Ctx::new(&cfg, None, &self.tables, self.public_rows());
-        self.layout(&mut ctx);
-        if ctx.unit_rows_used() > 0 {
-            by.insert(UNIT_COLUMN, ctx.unit_rows_used());
+        if unit_rows > 0 {
+            by.insert(UNIT_COLUMN, unit_rows);
         }
         by
     }
@@ -399,7 +394,7 @@ impl Circuit<Fr> for ModelCircuit {
                         let i = watch.binary_search(&(column, at)).expect("watched");
                         current[i] = t.apply(current[i]);
                         let col = match column {
-                            0 => cfg.a,
+                            crate::chip::COLUMN_A => cfg.a,
                             _ => {
                                 cfg.wide
                                     .as_ref()

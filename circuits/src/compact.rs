@@ -95,7 +95,7 @@ fn rewrite_rows(op: &Op, keep: Option<&[bool]>, index: impl Fn(usize, u32) -> u3
 
 impl Graph {
     /// Removes the elements no output depends on from the tensors whose readers allow it
-    /// (see the [module docs](self)), renumbering every index that reads them, then the
+    /// (see `circuits/src/compact.rs`), renumbering every index that reads them, then the
     /// nodes left unread ([`Graph::prune_dead`]). Report entries naming a compacted tensor are
     /// dropped (it no longer matches its source's shape). Returns how many elements were
     /// removed; a graph that does not validate is left as it is.

@@ -35,9 +35,15 @@ const MAX_PASSES: usize = 16;
 const LIMIT: f64 = 1e60;
 
 impl Graph {
-    /// [`Graph::enforced_bounds`] of the graph as laid out: for each tensor (the inputs, then
-    /// the nodes), a bound on every element's magnitude in every assignment the circuit
-    /// accepts, infinity where none is derived (see the [module docs](self)).
+    /// For each tensor (the inputs, then the nodes), a bound on every element's magnitude in
+    /// every assignment the circuit accepts, infinity where none is derived: what lets the
+    /// wide layout pack a dot product without range checks of its own. The bounds are built up
+    /// from none: an input is range-checked, a rescale that checks its output bounds it by
+    /// `2^23`, [`Graph::checked_bits`] bounds what later nodes bound; an addition, a product or
+    /// a dot product that is never packed holds exactly its inputs' combination; an addition
+    /// `y = a·u + b·v` with `|a| = 1` that reads every element of `u` bounds `u` by
+    /// `|y| + |b|·|v|`. A dot product that may be packed gets no bound from its inputs, and dead
+    /// or fused nodes none at all (`docs/soundness.md` §4).
     pub fn packing_bounds(&self) -> Vec<f64> {
         let live = self.live_nodes();
         let checked = self.checked_bits();

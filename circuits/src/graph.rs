@@ -118,6 +118,14 @@ pub struct Graph {
     /// verification, the wide one for faster proving).
     #[serde(default, skip_serializing_if = "Layout::is_tall")]
     pub layout: Layout,
+    /// Whether the wide layout's rescale units sit in an advice column of their own
+    /// ([`ChipShape::split`](crate::chip::ChipShape::split)): decided when the graph is
+    /// compiled, where it lowers logrows
+    /// ([`ModelCircuit::choose_units_column`](crate::ModelCircuit::choose_units_column)),
+    /// and kept with the graph, so that key generation, proving and verification read the
+    /// same circuit without laying it out. Meaningless without the rescale unit.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub units_column: bool,
 }
 
 impl Graph {
@@ -272,6 +280,7 @@ impl Graph {
             }
         }
         shape.rescale = in_rescale_units >= crate::chip::RESCALE_UNIT_MIN_ELEMS;
+        shape.split = shape.rescale && self.units_column;
         shape
     }
 

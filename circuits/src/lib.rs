@@ -12,6 +12,7 @@
 //!     outputs: vec![1],
 //!     sources: vec![],
 //!     layout: Default::default(), // the tall layout; `Layout::Wide` for shared-input dots
+//!     units_column: false, // wide only: `ModelCircuit::choose_units_column` decides
 //! };
 //! let circuit = ModelCircuit::new(Arc::new(graph), &[vec![-5, 0, 7]], Visibility::default()).unwrap();
 //! let k = circuit.min_k().unwrap();

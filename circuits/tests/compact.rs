@@ -131,6 +131,7 @@ fn graph_of(nodes: Vec<Node>, outputs: Vec<usize>) -> Graph {
         outputs,
         sources: vec![],
         layout: Default::default(),
+        units_column: false,
     }
 }
 

@@ -229,6 +229,7 @@ fn requant_accumulator_past_int32_is_rejected() {
         outputs: vec![2],
         sources: vec![],
         layout: Default::default(),
+        units_column: false,
     });
     let top = Requant {
         multipliers: vec![5.92e-8],

@@ -35,16 +35,21 @@ fn graph(layout: Layout) -> Arc<Graph> {
     )
 }
 
-/// The circuit, its units in `a` (for the tests of that placement: left to itself, this
-/// circuit puts them in `b`, see `units_are_honest_and_prove_what_the_rows_prove`).
+/// The circuit, its units in `a` (for the tests of that placement: compiled, this graph
+/// puts them in `b`, see `units_are_honest_and_prove_what_the_rows_prove`).
 fn circuit(layout: Layout) -> ModelCircuit {
-    let c = ModelCircuit::new(graph(layout), &[input()], Visibility::default()).unwrap();
-    c.with_split(false)
+    ModelCircuit::new(graph(layout), &[input()], Visibility::default()).unwrap()
 }
 
-/// The circuit as it chooses to be: its units in `b`.
+/// The graph as compilation leaves it: its units in a column of their own.
+fn split_graph() -> Arc<Graph> {
+    let g = Arc::unwrap_or_clone(graph(Layout::Wide));
+    Arc::new(ModelCircuit::choose_units_column(g, Visibility::default()).unwrap())
+}
+
+/// The circuit of [`split_graph`].
 fn split_circuit() -> ModelCircuit {
-    ModelCircuit::new(graph(Layout::Wide), &[input()], Visibility::default()).unwrap()
+    ModelCircuit::new(split_graph(), &[input()], Visibility::default()).unwrap()
 }
 
 fn public(c: &ModelCircuit) -> usize {
@@ -80,8 +85,9 @@ fn units_are_honest_and_prove_what_the_rows_prove() {
             ..shape
         }
     );
-    // Key generation's blank circuit makes the same choice as the prover's.
-    let blank = ModelCircuit::blank(graph(Layout::Wide), Visibility::default()).unwrap();
+    assert!(split.graph().units_column && !wide.graph().units_column);
+    // Key generation's blank circuit is the prover's.
+    let blank = ModelCircuit::blank(split_graph(), Visibility::default()).unwrap();
     assert_eq!(blank.shape(), split.shape());
     let (one, two) = (wide.size().unwrap(), split.size().unwrap());
     assert_eq!(two.logrows + 1, one.logrows, "{one:?} {two:?}");
@@ -123,8 +129,7 @@ fn a_quotient_moved_by_one_fails_its_unit() {
     let mut values: Vec<Tensor> = honest.values().to_vec();
     let k = RESCALE_UNIT_ELEMS + 2;
     values[1].data[k] += 1;
-    let forged = ModelCircuit::forged(honest.graph().clone().into(), values, Default::default())
-        .with_split(false);
+    let forged = ModelCircuit::forged(honest.graph().clone().into(), values, Default::default());
     let unit = gate_at("rescale unit", public(&forged), unit_row(&forged, 1));
     assert_rejected(&failures(&forged), &[unit], &[]);
 }
@@ -218,9 +223,7 @@ fn edges(b_0: i64) -> (Arc<Graph>, Vec<i128>) {
 #[test]
 fn the_range_ends_prove_and_one_past_is_refused_and_fails_its_unit() {
     let (g, x) = edges(-(1 << 15));
-    let c = ModelCircuit::new(g, std::slice::from_ref(&x), Visibility::default())
-        .unwrap()
-        .with_split(false);
+    let c = ModelCircuit::new(g, std::slice::from_ref(&x), Visibility::default()).unwrap();
     let top = (1 << 23) - 1;
     assert_eq!(
         c.values()[2].data[..5],
@@ -232,8 +235,7 @@ fn the_range_ends_prove_and_one_past_is_refused_and_fails_its_unit() {
     assert!(past.eval(&[x]).is_err());
     let mut values: Vec<Tensor> = c.values().to_vec();
     values[2].data[0] += 1;
-    let forged = ModelCircuit::forged(c.graph().clone().into(), values, Default::default())
-        .with_split(false);
+    let forged = ModelCircuit::forged(c.graph().clone().into(), values, Default::default());
     let unit = gate_at("rescale unit", public(&forged), forged.node_rows()[1].start);
     assert_rejected(&failures(&forged), &[unit], &[]);
 }

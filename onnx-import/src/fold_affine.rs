@@ -146,6 +146,7 @@ mod tests {
             outputs: vec![3],
             sources: vec![("map".into(), 1), ("dense".into(), 3)],
             layout: Default::default(),
+            units_column: false,
         }
     }
 

@@ -232,6 +232,7 @@ impl<'m> Builder<'m> {
                 outputs: vec![],
                 sources: vec![],
                 layout: Default::default(),
+                units_column: false,
             },
             map: HashMap::new(),
             rescaled: HashMap::new(),

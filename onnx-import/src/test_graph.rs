@@ -33,5 +33,6 @@ pub(crate) fn linear_then_rescale(rows: Vec<AffineRow>, (scale, shift): (i32, u3
         outputs: vec![2],
         sources: vec![],
         layout: Default::default(),
+        units_column: false,
     }
 }

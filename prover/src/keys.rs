@@ -65,7 +65,7 @@ pub fn write_pk(path: &Path, pk: &ProvingKey<G1Affine>, settings_hash: &str) -> 
     )
 }
 
-/// Reads a proving key of a circuit of `shape` (`ModelCircuit::shape`), checking it was made
+/// Reads a proving key of a circuit of `shape` (`Graph::chip_shape`), checking it was made
 /// for `settings_hash`.
 pub fn read_pk(path: &Path, settings_hash: &str, shape: ChipShape) -> Result<ProvingKey<G1Affine>> {
     crate::check_cpu()?;
@@ -84,7 +84,7 @@ pub fn write_vk(path: &Path, vk: &VerifyingKey<G1Affine>, settings_hash: &str) -
     )
 }
 
-/// Reads a verifying key of a circuit of `shape` (`ModelCircuit::shape`), checking it was made
+/// Reads a verifying key of a circuit of `shape` (`Graph::chip_shape`), checking it was made
 /// for `settings_hash`.
 pub fn read_vk(
     path: &Path,

@@ -19,7 +19,9 @@ use halo2_axiom::poly::Rotation;
 /// one column `a` (a row of lanes is a block of [`BLOCK`] consecutive cells, read by the
 /// gates through rotations), selectors share columns (`s`, `m`), one lookup argument serves
 /// the limbs and the function tables, the limb table lives in the function table under tag 0,
-/// and constants are fixed by the linear gate rather than a constants column.
+/// and constants are fixed by the linear gate rather than a constants column. Only a wide
+/// circuit whose rescale units halve its rows by it has a second advice column and a second
+/// lookup ([`WideConfig::units`]).
 #[derive(Clone, Debug)]
 pub struct ChipConfig {
     /// The advice column: lane `j` of the block starting at row `p` is the cell `p + j`, its

@@ -65,9 +65,9 @@ pub struct Ctx<'a, 'r> {
     ///
     /// [`ChipShape::split`]: super::ChipShape::split
     unit_row: usize,
-    /// Cells whose assigned values are recorded, as (column, circuit row) with column 0 for
-    /// `a` and 1 for `b` (sorted; empty outside soundness tests), and those values (zero
-    /// until assigned).
+    /// Cells whose assigned values are recorded, as (column, circuit row) with the column
+    /// [`COLUMN_A`](super::COLUMN_A) or [`COLUMN_B`](super::COLUMN_B) (sorted; empty
+    /// outside soundness tests), and those values (zero until assigned).
     watch: &'a [(usize, usize)],
     seen: Vec<Fr>,
     tables: &'a [crate::ops::FnTable],
@@ -133,9 +133,10 @@ impl<'a, 'r> Ctx<'a, 'r> {
         super::circuit_row(self.public, row, slot)
     }
 
-    /// Records the values this context assigns to `cells`, each (0 for `a` or 1 for `b`,
-    /// circuit row), sorted, for soundness tests that change a cell relative to its honest
-    /// value ([`Ctx::watched`]).
+    /// Records the values this context assigns to `cells`, each
+    /// ([`COLUMN_A`](super::COLUMN_A) or [`COLUMN_B`](super::COLUMN_B), circuit row), sorted,
+    /// for soundness tests that change a cell relative to its honest value
+    /// ([`Ctx::watched`]).
     pub fn watch(mut self, cells: &'a [(usize, usize)]) -> Self {
         debug_assert!(cells.is_sorted());
         self.watch = cells;
@@ -143,7 +144,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
         self
     }
 
-    /// Records `value` if the cell (column 0 for `a`, 1 for `b`; circuit row) is watched.
+    /// Records `value` if the cell (column index, circuit row) is watched.
     fn record(&mut self, column: usize, at: usize, value: Fr) {
         if let Ok(i) = self.watch.binary_search(&(column, at)) {
             self.seen[i] = value;
@@ -180,7 +181,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
         let (col, at) = (self.cfg.a, self.at(row, lane));
         self.used = self.used.max(row + 1);
         self.used_at = self.used_at.max(at + 1);
-        self.record(0, at, value);
+        self.record(super::COLUMN_A, at, value);
         if let Some(region) = self.region.as_deref_mut() {
             region.assign_advice(col, at, Value::known(value));
         }
@@ -298,7 +299,7 @@ impl<'a, 'r> Ctx<'a, 'r> {
         self.output_bound.checked
     }
 
-    /// How the current node's outputs can be bounded for [`Ctx::shared_dot`]: `Some(0)` when the
+    /// How the current node's outputs can be bounded for `Ctx::shared_dot`: `Some(0)` when the
     /// circuit bounds them below `2^WIDE_BOUND_BITS` otherwise ([`OutputBound::enforced`]: a
     /// later range check, or one carried back through additions) and their true values are
     /// below half of that,

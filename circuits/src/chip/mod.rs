@@ -71,7 +71,7 @@
 //! rescale units in an advice column of their own, `b` ([`ChipShape::split`], [`UnitColumn`]):
 //! one unit after another from its row 0, read by the unit's gate and by a limb lookup
 //! `(0, q_lk·b, 0)` of its own, copies in and out through the permutation. The circuit's rows
-//! are then the longer column's: a transformer's 22 rescales of 1,024 elements leave `a`.
+//! are then the longer column's (gpt_tiny's rescale units, 162,900 cells, leave `a`).
 //!
 //! The price is fixed columns more (the shared-input gate's selector and a column of packed
 //! weights, and a selector for each unit the circuit uses), read at up to 48 rotations, and
@@ -109,8 +109,9 @@ pub struct ChipShape {
     /// Whether the rescale unit's gate is there ([`RescaleUnit`]; wide layout only).
     pub rescale: bool,
     /// Whether the rescale units sit in an advice column of their own, `b`, beside `a`
-    /// (with `rescale` only): a circuit's rows are then those of the longer column. The
-    /// circuit chooses it where it lowers logrows ([`ModelCircuit`](crate::ModelCircuit)).
+    /// (with `rescale` only): a circuit's rows are then those of the longer column.
+    /// Compilation sets it where it lowers logrows
+    /// ([`Graph::units_column`](crate::Graph::units_column)).
     pub split: bool,
 }
 
@@ -179,6 +180,12 @@ pub fn circuit_row(public: usize, row: usize, slot: usize) -> usize {
         public + LANE_A + (row - public) * BLOCK + slot
     }
 }
+
+/// Index of the advice column `a` among the circuit's advice columns (as halo2 numbers them,
+/// and as soundness tests name a cell's column).
+pub const COLUMN_A: usize = 0;
+/// Index of a split circuit's unit column `b` ([`ChipShape::split`]).
+pub const COLUMN_B: usize = 1;
 
 /// Advice lanes per row.
 pub const LANES: usize = 5;

@@ -12,7 +12,7 @@
 //!   that every accumulator is copied into a unit, which bounds it below `2^41`: the bound
 //!   the wide layout's packing of the accumulators relies on;
 //! * exactly one live node reads it, as its only input, and it is no graph output: a max
-//!   (not a min) whose every window holds the constant 0 and [`FUSED_SHAPES`] elements, or a
+//!   (not a min) whose every window holds the constant 0 and [`FUSED_SHAPES`](crate::chip::FUSED_SHAPES) elements, or a
 //!   ReLU.
 //!
 //! The fused rescale then takes no rows of its own; its reader's rows are the units.

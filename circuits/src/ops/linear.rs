@@ -114,7 +114,7 @@ impl Linear {
     /// Whether the wide layout never packs this node's rows: no two read the same inputs in
     /// the same order, so each is a dot-product chain of its own, which pins its output.
     pub fn never_packed(&self) -> bool {
-        self.shared_inputs().iter().all(|g| g.len() == 1)
+        self.shared_inputs().iter().all(|g| !may_share(g.len()))
     }
 
     /// The rows grouped by their input indices (in order of first appearance).
@@ -139,7 +139,13 @@ fn shared_pays(terms: usize, outputs: usize, checks: usize) -> bool {
     let wide = WIDE_CELLS * terms.div_ceil(WIDE_IN).max(1) * outputs.div_ceil(WIDE_OUT)
         + BLOCK * checks * outputs;
     let tall = BLOCK * terms.div_ceil(LANES).max(1) * outputs;
-    outputs > 1 && wide < tall
+    may_share(outputs) && wide < tall
+}
+
+/// Whether `outputs` rows reading the same inputs may share wide blocks: a row of its own is
+/// always a tall chain ([`Linear::never_packed`] relies on it).
+fn may_share(outputs: usize) -> bool {
+    outputs > 1
 }
 
 /// One output as a tall dot-product chain (zero weights take no lane).

@@ -41,7 +41,7 @@ impl Rescale {
     /// The bound of the output where the rescale skips its own check
     /// ([`Rescale::trusts_later`]): the later nodes' `2^output_checked`, and the true
     /// quotient's (the only one they leave), `|x| / 2^shift + 1`; not the range check's
-    /// `2^23` ([`Rescale::eval_unchecked`] does not check it either).
+    /// `2^23` (`Rescale::eval_unchecked` does not check it either).
     pub fn bound_trusting(&self, inputs: &[f64], output_checked: Option<u32>) -> f64 {
         let later = output_checked.map_or(f64::INFINITY, |b| 2f64.powi(b as i32));
         (inputs[0] / 2f64.powi(self.shift as i32) + 1.0).min(later)

@@ -18,7 +18,7 @@ pub mod capture;
 pub mod guard;
 pub mod terms;
 
-use crate::chip::{circuit_row, Layout, BLOCK, LANES, LANE_A, LIMBS};
+use crate::chip::{circuit_row, Layout, BLOCK, COLUMN_A, COLUMN_B, LANES, LANE_A, LIMBS};
 use crate::graph::{Affine, Graph, GraphInput, Node};
 use crate::ops::Op;
 use crate::ModelCircuit;
@@ -105,13 +105,13 @@ impl Tamper {
         }
     }
 
-    /// The cell, as (column, circuit row) with column 0 for `a` and 1 for `b`, in a circuit
+    /// The cell, as (column, circuit row) with the column [`COLUMN_A`] or [`COLUMN_B`], in a circuit
     /// with `public` public rows.
     pub fn cell(&self, public: usize) -> (usize, usize) {
         match self.spot {
-            Spot::Lane { lane, row } => (0, circuit_row(public, row + public, lane)),
-            Spot::Row(r) => (0, r),
-            Spot::Unit(r) => (1, r),
+            Spot::Lane { lane, row } => (COLUMN_A, circuit_row(public, row + public, lane)),
+            Spot::Row(r) => (COLUMN_A, r),
+            Spot::Unit(r) => (COLUMN_B, r),
         }
     }
 
@@ -211,7 +211,7 @@ pub fn failures_with(c: &ModelCircuit, k: u32, instances: Vec<Fr>) -> Vec<Failur
                 row: row_of(location),
             },
             VerifyFailure::Permutation { column, location }
-                if column.column_type() == Any::advice() && column.index() == 1 =>
+                if column.column_type() == Any::advice() && column.index() == COLUMN_B =>
             {
                 Failure::UnitCopy {
                     row: row_of(location),
@@ -413,7 +413,7 @@ pub fn check_no_free_cells(c: &ModelCircuit) -> Result<guard::Report, String> {
     }
     let at = Locator::new(c);
     let cell = |c: &CellRef| match c.column {
-        0 => at.describe(c.row),
+        COLUMN_A => at.describe(c.row),
         _ => format!("row {} of the unit column b", c.row),
     };
     let mut msg = String::new();
@@ -456,6 +456,7 @@ pub fn one_node(op: Op, n: usize, scale: i32, affine: Option<Affine>) -> Arc<Gra
         outputs: vec![1],
         sources: vec![],
         layout: Default::default(),
+        units_column: false,
     })
 }
 
@@ -507,6 +508,7 @@ fn on_input(n_in: usize, nodes: Vec<Node>, layout: Layout) -> Arc<Graph> {
         nodes,
         sources: vec![],
         layout,
+        units_column: false,
     })
 }
 
@@ -567,6 +569,7 @@ pub fn graph(op: Op, in_shapes: &[Vec<usize>], out_shape: Vec<usize>) -> Arc<Gra
         outputs: vec![n],
         sources: vec![],
         layout: Default::default(),
+        units_column: false,
     })
 }
 

@@ -251,6 +251,7 @@ impl Importer {
                 outputs: vec![],
                 sources: vec![],
                 layout: Default::default(),
+                units_column: false,
             },
             vals: HashMap::new(),
             zero_point_types: HashMap::new(),

@@ -215,6 +215,7 @@ mod tests {
             outputs,
             sources: vec![("rq".into(), 1), ("pool".into(), 2)],
             layout: Default::default(),
+            units_column: false,
         }
     }
 

@@ -204,7 +204,7 @@ impl Ctx<'_, '_> {
             UnitAt::Rows(start) => self.unit_cell(start, offset, v),
             UnitAt::Column(column, base) => {
                 let row = base + offset;
-                self.record(1, row, v);
+                self.record(crate::chip::COLUMN_B, row, v);
                 if let Some(region) = self.region.as_deref_mut() {
                     region.assign_advice(column.b, row, Value::known(v));
                 }
