@@ -47,7 +47,9 @@
 /// Version 11: the wide layout packs dot products that bounds carried back through additions
 /// pin without range checks of their own, and a graph can put its rescale units in an advice
 /// column of their own (`units_column`; wide circuits and their keys changed).
-pub const FORMAT_VERSION: u32 = 11;
+/// Version 12: that column holds the rescale-max units and the signed inputs' range checks
+/// too (split circuits and their keys changed).
+pub const FORMAT_VERSION: u32 = 12;
 
 pub mod artifacts;
 pub mod backend;

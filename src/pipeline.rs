@@ -153,8 +153,8 @@ pub struct Settings {
     /// Layout rows (rows of lanes) the circuit uses, public rows included.
     pub rows: usize,
     /// Circuit rows they take: each layout row is a block of 6 rows of the advice column `a`;
-    /// with its rescale units in a column of their own (`graph.units_column`), the more of
-    /// `a`'s and that column's.
+    /// with its units in a column of their own (`graph.units_column`), the more of `a`'s and
+    /// that column's.
     pub circuit_rows: usize,
     /// Circuit size: `2^logrows` rows.
     pub logrows: u32,

@@ -13,8 +13,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The name under which [`ModelCircuit::circuit_rows_by_op`] gives the rows of a split
-/// circuit's rescale units, beside the advice column `a` rather than in it.
-pub const UNIT_COLUMN: &str = "rescale units (column b)";
+/// circuit's unit column (its rescale and rescale-max units and its inputs' range checks),
+/// beside the advice column `a` rather than in it.
+pub const UNIT_COLUMN: &str = "units (column b)";
 
 /// Largest logrows this crate will lay out.
 pub const MAX_K: u32 = 26;
@@ -112,22 +113,21 @@ impl ModelCircuit {
         }
     }
 
-    /// `graph` with its rescale units in a column of their own ([`Graph::units_column`])
-    /// where that lowers its logrows, and in `a` otherwise: a second advice column, its lookup
+    /// `graph` with its rescale and rescale-max units and its signed inputs' range checks in a
+    /// column of their own ([`Graph::units_column`]) where that lowers its logrows, and in `a`
+    /// otherwise: a second advice column, its lookup
     /// and its permutation column cost every row of the proof, so they pay only where the
     /// circuit halves. Compilation decides it, from a dry run of the layout each way.
     pub fn choose_units_column(mut graph: Graph, visibility: Visibility) -> Result<Graph> {
+        graph.units_column = true;
+        let two = Self::blank(Arc::new(graph.clone()), visibility)?;
         graph.units_column = false;
-        let one = Self::blank(Arc::new(graph.clone()), visibility)?;
-        if !one.shape.rescale {
+        if !two.shape.split {
             return Ok(graph);
         }
-        let split = ChipShape {
-            split: true,
-            ..one.shape
-        };
+        let one = Self::blank(Arc::new(graph.clone()), visibility)?;
         // Too large either way: sizing the graph says so.
-        graph.units_column = match (one.size(), one.size_with(split)) {
+        graph.units_column = match (one.size(), two.size()) {
             (Ok(one), Ok(two)) => two.logrows < one.logrows,
             (Err(_), Ok(_)) => true,
             (_, Err(_)) => false,
@@ -252,11 +252,15 @@ impl ModelCircuit {
         let n_in = self.graph.inputs.len();
         let mut wires: Vec<Vec<Wire>> = Vec::with_capacity(self.values.len());
         for (decl, t) in self.graph.inputs.iter().zip(&self.values[..n_in]) {
-            let input = |v: &i128| match decl.affine.and_then(|a| Some((a.min, a.bits()?))) {
-                Some((min, bits)) => ctx.bounded_input(*v, i128::from(min), bits),
-                None => ctx.signed_input(*v),
+            let wired = match decl.affine.and_then(|a| Some((a.min, a.bits()?))) {
+                Some((min, bits)) => t
+                    .data
+                    .iter()
+                    .map(|v| ctx.bounded_input(*v, i128::from(min), bits))
+                    .collect(),
+                None => signed_inputs(ctx, &t.data),
             };
-            wires.push(t.data.iter().map(input).collect());
+            wires.push(wired);
         }
         let live = self.graph.live_nodes();
         let checked = self.graph.checked_bits();
@@ -341,6 +345,23 @@ impl ModelCircuit {
             logrows,
         })
     }
+}
+
+/// Range-checked signed inputs: in rescale units of a split circuit's unit column, five at a
+/// time where the circuit puts them there ([`Ctx::inputs_in_units`]), the rest in range rows.
+fn signed_inputs(ctx: &mut Ctx, values: &[i128]) -> Vec<Wire> {
+    let in_units = if ctx.inputs_in_units() {
+        values.len() - values.len() % crate::chip::RESCALE_UNIT_ELEMS
+    } else {
+        0
+    };
+    let (units, rows) = values.split_at(in_units);
+    let mut wires = Vec::with_capacity(values.len());
+    for chunk in units.chunks(crate::chip::RESCALE_UNIT_ELEMS) {
+        wires.extend(ctx.input_unit(chunk));
+    }
+    wires.extend(rows.iter().map(|v| ctx.signed_input(*v)));
+    wires
 }
 
 impl Circuit<Fr> for ModelCircuit {

@@ -118,12 +118,14 @@ pub struct Graph {
     /// verification, the wide one for faster proving).
     #[serde(default, skip_serializing_if = "Layout::is_tall")]
     pub layout: Layout,
-    /// Whether the wide layout's rescale units sit in an advice column of their own
+    /// Whether the wide layout's rescale and rescale-max units, with the signed inputs' range
+    /// checks, sit in an advice column of their own
     /// ([`ChipShape::split`](crate::chip::ChipShape::split)): decided when the graph is
     /// compiled, where it lowers logrows
     /// ([`ModelCircuit::choose_units_column`](crate::ModelCircuit::choose_units_column)),
     /// and kept with the graph, so that key generation, proving and verification read the
-    /// same circuit without laying it out. Meaningless without the rescale unit.
+    /// same circuit without laying it out. Without either unit (or in the tall layout) it
+    /// changes nothing.
     #[serde(default, skip_serializing_if = "is_false")]
     pub units_column: bool,
 }
@@ -279,8 +281,21 @@ impl Graph {
                 _ => {}
             }
         }
+        if self.units_column {
+            // In a column of their own, the signed inputs' range checks go in rescale units too
+            // (`Ctx::input_unit`).
+            in_rescale_units += self
+                .inputs
+                .iter()
+                .filter(|i| i.affine.and_then(|a| a.bits()).is_none())
+                .map(|i| {
+                    let elements: usize = i.shape.iter().product();
+                    elements - elements % crate::chip::RESCALE_UNIT_ELEMS
+                })
+                .sum::<usize>();
+        }
         shape.rescale = in_rescale_units >= crate::chip::RESCALE_UNIT_MIN_ELEMS;
-        shape.split = shape.rescale && self.units_column;
+        shape.split = self.units_column && (shape.rescale || shape.rescale_max);
         shape
     }
 

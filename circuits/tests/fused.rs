@@ -3,15 +3,18 @@
 //! the two ops prove laid out apart (the tall layout's instances); an output above every
 //! candidate fails the product, a quotient moved by one needs a remainder past its limbs, a
 //! forged rescaled value fails its unit's equation, and shapes the unit does not have are
-//! laid out unfused.
+//! laid out unfused. In a column of their own (a split circuit's `b`) the units prove the same
+//! and fail the same way.
 
+use halo2_axiom::halo2curves::bn256::Fr;
 use std::sync::Arc;
 use zkinfer_circuits::chip::{
     ChipShape, FusedUnit, Layout, BLOCK, FUSED_SHIFT, PACK_BITS, WIDE_ROWS,
 };
 use zkinfer_circuits::ops::{AffineRow, Cand, Linear, Max, Op, Relu, Rescale};
 use zkinfer_circuits::testing::{
-    assert_rejected, chain, check_honest, failures, failures_tampered, gate_at, lookup_at, Tamper,
+    assert_rejected, assert_rejected_copies, chain, check_honest, failures, failures_tampered,
+    gate_at, lookup_at, Failure, Tamper,
 };
 use zkinfer_circuits::{Graph, ModelCircuit, Tensor, Visibility};
 
@@ -249,5 +252,107 @@ fn other_shifts_mins_and_window_shapes_are_laid_out_apart() {
             "no unit, no gate"
         );
         check_honest(&c).unwrap();
+    }
+}
+
+/// The circuit with its units in a column of their own, `b` (compilation chooses that only
+/// where it halves the circuit; this one is forced).
+fn split_circuit(reader: Op) -> ModelCircuit {
+    let mut g = Arc::unwrap_or_clone(graph(FUSED_SHIFT, reader, Layout::Wide));
+    g.units_column = true;
+    let c = ModelCircuit::new(Arc::new(g), &[input()], Visibility::default()).unwrap();
+    assert!(c.shape().split && c.shape().rescale_max, "{:?}", c.shape());
+    c
+}
+
+/// The gate failure of unit `k` (of `n` candidates) in `b`.
+fn unit_in_b(n: usize, k: usize) -> Failure {
+    Failure::Gate {
+        gate: "rescale max".into(),
+        row: k * FusedUnit::of(n).unwrap().cells(),
+    }
+}
+
+#[test]
+fn in_their_own_column_units_are_honest_and_hold_what_they_held_in_a() {
+    for reader in [pool(false), Op::Relu(Relu {})] {
+        let split = split_circuit(reader.clone());
+        check_honest(&split).unwrap();
+        // The reader's units left `a`.
+        let apart = circuit(FUSED_SHIFT, reader, Layout::Wide);
+        assert!(split.node_rows()[2].is_empty() && !apart.node_rows()[2].is_empty());
+    }
+}
+
+#[test]
+fn in_their_own_column_an_output_above_every_candidate_or_a_moved_copy_fails_the_unit() {
+    let honest = split_circuit(pool(false));
+    let mut values = honest.values().to_vec();
+    values[3].data[1] += 1;
+    let forged = ModelCircuit::forged(honest.graph().clone().into(), values, Default::default());
+    assert_rejected(&failures(&forged), &[unit_in_b(4, 1)], &[]);
+    // `x_2` of unit 0 moved: its equation, and its copy of the accumulator.
+    let x = FusedUnit::of(4).unwrap().x(2);
+    let fs = failures_tampered(&honest, &[Tamper::shift_unit(x, Fr::from(1 << 16))]);
+    assert_rejected_copies(&fs, &[unit_in_b(4, 0)], &[Failure::UnitCopy { row: x }]);
+}
+
+#[test]
+fn in_their_own_column_a_quotient_moved_by_one_needs_a_remainder_past_its_limbs() {
+    let c = split_circuit(Op::Relu(Relu {}));
+    let unit = FusedUnit::of(1).unwrap();
+    let (rescaled, out) = (&c.values()[2].data, &c.values()[3].data);
+    let k = (0..N)
+        .find(|&i| out[i] == 0 && (-rescaled[i]) & 0xff < 0xff)
+        .expect("an element rescaling below zero");
+    let base = k * unit.cells();
+    let fs = failures_tampered(
+        &c,
+        &[
+            Tamper::shift_unit(base + unit.d_limb(0, 0), Fr::one()),
+            Tamper::shift_unit(base + unit.r_limb(0, 1), Fr::from(1 << 8)),
+        ],
+    );
+    let limb = Failure::UnitLookup {
+        row: base + unit.r_limb(0, 1),
+    };
+    assert_rejected(&fs, &[limb], &[]);
+}
+
+#[test]
+fn in_their_own_column_units_of_both_shapes_follow_each_other() {
+    // x → dense → rescale → ReLU (8 one-candidate units) → dense → rescale → 2×2 pooling (2
+    // four-candidate units): in `b`, the pooling's units start where the ReLU's end.
+    let mut g = Arc::unwrap_or_clone(zkinfer_circuits::testing::dag(
+        N,
+        vec![
+            (dense(), vec![0], N),
+            (Op::Rescale(Rescale { shift: FUSED_SHIFT }), vec![1], N),
+            (Op::Relu(Relu {}), vec![2], N),
+            (dense(), vec![3], N),
+            (Op::Rescale(Rescale { shift: FUSED_SHIFT }), vec![4], N),
+            (pool(false), vec![5], N / 4),
+        ],
+        Layout::Wide,
+    ));
+    g.units_column = true;
+    let c = ModelCircuit::new(Arc::new(g), &[input()], Visibility::default()).unwrap();
+    check_honest(&c).unwrap();
+    let relus = N * FusedUnit::of(1).unwrap().cells();
+    // The second window's output one above every candidate: only its unit's product fails.
+    let mut values = c.values().to_vec();
+    values[6].data[1] += 1;
+    let forged = ModelCircuit::forged(c.graph().clone().into(), values, Default::default());
+    let unit = Failure::Gate {
+        gate: "rescale max".into(),
+        row: relus + FusedUnit::of(4).unwrap().cells(),
+    };
+    assert_rejected(&failures(&forged), &[unit], &[]);
+    // The cell a unit skips, and a cell past the last unit: nothing reads them.
+    let skipped = relus + zkinfer_circuits::chip::LANES;
+    let past = relus + 2 * FusedUnit::of(4).unwrap().cells();
+    for row in [skipped, past] {
+        let fs = failures_tampered(&c, &[Tamper::shift_unit(row, Fr::from(1 << 40))]);
+        assert_eq!(fs, [], "row {row} of b");
     }
 }

@@ -41,13 +41,25 @@ fn circuit(layout: Layout) -> ModelCircuit {
     ModelCircuit::new(graph(layout), &[input()], Visibility::default()).unwrap()
 }
 
-/// The graph as compilation leaves it: its units in a column of their own.
+/// `x → x·1 → rescale by 2^16`: the dot products (one term a row, laid out in `a`) are what
+/// leaves `a` half as long once the units and the inputs' range checks move to `b`.
 fn split_graph() -> Arc<Graph> {
-    let g = Arc::unwrap_or_clone(graph(Layout::Wide));
+    let rows = (0..N as u32)
+        .map(|i| AffineRow {
+            bias: 0,
+            terms: vec![(i, 1)],
+        })
+        .collect();
+    let ops = vec![
+        ("scale", Op::Linear(Linear { rows }), N),
+        ("rescale", Op::Rescale(Rescale { shift: 16 }), N),
+    ];
+    let g = Arc::unwrap_or_clone(chain(N, ops, Layout::Wide));
     Arc::new(ModelCircuit::choose_units_column(g, Visibility::default()).unwrap())
 }
 
-/// The circuit of [`split_graph`].
+/// The circuit of [`split_graph`] as compilation leaves it: its units, and its inputs'
+/// range checks as units, in a column of their own.
 fn split_circuit() -> ModelCircuit {
     ModelCircuit::new(split_graph(), &[input()], Visibility::default()).unwrap()
 }
@@ -76,7 +88,8 @@ fn units_are_honest_and_prove_what_the_rows_prove() {
     };
     assert_eq!(wide.graph().chip_shape(), shape);
     assert_eq!(wide.shape(), shape);
-    // In a column of their own the units leave `a` half as long: the circuit takes that.
+    // With a dot product before the rescale, compilation moves the units and the inputs'
+    // range checks out of `a`: a column half as long.
     let split = split_circuit();
     assert_eq!(
         split.shape(),
@@ -89,9 +102,14 @@ fn units_are_honest_and_prove_what_the_rows_prove() {
     // Key generation's blank circuit is the prover's.
     let blank = ModelCircuit::blank(split_graph(), Visibility::default()).unwrap();
     assert_eq!(blank.shape(), split.shape());
-    let (one, two) = (wide.size().unwrap(), split.size().unwrap());
+    let mut one_column = Arc::unwrap_or_clone(split_graph());
+    one_column.units_column = false;
+    let one = ModelCircuit::blank(Arc::new(one_column), Visibility::default()).unwrap();
+    let (one, two) = (one.size().unwrap(), split.size().unwrap());
     assert_eq!(two.logrows + 1, one.logrows, "{one:?} {two:?}");
-    assert_eq!(split.node_rows()[0].len(), 2 * 2);
+    // Left in `a`: the dots, and the two elements past whole units (a remainder row and a
+    // range row each).
+    assert_eq!(split.node_rows()[1].len(), 2 * 2);
     check_honest(&split).unwrap();
     // The same rescales in rows (the tall layout) are honest too.
     check_honest(&circuit(Layout::Tall)).unwrap();
@@ -240,17 +258,19 @@ fn the_range_ends_prove_and_one_past_is_refused_and_fails_its_unit() {
     assert_rejected(&failures(&forged), &[unit], &[]);
 }
 
-/// The row of `b` where unit `k` of the split circuit starts: its only rescale's units are
-/// the column's first.
+/// Units of the split circuit's inputs, the first in `b`.
+const INPUT_UNITS: usize = N / RESCALE_UNIT_ELEMS;
+
+/// The row of `b` where the split circuit's rescale unit `k` starts: after the inputs'.
 fn unit_start(k: usize) -> usize {
-    k * RescaleUnit.cells()
+    (INPUT_UNITS + k) * RescaleUnit.cells()
 }
 
 #[test]
 fn in_their_own_column_a_quotient_moved_by_one_fails_its_unit() {
     let honest = split_circuit();
     let mut values: Vec<Tensor> = honest.values().to_vec();
-    values[1].data[RESCALE_UNIT_ELEMS + 2] += 1;
+    values[2].data[RESCALE_UNIT_ELEMS + 2] += 1;
     let forged = ModelCircuit::forged(honest.graph().clone().into(), values, Default::default());
     assert!(forged.shape().split);
     let unit = Failure::Gate {
@@ -273,19 +293,25 @@ fn in_their_own_column_a_wrapped_output_fails_its_range_and_a_wide_limb_the_tabl
     let fs = failures_tampered(
         &c,
         &[
-            Tamper::shift_unit(u.y(i), -inv),
-            Tamper::shift_unit(u.r_limb(i, 0), Fr::one()),
+            Tamper::shift_unit(unit_start(0) + u.y(i), -inv),
+            Tamper::shift_unit(unit_start(0) + u.r_limb(i, 0), Fr::one()),
         ],
     );
     let unit = Failure::Gate {
         gate: "rescale unit".into(),
-        row: 0,
+        row: unit_start(0),
     };
-    assert_rejected_copies(&fs, &[unit], &[Failure::UnitCopy { row: u.y(i) }]);
+    assert_rejected_copies(
+        &fs,
+        &[unit],
+        &[Failure::UnitCopy {
+            row: unit_start(0) + u.y(i),
+        }],
+    );
     // y − 1, its low limb one less, the remainder's high limb 2^8 more: both equations
     // hold, the limb is no table entry of the unit column's lookup.
     let base = unit_start(1);
-    assert!(c.values()[1].data[RESCALE_UNIT_ELEMS + 3] % 256 != 0);
+    assert!(c.values()[2].data[RESCALE_UNIT_ELEMS + 3] % 256 != 0);
     let fs = failures_tampered(
         &c,
         &[
@@ -304,11 +330,11 @@ fn in_their_own_column_a_wrapped_output_fails_its_range_and_a_wide_limb_the_tabl
 #[test]
 fn in_their_own_column_a_moved_copy_breaks_the_unit() {
     let c = split_circuit();
-    let x = RescaleUnit.x(2);
+    let x = unit_start(0) + RescaleUnit.x(2);
     let fs = failures_tampered(&c, &[Tamper::shift_unit(x, Fr::one())]);
     let unit = Failure::Gate {
         gate: "rescale unit".into(),
-        row: 0,
+        row: unit_start(0),
     };
     assert_rejected_copies(&fs, &[unit], &[Failure::UnitCopy { row: x }]);
 }
@@ -325,4 +351,54 @@ fn in_their_own_column_no_cell_outside_a_unit_is_read() {
         let fs = failures_tampered(&c, &[Tamper::shift_unit(row, Fr::from(1 << 40))]);
         assert_eq!(fs, [], "row {row} of b");
     }
+}
+
+#[test]
+fn inputs_in_their_own_column_prove_their_range_ends_and_not_one_past() {
+    // The first two inputs at the ends of the signed range: honest, in the first input unit.
+    let mut x = input();
+    x[0] = (1 << 23) - 1;
+    x[1] = -(1 << 23);
+    let c = ModelCircuit::new(split_graph(), &[x.clone()], Visibility::default()).unwrap();
+    check_honest(&c).unwrap();
+    // One past: the oracle refuses it; the unit refuses it taken as limbs (0, 0, 256), with
+    // `x_0 = 2^16·y_0` moved to match: only the top limb's lookup fails (and the input's copy
+    // into the dot).
+    x[0] += 1;
+    assert!(split_graph().check_inputs(&[x]).is_err());
+    let u = RescaleUnit;
+    let fs = failures_tampered(
+        &c,
+        &[
+            Tamper::shift_unit(u.y(0), Fr::one()),
+            Tamper::shift_unit(u.x(0), Fr::from(1 << 16)),
+            Tamper::shift_unit(u.y_limb(0, 0), -Fr::from(255)),
+            Tamper::shift_unit(u.y_limb(0, 1), -Fr::from(255)),
+            Tamper::shift_unit(u.y_limb(0, 2), Fr::one()),
+        ],
+    );
+    let limb = Failure::UnitLookup {
+        row: u.y_limb(0, 2),
+    };
+    assert_rejected_copies(&fs, &[limb], &[Failure::UnitCopy { row: u.y(0) }]);
+    // `x_0` moved alone fails the unit's equation; a remainder limb moved, its copy of the
+    // constant too.
+    let unit = Failure::Gate {
+        gate: "rescale unit".into(),
+        row: 0,
+    };
+    let fs = failures_tampered(&c, &[Tamper::shift_unit(u.x(0), Fr::one())]);
+    assert_rejected(&fs, std::slice::from_ref(&unit), &[]);
+    let r = u.r_limb(0, 0);
+    let fs = failures_tampered(&c, &[Tamper::shift_unit(r, Fr::one())]);
+    assert_rejected_copies(&fs, &[unit], &[Failure::UnitCopy { row: r }]);
+}
+
+#[test]
+fn a_unit_column_asked_of_a_tall_graph_changes_nothing() {
+    let mut g = Arc::unwrap_or_clone(graph(Layout::Tall));
+    g.units_column = true;
+    let c = ModelCircuit::new(Arc::new(g), &[input()], Visibility::default()).unwrap();
+    assert_eq!(c.shape(), ChipShape::from(Layout::Tall));
+    assert_eq!(c.size().unwrap(), circuit(Layout::Tall).size().unwrap());
 }

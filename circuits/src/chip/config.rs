@@ -200,9 +200,11 @@ impl ChipConfig {
         while slots.len() * WIDE_CELLS < WideSlot::COUNT {
             slots.push(meta.fixed_column());
         }
+        let units = shape.split.then(|| self.configure_units(meta));
+        let unit_column = units.map_or(self.a, |u| u.b);
         let fused = shape.rescale_max.then(|| {
             let q = meta.fixed_column();
-            super::fused::configure(meta, self.a, q);
+            super::fused::configure(meta, unit_column, q);
             q
         });
         let requant = shape.requant.then(|| {
@@ -210,10 +212,9 @@ impl ChipConfig {
             super::requant_unit::configure(meta, self.a, q);
             q
         });
-        let units = (shape.rescale && shape.split).then(|| self.configure_units(meta));
         let rescale = shape.rescale.then(|| {
             let q = meta.fixed_column();
-            super::rescale_unit::configure(meta, units.map_or(self.a, |u| u.b), q);
+            super::rescale_unit::configure(meta, unit_column, q);
             q
         });
         let wide = WideConfig {

@@ -111,7 +111,13 @@ impl FusedUnit {
 
     /// Layout rows the unit spans.
     pub fn rows(self) -> usize {
-        (cell_offset(1 + VAL_LIMBS + PER_CAND * self.n + self.products() - 1) + 1).div_ceil(BLOCK)
+        self.cells().div_ceil(BLOCK)
+    }
+
+    /// Cells from the unit's first to its last, inclusive: its span in a split circuit's
+    /// unit column.
+    pub fn cells(self) -> usize {
+        cell_offset(1 + VAL_LIMBS + PER_CAND * self.n + self.products() - 1) + 1
     }
 }
 
@@ -120,11 +126,12 @@ fn k(v: u64) -> Expression<Fr> {
     Expression::Constant(Fr::from(v))
 }
 
-/// Registers the unit's gate, turned on by `q` (see the [module docs](self)).
-pub fn configure(meta: &mut ConstraintSystem<Fr>, a: Column<Advice>, q: Column<Fixed>) {
+/// Registers the unit's gate over the cells of `column` (`a`, or a split circuit's `b`),
+/// turned on by `q` (see the [module docs](self)).
+pub fn configure(meta: &mut ConstraintSystem<Fr>, column: Column<Advice>, q: Column<Fixed>) {
     meta.create_gate("rescale max", |mq| {
         let on = indicators(&mq.query_fixed(q, Rotation::cur()));
-        let mut cell = |o: usize| mq.query_advice(a, Rotation(o as i32));
+        let mut cell = |o: usize| mq.query_advice(column, Rotation(o as i32));
         // Every shape's cells sit at the same offsets: a constraint of `y` or of candidate
         // `i` is stated once, on for every shape that has it.
         let widest = FusedUnit {

@@ -68,10 +68,11 @@
 //! pooling over accumulators with the requantization that reads it in 30 instead of 42. Its
 //! *rescale unit* ([`RescaleUnit`]) lays out five rescales by `2^16` with the range checks
 //! of their outputs in 36 cells instead of 60. Where that lowers logrows, a circuit puts its
-//! rescale units in an advice column of their own, `b` ([`ChipShape::split`], [`UnitColumn`]):
-//! one unit after another from its row 0, read by the unit's gate and by a limb lookup
-//! `(0, q_lk·b, 0)` of its own, copies in and out through the permutation. The circuit's rows
-//! are then the longer column's (gpt_tiny's rescale units, 162,900 cells, leave `a`).
+//! rescale and rescale-max units, and its signed inputs' range checks (as rescale units), in
+//! an advice column of their own, `b` ([`ChipShape::split`], [`UnitColumn`]): one unit after
+//! another from its row 0, read by the units' gates and by a limb lookup `(0, q_lk·b, 0)` of
+//! its own, copies in and out through the permutation. The circuit's rows are then the
+//! longer column's (cnn_cifar: 259,417 in `a`, logrows 18 instead of 19).
 //!
 //! The price is fixed columns more (the shared-input gate's selector and a column of packed
 //! weights, and a selector for each unit the circuit uses), read at up to 48 rotations, and
@@ -108,8 +109,9 @@ pub struct ChipShape {
     pub requant: bool,
     /// Whether the rescale unit's gate is there ([`RescaleUnit`]; wide layout only).
     pub rescale: bool,
-    /// Whether the rescale units sit in an advice column of their own, `b`, beside `a`
-    /// (with `rescale` only): a circuit's rows are then those of the longer column.
+    /// Whether the rescale and rescale-max units sit in an advice column of their own, `b`,
+    /// beside `a`, with the signed inputs' range checks (as rescale units: `Ctx::input_unit`):
+    /// a circuit's rows are then those of the longer column.
     /// Compilation sets it where it lowers logrows
     /// ([`Graph::units_column`](crate::Graph::units_column)).
     pub split: bool,

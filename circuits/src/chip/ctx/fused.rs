@@ -44,7 +44,7 @@ impl Ctx<'_, '_> {
     /// into each next: the unit gates' `vanishing_product`) to the cells at `product(p)`.
     fn unit_products(
         &mut self,
-        start: usize,
+        at: UnitAt,
         factors: Vec<Fr>,
         cells: usize,
         product: impl Fn(usize) -> usize,
@@ -53,7 +53,36 @@ impl Ctx<'_, '_> {
         let mut acc = rest.next().unwrap_or(Fr::one());
         for p in 0..cells {
             acc = acc * rest.next().expect("a factor") * rest.next().expect("a factor");
-            self.unit_cell(start, product(p), acc);
+            self.unit_put(at, product(p), acc);
+        }
+    }
+
+    /// Starts a rescale or rescale-max unit of `cells` cells (`rows` layout rows in `a`): in a
+    /// split circuit's unit column, one unit after another, or on the next rows of `a`; its
+    /// selector `q` set to `selector`, the limb lookup on its `limbs` cells.
+    fn unit_begin(
+        &mut self,
+        q: Column<Fixed>,
+        selector: u64,
+        limbs: impl Iterator<Item = usize>,
+        rows: usize,
+        cells: usize,
+    ) -> UnitAt {
+        match self.cfg.wide.as_ref().and_then(|w| w.units) {
+            Some(column) => {
+                let base = self.unit_row;
+                self.fixed_at(q, base, i128::from(selector));
+                for o in limbs {
+                    self.fixed_at(column.q_lk, base + o, 1);
+                }
+                self.unit_row = base + cells;
+                UnitAt::Column(column, base)
+            }
+            None => {
+                let start = self.unit_start(q, selector, limbs);
+                self.row = start + rows;
+                UnitAt::Rows(start)
+            }
         }
     }
 
@@ -68,27 +97,26 @@ impl Ctx<'_, '_> {
         let q = wide
             .fused
             .expect("the circuit's shape has the rescale-max unit");
-        let start = self.unit_start(q, unit.selector(), unit.limbs());
-        let y_cell = self.unit_cell(start, unit.y(), to_field(y));
+        let at = self.unit_begin(q, unit.selector(), unit.limbs(), unit.rows(), unit.cells());
+        let y_cell = self.unit_put(at, unit.y(), to_field(y));
         for (j, l) in limbs(y, 3).enumerate() {
-            self.unit_cell(start, unit.y_limb(j), l);
+            self.unit_put(at, unit.y_limb(j), l);
         }
         let (scale, half) = (1i128 << FUSED_SHIFT, 1i128 << (FUSED_SHIFT - 1));
         let mut factors = vec![to_field(y)];
         for (i, (x, yi)) in xs.iter().zip(ys).enumerate() {
-            let xc = self.unit_cell(start, unit.x(i), to_field(x.value));
+            let xc = self.unit_put(at, unit.x(i), to_field(x.value));
             self.equal(x.cell, xc);
             let r = x.value + half - yi * scale;
             for (j, l) in limbs(r, (FUSED_SHIFT / LIMB_BITS) as usize).enumerate() {
-                self.unit_cell(start, unit.r_limb(i, j), l);
+                self.unit_put(at, unit.r_limb(i, j), l);
             }
             for (j, l) in limbs(y - yi, 3).enumerate() {
-                self.unit_cell(start, unit.d_limb(i, j), l);
+                self.unit_put(at, unit.d_limb(i, j), l);
             }
             factors.push(to_field(y - yi));
         }
-        self.unit_products(start, factors, unit.products(), |p| unit.product(p));
-        self.row = start + unit.rows();
+        self.unit_products(at, factors, unit.products(), |p| unit.product(p));
         Wire {
             cell: y_cell,
             value: y,
@@ -138,13 +166,16 @@ impl Ctx<'_, '_> {
             }
             factors.push(to_field(m - x.value));
         }
-        self.unit_products(start, factors, unit.products(), |p| unit.product(p));
+        self.unit_products(UnitAt::Rows(start), factors, unit.products(), |p| {
+            unit.product(p)
+        });
         self.row = start + unit.rows();
         Wire {
             cell: y_cell,
             value: y,
         }
     }
+
     /// Whether rescales by `2^`[`RESCALE_UNIT_SHIFT`] that check their outputs go in
     /// rescale units: the circuit's shape has the unit.
     pub fn has_rescale_unit(&self) -> bool {
@@ -156,39 +187,71 @@ impl Ctx<'_, '_> {
     /// oracle's values): in `a`, or in the unit column `b` of a split circuit. Needs a
     /// circuit with the unit ([`Ctx::has_rescale_unit`]). Returns the outputs' cells.
     pub fn rescale_unit(&mut self, xs: &[&Wire], ys: &[i128]) -> Vec<Wire> {
+        let xs = xs.iter().map(|x| (x.value, Some(x.cell))).collect();
+        self.lay_rescale_unit(xs, ys, None)
+    }
+
+    /// Whether the signed inputs' range checks go in rescale units ([`Ctx::input_unit`]): a
+    /// split circuit with the rescale unit.
+    pub fn inputs_in_units(&self) -> bool {
+        self.cfg
+            .wide
+            .as_ref()
+            .is_some_and(|w| w.units.is_some() && w.rescale.is_some())
+    }
+
+    /// [`RESCALE_UNIT_ELEMS`] signed inputs `vs`, each range-checked to `[-2^23, 2^23)` in
+    /// one rescale unit in a split circuit's unit column ([`Ctx::inputs_in_units`]): each is a
+    /// unit's output `y_i`, whose limbs check its range, with `x_i = 2^16·y_i`: its remainder's
+    /// limbs are copies of the constants `0` and `2^7` (a remainder of `2^15`), so the unit's
+    /// equation pins `x_i`, a cell nothing else reads. What `signed_input` proves, in 7.2 cells
+    /// of `b` instead of 6 of `a`. Returns the inputs' cells.
+    pub fn input_unit(&mut self, vs: &[i128]) -> Vec<Wire> {
+        debug_assert!(self.inputs_in_units());
+        let xs = vs.iter().map(|v| (v << RESCALE_UNIT_SHIFT, None)).collect();
+        let half = 1i128 << (RESCALE_UNIT_SHIFT - 1);
+        let limbs: Vec<Wire> = (0..2)
+            .map(|j| self.constant((half >> (LIMB_BITS * j)) & 0xff))
+            .collect();
+        self.lay_rescale_unit(xs, vs, Some(&limbs))
+    }
+
+    /// One rescale unit over the values `xs` (each copied from its cell where given), with
+    /// the outputs `ys`, and each remainder's limbs copies of `remainder` where given.
+    fn lay_rescale_unit(
+        &mut self,
+        xs: Vec<(i128, Option<Cell>)>,
+        ys: &[i128],
+        remainder: Option<&[Wire]>,
+    ) -> Vec<Wire> {
         debug_assert!(xs.len() == RESCALE_UNIT_ELEMS && ys.len() == RESCALE_UNIT_ELEMS);
-        let wide = self.cfg.wide.as_ref();
-        let q = wide.and_then(|w| w.rescale).expect("the rescale unit");
+        let q = self.cfg.wide.as_ref().and_then(|w| w.rescale);
         let unit = RescaleUnit;
-        let at = match wide.and_then(|w| w.units) {
-            Some(column) => {
-                let base = self.unit_row;
-                self.fixed_at(q, base, 1);
-                for o in unit.limbs() {
-                    self.fixed_at(column.q_lk, base + o, 1);
-                }
-                self.unit_row = base + unit.cells();
-                UnitAt::Column(column, base)
-            }
-            None => {
-                let start = self.unit_start(q, 1, unit.limbs());
-                self.row = start + unit.rows();
-                UnitAt::Rows(start)
-            }
-        };
+        let at = self.unit_begin(
+            q.expect("the rescale unit"),
+            1,
+            unit.limbs(),
+            unit.rows(),
+            unit.cells(),
+        );
         let (scale, half) = (
             1i128 << RESCALE_UNIT_SHIFT,
             1i128 << (RESCALE_UNIT_SHIFT - 1),
         );
         let offset = 1i128 << (RANGE_BITS - 1);
         let mut out = Vec::with_capacity(xs.len());
-        for (i, (x, y)) in xs.iter().zip(ys).enumerate() {
-            let xc = self.unit_put(at, unit.x(i), to_field(x.value));
-            self.equal(x.cell, xc);
+        for (i, ((x, from), y)) in xs.into_iter().zip(ys).enumerate() {
+            let xc = self.unit_put(at, unit.x(i), to_field(x));
+            if let Some(from) = from {
+                self.equal(from, xc);
+            }
             let cell = self.unit_put(at, unit.y(i), to_field(*y));
-            let rem = x.value + half - y * scale;
+            let rem = x + half - y * scale;
             for (j, l) in limbs(rem, 2).enumerate() {
-                self.unit_put(at, unit.r_limb(i, j), l);
+                let limb = self.unit_put(at, unit.r_limb(i, j), l);
+                if let Some(fixed) = remainder {
+                    self.equal(fixed[j].cell, limb);
+                }
             }
             for (j, l) in limbs(y + offset, 3).enumerate() {
                 self.unit_put(at, unit.y_limb(i, j), l);
