@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use zkinfer_circuits::chip::{Layout, RESCALE_UNIT_ELEMS, RESCALE_UNIT_MIN_ELEMS};
 use zkinfer_circuits::ops::{AffineRow, Linear, Op, Relu, Rescale};
-use zkinfer_circuits::testing::chain;
+use zkinfer_circuits::testing::{chain, dots_then_rescales};
 use zkinfer_circuits::{Graph, ModelCircuit, Visibility};
 use zkinfer_prover::{keygen, prove, verify, Fr, Srs};
 
@@ -34,20 +34,7 @@ fn rescale_and_input_units_in_their_own_column_prove_and_verify() {
     // Enough rescales by 2^16 for the unit after a dot product each: the units and the
     // inputs' range checks move out of `a`, which leaves it half as long.
     let n = RESCALE_UNIT_MIN_ELEMS.next_multiple_of(RESCALE_UNIT_ELEMS) + 2;
-    let rows = (0..n as u32)
-        .map(|i| AffineRow {
-            bias: 0,
-            terms: vec![(i, 1)],
-        })
-        .collect();
-    let ops = vec![
-        ("scale", Op::Linear(Linear { rows }), n),
-        ("rescale", Op::Rescale(Rescale { shift: 16 }), n),
-    ];
-    let graph = chain(n, ops, Layout::Wide);
-    let graph =
-        ModelCircuit::choose_units_column(Arc::unwrap_or_clone(graph), Visibility::default());
-    let graph = Arc::new(graph.unwrap());
+    let graph = dots_then_rescales(n);
     assert!(graph.units_column);
     let x = (0..n as i128)
         .map(|i| (i * 1_234_567) % 8_000_001 - 4_000_000)

@@ -12,8 +12,8 @@ use zkinfer_circuits::chip::{
 };
 use zkinfer_circuits::ops::{AffineRow, Linear, Op, Rescale};
 use zkinfer_circuits::testing::{
-    assert_rejected, assert_rejected_copies, cell_row, chain, check_honest, failures,
-    failures_tampered, gate_at, lookup_at, Failure, Tamper,
+    assert_rejected, assert_rejected_copies, cell_row, chain, check_honest, dots_then_rescales,
+    failures, failures_tampered, gate_at, lookup_at, Failure, Tamper,
 };
 use zkinfer_circuits::{Graph, ModelCircuit, Tensor, Visibility};
 
@@ -44,18 +44,7 @@ fn circuit(layout: Layout) -> ModelCircuit {
 /// `x → x·1 → rescale by 2^16`: the dot products (one term a row, laid out in `a`) are what
 /// leaves `a` half as long once the units and the inputs' range checks move to `b`.
 fn split_graph() -> Arc<Graph> {
-    let rows = (0..N as u32)
-        .map(|i| AffineRow {
-            bias: 0,
-            terms: vec![(i, 1)],
-        })
-        .collect();
-    let ops = vec![
-        ("scale", Op::Linear(Linear { rows }), N),
-        ("rescale", Op::Rescale(Rescale { shift: 16 }), N),
-    ];
-    let g = Arc::unwrap_or_clone(chain(N, ops, Layout::Wide));
-    Arc::new(ModelCircuit::choose_units_column(g, Visibility::default()).unwrap())
+    dots_then_rescales(N)
 }
 
 /// The circuit of [`split_graph`] as compilation leaves it: its units, and its inputs'

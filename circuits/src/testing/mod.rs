@@ -471,6 +471,26 @@ pub fn chain(n_in: usize, ops: Vec<(&str, Op, usize)>, layout: Layout) -> Arc<Gr
     on_input(n_in, nodes, layout)
 }
 
+/// `x → x·1 → rescale by 2^16` on `n` elements in the wide layout, its unit column as
+/// compilation chooses ([`ModelCircuit::choose_units_column`]): the one-term dot products are
+/// laid out row by row in `a`, so moving the rescale units and the inputs' range checks to
+/// the unit column halves `a` once `n` fills the units' minimum.
+pub fn dots_then_rescales(n: usize) -> Arc<Graph> {
+    let rows = (0..n as u32)
+        .map(|i| crate::ops::AffineRow {
+            bias: 0,
+            terms: vec![(i, 1)],
+        })
+        .collect();
+    let ops = vec![
+        ("scale", Op::Linear(crate::ops::Linear { rows }), n),
+        ("rescale", Op::Rescale(crate::ops::Rescale { shift: 16 }), n),
+    ];
+    let g = Arc::unwrap_or_clone(chain(n, ops, Layout::Wide));
+    let g = ModelCircuit::choose_units_column(g, crate::Visibility::default());
+    Arc::new(g.expect("a valid graph"))
+}
+
 /// A graph in `layout` on an input `x` of `n_in` elements (scale 0) whose nodes are
 /// `(op, inputs, elements)`, reading any tensor before them; the last node's output is the
 /// graph's.
