@@ -115,9 +115,9 @@ impl ModelCircuit {
 
     /// `graph` with its rescale and rescale-max units and its signed inputs' range checks in a
     /// column of their own ([`Graph::units_column`]) where that lowers its logrows, and in `a`
-    /// otherwise: a second advice column, its lookup
-    /// and its permutation column cost every row of the proof, so they pay only where the
-    /// circuit halves. Compilation decides it, from a dry run of the layout each way.
+    /// otherwise: a second advice column, its lookup and its permutation column cost every
+    /// row of the proof, so they pay only where the circuit halves. Compilation decides it,
+    /// from a dry run of the layout each way.
     pub fn choose_units_column(mut graph: Graph, visibility: Visibility) -> Result<Graph> {
         graph.units_column = true;
         let two = Self::blank(Arc::new(graph.clone()), visibility)?;
@@ -221,9 +221,9 @@ impl ModelCircuit {
 
     /// Circuit rows each kind of op takes (by [`crate::ops::Op::name`]), summed over the
     /// nodes laid out: where a model's rows go. The inputs' range rows and the public rows
-    /// are in no op. These are rows of the advice column `a`; a split circuit's rescale
-    /// units, in a column of their own beside it, are the entry [`UNIT_COLUMN`] (so the
-    /// entries can add up to more than the circuit's rows, which are the longer column's).
+    /// are in no op. These are rows of the advice column `a`; a split circuit's unit column
+    /// beside it is the entry [`UNIT_COLUMN`] (so the entries can add up to more than the
+    /// circuit's rows, which are the longer column's).
     pub fn circuit_rows_by_op(&self) -> BTreeMap<&'static str, usize> {
         let mut by = BTreeMap::new();
         let (node_rows, unit_rows) = self.node_and_unit_rows();
@@ -252,7 +252,7 @@ impl ModelCircuit {
         let n_in = self.graph.inputs.len();
         let mut wires: Vec<Vec<Wire>> = Vec::with_capacity(self.values.len());
         for (decl, t) in self.graph.inputs.iter().zip(&self.values[..n_in]) {
-            let wired = match decl.affine.and_then(|a| Some((a.min, a.bits()?))) {
+            let wired = match decl.bounded() {
                 Some((min, bits)) => t
                     .data
                     .iter()
@@ -299,13 +299,13 @@ impl ModelCircuit {
 
     /// Rows the layout uses (rows of lanes, including the public rows).
     pub fn rows(&self) -> usize {
-        self.sized(self.shape).0
+        self.sized().0
     }
 
-    /// (layout rows, circuit rows) of the circuit laid out with `shape`.
-    fn sized(&self, shape: ChipShape) -> (usize, usize) {
+    /// (layout rows, circuit rows).
+    fn sized(&self) -> (usize, usize) {
         let mut cs = ConstraintSystem::<Fr>::default();
-        let cfg = ChipConfig::configure(&mut cs, shape);
+        let cfg = ChipConfig::configure(&mut cs, self.shape);
         let mut ctx = Ctx::new(&cfg, None, &self.tables, self.public_rows());
         self.layout(&mut ctx);
         (ctx.rows_used(), ctx.circuit_rows_used())
@@ -318,14 +318,9 @@ impl ModelCircuit {
 
     /// Layout rows, circuit rows and logrows, from one dry run of the layout.
     pub fn size(&self) -> Result<Size> {
-        self.size_with(self.shape)
-    }
-
-    /// [`Self::size`] of the circuit laid out with `shape`.
-    fn size_with(&self, shape: ChipShape) -> Result<Size> {
-        let (rows, circuit_rows) = self.sized(shape);
+        let (rows, circuit_rows) = self.sized();
         let mut cs = ConstraintSystem::<Fr>::default();
-        ChipConfig::configure(&mut cs, shape);
+        ChipConfig::configure(&mut cs, self.shape);
         let reserved = cs.blinding_factors() + 1;
         // The table layouter also writes one row past the table's last entry (its fill with
         // the default entry starts there), so a table needs one usable row more than its

@@ -73,6 +73,13 @@ pub struct GraphInput {
 }
 
 impl GraphInput {
+    /// `(min, bits)` where the circuit range-checks this input to `[min, min + 2^bits)`
+    /// (`Ctx::bounded_input`), `None` where it checks it as a signed value
+    /// (`[-2^23, 2^23)`: `Ctx::signed_input`, or rescale units in a split circuit).
+    pub fn bounded(&self) -> Option<(i32, u32)> {
+        self.affine.and_then(|a| Some((a.min, a.bits()?)))
+    }
+
     /// The integer range the circuit constrains this input to.
     pub fn range(&self) -> (i128, i128) {
         match self.affine {
@@ -287,7 +294,7 @@ impl Graph {
             in_rescale_units += self
                 .inputs
                 .iter()
-                .filter(|i| i.affine.and_then(|a| a.bits()).is_none())
+                .filter(|i| i.bounded().is_none())
                 .map(|i| {
                     let elements: usize = i.shape.iter().product();
                     elements - elements % crate::chip::RESCALE_UNIT_ELEMS

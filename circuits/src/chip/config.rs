@@ -20,8 +20,8 @@ use halo2_axiom::poly::Rotation;
 /// gates through rotations), selectors share columns (`s`, `m`), one lookup argument serves
 /// the limbs and the function tables, the limb table lives in the function table under tag 0,
 /// and constants are fixed by the linear gate rather than a constants column. Only a wide
-/// circuit whose rescale units halve its rows by it has a second advice column and a second
-/// lookup ([`WideConfig::units`]).
+/// circuit whose units halve its rows by it has a second advice column and a second lookup
+/// ([`WideConfig::units`]).
 #[derive(Clone, Debug)]
 pub struct ChipConfig {
     /// The advice column: lane `j` of the block starting at row `p` is the cell `p + j`, its
@@ -61,7 +61,8 @@ pub struct WideConfig {
     /// are the tall layout's `coef` and `sel`, which no tall gate reads on a wide block.
     pub slots: Vec<Column<Fixed>>,
     /// The rescale-max unit's selector, where the circuit has the unit: 1 or 2 on a unit's
-    /// first row, by its shape ([`FusedUnit::selector`](super::FusedUnit::selector)).
+    /// first row, by its shape ([`FusedUnit::selector`](super::FusedUnit::selector)), in `a`
+    /// or, in a split circuit, in `units.b`.
     pub fused: Option<Column<Fixed>>,
     /// The requant unit's selector, where the circuit has the unit: 1 or 2 on a unit's first
     /// row, by its shape ([`RequantUnit::selector`](super::RequantUnit::selector)).
@@ -69,12 +70,13 @@ pub struct WideConfig {
     /// The rescale unit's selector, where the circuit has the unit: 1 on a unit's first row
     /// ([`RescaleUnit`](super::RescaleUnit)), in `a` or, in a split circuit, in `units.b`.
     pub rescale: Option<Column<Fixed>>,
-    /// The rescale units' own advice column, in a split circuit ([`ChipShape::split`]).
+    /// The units' own advice column, in a split circuit ([`ChipShape::split`]).
     pub units: Option<UnitColumn>,
 }
 
-/// The advice column of a split circuit's rescale units ([`ChipShape::split`]), and what
-/// reads it: the rescale unit's gate (on the `rescale` selector) and a limb lookup of its own.
+/// The advice column of a split circuit's units ([`ChipShape::split`]), and what reads it:
+/// the rescale and rescale-max units' gates (each on its own selector) and a limb lookup of
+/// its own.
 #[derive(Clone, Copy, Debug)]
 pub struct UnitColumn {
     /// The advice column: the units' cells, one unit after another from row 0.

@@ -280,8 +280,8 @@ impl Ctx<'_, '_> {
     }
 }
 
-/// Where a rescale unit sits: from a layout row of `a`, or from a row of a split circuit's
-/// unit column.
+/// Where a unit sits: from a layout row of `a`, or from a row of a split circuit's unit
+/// column.
 #[derive(Clone, Copy)]
 enum UnitAt {
     Rows(usize),
